@@ -1,0 +1,34 @@
+"""Errors soccerai raises on bad input.
+
+Every error a user can trigger with bad data or bad parameters derives from :class:`SoccerAIError`, carries a
+one-line message naming the file (when there is one) and the problem, and is printed by the CLI without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SoccerAIError(Exception):
+    """Base class of every user-facing soccerai error."""
+
+    def __init__(self, problem: str, path: str | Path | None = None) -> None:
+        self.problem = problem
+        self.path = Path(path) if path is not None else None
+        super().__init__(f"{self.path}: {problem}" if self.path is not None else problem)
+
+
+class InvalidInputError(SoccerAIError):
+    """A file is missing, empty, truncated, corrupt, or not of the provider it was read as."""
+
+
+class InvalidTrackingError(SoccerAIError):
+    """A tracking table violates the canonical schema (missing columns, NaN ball, too few players, ...)."""
+
+
+class InvalidParameterError(SoccerAIError, ValueError):
+    """A parameter is out of range (negative speed, empty grid, horizon of zero, ...)."""
+
+
+class CheckpointError(SoccerAIError):
+    """A model checkpoint is missing, tampered with, or does not match its configuration."""

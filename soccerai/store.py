@@ -1,0 +1,122 @@
+"""The parquet store: one zstd parquet file per match, written atomically.
+
+The tracking table is the parquet table; players, events and metadata travel in the file's key-value metadata
+(JSON), so a match is one self-contained file. Writes go to a temporary file in the same folder and are renamed
+into place, so a crash never leaves a half-written match.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from soccerai.errors import InvalidInputError
+from soccerai.schema import EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA, Match, MatchMetadata, conform
+
+_KEY_META = b"soccerai.metadata"
+_KEY_PLAYERS = b"soccerai.players"
+_KEY_EVENTS = b"soccerai.events"
+_KEY_SOURCE_HASH = b"soccerai.source_hash"
+
+
+@contextmanager
+def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it over ``target``, on failure delete it."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _frame_to_json(df: pl.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    df.write_json(buffer)
+    return buffer.getvalue().encode()
+
+
+def _frame_from_json(raw: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    df = pl.read_json(io.BytesIO(raw)) if raw.strip() not in (b"", b"[]") else pl.DataFrame(schema=schema)
+    return conform(df, schema)
+
+
+def write_match(match: Match, path: str | Path, source_hash: str | None = None) -> Path:
+    """Validate and write ``match`` to ``path`` (zstd parquet) atomically. Returns the path."""
+    match.validate()
+    table = match.tracking.to_arrow()
+    meta = dict(table.schema.metadata or {})
+    meta[_KEY_META] = match.metadata.to_json().encode()
+    meta[_KEY_PLAYERS] = _frame_to_json(match.players)
+    if match.events is not None:
+        meta[_KEY_EVENTS] = _frame_to_json(match.events)
+    if source_hash is not None:
+        meta[_KEY_SOURCE_HASH] = source_hash.encode()
+    table = table.replace_schema_metadata(meta)
+    path = Path(path)
+    with atomic_path(path, ".parquet") as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return path
+
+
+def _read_kv(path: Path) -> dict[bytes, bytes]:
+    try:
+        return dict(pq.read_schema(path).metadata or {})
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InvalidInputError(f"not a readable soccerai parquet file ({exc})", path) from exc
+
+
+def read_match(path: str | Path) -> Match:
+    """Read a match written by :func:`write_match`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError("no such match file", path)
+    kv = _read_kv(path)
+    if _KEY_META not in kv:
+        raise InvalidInputError("parquet file was not written by soccerai (no match metadata)", path)
+    tracking = conform(pl.from_arrow(pq.read_table(path)), TRACKING_SCHEMA)
+    players = _frame_from_json(kv.get(_KEY_PLAYERS, b""), PLAYERS_SCHEMA)
+    events = _frame_from_json(kv[_KEY_EVENTS], EVENTS_SCHEMA) if _KEY_EVENTS in kv else None
+    metadata = MatchMetadata.from_json(kv[_KEY_META].decode())
+    return Match(tracking=tracking, players=players, metadata=metadata, events=events)
+
+
+def read_source_hash(path: str | Path) -> str | None:
+    """The content hash of the source files a stored match was ingested from, or None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        kv = dict(pq.read_schema(path).metadata or {})
+    except (OSError, pa.ArrowInvalid):
+        return None
+    raw = kv.get(_KEY_SOURCE_HASH)
+    return raw.decode() if raw else None
+
+
+def read_metadata(path: str | Path) -> MatchMetadata:
+    """Only the metadata of a stored match (cheap: no frames are read)."""
+    kv = _read_kv(Path(path))
+    if _KEY_META not in kv:
+        raise InvalidInputError("parquet file was not written by soccerai (no match metadata)", path)
+    return MatchMetadata.from_json(kv[_KEY_META].decode())
+
+
+def write_json_atomic(obj: object, path: str | Path) -> Path:
+    """Write ``obj`` as indented JSON atomically."""
+    with atomic_path(path, ".json") as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=str))
+    return Path(path)
