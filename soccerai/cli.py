@@ -24,6 +24,7 @@ err_console = Console(stderr=True)
 
 
 def _register_commands() -> None:
+    """Each line below adds one topic's commands (``soccerai.commands.<topic>.register``)."""
     # commands: ingest
     # commands: demo
     # commands: synthesize
