@@ -1,0 +1,537 @@
+"""Tracking data of ten provider formats, read with kloppy and turned into one canonical :class:`~soccerai.schema.Match`.
+
+Each provider has one small function taking its files by role (``load_tracab(meta, raw)``, ...); each calls kloppy
+with coordinates in kloppy's ``secondspectrum`` system (metres, origin at the centre spot, x along the length,
++y towards the top of the TV picture), flattens ``dataset.frames`` into the long table and hands it to
+:func:`finalize_match`, the single place that sorts, repairs, orients and validates. :func:`load_with_kloppy` picks
+the files' roles (see :mod:`soccerai.io.detect`) and calls the right function.
+
+The canonical table produced here (the contract the native fast readers must reproduce exactly)
+    * ``frame``: kloppy's ``frame_id``; ``period``: kloppy's period id; ``time_s``: kloppy's ``frame.timestamp``
+      in seconds, i.e. seconds since the start of the period.
+    * ``object_id``: kloppy's ``player_id`` (``"ball"`` for the ball); ``team``: "home" / "away" / "ball".
+    * ``x``, ``y`` metres, centred, then rotated to the static orientation (home attacks ``+x`` in every period;
+      :func:`soccerai.orientation.infer_home_attacks_positive_x` decides, the inferred real direction goes into
+      ``MatchMetadata.periods``). ``z``: ball height in metres as kloppy gives it (null when the provider has none);
+      players' ``z`` is null. ``vx``/``vy``: null.
+    * ``ball_state``: "alive" / "dead" / null; ``ball_owning_team``: "home" / "away" / null.
+    * Objects without a position in a frame have no row (kloppy's NaN/None positions are dropped).
+    * Sort order: ``period``, ``frame``, then the ball, then home players, then away players, each team's players
+      by ``object_id`` in plain string order (``"home_1" < "home_10" < "home_2"``).
+    * Repairs, counted in ``metadata.extra["repairs"]`` (a dict, empty when nothing was repaired):
+      ``duplicated_frames`` - frames that occur more than once keep their first occurrence (file order);
+      ``unsorted_frames`` - frames found out of (period, frame) order are sorted. A period whose frames start
+      before the previous period's last frame (halves swapped or mislabelled) is an error, not a repair.
+    * ``metadata.extra["source_frames"]``: the number of frames kloppy read (empty frames included);
+      ``metadata.extra["kloppy_warnings"]``: kloppy's warnings (e.g. "default pitch dimensions (105 x 68)").
+    * ``match_id``: kloppy's ``game_id`` when set, else (and always for Metrica EPTS) the metadata file's stem
+      without a ``meta_data``/``metadata``/``meta`` token (``epts_metrica_metadata.xml`` -> ``epts_metrica``),
+      see :func:`stem_match_id`; Metrica CSV: :func:`metrica_csv_match_id`.
+
+Metrica (CSV pair and EPTS) in detail, the contract with :mod:`soccerai.io.metrica_fast`
+    Raw Metrica coordinates are 0-1 with the origin at the top-left corner and y growing downwards; the pitch is
+    105 x 68 m (the CSV has no pitch size; EPTS metadata may give one, kloppy reads it).
+    Before orientation: ``x_m = (x_raw - 0.5) * length``, ``y_m = (0.5 - y_raw) * width``.
+    kloppy 3.19.1's CSV reader stores ``1 - y_raw`` (its EPTS reader does not); this module undoes that flip for
+    "metrica-csv" so that CSV tracking, EPTS tracking and the Metrica event files (read raw, see
+    :mod:`soccerai.io.events`) share one convention.
+    * CSV ids: ``"home_<jersey>"`` / ``"away_<jersey>"`` from the second header row (``Player11`` -> ``home_11``);
+      jersey = that number; position "UNK", name null, ``is_goalkeeper`` False (the CSV does not say).
+      EPTS ids: the metadata's player ids (``"Track_1"``...), names and jerseys as kloppy reads them.
+    * ``frame`` = the file's frame number; ``time_s = (frame - first_frame_of_period + 1) / 25`` for the CSV
+      (kloppy counts the period from the frame before its first one, so the first frame has 0.04) and
+      ``(frame - first_frame_of_period) / frame_rate`` for EPTS.
+    * ``z``: null for every row (Metrica gives no ball height); ``ball_state``/``ball_owning_team``: null.
+    * ``match_id``: for the CSV, the common prefix of the home and away file stems with trailing ``_``, ``-``,
+      ``.`` and ``RawTrackingData`` removed (``Sample_Game_1_RawTrackingData_Home_Team`` -> ``Sample_Game_1``,
+      ``metrica_home`` -> ``metrica``), the home stem if that leaves nothing.
+      :func:`metrica_csv_match_id` computes it. EPTS: see below (metadata file stem).
+    * metadata: provider "metrica-csv" / "metrica-epts", frame_rate 25 (CSV) or the EPTS metadata's rate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from soccerai.errors import InvalidInputError, InvalidTrackingError, SoccerAIError
+from soccerai.orientation import infer_home_attacks_positive_x, to_static_orientation
+from soccerai.schema import (
+    BALL_ID,
+    DEFAULT_PITCH,
+    PLAYERS_SCHEMA,
+    TRACKING_SCHEMA,
+    Match,
+    MatchMetadata,
+    PeriodInfo,
+    conform,
+)
+
+COORDINATES = "secondspectrum"
+"""kloppy coordinate system every loader asks for: metres, centred, +y up."""
+
+_TEAM_RANK = {BALL_ID: 0, "home": 1, "away": 2}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared canonicalisation (also used by the native fast readers)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def sort_tracking(tracking: pl.DataFrame) -> pl.DataFrame:
+    """Canonical row order: period, frame, ball, home players, away players (players by object_id)."""
+    rank = pl.col("team").replace_strict(_TEAM_RANK, default=3, return_dtype=pl.Int8)
+    return tracking.sort([pl.col("period"), pl.col("frame"), rank, pl.col("object_id")], maintain_order=True)
+
+
+def _repair_frames(tracking: pl.DataFrame, source: Path) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Drop duplicated (period, frame, object) rows keeping the first, sort, and check the periods' order."""
+    repairs: dict[str, int] = {}
+    keys = ["period", "frame", "object_id"]
+    duplicated = tracking.filter(pl.struct(keys).is_duplicated())
+    if duplicated.height:
+        repairs["duplicated_frames"] = duplicated.select(pl.struct("period", "frame").n_unique()).item()
+        tracking = tracking.unique(subset=keys, keep="first", maintain_order=True)
+    out_of_order = (pl.col("period") < pl.col("period").shift(1)) | (
+        (pl.col("period") == pl.col("period").shift(1)) & (pl.col("frame") < pl.col("frame").shift(1))
+    )
+    unsorted = tracking.select(out_of_order.sum()).item()
+    if unsorted:
+        repairs["unsorted_frames"] = int(unsorted)
+    _check_period_order(tracking, source)
+    return sort_tracking(tracking), repairs
+
+
+def _check_period_order(tracking: pl.DataFrame, source: Path) -> None:
+    """Raise when a period's frames start before the previous period's end (halves swapped or mislabelled)."""
+    spans = tracking.group_by("period").agg(
+        pl.col("frame").min().alias("lo"), pl.col("frame").max().alias("hi")
+    )
+    spans = spans.sort("period")
+    rows = list(spans.iter_rows(named=True))
+    for prev, nxt in zip(rows, rows[1:], strict=False):
+        if nxt["lo"] <= prev["hi"]:
+            raise InvalidTrackingError(
+                f"period {nxt['period']} starts at frame {nxt['lo']} before period {prev['period']} ends at frame "
+                f"{prev['hi']} (halves swapped or mislabelled)",
+                source,
+            )
+
+
+def _check_content(tracking: pl.DataFrame, source: Path) -> None:
+    if tracking.height == 0:
+        raise InvalidTrackingError("no positions in any frame", source)
+    if not tracking.filter(pl.col("team") == BALL_ID).height:
+        raise InvalidTrackingError("the ball has no position in any frame", source)
+    if not tracking.filter(pl.col("team") != BALL_ID).height:
+        raise InvalidTrackingError("no player has a position in any frame", source)
+    bad = tracking.filter(~pl.col("x").is_finite() | ~pl.col("y").is_finite()).height
+    if bad:
+        raise InvalidTrackingError(f"{bad} rows with NaN/inf coordinates", source)
+
+
+def period_infos(tracking: pl.DataFrame, directions: dict[int, bool]) -> tuple[PeriodInfo, ...]:
+    """One :class:`PeriodInfo` per period: first/last frame present and the inferred real home direction."""
+    spans = tracking.group_by("period").agg(
+        pl.col("frame").min().alias("lo"), pl.col("frame").max().alias("hi")
+    )
+    return tuple(
+        PeriodInfo(
+            id=int(p), start_frame=int(lo), end_frame=int(hi), home_attacks_positive_x=directions.get(int(p))
+        )
+        for p, lo, hi in spans.sort("period").iter_rows()
+    )
+
+
+def finalize_match(
+    tracking: pl.DataFrame,
+    players: pl.DataFrame,
+    *,
+    match_id: str,
+    provider: str,
+    frame_rate: float,
+    pitch: tuple[float, float],
+    source_files: Sequence[Path],
+    extra: dict[str, Any] | None = None,
+    blame: Path | None = None,
+) -> Match:
+    """Turn a centred, provider-oriented long table into a validated canonical :class:`Match`.
+
+    ``tracking`` holds at least period, frame, time_s, object_id, team, x, y (z, ball_state, ball_owning_team
+    optional) in metres with origin at the centre spot and the provider's real directions. Steps: drop rows without
+    a position, repair duplicated/unsorted frames (counted), check content (ball and players present), infer the
+    home direction per period, rotate to the static orientation, conform to ``TRACKING_SCHEMA``, validate.
+    Errors name ``blame`` (default: the first source file).
+    """
+    source = Path(blame) if blame is not None else Path(source_files[0]) if source_files else Path(match_id)
+    tracking = tracking.with_columns(pl.lit(match_id).alias("match_id"))
+    tracking = conform(tracking, TRACKING_SCHEMA).filter(
+        pl.col("x").is_not_null() & pl.col("y").is_not_null()
+    )
+    _check_content(tracking, source)
+    tracking, repairs = _repair_frames(tracking, source)
+    players = conform(players, PLAYERS_SCHEMA)
+    directions = infer_home_attacks_positive_x(tracking, players)
+    tracking = to_static_orientation(tracking, directions)
+    metadata = MatchMetadata(
+        match_id=match_id,
+        provider=provider,
+        frame_rate=float(frame_rate),
+        pitch_length=float(pitch[0]),
+        pitch_width=float(pitch[1]),
+        periods=period_infos(tracking, directions),
+        source_files=tuple(str(p) for p in source_files),
+        extra={**(extra or {}), "repairs": repairs},
+    )
+    match = Match(tracking=tracking, players=players, metadata=metadata)
+    try:
+        return match.validate()
+    except InvalidTrackingError as exc:
+        raise InvalidTrackingError(exc.problem, source) from exc
+
+
+def stem_match_id(meta: Path) -> str:
+    """Match id from a metadata file name: its stem without a ``meta_data``/``metadata``/``meta`` token."""
+    stem = Path(meta).stem
+    cleaned = re.sub(r"[_\-. ]*(meta_?data|meta)[_\-. ]*", "_", stem, flags=re.IGNORECASE).strip("_-. ")
+    return cleaned or stem
+
+
+def metrica_csv_match_id(home: Path, away: Path) -> str:
+    """Match id of a Metrica CSV pair: the stems' common prefix without separators/``RawTrackingData``."""
+    prefix = os.path.commonprefix([Path(home).stem, Path(away).stem])
+    cleaned = re.sub(r"(RawTrackingData)?[_\-. ]*$", "", prefix)
+    cleaned = re.sub(r"[_\-. ]*(RawTrackingData)?[_\-. ]*$", "", cleaned)
+    return cleaned or Path(home).stem
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# kloppy dataset -> tables
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _ground(team: Any) -> str | None:
+    return None if team is None else str(team.ground.value)
+
+
+def _ball_state(state: Any) -> str | None:
+    return None if state is None else str(state.value)
+
+
+def _finite(value: Any) -> bool:
+    return value is not None and value == value and abs(value) != float("inf")
+
+
+def dataset_to_tracking(dataset: Any, *, flip_y: bool = False) -> pl.DataFrame:
+    """Flatten kloppy ``dataset.frames`` (already in centred metres) into the long table, provider orientation.
+
+    ``flip_y`` negates y (used for kloppy's Metrica CSV reader, which stores ``1 - y``).
+    """
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "period",
+            "frame",
+            "time_s",
+            "object_id",
+            "team",
+            "x",
+            "y",
+            "z",
+            "ball_state",
+            "ball_owning_team",
+        )
+    }
+    sign = -1.0 if flip_y else 1.0
+
+    def add(
+        frame_info: tuple[Any, ...], object_id: str, team: str, x: float, y: float, z: float | None
+    ) -> None:
+        for key, value in zip(
+            ("period", "frame", "time_s", "ball_state", "ball_owning_team"), frame_info, strict=True
+        ):
+            cols[key].append(value)
+        cols["object_id"].append(object_id)
+        cols["team"].append(team)
+        cols["x"].append(x)
+        cols["y"].append(sign * y)
+        cols["z"].append(z)
+
+    for frame in dataset.frames:
+        info = (
+            frame.period.id,
+            frame.frame_id,
+            frame.timestamp.total_seconds(),
+            _ball_state(frame.ball_state),
+            _ground(frame.ball_owning_team),
+        )
+        ball = frame.ball_coordinates
+        if ball is not None and _finite(ball.x) and _finite(ball.y):
+            z = getattr(ball, "z", None)
+            add(info, BALL_ID, BALL_ID, ball.x, ball.y, z if _finite(z) else None)
+        for player, data in frame.players_data.items():
+            point = data.coordinates
+            if point is not None and _finite(point.x) and _finite(point.y):
+                add(info, str(player.player_id), _ground(player.team) or "", point.x, point.y, None)
+    return pl.DataFrame(
+        cols,
+        schema_overrides={
+            "x": pl.Float64,
+            "y": pl.Float64,
+            "z": pl.Float64,
+            "time_s": pl.Float64,
+            "frame": pl.Int64,
+        },
+    )
+
+
+def dataset_to_players(dataset: Any) -> pl.DataFrame:
+    """One row per player in kloppy's metadata (substitutes included)."""
+    rows = []
+    for team in dataset.metadata.teams:
+        for player in team.players:
+            position = player.starting_position
+            code = getattr(position, "code", None) or "UNK"
+            jersey = player.jersey_no
+            rows.append(
+                {
+                    "object_id": str(player.player_id),
+                    "team": _ground(team),
+                    "jersey": int(jersey)
+                    if jersey is not None and str(jersey).lstrip("-").isdigit()
+                    else None,
+                    "position": code,
+                    "name": player.name,
+                    "is_goalkeeper": code == "GK",
+                }
+            )
+    players = pl.DataFrame(rows, schema=PLAYERS_SCHEMA) if rows else pl.DataFrame(schema=PLAYERS_SCHEMA)
+    return players.unique(subset="object_id", keep="first", maintain_order=True)
+
+
+def _pitch_size(dataset: Any) -> tuple[float, float]:
+    dims = dataset.metadata.pitch_dimensions
+    length, width = getattr(dims, "pitch_length", None), getattr(dims, "pitch_width", None)
+    if length and width:
+        return float(length), float(width)
+    return DEFAULT_PITCH
+
+
+def dataset_to_match(
+    dataset: Any,
+    *,
+    provider: str,
+    source_files: Sequence[Path],
+    match_id: str | None = None,
+    flip_y: bool = False,
+    warnings_seen: Sequence[str] = (),
+    blame: Path | None = None,
+) -> Match:
+    """Canonical :class:`Match` from a kloppy ``TrackingDataset`` loaded in ``secondspectrum`` coordinates.
+
+    Errors name ``blame`` (default: the last source file, the raw data for most providers)."""
+    source = Path(blame) if blame is not None else Path(source_files[-1])
+    if not len(dataset.frames):
+        raise InvalidInputError(f"no frames could be read as {provider}", source)
+    meta = dataset.metadata
+    game_id = getattr(meta, "game_id", None)
+    return finalize_match(
+        dataset_to_tracking(dataset, flip_y=flip_y),
+        dataset_to_players(dataset),
+        match_id=match_id or (str(game_id) if game_id not in (None, "") else stem_match_id(source_files[0])),
+        provider=provider,
+        frame_rate=float(meta.frame_rate),
+        pitch=_pitch_size(dataset),
+        source_files=source_files,
+        extra={"source_frames": len(dataset.frames), "kloppy_warnings": list(warnings_seen)},
+        blame=source,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Calling kloppy safely
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _check_files(paths: Sequence[Path]) -> None:
+    for path in paths:
+        if not Path(path).is_file():
+            raise InvalidInputError("no such file", path)
+        if Path(path).stat().st_size == 0:
+            raise InvalidInputError("file is empty", path)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else ""
+    return f"{type(exc).__name__}: {message[:200]}" if message else type(exc).__name__
+
+
+def run_kloppy(
+    provider: str, blame: Path, paths: Sequence[Path], call: Callable[[], Any]
+) -> tuple[Any, list[str]]:
+    """Run a kloppy load: ``(dataset, warning messages)``; any parser failure becomes an :class:`InvalidInputError`
+    naming ``blame``."""
+    _check_files(paths)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            dataset = call()
+        messages = {str(w.message).splitlines()[0] for w in caught if issubclass(w.category, UserWarning)}
+        return dataset, sorted(messages)
+    except SoccerAIError:
+        raise
+    except Exception as exc:  # kloppy/lxml/json/csv raise anything on corrupt input
+        raise InvalidInputError(f"cannot be read as {provider} ({_one_line(exc)})", blame) from exc
+
+
+def _load(
+    provider: str,
+    loader: Callable[..., Any],
+    files: dict[str, Path],
+    *,
+    blame: str,
+    match_id: str | None = None,
+    flip_y: bool = False,
+    **options: Any,
+) -> Match:
+    paths = [Path(p) for p in files.values()]
+    dataset, seen = run_kloppy(
+        provider, files[blame], paths, lambda: loader(**files, coordinates=COORDINATES, **options)
+    )
+    return dataset_to_match(
+        dataset,
+        provider=provider,
+        source_files=paths,
+        match_id=match_id,
+        flip_y=flip_y,
+        warnings_seen=seen,
+        blame=files[blame],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One function per provider
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def load_metrica_csv(home: Path, away: Path) -> Match:
+    """Metrica CSV pair (``*_Home_Team.csv`` + ``*_Away_Team.csv``). See the module docstring for the mapping."""
+    from kloppy import metrica
+
+    return _load(
+        "metrica-csv",
+        metrica.load_tracking_csv,
+        {"home_data": Path(home), "away_data": Path(away)},
+        blame="home_data",
+        match_id=metrica_csv_match_id(Path(home), Path(away)),
+        flip_y=True,
+    )
+
+
+def load_metrica_epts(meta: Path, raw: Path) -> Match:
+    """Metrica EPTS (FIFA): metadata XML + raw ``.txt`` tracking."""
+    from kloppy import metrica
+
+    return _load(
+        "metrica-epts",
+        metrica.load_tracking_epts,
+        {"meta_data": Path(meta), "raw_data": Path(raw)},
+        blame="raw_data",
+        match_id=stem_match_id(Path(meta)),
+    )
+
+
+def load_tracab(meta: Path, raw: Path) -> Match:
+    """Tracab: metadata (XML or JSON) + raw data (``.dat`` or JSON)."""
+    from kloppy import tracab
+
+    return _load(
+        "tracab",
+        tracab.load,
+        {"meta_data": Path(meta), "raw_data": Path(raw)},
+        blame="raw_data",
+        only_alive=False,
+    )
+
+
+def load_sportec(meta: Path, raw: Path) -> Match:
+    """Sportec / DFL: match information XML + positional data XML."""
+    from kloppy import sportec
+
+    return _load(
+        "sportec",
+        sportec.load_tracking,
+        {"meta_data": Path(meta), "raw_data": Path(raw)},
+        blame="raw_data",
+        only_alive=False,
+    )
+
+
+def load_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = None) -> Match:
+    """Second Spectrum: metadata (XML or JSON) + ``.jsonl`` frames (+ the JSON metadata when meta is XML)."""
+    from kloppy import secondspectrum
+
+    files = {"meta_data": Path(meta), "raw_data": Path(raw)}
+    if additional_meta is not None:
+        files["additional_meta_data"] = Path(additional_meta)
+    return _load("secondspectrum", secondspectrum.load, files, blame="raw_data", only_alive=False)
+
+
+def load_statsperform(ma1: Path, ma25: Path) -> Match:
+    """Stats Perform: MA1 match info (JSON or XML) + MA25 tracking ``.txt`` (SportVU)."""
+    from kloppy import statsperform
+
+    return _load(
+        "statsperform",
+        statsperform.load_tracking,
+        {"ma1_data": Path(ma1), "ma25_data": Path(ma25)},
+        blame="ma25_data",
+        tracking_system="sportvu",
+        only_alive=False,
+    )
+
+
+def load_pff(meta: Path, rosters: Path, raw: Path) -> Match:
+    """PFF FC: metadata JSON + rosters JSON + ``.jsonl`` frames."""
+    from kloppy import pff
+
+    files = {"meta_data": Path(meta), "roster_meta_data": Path(rosters), "raw_data": Path(raw)}
+    return _load("pff", pff.load_tracking, files, blame="raw_data", only_alive=False)
+
+
+def load_skillcorner(meta: Path, raw: Path) -> Match:
+    """SkillCorner v3: match metadata JSON + ``.jsonl`` frames (empty frames kept, then dropped as rowless)."""
+    from kloppy import skillcorner
+
+    return _load(
+        "skillcorner",
+        skillcorner.load,
+        {"meta_data": Path(meta), "raw_data": Path(raw)},
+        blame="raw_data",
+        only_alive=False,
+        include_empty_frames=True,
+    )
+
+
+def load_signality(meta: Path, venue: Path, raw_feeds: Sequence[Path]) -> Match:
+    """Signality: metadata JSON + venue information JSON + one raw JSON feed per period (in period order)."""
+    from kloppy import signality
+
+    feeds = [Path(p) for p in raw_feeds]
+    paths = [Path(meta), Path(venue), *feeds]
+    dataset, seen = run_kloppy(
+        "signality",
+        feeds[-1] if feeds else Path(meta),
+        paths,
+        lambda: signality.load(
+            meta_data=Path(meta), raw_data_feeds=feeds, venue_information=Path(venue), coordinates=COORDINATES
+        ),
+    )
+    return dataset_to_match(dataset, provider="signality", source_files=paths, warnings_seen=seen)
