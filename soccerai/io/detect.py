@@ -68,6 +68,7 @@ _RULES: tuple[Rule, ...] = (
     ("metrica-csv", "home", lambda name, head: head.startswith(",,,") and "Home" in head.split("\n", 1)[0]),
     ("metrica-csv", "away", lambda name, head: head.startswith(",,,") and "Away" in head.split("\n", 1)[0]),
     ("metrica-epts", "meta", lambda name, head: "FIFADataTransferFormatEPTS" in head),
+    ("metrica-epts", "meta", lambda name, head: "<main" in head and "<GlobalConfig>" in head and "<FrameRate>" in head),
     ("tracab", "meta", lambda name, head: "<TracabMetaData" in head),
     ("tracab", "meta", lambda name, head: head.lstrip().startswith("{") and '"PitchLongSide"' in head),
     ("tracab", "raw", lambda name, head: head.lstrip().startswith("{") and '"FrameData"' in head),

@@ -1,0 +1,387 @@
+"""The engine: one period of play from its events to 22 smooth trajectories and a ball path.
+
+Per period:
+1. the ball path (:mod:`soccerai.synth.ball`) and who owns the ball, frame by frame;
+2. event constraints ("pins"): the event's player at its start position at its start frame, the receiver at the
+   end position at the end frame (made reachable by :func:`soccerai.synth.kinematics.plan_pins`); a player heads
+   for his next pin as soon as reaching it in time needs ``HURRY_FRACTION`` of his top speed, and a player
+   holding the ball targets the ball;
+3. a loop over frames: every ``COARSE_STEP`` frames the tactical model (:mod:`soccerai.synth.tactics`) sets
+   targets from the current state (so markers react to the attackers they mark), then the acceleration-limited
+   pursuit (:mod:`soccerai.synth.kinematics`) moves all 22 players at 25 Hz;
+4. pinning: smooth bumps make every constraint exact;
+5. the ball is glued to the holder's feet while he has it (carries, receptions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+from scipy.signal import lfilter
+
+from soccerai.synth.ball import BallPath, build_ball_path
+from soccerai.synth.kinematics import SpeedProfiles, pin_to_positions, plan_pins, pursuit_step
+from soccerai.synth.tactics import TeamSetup, tactical_targets
+from soccerai.synth.timeline import Timeline
+
+COARSE_STEP = 8
+"""Frames between tactical decisions (0.32 s at 25 Hz: a player's reaction time)."""
+BLOCK_SHIFT_TAU_S = 2.5
+"""Time constant (s) of the ball position the team blocks shift with."""
+PROGRESS_EVERY = 500
+"""Coarse steps between progress callbacks."""
+HURRY_FRACTION = 0.25
+HURRY_GAIN = 1.6
+HURRY_HORIZON_S = 1.5
+HURRY_LOOKAHEAD_S = 1.0
+DRIFT_SIGMA_M = 1.5
+DRIFT_TAU_S = 8.0
+RUN_RATE_PER_S = 1.0 / 20.0
+RUN_DURATION_S = 3.0
+DEAD_BALL_URGENCY = 0.6
+FOOT_OFFSET_M = 0.4
+HOLD_TYPES_SELF = ("CARRY", "RECOVERY", "SET PIECE", "CHALLENGE", "FAULT RECEIVED")
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Which player fills each of the 22 slots, as (player, first_frame, last_frame) stints."""
+
+    stints: tuple[tuple[tuple[str, int, int], ...], ...]
+
+    def slot_of(self, player: str | None, frame: int) -> int:
+        if not player:
+            return -1
+        for slot, stints in enumerate(self.stints):
+            for name, a, b in stints:
+                if name == player and a <= frame <= b:
+                    return slot
+        return -1
+
+    def players(self) -> list[tuple[str, int]]:
+        """Every (player, slot) that appears, in slot order."""
+        return [(name, slot) for slot, stints in enumerate(self.stints) for name, _, _ in stints]
+
+
+@dataclass
+class PeriodResult:
+    period: int
+    first_frame: int
+    home_sign: float
+    pos: np.ndarray  # (n, 22, 2) provider orientation
+    ball: BallPath
+    pin_errors_m: np.ndarray  # residual errors at constraint frames (should be ~0)
+    pre_pin_errors_m: np.ndarray  # how far the pursuit alone was from the event positions
+    dropped_pins: int
+
+
+def assign_slots(timeline: Timeline, setup: TeamSetup) -> Occupancy:
+    """Starters (the goalkeeper and the 10 earliest-seen outfield players) take slots by role; substitutes take the
+    slot of the teammate who left earliest before they came on."""
+    stints: list[list[tuple[str, int, int]]] = [[] for _ in range(22)]
+    first = min(p[1] for p in timeline.periods)
+    last = max(p[2] for p in timeline.periods)
+    for team, offset in (("home", 0), ("away", 11)):
+        roster = timeline.roster.filter(pl.col("team") == team).sort("first_frame")
+        keepers = roster.filter(pl.col("is_goalkeeper"))["player"].to_list()
+        outfield = [p for p in roster["player"].to_list() if p not in keepers[:1]]
+        keeper = keepers[0] if keepers else _invented(team, offset, 0)
+        starters = outfield[:10] + [_invented(team, offset, k) for k in range(1, 11 - len(outfield[:10]))]
+        stints[offset] = [(keeper, first, last)]
+        order = _role_order(timeline, starters, setup, offset, team)
+        for slot, player in zip(range(offset + 1, offset + 11), order, strict=True):
+            stints[slot] = [(player, first, last)]
+        info = {r["player"]: r for r in roster.iter_rows(named=True)}
+        for sub in outfield[10:]:
+            slot = min(
+                range(offset + 1, offset + 11),
+                key=lambda s: info.get(stints[s][-1][0], {"last_frame": last})["last_frame"],
+            )
+            name, a, _ = stints[slot][-1]
+            leaves = info.get(name, {"last_frame": last})["last_frame"]
+            switch = (
+                (leaves + info[sub]["first_frame"]) // 2
+                if leaves < info[sub]["first_frame"]
+                else info[sub]["first_frame"] - 1
+            )
+            stints[slot][-1] = (name, a, switch)
+            stints[slot].append((sub, switch + 1, last))
+    return Occupancy(tuple(tuple(s) for s in stints))
+
+
+def _invented(team: str, offset: int, k: int) -> str:
+    return f"Player{90 + offset + k}"
+
+
+def _role_order(
+    timeline: Timeline, starters: list[str], setup: TeamSetup, offset: int, team: str
+) -> list[str]:
+    """Match starters to formation slots by their mean event position in their attacking frame (Hungarian)."""
+    ev = timeline.events.filter(pl.col("team") == team)
+    signs = {
+        p: (1.0 if d else -1.0) * (1.0 if team == "home" else -1.0)
+        for p, d in timeline.home_attacks_positive_x.items()
+    }
+    ev = ev.with_columns(pl.col("period").replace_strict(signs, default=1.0).alias("s"))
+    mean = (
+        ev.with_columns((pl.col("sx") * pl.col("s")).alias("ax"), (pl.col("sy") * pl.col("s")).alias("ay"))
+        .filter(pl.col("ax").is_not_nan())
+        .group_by("player")
+        .agg(pl.col("ax").mean(), pl.col("ay").mean())
+    )
+    where = {r["player"]: (r["ax"], r["ay"]) for r in mean.iter_rows(named=True)}
+    pts = np.array([where.get(p, (0.0, 0.0)) for p in starters])
+    slots = np.stack(
+        [setup.fx[offset + 1 : offset + 11] * 18.0, setup.fy[offset + 1 : offset + 11] * 22.0], axis=1
+    )
+    cost = np.hypot(pts[:, None, 0] - slots[None, :, 0], pts[:, None, 1] - slots[None, :, 1])
+    rows, cols = linear_sum_assignment(cost)
+    order = [""] * 10
+    for r, c in zip(rows, cols, strict=True):
+        order[c] = starters[r]
+    return order
+
+
+@dataclass
+class _Script:
+    """Per-period event-derived instructions on the period's frame index (0 = first frame)."""
+
+    pins: dict[int, dict[int, tuple[float, float]]]
+    override: np.ndarray  # (n_coarse, 22, 2) NaN where the tactical model decides
+    holds: list[tuple[int, int, int]]  # (slot, first index, last index)
+    dropped_pins: int = 0  # constraints the real event data made unreachable (see plan_pins)
+
+
+def _script(events: pl.DataFrame, occ: Occupancy, first_frame: int, n: int, frame_rate: float) -> _Script:
+    n_c = (n + COARSE_STEP - 1) // COARSE_STEP
+    override = np.full((n_c, 22, 2), np.nan)
+    pins: dict[int, dict[int, tuple[float, float]]] = {s: {} for s in range(22)}
+    holds: list[tuple[int, int, int]] = []
+    rows = events.to_dicts()
+    for i, ev in enumerate(rows):
+        s, e = ev["start_frame"] - first_frame, ev["end_frame"] - first_frame
+        p = occ.slot_of(ev["player"], ev["start_frame"])
+        if p >= 0 and np.isfinite(ev["sx"]):
+            pins[p][s] = (ev["sx"], ev["sy"])
+        holder = p
+        if ev["type"] == "PASS":
+            r = occ.slot_of(ev["receiver"], ev["end_frame"])
+            holder = r
+            if r >= 0 and np.isfinite(ev["ex"]) and e > s:
+                pins[r][e] = (ev["ex"], ev["ey"])
+        elif ev["type"] not in HOLD_TYPES_SELF:
+            holder = -1
+        if ev["type"] == "CARRY" and p >= 0 and e > s:
+            holds.append((p, s, e))
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if holder >= 0 and nxt is not None and occ.slot_of(nxt["player"], nxt["start_frame"]) == holder:
+            a, b = max(e, s), nxt["start_frame"] - first_frame
+            if b > a:
+                holds.append((holder, a, b))
+    dropped = 0
+    for slot, wanted in pins.items():
+        if wanted:
+            frames = np.array(sorted(wanted), dtype=np.int64)
+            frames, xy, lost = plan_pins(frames, np.array([wanted[f] for f in frames]), frame_rate)
+            pins[slot] = {int(f): (float(a), float(b)) for f, (a, b) in zip(frames, xy, strict=True)}
+            dropped += lost
+    return _Script(pins=pins, override=override, holds=holds, dropped_pins=dropped)
+
+
+def _run_schedule(rng: np.random.Generator, n_c: int, frame_rate: float, eligible: np.ndarray) -> np.ndarray:
+    """(n_c, 22) flags: runs in behind start as a Poisson process and last ``RUN_DURATION_S``."""
+    dt_c = COARSE_STEP / frame_rate
+    starts = (rng.random((n_c, 22)) < RUN_RATE_PER_S * dt_c) & eligible[None, :]
+    length = max(int(RUN_DURATION_S / dt_c), 1)
+    counts = np.cumsum(starts, axis=0)
+    counts[length:] -= counts[:-length].copy()
+    return counts > 0
+
+
+def _smoothed(xy: np.ndarray, tau_frames: float) -> np.ndarray:
+    """Exponential moving average ``s_k = s_k-1 + (x_k - s_k-1) / tau`` (a block shifts with the ball, with lag)."""
+    alpha = 1.0 / max(tau_frames, 1.0)
+    return lfilter([alpha], [1.0, alpha - 1.0], xy, axis=0, zi=np.outer([1.0 - alpha], xy[0]))[0]
+
+
+def _drift(rng: np.random.Generator, n_c: int, frame_rate: float) -> np.ndarray:
+    """Ornstein-Uhlenbeck wander of each player's target (stationary std ``DRIFT_SIGMA_M``, time constant
+    ``DRIFT_TAU_S``): x_{k+1} = rho x_k + sigma sqrt(1 - rho^2) xi_k."""
+    rho = float(np.exp(-(COARSE_STEP / frame_rate) / DRIFT_TAU_S))
+    noise = rng.standard_normal((n_c, 22, 2))
+    out = lfilter([DRIFT_SIGMA_M * np.sqrt(1 - rho**2)], [1.0, -rho], noise, axis=0)
+    return out
+
+
+def simulate_period(
+    timeline: Timeline,
+    period: int,
+    first_frame: int,
+    last_frame: int,
+    setup: TeamSetup,
+    occ: Occupancy,
+    prof: SpeedProfiles,
+    rng: np.random.Generator,
+    progress=None,
+) -> PeriodResult:
+    """Simulate frames ``first_frame..last_frame`` of one period."""
+    fr = 25.0
+    events = timeline.events.filter(
+        (pl.col("period") == period) & pl.col("start_frame").is_between(first_frame, last_frame)
+    ).with_columns(pl.col("end_frame").clip(upper_bound=last_frame))
+    n = last_frame - first_frame + 1
+    ball = build_ball_path(events, first_frame, last_frame, fr)
+    script = _script(events, occ, first_frame, n, fr)
+    _holders_chase_ball(script, ball)
+    home_sign = 1.0 if timeline.home_attacks_positive_x.get(period, True) else -1.0
+    pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress)
+    pre_pin, pin_errors = _apply_pins(pos, script.pins, fr)
+    glue_ball_to_holders(ball, pos, script.holds)
+    pin_ball_to_events(ball, events, first_frame, fr)
+    return PeriodResult(period, first_frame, home_sign, pos, ball, pin_errors, pre_pin, script.dropped_pins)
+
+
+def _simulate(
+    setup, ball: BallPath, script: _Script, prof, rng, home_sign: float, n: int, fr: float, progress
+) -> np.ndarray:
+    n_c = script.override.shape[0]
+    running = _run_schedule(rng, n_c, fr, (~setup.is_keeper) & (setup.fx >= -0.2))
+    drift = _drift(rng, n_c, fr)
+    drift[:, setup.is_keeper] *= 0.2
+    ball_xy = np.stack([ball.x, ball.y], axis=1)
+    block_ball = _smoothed(ball_xy, BLOCK_SHIFT_TAU_S * fr)
+    owner = np.where(ball.owner < 0, 0, ball.owner)
+    pos, _ = tactical_targets(
+        setup, np.zeros((22, 2)), np.zeros((22, 2)), np.zeros(2), int(owner[0]), home_sign, running[0]
+    )
+    sign = np.where(setup.team == 0, home_sign, -home_sign)
+    pos[:, 0] = np.where(
+        sign * pos[:, 0] > -1.0, -sign * 1.0, pos[:, 0]
+    )  # kick-off: everyone in his own half
+    vel = np.zeros((22, 2))
+    next_frame, next_xy = _next_pins(script.pins, n_c)
+    starts_at_event = next_frame[0] < 2 * fr  # kick-off taker and first receivers start on their spots
+    pos[starts_at_event] = next_xy[0, starts_at_event]
+    out = np.empty((n, 22, 2))
+    dt = 1.0 / fr
+    for c in range(n_c):
+        f = c * COARSE_STEP
+        target, urg = tactical_targets(
+            setup, pos, vel, ball_xy[f], int(owner[f]), home_sign, running[c], block_ball[f]
+        )
+        target += drift[c]
+        if not ball.alive[f]:
+            urg = urg * DEAD_BALL_URGENCY
+        _head_for_next_event(target, urg, pos, vel, f, next_frame[c], next_xy[c], prof, fr)
+        fixed = ~np.isnan(script.override[c, :, 0])
+        target[fixed] = script.override[c, fixed]
+        urg[fixed] = 1.0
+        for k in range(f, min(f + COARSE_STEP, n)):
+            pursuit_step(pos, vel, target, urg, prof, dt)
+            out[k] = pos
+        if progress is not None and (c % PROGRESS_EVERY == PROGRESS_EVERY - 1 or c == n_c - 1):
+            progress(min(f + COARSE_STEP, n) - (c - c % PROGRESS_EVERY) * COARSE_STEP)
+    return out
+
+
+def _next_pins(pins: dict[int, dict[int, tuple[float, float]]], n_c: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each coarse step and slot: the frame index and position of the slot's next constraint (or none)."""
+    next_frame = np.full((n_c, 22), np.iinfo(np.int64).max // 2, dtype=np.int64)
+    next_xy = np.zeros((n_c, 22, 2))
+    now = np.arange(n_c) * COARSE_STEP
+    for slot, wanted in pins.items():
+        if not wanted:
+            continue
+        frames = np.array(sorted(wanted), dtype=np.int64)
+        xy = np.array([wanted[f] for f in frames])
+        k = np.searchsorted(frames, now, side="left")
+        has = k < frames.size
+        next_frame[has, slot] = frames[k[has]]
+        next_xy[has, slot] = xy[k[has]]
+    return next_frame, next_xy
+
+
+def _head_for_next_event(
+    target, urg, pos, vel, frame: int, next_frame, next_xy, prof: SpeedProfiles, fr: float
+) -> None:
+    """Arrive on time: once reaching the next event spot needs more than ``HURRY_FRACTION`` of top speed (or it
+    is less than ``HURRY_HORIZON_S`` away), the player heads there at the speed the remaining time asks for."""
+    remaining = np.maximum((next_frame - frame) / fr, 0.2)
+    coast = np.minimum(HURRY_LOOKAHEAD_S, remaining)[:, None]
+    ahead = pos + vel * coast  # where his momentum carries him: decide before he runs the wrong way
+    dist = np.maximum(
+        np.hypot(next_xy[:, 0] - ahead[:, 0], next_xy[:, 1] - ahead[:, 1]),
+        np.hypot(next_xy[:, 0] - pos[:, 0], next_xy[:, 1] - pos[:, 1]),
+    )
+    need = dist / remaining
+    hurry = (need > HURRY_FRACTION * prof.v_max) | (remaining < HURRY_HORIZON_S)
+    target[hurry] = next_xy[hurry]
+    urg[hurry] = np.clip(HURRY_GAIN * need[hurry] / prof.v_max[hurry], 0.35, 1.0)
+
+
+def _holders_chase_ball(script: _Script, ball: BallPath) -> None:
+    """While a player holds the ball (carry, reception until his next action) his target is the ball."""
+    n = ball.x.size
+    for slot, a, b in script.holds:
+        coarse = np.arange(a // COARSE_STEP, min(b, n - 1) // COARSE_STEP + 1)
+        frames = np.clip(coarse * COARSE_STEP, 0, n - 1)
+        script.override[coarse, slot, 0] = ball.x[frames]
+        script.override[coarse, slot, 1] = ball.y[frames]
+
+
+def _apply_pins(
+    pos: np.ndarray, pins: dict[int, dict[int, tuple[float, float]]], fr: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pin every slot to its constraints; returns the distances to them before and after pinning (metres)."""
+    errors, errors_before = [], []
+    for slot, wanted in pins.items():
+        if not wanted:
+            continue
+        frames = np.array(sorted(wanted), dtype=np.int64)
+        frames = frames[(frames >= 0) & (frames < pos.shape[0])]
+        targets = np.array([wanted[f] for f in frames])
+        errors_before.append(np.hypot(*(pos[frames, slot] - targets).T))
+        pos[:, slot] = pin_to_positions(pos[:, slot], frames, targets, fr)
+        errors.append(np.hypot(*(pos[frames, slot] - targets).T))
+    if not errors:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(errors_before), np.concatenate(errors)
+
+
+def glue_ball_to_holders(ball: BallPath, pos: np.ndarray, holds: list[tuple[int, int, int]]) -> None:
+    """While a player has the ball, it is at his feet: his position plus up to ``FOOT_OFFSET_M`` ahead of him
+    (zero at the ends of the hold, where he is pinned to the event's position)."""
+    n = ball.x.size
+    for slot, a, b in holds:
+        a, b = max(a, 0), min(b, n - 1)
+        if b - a < 2:
+            continue
+        track = pos[a : b + 1, slot]
+        step = np.gradient(track, axis=0)
+        norm = np.maximum(np.hypot(step[:, 0], step[:, 1]), 1e-9)[:, None]
+        window = np.sin(np.pi * np.linspace(0.0, 1.0, b - a + 1))[:, None]
+        ahead = track + step / norm * FOOT_OFFSET_M * window * (norm > 1e-3)
+        ball.x[a : b + 1], ball.y[a : b + 1] = ahead[:, 0], ahead[:, 1]
+        ball.z[a : b + 1] = 0.0
+
+
+def pin_ball_to_events(ball: BallPath, events: pl.DataFrame, first_frame: int, fr: float) -> None:
+    """After gluing, bend the ball path so it passes through every event's start position at its start frame
+    (events sharing a frame, e.g. the two sides of a challenge, share their mean position)."""
+    known = (
+        events.filter(pl.col("sx").is_not_nan())
+        .group_by("start_frame")
+        .agg(pl.col("sx").mean(), pl.col("sy").mean())
+        .sort("start_frame")
+    )
+    frames = known["start_frame"].to_numpy() - first_frame
+    inside = (frames >= 0) & (frames < ball.x.size)
+    if not inside.any():
+        return
+    track = np.stack([ball.x, ball.y], axis=1)
+    targets = np.stack([known["sx"].to_numpy(), known["sy"].to_numpy()], axis=1)[inside]
+    track = pin_to_positions(track, frames[inside], targets, fr)
+    ball.x[:], ball.y[:] = track[:, 0], track[:, 1]

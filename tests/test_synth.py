@@ -1,0 +1,279 @@
+"""The match synthesizer on the real Metrica event timelines (SIMULATED tracking, real events)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from soccerai.schema import Match
+from soccerai.store import read_match
+from soccerai.synth import synthesize_match, write_match_files
+from soccerai.synth.possession_model import generate_timeline
+from soccerai.synth.timeline import read_timeline
+
+GAME1 = "Sample_Game_1_RawEventsData.csv"
+SHORT_S = 360.0  # 3 minutes of each half
+
+
+@pytest.fixture(scope="module")
+def game1(events_dir: Path) -> Path:
+    return events_dir / GAME1
+
+
+@pytest.fixture(scope="module")
+def short_match(game1: Path) -> Match:
+    return synthesize_match(game1, seed=0, duration_s=SHORT_S)
+
+
+def _players_wide(match: Match, period: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(frames, P, 2) positions of the players present all period long, and their teams."""
+    rows = match.tracking.filter((pl.col("period") == period) & (pl.col("team") != "ball"))
+    full = (
+        rows.group_by("object_id")
+        .len()
+        .filter(pl.col("len") == rows["frame"].n_unique())["object_id"]
+        .sort()
+        .to_list()
+    )
+    rows = rows.filter(pl.col("object_id").is_in(full)).sort("frame", "object_id")
+    xy = rows.select("x", "y").to_numpy().reshape(-1, len(full), 2)
+    teams = rows.head(len(full))["team"].to_numpy()
+    return xy, teams, full
+
+
+# --- timelines -----------------------------------------------------------------------------------------------
+
+
+def test_reads_the_three_real_timelines(events_dir: Path) -> None:
+    for name, n_events, keepers in (
+        (GAME1, 1745, {"Player11", "Player25"}),
+        ("Sample_Game_2_RawEventsData.csv", 1935, None),
+        ("Sample_Game_3_events.json", 3500, None),
+    ):
+        tl = read_timeline(events_dir / name)
+        assert tl.events.height >= n_events if name.endswith("json") else tl.events.height == n_events
+        assert [p[0] for p in tl.periods] == [1, 2]
+        assert tl.home_attacks_positive_x[1] != tl.home_attacks_positive_x[2], "teams swap at half time"
+        found = set(tl.roster.filter(pl.col("is_goalkeeper"))["player"].to_list())
+        assert len(found) == 2
+        if keepers:
+            assert found == keepers  # the real Game 1 tracking has Player11 and Player25 in goal
+
+
+def test_generated_timeline_matches_real_rates() -> None:
+    tl = generate_timeline(seed=3)
+    counts = dict(tl.events.group_by("type").len().iter_rows())
+    assert 700 <= counts["PASS"] <= 1300  # real: 961 per match
+    assert 5 <= counts.get("SHOT", 0) <= 45  # real: 23
+    assert tl.generated and tl.roster.height == 22
+
+
+# --- simulation ----------------------------------------------------------------------------------------------
+
+
+def test_short_match_is_valid_and_simulated(short_match: Match) -> None:
+    meta = short_match.metadata
+    assert meta.simulated and meta.provider == "soccerai-synth" and meta.frame_rate == 25.0
+    frames = short_match.tracking.filter(pl.col("object_id") == "ball").height
+    assert frames == 2 * int(SHORT_S / 2 * 25)
+    per_frame = short_match.tracking.group_by("period", "frame").len()["len"].unique().to_list()
+    assert per_frame == [23], "22 players + ball in every frame"
+    assert short_match.events is not None and short_match.events.height > 50
+
+
+def test_deterministic_for_a_seed(game1: Path, short_match: Match) -> None:
+    again = synthesize_match(game1, seed=0, duration_s=SHORT_S)
+    assert again.tracking.equals(short_match.tracking)
+    other = synthesize_match(game1, seed=1, duration_s=SHORT_S)
+    assert not other.tracking.select("x").equals(short_match.tracking.select("x"))
+
+
+def test_kinematics_are_human(short_match: Match) -> None:
+    speeds, accs = [], []
+    for period in (1, 2):
+        xy, _, _ = _players_wide(short_match, period)
+        vel = np.diff(xy, axis=0) * 25.0
+        speeds.append(np.hypot(vel[..., 0], vel[..., 1]).ravel())
+        acc = np.diff(vel, axis=0) * 25.0
+        accs.append(np.hypot(acc[..., 0], acc[..., 1]).ravel())
+    speed, acc = np.concatenate(speeds), np.concatenate(accs)
+    assert speed.max() < 12.0
+    assert np.percentile(speed, 99) < 9.0
+    assert np.mean(speed > 7.0) < 0.03, "sprints are rare"
+    assert np.percentile(acc, 99) < 6.5
+    km_per_90 = speed.mean() * 5400 / 1000
+    assert 8.0 < km_per_90 < 14.0
+
+
+def test_markers_follow_the_attackers_they_mark(short_match: Match) -> None:
+    """Defender velocity correlates with the velocity of the nearest attacker when they are close."""
+    xy, teams, _ = _players_wide(short_match, 1)
+    vel = np.gradient(xy, axis=0) * 25.0
+    home, away = xy[:, teams == "home"], xy[:, teams == "away"]
+    gap = np.hypot(home[:, :, None, 0] - away[:, None, :, 0], home[:, :, None, 1] - away[:, None, :, 1])
+    f, i, j = np.nonzero(gap < 4.0)
+    a = vel[:, teams == "home"][f, i].ravel()
+    b = vel[:, teams == "away"][f, j].ravel()
+    assert a.size > 1000
+    assert np.corrcoef(a, b)[0, 1] > 0.3
+
+
+def test_ball_and_player_at_every_event(short_match: Match) -> None:
+    ev = short_match.events.filter(pl.col("start_x").is_not_null() & pl.col("player_id").is_not_null())
+    tr = short_match.tracking.select("period", "frame", "object_id", "x", "y")
+    ball = ev.join(tr.filter(pl.col("object_id") == "ball"), on=["period", "frame"], how="left")
+    who = ev.join(
+        tr, left_on=["period", "frame", "player_id"], right_on=["period", "frame", "object_id"], how="left"
+    )
+    ball_err = np.hypot(ball["x"] - ball["start_x"], ball["y"] - ball["start_y"]).to_numpy()
+    player_err = np.hypot(who["x"] - who["start_x"], who["y"] - who["start_y"]).to_numpy()
+    assert np.isfinite(player_err).all()
+    assert player_err.max() <= 1.0
+    core = ev.with_columns(pl.Series("e", ball_err)).filter(
+        pl.col("type").is_in(["PASS", "SHOT", "CARRY", "SET_PIECE"])
+    )
+    assert core["e"].max() <= 1.0
+    assert (
+        np.mean(ball_err <= 1.0) >= 0.97
+    )  # same-frame events more than 2 m apart (challenges) cannot all hold
+
+
+def test_generated_match_without_any_input() -> None:
+    match = synthesize_match(None, seed=2, duration_s=120)
+    assert match.metadata.simulated and "generated" in match.metadata.extra["timeline"]
+    assert match.tracking.filter(pl.col("team") == "home")["object_id"].n_unique() == 11
+
+
+# --- writers and round trips -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def written(short_match: Match, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    return write_match_files(short_match, tmp_path_factory.mktemp("synth"))
+
+
+def test_metrica_csv_round_trip_through_kloppy(short_match: Match, written: dict[str, list[Path]]) -> None:
+    from kloppy import metrica
+
+    home, away = written["metrica-csv"]
+    ds = metrica.load_tracking_csv(home_data=str(home), away_data=str(away))
+    assert len(ds.frames) == short_match.tracking["frame"].n_unique()
+    assert {p.jersey_no for p in ds.metadata.teams[0].players} == set(
+        short_match.players.filter(pl.col("team") == "home")["jersey"].to_list()
+    )
+    ball = short_match.tracking.filter(pl.col("object_id") == "ball").sort("frame")
+    raw_x = np.array([f.ball_coordinates.x for f in ds.frames])
+    flips = {p.id: (1.0 if p.home_attacks_positive_x else -1.0) for p in short_match.metadata.periods}
+    sign = ball["period"].replace_strict(flips).to_numpy()
+    np.testing.assert_allclose(raw_x, ball["x"].to_numpy() * sign / 105 + 0.5, atol=1e-4)
+    _assert_sides_swap(ds, short_match)
+
+
+def test_epts_round_trip_through_kloppy(short_match: Match, written: dict[str, list[Path]]) -> None:
+    from kloppy import metrica
+
+    meta, raw = written["epts"]
+    ds = metrica.load_tracking_epts(meta_data=str(meta), raw_data=str(raw))
+    assert len(ds.frames) == short_match.tracking["frame"].n_unique()
+    assert sum(len(t.players) for t in ds.metadata.teams) == short_match.players.height
+    _assert_sides_swap(ds, short_match)
+
+
+def _assert_sides_swap(ds, match: Match) -> None:
+    """The home goalkeeper stands on opposite halves in the two periods of the provider file."""
+    keeper = match.players.filter(pl.col("is_goalkeeper") & (pl.col("team") == "home"))["jersey"].item()
+    xs = {1: [], 2: []}
+    for frame in ds.frames:
+        for player, point in frame.players_coordinates.items():
+            if player.team.ground.value == "home" and player.jersey_no == keeper:
+                xs[frame.period.id].append(point.x)
+    assert (np.mean(xs[1]) - 0.5) * (np.mean(xs[2]) - 0.5) < 0
+
+
+def test_soccerai_ingestion_reads_the_files(short_match: Match, written: dict[str, list[Path]]) -> None:
+    from soccerai.io.metrica_fast import read_metrica_csv, read_metrica_epts
+
+    epts = read_metrica_epts(*written["epts"])
+    joined = short_match.tracking.join(epts.tracking, on=["period", "frame", "object_id"], suffix="_in")
+    assert joined.height == short_match.tracking.height
+    assert (joined["x"] - joined["x_in"]).abs().max() < 0.01 and (
+        joined["y"] - joined["y_in"]
+    ).abs().max() < 0.01
+    csv = read_metrica_csv(*written["metrica-csv"])
+    assert csv.tracking.height == short_match.tracking.height
+    both = short_match.tracking.join(csv.tracking, on=["period", "frame", "object_id"], suffix="_in")
+    assert both.height == short_match.tracking.height  # same object ids on both paths
+    assert (both["x"] - both["x_in"]).abs().max() < 0.01 and (both["y"] - both["y_in"]).abs().max() < 0.01
+
+
+def test_written_events_name_the_tracked_players(written: dict[str, list[Path]]) -> None:
+    """Events read back from the written event file sit on the read-back tracking: same ids, same spot."""
+    from soccerai.io import load_match
+    from soccerai.io.events import load_events
+
+    match = load_match(written["metrica-csv"])
+    events = load_events(written["events"][0], match=match).drop_nulls(["start_x", "player_id"])
+    at_player = events.join(
+        match.tracking, left_on=["period", "frame", "player_id"], right_on=["period", "frame", "object_id"]
+    )
+    assert at_player.height >= 0.9 * events.height
+    dist = ((at_player["start_x"] - at_player["x"]) ** 2 + (at_player["start_y"] - at_player["y"]) ** 2).sqrt()
+    assert dist.quantile(0.95) < 1.0
+
+
+def test_parquet_and_event_file(short_match: Match, written: dict[str, list[Path]]) -> None:
+    back = read_match(written["parquet"][0])
+    assert back.metadata.simulated and back.tracking.height == short_match.tracking.height
+    events = read_timeline(written["events"][0])
+    assert events.events.height == short_match.events.height
+
+
+def test_failed_write_leaves_nothing(
+    short_match: Match, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import soccerai.synth.writers as writers
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writers, "write_epts", broken)
+    with pytest.raises(OSError):
+        write_match_files(short_match, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+# --- realism ---------------------------------------------------------------------------------------------------
+
+
+def test_realism_table_compares_with_real_clips(short_match: Match, data_dir: Path) -> None:
+    from soccerai.synth.realism import realism_table
+
+    table = realism_table(short_match, data_dir)
+    assert (
+        table.width == 7
+        and any("SIMULATED" in c for c in table.columns)
+        and any("Last Row" in c for c in table.columns)
+    )
+    stats = dict(zip(table["statistic"], table[table.columns[1]], strict=True))
+    real = dict(zip(table["statistic"], table["Last Row LIV 2-1 CHE (real)"], strict=True))
+    assert (
+        5.0 < stats["speed p99 (m/s)"] < 9.5 and abs(stats["speed p99 (m/s)"] - real["speed p99 (m/s)"]) < 2.5
+    )
+    assert 25.0 < stats["team length (m)"] < 55.0 and 25.0 < stats["team width (m)"] < 50.0
+
+
+# --- full match (slow) -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_full_match_under_a_minute(game1: Path, tmp_path: Path) -> None:
+    start = time.perf_counter()
+    match = synthesize_match(game1, seed=0)
+    write_match_files(match, tmp_path, ("metrica-csv",))
+    elapsed = time.perf_counter() - start
+    assert elapsed < 60.0
+    assert match.tracking["frame"].n_unique() > 140_000
