@@ -191,7 +191,35 @@ def group_match_files(paths: Iterable[str | Path]) -> list[list[Path]]:
         for (_, provider), by_role in buckets.items()
         for group in _groups_of_provider(provider, by_role)
     ]
+    event_files = [p for p in unknown if is_metrica_event_csv(p)]
+    groups = [[*group, *_events_beside(group, event_files)] for group in groups]
+    unknown = [p for p in unknown if p not in event_files]
     return groups + [[p] for p in unknown if p in loose]
+
+
+EVENTS_SUFFIX = "_RawEventsData.csv"
+"""Metrica's event file name ends so; ``<prefix>_RawEventsData.csv`` belongs to tracking files named ``<prefix>...``."""
+
+
+def is_metrica_event_csv(path: Path) -> bool:
+    """True for a Metrica event CSV (its header starts with Metrica's event columns)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64).decode("utf-8", errors="replace").lstrip("\ufeff")
+    except OSError:
+        return False
+    return head.startswith("Team,Type,Subtype,Period,Start Frame")
+
+
+def _events_beside(group: list[Path], event_files: list[Path]) -> list[Path]:
+    """The event file of a tracking group: same folder, named ``<prefix>_RawEventsData.csv`` with the tracking
+    anchor's name starting with ``<prefix>`` (how Metrica and soccerai's synthesizer name them)."""
+    anchor = group[0]
+    return [
+        e for e in event_files
+        if e.parent == anchor.parent and e.name.endswith(EVENTS_SUFFIX)
+        and anchor.name.startswith(e.name[: -len(EVENTS_SUFFIX)])
+    ][:1]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -199,10 +227,18 @@ def group_match_files(paths: Iterable[str | Path]) -> list[list[Path]]:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _load(group: Sequence[Path], provider: str | None) -> Match:
+def load_group(group: Sequence[Path], provider: str | None = None) -> Match:
+    """Load the tracking files of a group, with the events of a Metrica event CSV in it when there is one."""
     from soccerai.io import load_match
+    from soccerai.io.events import load_events
 
-    return load_match(list(group), provider=provider)
+    events = [p for p in group if is_metrica_event_csv(p)]
+    match = load_match([p for p in group if p not in events], provider=provider)
+    if events:
+        match.events = load_events(events[0], "metrica-csv", match=match).with_columns(
+            pl.lit(match.match_id, dtype=pl.String).alias("match_id")
+        )
+    return match
 
 
 def _with_match_id(match: Match, match_id: str) -> Match:
@@ -245,7 +281,7 @@ def ingest_group(
         digest = source_hash(sources)
         if not force and read_source_hash(target) == digest:
             return result("unchanged", path=target, rows=_stored_rows(target))
-        match = _with_match_id(_load(sources, provider), match_id)  # write_match validates
+        match = _with_match_id(load_group(sources, provider), match_id)  # write_match validates
         write_match(match, target, source_hash=digest)
         return result("ingested", path=target, rows=match.tracking.height)
     except Exception as exc:  # noqa: BLE001 - one bad match must not stop the others; the result carries why

@@ -213,3 +213,20 @@ def test_speeds_respect_frame_gaps_and_frozen_frames_are_counted(samples_dir: Pa
     )
     match.tracking = frozen
     assert quality_summary(match)["duplicated_frames"] == 1
+
+
+def test_event_file_beside_simulated_tracking_is_ingested_with_it(tmp_path: Path) -> None:
+    """A Metrica event CSV named like the tracking files travels into the stored match (shots for C-OBSO)."""
+    from soccerai.ingest import group_match_files, ingest_paths
+    from soccerai.store import read_match
+    from soccerai.synth import synthesize_match, write_match_files
+
+    match = synthesize_match(None, seed=3, duration_s=120)
+    files = write_match_files(match, tmp_path / "drop", formats=("metrica-csv",))
+    groups = group_match_files([tmp_path / "drop"])
+    assert len(groups) == 1 and files["events"][0] in groups[0]
+    (result,) = ingest_paths(groups, tmp_path / "store")
+    assert result.status == "ingested", result
+    stored = read_match(result.path)
+    assert stored.events is not None and stored.events.height == match.events.height
+    assert set(stored.events.drop_nulls("player_id")["player_id"]) <= set(stored.tracking["object_id"])
