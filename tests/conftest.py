@@ -13,6 +13,13 @@ import pytest
 os.environ.setdefault("SOCCERAI_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One torch thread: tests are small, and oversubscribed threads on a 2-core machine are many times slower."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     from soccerai.config import data_dir as configured

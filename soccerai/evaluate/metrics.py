@@ -1,0 +1,234 @@
+"""Forecast metrics: displacement errors, best-of-K errors, and plausibility of sampled motion.
+
+Shapes: ``samples [S, B, H, N, 2]``, ``truth [B, H, N, 2]``, ``valid [B, H, N]`` (True where the agent is scored:
+predicted and tracked). With ``d_{s,b,t,k} = || samples_{s,b,t,k} - truth_{b,t,k} ||``:
+
+* ADE  = mean over valid ``(s, b, t, k)`` of ``d`` (the expected error of one sample);
+* FDE  = the same at the last step ``t = H``;
+* minADE_K = mean over windows ``b`` of ``min_s ADE_{s,b}``, where ``ADE_{s,b}`` averages ``d`` over the window's
+  valid ``(t, k)`` and ``s`` runs over the first ``K`` samples; minFDE_K likewise at ``t = H``;
+* per-step error ``e_t`` = mean over valid ``(s, b, k)`` of ``d`` at step ``t``.
+
+Windows with nothing valid are left out of the averages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import torch
+from torch import Tensor
+
+from soccerai.errors import InvalidParameterError
+from soccerai.models.base import TrajectoryBatch
+from soccerai.windows import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
+
+DEFAULT_K = 20
+PLAYER_SPEED_LIMIT = 12.0
+
+
+def _check(samples: Tensor, truth: Tensor, valid: Tensor) -> None:
+    if samples.dim() != 5 or samples.shape[1:] != truth.shape or truth.shape[:-1] != valid.shape:
+        raise InvalidParameterError(
+            f"expected samples [S,B,H,N,2], truth [B,H,N,2], valid [B,H,N]; got {tuple(samples.shape)}, "
+            f"{tuple(truth.shape)}, {tuple(valid.shape)}"
+        )
+
+
+def _masked_mean(values: Tensor, weights: Tensor, dims: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    total = weights.sum(dims)
+    return (values * weights).sum(dims) / total.clamp_min(1), total
+
+
+def displacement(samples: Tensor, truth: Tensor) -> Tensor:
+    """``d [S, B, H, N]``: Euclidean distance between each sample and the truth."""
+    return (samples - truth.unsqueeze(0)).norm(dim=-1)
+
+
+def ade(samples: Tensor, truth: Tensor, valid: Tensor) -> float:
+    """Average displacement error over samples, windows, steps and valid agents (metres)."""
+    _check(samples, truth, valid)
+    weights = valid.unsqueeze(0).expand(samples.shape[:-1]).to(samples.dtype)
+    return float(_masked_mean(displacement(samples, truth), weights, (0, 1, 2, 3))[0])
+
+
+def fde(samples: Tensor, truth: Tensor, valid: Tensor) -> float:
+    """Final displacement error: :func:`ade` at the last step only."""
+    return ade(samples[:, :, -1:], truth[:, -1:], valid[:, -1:])
+
+
+def min_ade(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAULT_K) -> float:
+    """Best-of-``k``: per window the smallest sample ADE, averaged over windows with a valid agent."""
+    _check(samples, truth, valid)
+    if k < 1:
+        raise InvalidParameterError(f"k must be at least 1, got {k}")
+    samples = samples[:k]
+    weights = valid.unsqueeze(0).expand(samples.shape[:-1]).to(samples.dtype)
+    per_window, count = _masked_mean(displacement(samples, truth), weights, (2, 3))  # [S, B]
+    best = per_window.min(dim=0).values
+    has_valid = count[0] > 0
+    return float(best[has_valid].mean()) if bool(has_valid.any()) else float("nan")
+
+
+def min_fde(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAULT_K) -> float:
+    """Best-of-``k`` final displacement error."""
+    return min_ade(samples[:, :, -1:], truth[:, -1:], valid[:, -1:], k)
+
+
+def error_by_step(samples: Tensor, truth: Tensor, valid: Tensor) -> np.ndarray:
+    """Mean displacement per horizon step ``[H]`` (NaN where no agent is valid)."""
+    _check(samples, truth, valid)
+    weights = valid.unsqueeze(0).expand(samples.shape[:-1]).to(samples.dtype)
+    mean, count = _masked_mean(displacement(samples, truth), weights, (0, 1, 3))
+    return torch.where(count > 0, mean, torch.full_like(mean, float("nan"))).numpy()
+
+
+def agent_group_mask(n_agents: int, group: str) -> Tensor:
+    """``[N]`` selector of ``players`` (0..21), ``ball`` (22) or ``all``."""
+    selector = torch.zeros(n_agents, dtype=torch.bool)
+    if group == "players":
+        selector[:BALL_INDEX] = True
+    elif group == "ball":
+        selector[BALL_INDEX] = True
+    elif group == "all":
+        selector[:] = True
+    else:
+        raise InvalidParameterError(f"unknown agent group {group!r}; choose players, ball or all")
+    return selector
+
+
+@dataclass
+class ForecastScores:
+    """The headline numbers for one model on one set of windows and one agent group (metres)."""
+
+    ade: float
+    fde: float
+    min_ade: float
+    min_fde: float
+    by_step: np.ndarray
+    k: int
+
+
+def score(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAULT_K) -> ForecastScores:
+    """All displacement metrics at once."""
+    return ForecastScores(
+        ade=ade(samples, truth, valid),
+        fde=fde(samples, truth, valid),
+        min_ade=min_ade(samples, truth, valid, k),
+        min_fde=min_fde(samples, truth, valid, k),
+        by_step=error_by_step(samples, truth, valid),
+        k=min(k, samples.shape[0]),
+    )
+
+
+def motion_statistics(positions: Tensor, valid: Tensor, fps: float = FPS) -> dict[str, float]:
+    """Speed and acceleration percentiles of trajectories ``[..., H, N, 2]`` where ``valid [..., H, N]``.
+
+    Speed ``|p_t - p_{t-1}| * fps`` and acceleration ``|v_t - v_{t-1}| * fps`` use only consecutive valid frames.
+    Returns p50 / p90 / p99 of each and the share of speeds above 12 m/s (impossible for a player).
+    """
+    velocity = (positions[..., 1:, :, :] - positions[..., :-1, :, :]) * fps
+    speed_valid = valid[..., 1:, :] & valid[..., :-1, :]
+    accel = (velocity[..., 1:, :, :] - velocity[..., :-1, :, :]).norm(dim=-1) * fps
+    accel_valid = speed_valid[..., 1:, :] & speed_valid[..., :-1, :]
+    speed = velocity.norm(dim=-1)[speed_valid].double().numpy()
+    accel = accel[accel_valid].double().numpy()
+    if speed.size == 0:
+        raise InvalidParameterError("no consecutive valid frames to measure speed on")
+    stats = {f"speed_p{q}": float(np.percentile(speed, q)) for q in (50, 90, 99)}
+    stats["share_over_12ms"] = float((speed > PLAYER_SPEED_LIMIT).mean())
+    if accel.size:
+        stats |= {f"accel_p{q}": float(np.percentile(accel, q)) for q in (50, 90, 99)}
+    return stats
+
+
+def cobso_predict_mask(last_states: Tensor, present: Tensor) -> Tensor:
+    """A1 / D1 / D2 of the C-OBSO setup, chosen from the last observed frame only (``[B, N, 4]``, ``[B, N]``).
+
+    The ball carrier is the present attacker nearest the ball; A1 is the off-ball attacker nearest the ball (the
+    nearest attacker other than the carrier), D2 the defender nearest the carrier (the shooter's marker) and D1 the
+    defender nearest A1 other than D2. Returns a bool ``predict_mask [B, N]`` with those three agents set.
+    """
+    positions = last_states[..., :2]
+    ball = positions[:, BALL_INDEX : BALL_INDEX + 1]
+    inf = torch.tensor(float("inf"))
+    attack = slice(0, N_PER_TEAM)
+    defence = slice(N_PER_TEAM, 2 * N_PER_TEAM)
+    to_ball = (positions[:, attack] - ball).norm(dim=-1).where(present[:, attack], inf)
+    order = to_ball.argsort(dim=1)
+    rows = torch.arange(positions.shape[0])
+    carrier, a1 = order[:, 0], order[:, 1]
+    defenders = positions[:, defence]
+    to_carrier = (defenders - positions[rows, carrier][:, None]).norm(dim=-1).where(present[:, defence], inf)
+    d2 = to_carrier.argmin(dim=1)
+    to_a1 = (defenders - positions[rows, a1][:, None]).norm(dim=-1).where(present[:, defence], inf)
+    to_a1[rows, d2] = inf
+    d1 = to_a1.argmin(dim=1)
+    mask = torch.zeros(present.shape, dtype=torch.bool)
+    mask[rows, a1] = True
+    mask[rows, N_PER_TEAM + d1] = True
+    mask[rows, N_PER_TEAM + d2] = True
+    return mask
+
+
+# -- the evaluation protocol ------------------------------------------------------------------------------------
+SCENARIOS = ("full_scene", "ghosting")
+
+
+def forecast(
+    model: torch.nn.Module,
+    windows: TrajectoryWindows,
+    scenario: str = "full_scene",
+    n_samples: int = DEFAULT_K,
+    seed: int = 0,
+    batch_size: int = 64,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Honest forecasts of every window: ``(samples [S, W, H, N, 2], truth [W, H, N, 2], valid [W, H, N])``.
+
+    The model sees only the observed frames (``batch.history()``); in ``ghosting`` the A1 / D1 / D2 agents of
+    :func:`cobso_predict_mask` are predicted and the others are given their true future, in ``full_scene`` every
+    agent is predicted. ``valid`` marks predicted agents that are tracked in the future.
+    """
+    if scenario not in SCENARIOS:
+        raise InvalidParameterError(f"unknown scenario {scenario!r}; choose {' or '.join(SCENARIOS)}")
+    generator = torch.Generator().manual_seed(seed)
+    samples, truths, valids = [], [], []
+    for start in range(0, len(windows), batch_size):
+        batch = TrajectoryBatch.from_windows(windows, slice(start, start + batch_size))
+        history, truth = batch.history(), batch.future_positions()
+        if scenario == "ghosting":
+            predict = cobso_predict_mask(history.states[:, -1], history.mask[:, -1])
+        else:
+            predict = torch.ones(batch.batch_size, batch.n_agents, dtype=torch.bool)
+        samples.append(model.sample(history, truth.shape[1], n_samples, predict, truth.clone(), generator=generator))
+        truths.append(truth)
+        valids.append(batch.future_mask() & predict[:, None, :])
+    return torch.cat(samples, dim=1), torch.cat(truths), torch.cat(valids)
+
+
+def compare_models(
+    models: dict[str, torch.nn.Module],
+    windows: TrajectoryWindows,
+    n_samples: int = DEFAULT_K,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """One row per (model, scenario, agent group) with ADE, FDE, minADE_K, minFDE_K (metres) and the data source."""
+    rows = []
+    for name, model in models.items():
+        for scenario in SCENARIOS:
+            samples, truth, valid = forecast(model, windows, scenario, n_samples, seed)
+            groups = ("players", "ball") if scenario == "full_scene" else ("players",)
+            for group in groups:
+                selected = valid & agent_group_mask(valid.shape[-1], group)
+                scores = score(samples, truth, selected, n_samples)
+                rows.append(
+                    {
+                        "model": name, "scenario": scenario, "agents": group,
+                        "ade": scores.ade, "fde": scores.fde,
+                        f"min_ade_{scores.k}": scores.min_ade, f"min_fde_{scores.k}": scores.min_fde,
+                        "data": "simulated" if windows.simulated else "real",
+                    }
+                )
+    return pl.DataFrame(rows)

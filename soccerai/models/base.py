@@ -1,0 +1,173 @@
+"""The TrajectoryModel interface and the batch it consumes.
+
+Every forecaster implements two methods:
+
+* ``loss(batch) -> dict[str, Tensor]``: training objective on whole windows (key ``"loss"`` is minimised);
+* ``sample(history, horizon, n_samples, predict_mask, given_future) -> Tensor [S, B, H, N, 2]``: future positions.
+
+``predict_mask [B, N]`` picks the agents the model forecasts; every other agent is GIVEN its true future through
+``given_future [B, H, N, 2]`` (conditional "ghosting", as in C-OBSO where A1, D1, D2 are predicted and the other 20
+agents are given). Models predict velocities and integrate positions, ``p_t = p_{t-1} + v_t * dt`` with
+``dt = 0.1 s``. A model must never read ``given_future`` of a predicted agent: that is the evaluation leak of the
+C-OBSO reference code, and ``tests/test_models.py`` checks it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+
+from soccerai.errors import InvalidParameterError
+from soccerai.windows import FPS, N_AGENTS, TrajectoryWindows, agent_roles
+
+DT = 1.0 / FPS
+
+
+@dataclass
+class TrajectoryBatch:
+    """Windows as tensors.
+
+    Attributes:
+        states: ``[B, T, N, 4]`` x, y, vx, vy (metres, m/s).
+        mask: bool ``[B, T, N]``, True where tracked.
+        is_goalkeeper: bool ``[B, N]``.
+        roles: long ``[N]``: 0 attacker, 1 defender, 2 ball.
+        obs_len: observed frames at the start of each window.
+        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes (from :mod:`soccerai.graph`).
+    """
+
+    states: Tensor
+    mask: Tensor
+    is_goalkeeper: Tensor
+    roles: Tensor
+    obs_len: int
+    edge_index: Tensor | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return self.states.shape[0]
+
+    @property
+    def n_agents(self) -> int:
+        return self.states.shape[2]
+
+    def to(self, device: torch.device | str) -> TrajectoryBatch:
+        edges = None if self.edge_index is None else self.edge_index.to(device)
+        return TrajectoryBatch(
+            self.states.to(device), self.mask.to(device), self.is_goalkeeper.to(device),
+            self.roles.to(device), self.obs_len, edges,
+        )
+
+    def history(self) -> TrajectoryBatch:
+        """The observed part only (``T = obs_len``): what a forecaster may see."""
+        return TrajectoryBatch(
+            self.states[:, : self.obs_len], self.mask[:, : self.obs_len], self.is_goalkeeper,
+            self.roles, self.obs_len, self.edge_index,
+        )
+
+    def future_positions(self) -> Tensor:
+        """True future positions ``[B, H, N, 2]``."""
+        return self.states[:, self.obs_len :, :, :2]
+
+    def future_mask(self) -> Tensor:
+        """``[B, H, N]``: True where the future position is known."""
+        return self.mask[:, self.obs_len :]
+
+    @staticmethod
+    def from_windows(windows: TrajectoryWindows, index: Any = slice(None)) -> TrajectoryBatch:
+        """Tensors of ``windows[index]`` (no edges: models that need them build complete graphs)."""
+        return TrajectoryBatch(
+            states=torch.as_tensor(windows.states[index], dtype=torch.float32),
+            mask=torch.as_tensor(windows.mask[index], dtype=torch.bool),
+            is_goalkeeper=torch.as_tensor(windows.is_goalkeeper[index], dtype=torch.bool),
+            roles=torch.as_tensor(agent_roles()),
+            obs_len=windows.obs_len,
+        )
+
+    @staticmethod
+    def from_graph_batch(batch: Batch) -> TrajectoryBatch:
+        """Undo :func:`soccerai.graph.batch_windows`: node tensors ``[B*N, T, ...]`` back to ``[B, T, N, ...]``."""
+        n_graphs = int(batch.num_graphs)
+        states = batch.states.view(n_graphs, N_AGENTS, *batch.states.shape[1:]).transpose(1, 2)
+        mask = batch.mask.view(n_graphs, N_AGENTS, -1).transpose(1, 2)
+        obs = batch.obs_len.unique()
+        if obs.numel() != 1:
+            raise InvalidParameterError("a batch mixes windows of different observed lengths")
+        return TrajectoryBatch(
+            states=states.contiguous(),
+            mask=mask.contiguous(),
+            is_goalkeeper=batch.is_goalkeeper.view(n_graphs, N_AGENTS),
+            roles=batch.role[:N_AGENTS],
+            obs_len=int(obs.item()),
+            edge_index=batch.edge_index,
+        )
+
+
+class TrajectoryModel(nn.Module, ABC):
+    """A multi-agent trajectory forecaster (see the module docstring for the contract)."""
+
+    name: ClassVar[str]
+    config: Any
+
+    @abstractmethod
+    def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
+        """Training losses; ``"loss"`` is the scalar to minimise."""
+
+    @abstractmethod
+    def sample(
+        self,
+        history: TrajectoryBatch,
+        horizon: int,
+        n_samples: int,
+        predict_mask: Tensor | None = None,
+        given_future: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Future positions ``[S, B, H, N, 2]``; agents outside ``predict_mask`` follow ``given_future``."""
+
+    @property
+    def trainable(self) -> bool:
+        """False for parameter-free baselines."""
+        return any(p.requires_grad for p in self.parameters())
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+
+def resolve_predict_mask(
+    history: TrajectoryBatch, horizon: int, predict_mask: Tensor | None, given_future: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """Check the ghosting arguments; return ``predict_mask [B, N]`` and ``given_future [B, H, N, 2]``.
+
+    With no ``predict_mask`` every agent is predicted (full scene) and ``given_future`` may be omitted. Any agent
+    not predicted must be given: a ``given_future`` of the right shape is then required. Entries of
+    ``given_future`` for predicted agents are replaced by NaN here, so a model that read them would produce NaN.
+    """
+    if horizon < 1:
+        raise InvalidParameterError(f"horizon must be at least 1 frame, got {horizon}")
+    b, n = history.batch_size, history.n_agents
+    device = history.states.device
+    if predict_mask is None:
+        predict_mask = torch.ones(b, n, dtype=torch.bool, device=device)
+    if predict_mask.shape != (b, n):
+        raise InvalidParameterError(f"predict_mask must be [{b}, {n}], got {tuple(predict_mask.shape)}")
+    predict_mask = predict_mask.to(device=device, dtype=torch.bool)
+    if given_future is None:
+        if not bool(predict_mask.all()):
+            raise InvalidParameterError("agents outside predict_mask need their true future in given_future")
+        given_future = torch.zeros(b, horizon, n, 2, device=device)
+    if given_future.shape != (b, horizon, n, 2):
+        raise InvalidParameterError(f"given_future must be [{b}, {horizon}, {n}, 2], got {tuple(given_future.shape)}")
+    hidden = predict_mask[:, None, :, None].expand_as(given_future)
+    given_future = given_future.to(device).masked_fill(hidden, float("nan"))
+    return predict_mask, given_future
+
+
+def check_sample_args(n_samples: int) -> None:
+    if n_samples < 1:
+        raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")

@@ -1,0 +1,191 @@
+"""Building blocks: MLPs, diagonal Gaussians, and the interaction encoders shared across agents.
+
+An *interaction encoder* maps per-agent inputs ``x [M, F]`` (``M`` = agents of all graphs in a batch, flattened)
+and edges ``[2, E]`` to per-agent outputs ``[M, out]``. Every encoder uses the same call
+``encoder(x, edge_index)`` (the torch_geometric convention), so a generator picks one by name from
+``INTERACTION_ENCODERS`` (``encoder="mpnn"`` in a config) and others (GCN, GAT, ...) can be registered later.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+
+from soccerai.errors import InvalidParameterError
+from soccerai.models.encoders import ENCODERS
+
+LOG_STD_MIN, LOG_STD_MAX = -6.0, 3.0
+
+
+def mlp(in_dim: int, hidden: int, out_dim: int, layers: int = 2) -> nn.Sequential:
+    """``layers`` linear layers with ReLU between them (none after the last)."""
+    dims = [in_dim] + [hidden] * (layers - 1) + [out_dim]
+    modules: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+        modules.append(nn.Linear(a, b))
+        if i < len(dims) - 2:
+            modules.append(nn.ReLU())
+    return nn.Sequential(*modules)
+
+
+def split_gaussian(params: Tensor) -> tuple[Tensor, Tensor]:
+    """Split ``[..., 2D]`` into mean and log standard deviation (clamped to ``[-6, 3]``) of a diagonal Gaussian."""
+    mean, log_std = params.chunk(2, dim=-1)
+    return mean, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+
+
+def gaussian_nll(target: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
+    """Negative log-likelihood summed over the last axis.
+
+    ``-log N(y; mu, sigma^2) = sum_d [ log sigma_d + (y_d - mu_d)^2 / (2 sigma_d^2) + log(2 pi) / 2 ]``.
+    """
+    z = (target - mean) * torch.exp(-log_std)
+    return (log_std + 0.5 * z.pow(2) + 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+def gaussian_kl(mean_q: Tensor, log_std_q: Tensor, mean_p: Tensor, log_std_p: Tensor) -> Tensor:
+    """``KL(q || p)`` of diagonal Gaussians summed over the last axis.
+
+    ``KL = sum_d [ log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2 ]``.
+    """
+    var_ratio = torch.exp(2 * (log_std_q - log_std_p))
+    mean_term = (mean_q - mean_p).pow(2) * torch.exp(-2 * log_std_p)
+    return (log_std_p - log_std_q + 0.5 * (var_ratio + mean_term) - 0.5).sum(-1)
+
+
+@dataclass(frozen=True)
+class CompleteGraph:
+    """The complete directed graph over the present agents of each of ``G`` scenes, kept dense.
+
+    ``present [G, N]`` stands for the edges ``j -> k`` with ``j != k`` both present (what
+    :func:`soccerai.graph.complete_edges` lists one by one). Encoders with ``supports_dense = True`` accept it in
+    place of ``edge_index``; for the others :meth:`edge_index` gives the explicit edges.
+    """
+
+    present: Tensor
+
+    def adjacency(self) -> Tensor:
+        """``A [G, N, N]`` with ``A[g, k, j] = 1`` for an edge ``j -> k``."""
+        n = self.present.shape[1]
+        eye = torch.eye(n, dtype=torch.bool, device=self.present.device)
+        return self.present[:, :, None] & self.present[:, None, :] & ~eye
+
+    def edge_index(self) -> Tensor:
+        from soccerai.graph import complete_edges
+
+        return complete_edges(self.present)
+
+
+def is_complete_graph(edge_index: Tensor, present: Tensor) -> bool:
+    """True when ``edge_index`` (no self-loops or duplicates, present nodes only, as :mod:`soccerai.graph` makes
+    them) has every ``j -> k`` edge among the present agents: then it has exactly ``sum_g p_g (p_g - 1)`` edges."""
+    counts = present.sum(dim=1)
+    return int(edge_index.shape[1]) == int((counts * (counts - 1)).sum())
+
+
+class MPNNBlock(MessagePassing):
+    r"""One round of message passing, as in Yeh et al. (CVPR 2019):
+
+    .. math::
+        e_{kj} = f_e([v_k, v_j]), \qquad o_k = f_v\Big(\sum_{j \in \mathcal{N}(k)} e_{kj}\Big)
+
+    ``f_e`` and ``f_v`` are MLPs shared by every agent and edge, so the block is permutation-equivariant: permuting
+    the agents (and relabelling the edges accordingly) permutes the outputs the same way. An agent with no
+    incoming edge receives ``f_v(0)``; its own features still reach ``o_k`` through every ``e_{kj}``.
+    ``aggregation="mean"`` replaces the sum by the mean over neighbours (still equivariant; scale-free in degree).
+
+    Computed exactly but cheaply: with ``f_e(u) = W_2 \mathrm{ReLU}(W_1 u + b_1) + b_2`` and
+    ``W_1 [v_k, v_j] = W_r v_k + W_s v_j``, the products ``W_r v`` and ``W_s v`` are taken once per node, each edge
+    only adds and rectifies, and the linear ``W_2`` moves outside the sum:
+    ``\sum_j e_{kj} = W_2 \sum_j \mathrm{ReLU}(W_r v_k + W_s v_j + b_1) + \deg(k)\, b_2``.
+
+    Given a :class:`CompleteGraph` instead of ``edge_index``, the same sum is taken densely: with
+    ``r = W_r v + b_1`` and ``s = W_s v`` as ``[G, N, H]`` tensors, one broadcast add gives every message
+    ``ReLU(r_k + s_j)`` as ``[G, N, N, H]`` and the adjacency ``A [G, N, N]`` selects the edges,
+    ``pooled_k = sum_j A_kj ReLU(r_k + s_j)`` (no gather / scatter over an edge list; same numbers).
+    """
+
+    supports_dense: ClassVar[bool] = True
+
+    def __init__(self, in_dim: int, hidden: int, out_dim: int, aggregation: str = "sum") -> None:
+        if aggregation not in ("sum", "mean"):
+            raise InvalidParameterError(f"MPNN aggregation must be sum or mean, got {aggregation!r}")
+        super().__init__(aggr=aggregation)
+        self.in_dim = in_dim
+        self.edge_mlp = mlp(2 * in_dim, hidden, hidden)
+        self.node_mlp = mlp(hidden, hidden, out_dim)
+
+    def reset_parameters(self) -> None:
+        for layer in [*self.edge_mlp, *self.node_mlp]:
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor | CompleteGraph) -> Tensor:
+        first, second = self.edge_mlp[0], self.edge_mlp[2]
+        receiver = x @ first.weight[:, : self.in_dim].T + first.bias
+        sender = x @ first.weight[:, self.in_dim :].T
+        if isinstance(edge_index, CompleteGraph):
+            pooled, in_degree = self._dense_pool(receiver, sender, edge_index)
+        else:
+            pooled = self.propagate(edge_index, receiver=receiver, sender=sender)
+            in_degree = torch.zeros(x.shape[0], 1, dtype=x.dtype, device=x.device)
+            ones = torch.ones(edge_index.shape[1], 1, dtype=x.dtype, device=x.device)
+            in_degree.index_add_(0, edge_index[1], ones)
+        bias_weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(x.dtype)
+        messages = pooled @ second.weight.T + bias_weight * second.bias
+        return self.node_mlp(messages)
+
+    def _dense_pool(self, receiver: Tensor, sender: Tensor, graph: CompleteGraph) -> tuple[Tensor, Tensor]:
+        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph, messages as one ``[G, N, N, H]`` tensor."""
+        g, n = graph.present.shape
+        adjacency = graph.adjacency().to(receiver.dtype)  # [G, k, j]
+        messages = torch.relu(receiver.view(g, n, 1, -1) + sender.view(g, 1, n, -1))
+        pooled = torch.einsum("gkjh,gkj->gkh", messages, adjacency)
+        in_degree = adjacency.sum(dim=-1, keepdim=True)
+        if self.aggr == "mean":
+            pooled = pooled / in_degree.clamp_min(1.0)
+        return pooled.reshape(g * n, -1), in_degree.reshape(g * n, 1)
+
+    def message(self, receiver_i: Tensor, sender_j: Tensor) -> Tensor:  # i: receiver k, j: sender
+        return torch.relu(receiver_i + sender_j)
+
+
+class PerAgentBlock(nn.Module):
+    """No interaction: the same MLP applied to each agent alone (the "VRNN without graph" ablation)."""
+
+    def __init__(self, in_dim: int, hidden: int, out_dim: int, aggregation: str = "sum") -> None:
+        super().__init__()
+        self.net = mlp(in_dim, hidden, out_dim)
+
+    def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
+        return self.net(x)
+
+
+InteractionEncoder = Callable[[int, int, int, str], nn.Module]
+INTERACTION_ENCODERS: dict[str, InteractionEncoder] = {"mpnn": MPNNBlock, "none": PerAgentBlock, **ENCODERS}
+
+
+def build_encoder(name: str, in_dim: int, hidden: int, out_dim: int, aggregation: str = "sum") -> nn.Module:
+    """The interaction encoder registered as ``name``, mapping ``[M, in_dim] -> [M, out_dim]``.
+
+    Every encoder takes ``(in_dim, hidden, out_dim, aggregation)``; those without neighbours ignore ``aggregation``.
+    Names not defined here are looked up in ``soccerai.models.encoders.ENCODERS`` (GCN, GAT, ...).
+    """
+    registry = dict(INTERACTION_ENCODERS) | _extra_encoders()
+    if name not in registry:
+        raise InvalidParameterError(f"unknown interaction encoder {name!r}; choose one of {', '.join(sorted(registry))}")
+    return registry[name](in_dim, hidden, out_dim, aggregation)
+
+
+def _extra_encoders() -> dict[str, InteractionEncoder]:
+    try:
+        from soccerai.models.encoders import ENCODERS
+    except ImportError:
+        return {}
+    return dict(ENCODERS)

@@ -1,0 +1,44 @@
+"""Model registry: a name maps to a :class:`TrajectoryModel` class built from its small config dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from soccerai.errors import InvalidParameterError
+from soccerai.models.base import TrajectoryModel
+from soccerai.models.baselines import ConstantVelocity
+from soccerai.models.gvrnn import GVRNN
+from soccerai.models.vrnn import VRNN
+
+MODELS: dict[str, type[TrajectoryModel]] = {cls.name: cls for cls in (ConstantVelocity, VRNN, GVRNN)}
+
+
+def model_names() -> list[str]:
+    return sorted(MODELS)
+
+
+def config_from_dict(name: str, values: dict[str, Any] | None = None) -> Any:
+    """The config dataclass of model ``name`` filled from ``values`` (unknown keys are an error)."""
+    cls = _model_class(name)
+    known = {f.name for f in fields(cls.config_class)}
+    unknown = set(values or {}) - known
+    if unknown:
+        raise InvalidParameterError(f"unknown {name} config fields: {', '.join(sorted(unknown))}")
+    return cls.config_class(**(values or {}))
+
+
+def build_model(name: str, config: Any = None) -> TrajectoryModel:
+    """``build_model("gvrnn", GVRNNConfig(hidden=32))``; ``config`` may also be a dict or None (defaults)."""
+    cls = _model_class(name)
+    if config is None or isinstance(config, dict):
+        config = config_from_dict(name, config)
+    if not isinstance(config, cls.config_class):
+        raise InvalidParameterError(f"{name} needs a {cls.config_class.__name__}, got {type(config).__name__}")
+    return cls(config)
+
+
+def _model_class(name: str) -> type[TrajectoryModel]:
+    if name not in MODELS:
+        raise InvalidParameterError(f"unknown model {name!r}; choose one of {', '.join(model_names())}")
+    return MODELS[name]

@@ -1,0 +1,174 @@
+"""Training with Lightning: seeds, validation, early stopping, CPU or GPU, then a safetensors checkpoint.
+
+``fit_model("gvrnn", model_config, train_windows, val_windows, TrainConfig(...))`` returns the trained model and
+the per-epoch history; :func:`train_and_save` also writes the checkpoint (see :mod:`soccerai.checkpoint`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping
+from torch_geometric.data import Batch
+
+from soccerai.checkpoint import save_checkpoint
+from soccerai.datamodule import WindowDataModule
+from soccerai.errors import InvalidParameterError
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel
+from soccerai.models.registry import build_model
+from soccerai.windows import TrajectoryWindows
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (saved in the checkpoint metadata)."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    gradient_clip: float = 5.0
+    patience: int = 5
+    seed: int = 0
+    accelerator: str = "auto"
+    progress_bar: bool = False
+    max_steps: int = -1
+
+
+class TrajectoryLightningModule(L.LightningModule):
+    """Wraps a :class:`TrajectoryModel`: minimises ``model.loss(batch)["loss"]``, logs ``train_*`` / ``val_*``."""
+
+    def __init__(self, model: TrajectoryModel, learning_rate: float) -> None:
+        super().__init__()
+        self.model, self.learning_rate = model, learning_rate
+        self.sequences_seen = 0
+
+    def _step(self, graphs: Batch, stage: str) -> torch.Tensor:
+        batch = TrajectoryBatch.from_graph_batch(graphs)
+        losses = self.model.loss(batch)
+        for name, value in losses.items():
+            self.log(f"{stage}_{name}", value, prog_bar=name == "loss", batch_size=batch.batch_size)
+        return losses["loss"]
+
+    def training_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
+        self.sequences_seen += int(graphs.num_graphs)
+        return self._step(graphs, "train")
+
+    def validation_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
+        return self._step(graphs, "val")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+
+
+class _History(Callback):
+    """Collects the epoch-level train / val losses."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("loss")}
+        self.epochs.append({"epoch": trainer.current_epoch, **metrics})
+
+
+@dataclass
+class TrainResult:
+    model: TrajectoryModel
+    history: list[dict[str, float]] = field(default_factory=list)
+    sequences_per_second: float = math.nan
+
+
+def fit_model(
+    name: str,
+    model_config: Any,
+    train: TrajectoryWindows,
+    val: TrajectoryWindows | None,
+    config: TrainConfig,
+) -> TrainResult:
+    """Build model ``name`` and train it on ``train`` (early stopping on ``val_loss`` when ``val`` is given)."""
+    if config.epochs < 1:
+        raise InvalidParameterError(f"epochs must be at least 1, got {config.epochs}")
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    model = build_model(name, model_config)
+    if not model.trainable:
+        return TrainResult(model)
+    data = WindowDataModule(train, val, batch_size=config.batch_size, seed=config.seed)
+    history = _History()
+    callbacks: list[Callback] = [history]
+    if val is not None:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience, mode="min"))
+    module = TrajectoryLightningModule(model, config.learning_rate)
+    with _quiet_lightning():
+        trainer = L.Trainer(
+            max_epochs=config.epochs,
+            max_steps=config.max_steps,
+            accelerator=config.accelerator,
+            devices=1,
+            gradient_clip_val=config.gradient_clip,
+            callbacks=callbacks,
+            enable_progress_bar=config.progress_bar,
+            enable_model_summary=False,
+            enable_checkpointing=False,
+            logger=False,
+            deterministic=False,
+            num_sanity_val_steps=0,
+            limit_val_batches=1.0 if val is not None else 0,
+        )
+        start = time.perf_counter()
+        trainer.fit(module, datamodule=data)
+        elapsed = time.perf_counter() - start
+    model = module.model.cpu().eval()
+    throughput = module.sequences_seen / elapsed if elapsed > 0 else math.nan  # validation time included
+    return TrainResult(model, history.epochs, throughput)
+
+
+def train_and_save(
+    name: str,
+    model_config: Any,
+    train: TrajectoryWindows,
+    val: TrajectoryWindows | None,
+    config: TrainConfig,
+    out_dir: str | Path,
+    metadata: dict[str, Any] | None = None,
+) -> TrainResult:
+    """:func:`fit_model`, then a checkpoint in ``out_dir`` recording the training settings and history."""
+    result = fit_model(name, model_config, train, val, config)
+    record = {
+        "train": asdict(config),
+        "obs_len": train.obs_len,
+        "pred_len": train.pred_len,
+        "n_train_windows": len(train),
+        "n_val_windows": 0 if val is None else len(val),
+        "simulated": train.simulated,
+        "history": result.history,
+        **(metadata or {}),
+    }
+    save_checkpoint(result.model, out_dir, record)
+    return result
+
+
+class _quiet_lightning:
+    """Silence Lightning's banner logs and data-loader worker warnings for the duration of a fit."""
+
+    def __enter__(self) -> None:
+        self._levels = {n: logging.getLogger(n).level for n in ("lightning.pytorch", "lightning.fabric")}
+        for n in self._levels:
+            logging.getLogger(n).setLevel(logging.ERROR)
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+    def __exit__(self, *exc: object) -> None:
+        self._warnings.__exit__(*exc)
+        for n, level in self._levels.items():
+            logging.getLogger(n).setLevel(level)
