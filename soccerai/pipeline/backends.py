@@ -1,0 +1,237 @@
+"""The one place where the pipeline calls the rest of soccerai.
+
+Each step of :mod:`soccerai.pipeline.steps` calls exactly one function here, and each function here calls one
+public function of another soccerai module (imported lazily, so the pipeline loads even while a module is still
+being written). A missing module raises :class:`StepUnavailableError`: the step fails and is retried next run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from soccerai.errors import InvalidInputError, SoccerAIError
+from soccerai.schema import Match
+from soccerai.store import read_match
+from soccerai.windows import TrajectoryWindows
+
+
+class StepUnavailableError(SoccerAIError):
+    """A step needs a soccerai function that is not installed / not written yet."""
+
+
+def _function(module: str, name: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise StepUnavailableError(
+            f"this step needs {module}.{name}, which is not available ({exc})"
+        ) from exc
+
+
+def load_match_files(files: Sequence[Path]) -> Match:
+    """Read one match's provider files (or one canonical parquet file) into a canonical :class:`Match`.
+
+    The files are grouped by content (``soccerai.ingest.group_match_files``); files no tracking provider recognises
+    (event files beside the tracking) are left out. Anything but exactly one tracking group is bad input.
+    """
+    if len(files) == 1 and files[0].suffix == ".parquet":
+        return read_match(files[0])
+    groups = _function("soccerai.ingest", "group_match_files")(list(files))
+    tracking = [g for g in groups if len(g) > 1 or _is_tracking(g[0])]
+    if len(tracking) != 1:
+        names = ", ".join(p.name for p in files)
+        raise InvalidInputError(
+            f"expected the tracking files of one match, found {len(tracking)} in: {names}", files[0]
+        )
+    return _function("soccerai.ingest", "load_group")(tracking[0])
+
+
+def _is_tracking(path: Path) -> bool:
+    try:
+        _function("soccerai.io.detect", "classify_file")(path)
+    except SoccerAIError:
+        return False
+    return True
+
+
+def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
+    """Model windows of one stored match: resampled to 10 Hz, velocities from smoothed positions, cut in windows."""
+    from dataclasses import replace
+
+    resample = _function("soccerai.tracking", "resample")
+    add_velocities = _function("soccerai.tracking", "add_velocities")
+    cut = _function("soccerai.windowing", "make_windows")
+    match = read_match(match_path)
+    tracking = add_velocities(resample(match.tracking, fps=10.0))
+    match10 = replace(match, tracking=tracking, metadata=replace(match.metadata, frame_rate=10.0))
+    return cut(match10, obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
+
+
+SHOT_CONTEXT_S = 2.0
+"""Seconds of tracking before each shot used to estimate velocities at the shot."""
+
+OBSO_SCHEMA = {
+    "event_id": pl.String(),
+    "period": pl.Int64(),
+    "frame": pl.Int64(),
+    "team": pl.String(),
+    "shooter": pl.String(),
+    "shooter_obso": pl.Float64(),
+    "best_player": pl.String(),
+    "best_obso": pl.Float64(),
+    "tracking": pl.String(),
+}
+
+
+def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
+    """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the shot's frame.
+
+    The 2 s before the shot are resampled to 10 Hz, velocities filled, and the last frame scored with
+    ``soccerai.evaluate.obso.obso`` (``options`` go to it). Matches without events give an empty table.
+    """
+    from soccerai.evaluate.obso import obso
+    from soccerai.evaluate.pitch_control import frames_from_tracking
+    from soccerai.tracking import add_velocities, resample
+
+    match = read_match(match_path)
+    kind = "simulated" if match.metadata.simulated else "real"
+    shots = (
+        pl.DataFrame()
+        if match.events is None
+        else match.events.filter(pl.col("type") == "SHOT").drop_nulls(["frame", "team"])
+    )
+    rows = []
+    context = int(SHOT_CONTEXT_S * match.metadata.frame_rate)
+    for shot in shots.iter_rows(named=True):
+        stretch = match.tracking.filter(
+            (pl.col("period") == shot["period"])
+            & pl.col("frame").is_between(shot["frame"] - context, shot["frame"])
+        )
+        if stretch.select("frame").n_unique() < 3 or shot["team"] not in ("home", "away"):
+            continue
+        frames = frames_from_tracking(add_velocities(resample(stretch, 10.0)), match.players, shot["team"])
+        result = obso(frames.positions[-1:], frames.velocities[-1:], frames.valid[-1:], **options)
+        values = result.player_values[0, :11].double().numpy()
+        ids = frames.object_ids[:11]
+        best = max(
+            (i for i in range(11) if ids[i] is not None and values[i] == values[i]),
+            key=lambda i: values[i],
+            default=None,
+        )
+        shooter = shot["player_id"]
+        own = values[ids.index(shooter)] if shooter in ids else float("nan")
+        rows.append(
+            {
+                "event_id": shot["event_id"],
+                "period": shot["period"],
+                "frame": shot["frame"],
+                "team": shot["team"],
+                "shooter": shooter,
+                "shooter_obso": float(own),
+                "best_player": ids[best] if best is not None else None,
+                "best_obso": float(values[best]) if best is not None else None,
+                "tracking": kind,
+            }
+        )
+    return pl.DataFrame(rows, schema=OBSO_SCHEMA)
+
+
+def match_cobso(match_path: Path, checkpoint: Path | None, options: dict[str, Any]) -> pl.DataFrame:
+    """One row per (shot, off-ball attacker): C-OBSO with the model at ``checkpoint`` (None: constant velocity)."""
+    from soccerai.checkpoint import load_checkpoint
+    from soccerai.models import build_model
+    from soccerai.scoring import match_cobso as score_match
+
+    model = load_checkpoint(checkpoint)[0] if checkpoint is not None else build_model("constant_velocity")
+    match = read_match(match_path)
+    pairs, _ = score_match(match, model, **options)
+    return pairs.with_columns(pl.lit("simulated" if match.metadata.simulated else "real").alias("tracking"))
+
+
+def _windows(files: Sequence[Path]) -> TrajectoryWindows:
+    from soccerai.pipeline.artifacts import load_windows_file
+
+    return TrajectoryWindows.concat([load_windows_file(p) for p in files])
+
+
+def train_model(
+    windows: Sequence[Path], out_dir: Path, settings: dict[str, Any], init: Path | None
+) -> dict[str, Any]:
+    """Train model ``settings["model"]`` from scratch (``init`` None) or fine-tune checkpoint ``init``; save to ``out_dir``.
+
+    Lightning's Trainer gets ``accelerator``/``devices``/``strategy`` from the settings (``strategy = "ddp_spawn"``
+    and ``devices = N`` for N GPUs from inside a pool worker). Returns what the model saw and its last losses.
+    """
+    import lightning as L
+
+    from soccerai.checkpoint import load_checkpoint, save_checkpoint
+    from soccerai.datamodule import WindowDataModule
+    from soccerai.models.registry import build_model
+    from soccerai.train import TrajectoryLightningModule
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    data = _windows(windows)
+    model = (
+        load_checkpoint(init)[0]
+        if init is not None
+        else build_model(settings["model"], settings.get("model_options") or None)
+    )
+    module = TrajectoryLightningModule(model.train(), settings["learning_rate"])
+    L.seed_everything(0, workers=True, verbose=False)
+    trainer = L.Trainer(
+        max_steps=settings["max_steps"],
+        max_epochs=-1,
+        accelerator=settings["accelerator"],
+        devices=settings["devices"],
+        strategy=settings["strategy"],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        logger=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+    if model.trainable:
+        trainer.fit(module, datamodule=WindowDataModule(data, None, batch_size=settings["batch_size"]))
+    record = {
+        "model": settings["model"],
+        "fine_tuned_from": str(init) if init else None,
+        "n_windows": len(data),
+        "matches": sorted(set(data.meta["match_id"].to_list())),
+        "simulated": data.simulated,
+        "steps": int(trainer.global_step),
+        "final_loss": _last_loss(trainer),
+    }
+    save_checkpoint(model.cpu().eval(), out_dir, record)
+    return record
+
+
+def _last_loss(trainer: Any) -> float | None:
+    value = trainer.callback_metrics.get("train_loss")
+    return None if value is None else float(value)
+
+
+def evaluate_model(checkpoint: Path, windows: Sequence[Path]) -> dict[str, float]:
+    """Honest full-scene forecast errors (metres) of the checkpoint and of constant velocity on held-out windows."""
+    from soccerai.checkpoint import load_checkpoint
+    from soccerai.evaluate.metrics import compare_models
+    from soccerai.models.registry import build_model
+
+    model = load_checkpoint(checkpoint)[0].eval()
+    data = _windows(windows)
+    table = compare_models({"model": model, "cv": build_model("constant_velocity")}, data, n_samples=5)
+    table = table.filter((pl.col("scenario") == "full_scene") & (pl.col("agents") == "players"))
+    metrics: dict[str, float] = {"windows": float(len(data))}
+    for row in table.to_dicts():
+        for key in ("ade", "fde"):
+            metrics[f"{key}_{row['model']}"] = float(row[key])
+        min_ade = next(k for k in row if k.startswith("min_ade"))
+        metrics[f"{min_ade}_{row['model']}"] = float(row[min_ade])
+    return metrics
