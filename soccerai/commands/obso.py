@@ -1,0 +1,126 @@
+"""``soccerai obso`` (OBSO at every shot) and ``soccerai cobso`` (C-OBSO with a trained model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def _load(match_files: list[Path]):
+    from soccerai.ingest import load_group
+    from soccerai.store import read_match
+
+    if len(match_files) == 1 and match_files[0].suffix == ".parquet":
+        return read_match(match_files[0])
+    return load_group(match_files)
+
+
+def _write(table, path: Path) -> Path:
+    from soccerai.store import atomic_path
+
+    with atomic_path(path, ".parquet") as tmp:
+        table.write_parquet(tmp)
+    return path
+
+
+def _grid(text: str):
+    from soccerai.errors import InvalidParameterError
+    from soccerai.evaluate.pitch_control import Grid
+
+    try:
+        nx, ny = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise InvalidParameterError(f"grid must look like 50x32, got {text!r}") from exc
+    return Grid(nx, ny)
+
+
+def obso_command(
+    match: Annotated[list[Path], typer.Argument(help="a stored match (.parquet) or one match's provider files")],
+    attacking: Annotated[str, typer.Option(help="attacking team of the span: home or away")] = "home",
+    period: Annotated[int, typer.Option(help="period of the span")] = 1,
+    start_s: Annotated[float, typer.Option(help="span start, seconds into the period")] = 0.0,
+    seconds: Annotated[float, typer.Option(help="span length in seconds")] = 10.0,
+    score: Annotated[str, typer.Option(help="score model: potential or distance")] = "potential",
+    grid: Annotated[str, typer.Option(help="grid cells, NXxNY")] = "50x32",
+    out: Annotated[Path | None, typer.Option(help="output folder (default $SOCCERAI_OUT_DIR/obso)")] = None,
+) -> None:
+    """OBSO over a span of play (per-player table + figure of its best frame) and at every shot of the match."""
+    import polars as pl
+
+    from soccerai.config import output_dir
+    from soccerai.errors import InvalidParameterError
+    from soccerai.evaluate.obso import match_summary, obso
+    from soccerai.evaluate.pitch_control import frames_from_tracking
+    from soccerai.scoring import shot_obso, to_model_rate
+    from soccerai.viz import plot_surface, save_figure
+
+    if attacking not in ("home", "away"):
+        raise InvalidParameterError(f"attacking_team must be 'home' or 'away', got {attacking!r}")
+    if seconds <= 0:
+        raise InvalidParameterError(f"seconds must be positive, got {seconds}")
+    cells = _grid(grid)
+    game = _load(match)
+    kind = "simulated" if game.metadata.simulated else "real"
+    out = out or output_dir() / "obso"
+    span = game.tracking.filter(
+        (pl.col("period") == period) & pl.col("time_s").is_between(start_s, start_s + seconds)
+    )
+    if span.height == 0:
+        raise InvalidParameterError(f"no tracking in period {period} between {start_s} s and {start_s + seconds} s")
+    match10 = to_model_rate(type(game)(tracking=span, players=game.players, metadata=game.metadata))
+    frames = frames_from_tracking(match10.tracking, game.players, attacking)
+    result = obso(frames.positions, frames.velocities, frames.valid, cells, score_model=score)
+    summary = match_summary(result, frames.object_ids).with_columns(tracking=pl.lit(kind))
+    _write(summary, out / f"{game.match_id}_summary.parquet")
+    best = int(result.total.nan_to_num(-1.0).argmax())
+    ax = plot_surface(frames.positions[best], result.surface[best], velocities=frames.velocities[best],
+                      valid=frames.valid[best], colorbar_label="OBSO",
+                      title=f"{game.match_id} frame {frames.frames[best]}: OBSO ({kind} tracking)")
+    save_figure(ax, out / f"{game.match_id}_best.png")
+    console.print(summary)
+    console.print(f"OBSO of {len(frames) - result.skipped} frames ({result.skipped} skipped) on {kind} tracking -> {out}")
+    if game.events is not None and game.events.filter(pl.col("type") == "SHOT").height:
+        shots = shot_obso(game, cells).with_columns(tracking=pl.lit(kind))
+        _write(shots, out / f"{game.match_id}_shot_obso.parquet")
+        console.print(shots)
+        console.print(f"OBSO at the frame before {shots.height} shots on {kind} tracking")
+
+
+def cobso_command(
+    match: Annotated[list[Path], typer.Argument(help="a stored match (.parquet) or one match's provider files")],
+    checkpoint: Annotated[Path | None, typer.Option(help="trained model folder (default: constant velocity)")] = None,
+    samples: Annotated[int, typer.Option(help="predicted futures per (shot, A1)")] = 10,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("out/cobso"),
+) -> None:
+    """C-OBSO of every off-ball attacker at every shot, against the model's counterfactual runs."""
+    from rich.progress import track
+
+    from soccerai.checkpoint import load_checkpoint
+    from soccerai.models import build_model
+    from soccerai.scoring import match_cobso
+
+    game = _load(match)
+    model = load_checkpoint(checkpoint)[0] if checkpoint else build_model("constant_velocity")
+    pairs, players = match_cobso(game, model, n_samples=samples,
+                                 progress=lambda scenes: track(scenes, description="shots"))
+    kind = "simulated" if game.metadata.simulated else "real"
+    _write(pairs.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_pairs.parquet")
+    path = _write(players.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_players.parquet")
+    console.print(players)
+    console.print(f"C-OBSO of {pairs.height} (shot, A1) pairs on {kind} tracking -> {path}")
+
+
+def _lit(value: str):
+    import polars as pl
+
+    return pl.lit(value)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("obso")(obso_command)
+    app.command("cobso")(cobso_command)

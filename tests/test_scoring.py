@@ -1,0 +1,70 @@
+"""Match-level OBSO and C-OBSO (soccerai.scoring) on a short SIMULATED match with real event-driven shots."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import torch
+
+from soccerai.errors import InvalidParameterError
+from soccerai.evaluate.pitch_control import Grid
+from soccerai.models import build_model
+from soccerai.scoring import match_cobso, sample_ghosts, shot_obso, shot_scenes, to_model_rate
+from soccerai.synth import synthesize_match
+
+GRID = Grid(30, 20)
+
+
+@pytest.fixture(scope="module")
+def match():
+    """Ten simulated minutes of the real Game 1 timeline (it has shots in that span)."""
+    from soccerai.config import metrica_events_dir
+
+    return synthesize_match(metrica_events_dir() / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=900)
+
+
+def test_every_shot_scene_ends_at_the_frame_before_the_shot(match) -> None:
+    match10 = to_model_rate(match)
+    scenes, skipped = shot_scenes(match10)
+    n_shots = match.events.filter(pl.col("type") == "SHOT").height
+    assert scenes and len(scenes) + skipped == n_shots
+    shot_frames = dict(match.events.filter(pl.col("type") == "SHOT").select("event_id", "frame").iter_rows())
+    for scene in scenes:
+        last_frame = int(scene.window.meta["obs_end_frame"][0]) + int(round(4.0 * match.metadata.frame_rate))
+        assert 0 <= shot_frames[scene.shot_id] - last_frame <= 4  # within one 10 Hz step of the shot
+        assert scene.object_ids[scene.shooter_index] == scene.shooter
+
+
+def test_shot_obso_is_a_probability_like_value(match) -> None:
+    table = shot_obso(match, GRID)
+    assert table.height >= 1
+    values = table["shooter_obso"].drop_nulls()
+    assert values.len() >= 1 and values.min() >= 0.0 and values.max() <= 1.0
+
+
+def test_cobso_is_non_negative_and_bounded_by_the_real_obso(match) -> None:
+    one_shot = match.events.filter(pl.col("type") == "SHOT").head(1)
+    match.events = pl.concat([match.events.filter(pl.col("type") != "SHOT"), one_shot])
+    pairs, players = match_cobso(match, build_model("constant_velocity"), n_samples=2)
+    assert pairs.height >= 1
+    assert (pairs["cobso"] >= 0).all() and (pairs["cobso"] <= pairs["real_obso"] + 1e-9).all()
+    assert set(players["player"]) == set(pairs["a1"])
+    assert players["shots"].sum() == pairs.height
+
+
+def test_ghosts_move_only_the_replaced_agents(match) -> None:
+    scenes, _ = shot_scenes(to_model_rate(match))
+    scene = scenes[0]
+    samples = sample_ghosts(build_model("vrnn", {"hidden": 8, "latent": 4}), scene, [[1, 12, 13]], n_samples=3)
+    truth = torch.as_tensor(scene.window.states[0, scene.window.obs_len:, :, :2])
+    given = [k for k in range(23) if k not in (1, 12, 13) and bool(scene.window.mask[0, -1, k])]
+    assert torch.allclose(samples[:, 0][:, :, given], truth[None][:, :, given].expand(3, -1, -1, -1))
+    assert not torch.allclose(samples[:, 0, :, 1], truth[None, :, 1].expand(3, -1, -1))
+
+
+def test_bad_parameters_are_clear(match) -> None:
+    with pytest.raises(InvalidParameterError, match="n_samples"):
+        match_cobso(match, build_model("constant_velocity"), n_samples=0)
+    no_events = type(match)(tracking=match.tracking, players=match.players, metadata=match.metadata)
+    with pytest.raises(InvalidParameterError, match="no events"):
+        shot_obso(no_events)
