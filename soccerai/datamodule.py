@@ -40,26 +40,17 @@ METRICA_GAMES = {
 }
 
 
-def model_rate(match: Match) -> Match:
-    """The match at 10 Hz with smoothed velocities (resampled only when it is not already)."""
-    from soccerai.tracking import add_velocities, resample
-
-    tracking = match.tracking
-    if abs(match.metadata.frame_rate - TARGET_HZ) > 1e-6 or tracking.get_column("vx").null_count() > 0:
-        tracking = add_velocities(resample(tracking, fps=TARGET_HZ))
-    return Match(tracking=tracking, players=match.players, metadata=match.metadata, events=match.events)
-
-
 def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -> TrajectoryWindows:
     """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames."""
     import warnings
 
+    from soccerai.scoring import to_model_rate  # resamples to 10 Hz and adds smoothed velocities when needed
     from soccerai.windowing import make_windows
 
     _check_lengths(obs_len, pred_len, stride)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped windows are expected (ball out of play, substitutions)
-        return make_windows(model_rate(match), None, obs_len / TARGET_HZ, pred_len / TARGET_HZ, stride / TARGET_HZ)
+        return make_windows(to_model_rate(match), None, obs_len / TARGET_HZ, pred_len / TARGET_HZ, stride / TARGET_HZ)
 
 
 def parquet_windows(paths: Sequence[Path], obs_len: int, pred_len: int, stride: int) -> TrajectoryWindows:

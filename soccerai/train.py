@@ -11,6 +11,7 @@ import math
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ class TrainConfig:
     accelerator: str = "auto"
     progress_bar: bool = False
     max_steps: int = -1
+    max_time_s: float | None = None
+    """Wall-clock budget of the fit (Lightning's ``max_time``); None: no limit."""
+    val_every_steps: int | None = None
+    """Validate (and consider early stopping) every this many training steps instead of once per epoch."""
 
 
 class TrajectoryLightningModule(L.LightningModule):
@@ -69,14 +74,21 @@ class TrajectoryLightningModule(L.LightningModule):
 
 
 class _History(Callback):
-    """Collects the epoch-level train / val losses."""
+    """Collects the train / val losses at every epoch end and every validation check."""
 
     def __init__(self) -> None:
         self.epochs: list[dict[str, float]] = []
 
-    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+    def _record(self, trainer: L.Trainer) -> None:
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("loss")}
-        self.epochs.append({"epoch": trainer.current_epoch, **metrics})
+        self.epochs.append({"epoch": trainer.current_epoch, "step": trainer.global_step, **metrics})
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self._record(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._record(trainer)
 
 
 @dataclass
@@ -96,6 +108,8 @@ def fit_model(
     """Build model ``name`` and train it on ``train`` (early stopping on ``val_loss`` when ``val`` is given)."""
     if config.epochs < 1:
         raise InvalidParameterError(f"epochs must be at least 1, got {config.epochs}")
+    if config.max_time_s is not None and config.max_time_s <= 0:
+        raise InvalidParameterError(f"max_time_s must be positive, got {config.max_time_s}")
     L.seed_everything(config.seed, workers=True, verbose=False)
     model = build_model(name, model_config)
     if not model.trainable:
@@ -110,6 +124,9 @@ def fit_model(
         trainer = L.Trainer(
             max_epochs=config.epochs,
             max_steps=config.max_steps,
+            max_time=None if config.max_time_s is None else timedelta(seconds=config.max_time_s),
+            val_check_interval=_val_interval(config, len(train)),
+            check_val_every_n_epoch=None if config.val_every_steps else 1,
             accelerator=config.accelerator,
             devices=1,
             gradient_clip_val=config.gradient_clip,
@@ -128,6 +145,14 @@ def fit_model(
     model = module.model.cpu().eval()
     throughput = module.sequences_seen / elapsed if elapsed > 0 else math.nan  # validation time included
     return TrainResult(model, history.epochs, throughput)
+
+
+def _val_interval(config: TrainConfig, n_train: int) -> int | float:
+    """Lightning's ``val_check_interval``: every ``val_every_steps`` batches (capped at an epoch), else 1.0."""
+    if not config.val_every_steps:
+        return 1.0
+    batches_per_epoch = max(1, math.ceil(n_train / config.batch_size))
+    return max(1, min(config.val_every_steps, batches_per_epoch))
 
 
 def train_and_save(

@@ -142,21 +142,46 @@ def test_registry_and_bad_arguments(batch: TrajectoryBatch) -> None:
 
 @pytest.mark.parametrize("aggregation", ["sum", "mean"])
 def test_mpnn_block_equals_the_published_formula(aggregation: str) -> None:
-    """o_k = f_v(agg_j f_e([v_k, v_j])) computed edge by edge equals the factorised block."""
+    """o_k = f_v(agg_j f_e([v_k, v_j])) computed edge by edge equals the factorised block, on an edge list and on
+    the dense complete graph (two scenes with different absent agents, one agent alone)."""
     from soccerai.graph import complete_edges
-    from soccerai.models.layers import MPNNBlock
+    from soccerai.models.layers import CompleteGraph, MPNNBlock
 
     torch.manual_seed(0)
     block = MPNNBlock(5, 8, 3, aggregation)
-    present = torch.tensor([[True, True, False, True, True]])
+    present = torch.tensor([[True, True, False, True, True], [False, True, False, False, False]])
     edges = complete_edges(present)
-    x = torch.randn(5, 5)
+    x = torch.randn(10, 5)
     expected = []
-    for k in range(5):
+    for k in range(10):
         senders = edges[0][edges[1] == k]
         messages = [block.edge_mlp(torch.cat([x[k], x[j]])) for j in senders.tolist()]
         pooled = torch.stack(messages).sum(0) if messages else torch.zeros(8)
         if aggregation == "mean" and messages:
             pooled = pooled / len(messages)
         expected.append(block.node_mlp(pooled))
-    torch.testing.assert_close(block(x, edges), torch.stack(expected), atol=1e-5, rtol=1e-5)
+    expected_t = torch.stack(expected)
+    torch.testing.assert_close(block(x, edges), expected_t, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(block(x, CompleteGraph(present)), expected_t, atol=1e-5, rtol=1e-5)
+    x_dense = x.clone().requires_grad_()
+    block(x_dense, CompleteGraph(present)).square().sum().backward()
+    x_edges = x.clone().requires_grad_()
+    block(x_edges, edges).square().sum().backward()
+    assert torch.isfinite(x_dense.grad).all()
+    torch.testing.assert_close(x_dense.grad, x_edges.grad, atol=1e-5, rtol=1e-5)
+
+
+def test_gvrnn_dense_path_equals_the_edge_list_path(batch: TrajectoryBatch) -> None:
+    """GVRNN uses the dense complete graph by default; forcing the edge list gives the same loss and samples."""
+    model = _model("gvrnn")
+    history = batch.history()
+    generator = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    torch.manual_seed(7)
+    dense_loss = model.loss(batch)["loss"]
+    dense = model.sample(history, HORIZON, 2, generator=generator())
+    for net in (model.prior_net, model.posterior_net, model.decoder_net):
+        net.supports_dense = False  # instance attribute: fall back to message passing over complete_edges
+    assert not hasattr(model._edges(batch, 1), "present")
+    torch.manual_seed(7)
+    torch.testing.assert_close(model.loss(batch)["loss"], dense_loss, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(model.sample(history, HORIZON, 2, generator=generator()), dense, atol=1e-4, rtol=1e-5)

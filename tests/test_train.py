@@ -113,3 +113,61 @@ def test_cli_train_evaluate_predict(clips_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     futures = pl.read_parquet(out, glob=False)
     assert futures["sample"].n_unique() == 2 and futures["step"].max() == 5 and not futures["simulated"].any()
+
+
+# -- stored canonical matches (SIMULATED, short) ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def stored_simulated_match(tmp_path_factory) -> Path:
+    from soccerai.store import write_match
+    from soccerai.synth import synthesize_match
+
+    path = tmp_path_factory.mktemp("simulated") / "synth [short].parquet"
+    return write_match(synthesize_match(None, seed=1, duration_s=240), path)
+
+
+def test_stored_match_windows_train_and_the_validation_loss_falls(stored_simulated_match: Path) -> None:
+    from soccerai.datamodule import load_windows
+
+    windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=20)
+    assert windows.simulated and len(windows) >= 8 and windows.states.shape[1:] == (20, 23, 4)
+    assert windows.meta["match_id"].n_unique() == 1
+    train, val = split_windows(windows, 0.25)
+    assert train.meta["start_frame"].max() + 20 <= val.meta["start_frame"].min() or \
+        set(train.meta["period"]) != set(val.meta["period"])
+    config = TrainConfig(epochs=3, batch_size=8, learning_rate=5e-3, val_every_steps=3, max_time_s=60)
+    result = fit_model("gvrnn", dict(SMALL), train, val, config)
+    val_losses = [h["val_loss"] for h in result.history if "val_loss" in h]
+    assert len(val_losses) >= 3 and val_losses[-1] < val_losses[0], val_losses
+
+
+def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None:
+    import polars as pl
+
+    from soccerai.datamodule import load_windows
+    from soccerai.errors import InvalidInputError
+
+    path = tmp_path / "other.parquet"
+    pl.DataFrame({"a": [1, 2]}).write_parquet(path)
+    with pytest.raises(InvalidInputError, match="other.parquet"):
+        load_windows([path], 20, 40, 10)
+
+
+def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from soccerai.cli import app
+
+    runner = CliRunner()
+    ckpt = tmp_path / "gvrnn"
+    windows = ["--obs", "20", "--horizon", "40", "--stride", "60"]
+    result = runner.invoke(app, ["train", str(stored_simulated_match), "--model", "gvrnn", "--epochs", "1",
+                                 "--hidden", "8", "--latent", "2", "--out", str(ckpt), *windows])
+    assert result.exit_code == 0, result.output
+    assert "simulated" in result.output
+    result = runner.invoke(app, ["evaluate", str(stored_simulated_match), "--checkpoint", str(ckpt),
+                                 "--samples", "2", *windows])
+    assert result.exit_code == 0, result.output
+    flat = "".join(result.output.split())
+    assert "simulatedtracking" in flat and "constant" in flat
+    _, record = load_checkpoint(ckpt)
+    assert record["model"] == "gvrnn" and record["metadata"]["simulated"] is True

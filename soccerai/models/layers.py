@@ -107,8 +107,8 @@ class MPNNBlock(MessagePassing):
 
     Given a :class:`CompleteGraph` instead of ``edge_index``, the same sum is taken densely: with
     ``r = W_r v + b_1`` and ``s = W_s v`` as ``[G, N, H]`` tensors, one broadcast add gives every message
-    ``ReLU(r_k + s_j)`` as ``[G, N, N, H]`` and the adjacency ``A [G, N, N]`` selects the edges,
-    ``pooled_k = sum_j A_kj ReLU(r_k + s_j)`` (no gather / scatter over an edge list; same numbers).
+    ``ReLU(r_k + s_j)`` as ``[G, N, N, H]``, and ``pooled_k = sum_j A_kj ReLU(r_k + s_j)`` with the adjacency
+    ``A [G, N, N]`` (no gather / scatter over an edge list; the same numbers).
     """
 
     supports_dense: ClassVar[bool] = True
@@ -142,15 +142,23 @@ class MPNNBlock(MessagePassing):
         return self.node_mlp(messages)
 
     def _dense_pool(self, receiver: Tensor, sender: Tensor, graph: CompleteGraph) -> tuple[Tensor, Tensor]:
-        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph, messages as one ``[G, N, N, H]`` tensor."""
+        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph, messages as one ``[G, N, N, H]`` tensor.
+
+        Absent senders get a ``-inf`` pre-activation, so their ReLU message is exactly 0; the sum over all present
+        ``j`` then includes the self-pair ``j = k``, which is subtracted (``ReLU(r_k + s_k)``), and absent
+        receivers are zeroed. One broadcast add, one ReLU and one sum touch the big tensor.
+        """
         g, n = graph.present.shape
-        adjacency = graph.adjacency().to(receiver.dtype)  # [G, k, j]
-        messages = torch.relu(receiver.view(g, n, 1, -1) + sender.view(g, 1, n, -1))
-        pooled = torch.einsum("gkjh,gkj->gkh", messages, adjacency)
-        in_degree = adjacency.sum(dim=-1, keepdim=True)
+        present = graph.present.unsqueeze(-1)  # [G, N, 1]
+        receiver = receiver.view(g, n, -1)
+        sender = sender.view(g, n, -1).masked_fill(~present, float("-inf"))
+        messages = (receiver.unsqueeze(2) + sender.unsqueeze(1)).relu_()  # [G, k, j, H], ReLU in place
+        pooled = (messages.sum(dim=2) - torch.relu(receiver + sender)) * present
+        n_present = present.sum(dim=1, keepdim=True).to(receiver.dtype)  # [G, 1, 1]
+        in_degree = ((n_present - 1.0) * present).reshape(g * n, 1)
         if self.aggr == "mean":
-            pooled = pooled / in_degree.clamp_min(1.0)
-        return pooled.reshape(g * n, -1), in_degree.reshape(g * n, 1)
+            pooled = pooled / in_degree.view(g, n, 1).clamp_min(1.0)
+        return pooled.reshape(g * n, -1), in_degree
 
     def message(self, receiver_i: Tensor, sender_j: Tensor) -> Tensor:  # i: receiver k, j: sender
         return torch.relu(receiver_i + sender_j)

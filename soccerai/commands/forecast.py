@@ -1,0 +1,177 @@
+"""``soccerai train``, ``soccerai evaluate``, ``soccerai predict``: the forecasting commands.
+
+Inputs are canonical ``.parquet`` matches (windowed by ``soccerai.datamodule.MAKE_WINDOWS``) or Last Row ``.csv``
+clips. Every table says whether its windows came from simulated or real tracking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import polars as pl
+import torch
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from soccerai.checkpoint import load_checkpoint
+from soccerai.config import output_dir
+from soccerai.datamodule import load_windows, split_windows
+from soccerai.errors import InvalidParameterError
+from soccerai.evaluate.metrics import DEFAULT_K, SCENARIOS, compare_models, forecast, motion_statistics
+from soccerai.models import TrajectoryModel, build_model, model_names
+from soccerai.store import atomic_path
+from soccerai.train import TrainConfig, train_and_save
+from soccerai.windows import TrajectoryWindows
+
+console = Console()
+Inputs = Annotated[list[Path], typer.Argument(help="Canonical .parquet matches or Last Row .csv clips.")]
+
+
+def _source(windows: TrajectoryWindows) -> str:
+    return "simulated" if windows.simulated else "real"
+
+
+def train(
+    inputs: Inputs,
+    model: Annotated[str, typer.Option(help=f"One of {', '.join(model_names())}.")] = "gvrnn",
+    epochs: Annotated[int, typer.Option(min=1)] = 20,
+    obs: Annotated[int, typer.Option(help="Observed frames at 10 Hz.")] = 20,
+    horizon: Annotated[int, typer.Option(help="Predicted frames at 10 Hz.")] = 40,
+    stride: Annotated[int, typer.Option(help="Frames between window starts.")] = 5,
+    hidden: int = 64,
+    latent: int = 16,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    accelerator: Annotated[str, typer.Option(help="auto, cpu or gpu.")] = "auto",
+    budget_s: Annotated[float | None, typer.Option(help="Stop training after this many seconds.")] = None,
+    val_every_steps: Annotated[int | None, typer.Option(help="Validate every N steps (default: each epoch).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Checkpoint folder (default <out>/models/<model>).")] = None,
+) -> None:
+    """Train a forecaster; write safetensors weights + JSON config.
+
+    Stored matches (``soccerai ingest``, ``soccerai synthesize --format parquet``) are cut into windows inside
+    possession segments; with several matches, whole matches are held out for validation.
+    """
+    windows = load_windows(inputs, obs, horizon, stride)
+    train_windows, val_windows = split_windows(windows, val_fraction, seed)
+    config = None if model == "constant_velocity" else {"hidden": hidden, "latent": latent}
+    target = out or output_dir() / "models" / model
+    console.print(
+        f"training {model} on {len(train_windows)} windows, validating on {len(val_windows)} "
+        f"({_source(windows)} tracking)"
+    )
+    settings = TrainConfig(epochs, batch_size, learning_rate, seed=seed, accelerator=accelerator, progress_bar=True,
+                           max_time_s=budget_s, val_every_steps=val_every_steps)
+    metadata = {"inputs": [str(p) for p in inputs], "stride": stride}
+    result = train_and_save(model, config, train_windows, val_windows, settings, target, metadata)
+    last = result.history[-1] if result.history else {}
+    console.print(f"checkpoint written to {target}; last epoch: {last}")
+
+
+def _load_models(checkpoints: list[Path]) -> dict[str, TrajectoryModel]:
+    models: dict[str, TrajectoryModel] = {"constant_velocity": build_model("constant_velocity")}
+    for path in checkpoints:
+        model, record = load_checkpoint(path)
+        label = record["model"] if record["model"] not in models else f"{record['model']} ({path.name})"
+        models[label] = model
+    return models
+
+
+def evaluate(
+    inputs: Inputs,
+    checkpoint: Annotated[list[Path] | None, typer.Option(help="Checkpoint folders (repeat for VRNN, GVRNN).")] = None,
+    obs: int = 20,
+    horizon: int = 40,
+    stride: int = 5,
+    samples: Annotated[int, typer.Option(help="Samples per window (K of minADE_K).")] = DEFAULT_K,
+    seed: int = 0,
+) -> None:
+    """Compare constant velocity and trained models on held-out data: full scene and A1/D1/D2 ghosting."""
+    windows = load_windows(inputs, obs, horizon, stride)
+    models = _load_models(checkpoint or [])
+    tables = [compare_models({name: model}, windows, samples, seed) for name, model in track(
+        models.items(), description="evaluating", console=console, transient=True)]
+    table = pl.concat(tables)
+    console.print(_rich_table(table, f"Honest forecast error (m), {len(windows)} windows, {obs / 10:.1f} s observed, "
+                                     f"{horizon / 10:.1f} s predicted, {_source(windows)} tracking"))
+    console.print(_plausibility_table(models, windows, samples, seed))
+
+
+def _rich_table(frame: pl.DataFrame, title: str) -> Table:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(column, justify="right" if frame[column].dtype.is_float() else "left", overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row])
+    return table
+
+
+def _plausibility_table(models: dict[str, TrajectoryModel], windows: TrajectoryWindows, k: int, seed: int) -> Table:
+    """Player speed / acceleration percentiles of full-scene samples versus the real future."""
+    truth = torch.as_tensor(windows.states[:, windows.obs_len :, :, :2])
+    players = torch.as_tensor(windows.mask[:, windows.obs_len :]).clone()
+    players[..., -1] = False  # the ball is not a player
+    rows = {f"observed ({_source(windows)})": motion_statistics(truth, players)}
+    for name, model in models.items():
+        samples, _, _ = forecast(model, windows, "full_scene", k, seed)
+        rows[name] = motion_statistics(samples, players.unsqueeze(0).expand(samples.shape[:-1]))
+    frame = pl.DataFrame([{"trajectories": name, **stats} for name, stats in rows.items()])
+    return _rich_table(frame, "Player motion plausibility (speed m/s, acceleration m/s^2)")
+
+
+def predict(
+    inputs: Inputs,
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint folder.")],
+    out: Annotated[Path, typer.Option(help="Output parquet file.")],
+    obs: int = 20,
+    horizon: int = 40,
+    stride: int = 5,
+    samples: int = DEFAULT_K,
+    scenario: Annotated[str, typer.Option(help=" or ".join(SCENARIOS))] = "full_scene",
+    seed: int = 0,
+) -> None:
+    """Sample futures and write them as a long parquet table (one row per sample, window, step, agent)."""
+    if out.suffix != ".parquet":
+        raise InvalidParameterError(f"--out must be a .parquet file, got {out}")
+    windows = load_windows(inputs, obs, horizon, stride)
+    model, record = load_checkpoint(checkpoint)
+    futures, _, valid = forecast(model, windows, scenario, samples, seed)
+    frame = futures_frame(futures, valid.any(dim=1), windows, record["model"])
+    with atomic_path(out, ".parquet") as tmp:
+        frame.write_parquet(tmp, compression="zstd")
+    console.print(f"wrote {frame.height} rows ({samples} samples x {len(windows)} windows) to {out}")
+
+
+def futures_frame(futures: torch.Tensor, predicted: torch.Tensor, windows: TrajectoryWindows, model: str) -> pl.DataFrame:
+    """Long table of sampled positions ``[S, W, H, N, 2]``: window_id, sample, step, agent, object_id, x, y, ..."""
+    s, w, h, n, _ = futures.shape
+    index = np.indices((s, w, h, n)).reshape(4, -1)
+    object_ids = np.array(windows.meta["object_ids"].to_list(), dtype=object)
+    return pl.DataFrame(
+        {
+            "window_id": windows.meta["window_id"].to_numpy()[index[1]],
+            "sample": index[0].astype(np.int32),
+            "step": (index[2] + 1).astype(np.int32),
+            "time_s": ((index[2] + 1) / 10.0).astype(np.float32),
+            "agent": index[3].astype(np.int32),
+            "object_id": object_ids[index[1], index[3]].astype(str),
+            "x": futures[..., 0].reshape(-1).numpy(),
+            "y": futures[..., 1].reshape(-1).numpy(),
+            "predicted": predicted.numpy()[index[1], index[3]],
+            "model": model,
+            "simulated": windows.simulated,
+        }
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, ``evaluate`` and ``predict`` to the soccerai app."""
+    app.command("train")(train)
+    app.command("evaluate")(evaluate)
+    app.command("predict")(predict)
