@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export SOCCERAI_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: setup demo test test-slow lint clean
+.PHONY: setup demo test test-slow lint clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/soccerai demo
 
-test: $(STAMP)
+# The dashboard's end-to-end test drives Debian's chromium (never a browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)

@@ -1,38 +1,72 @@
 """The ``soccerai`` command line.
 
-Each topic module defines a ``register(app)`` function adding its commands; this module only assembles them and
-turns :class:`soccerai.errors.SoccerAIError` into a one-line message and exit code 2 (no traceback).
+Each topic module ``soccerai.commands.<topic>`` defines ``register(app)`` adding its commands. Topics are imported
+only when one of their commands runs (:class:`LazyTopicGroup`), so ``soccerai ingest`` does not pay for importing
+torch and Lightning. Soccerai errors are printed as one line with exit code 2, never as a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from soccerai.errors import SoccerAIError
 
+TOPICS: dict[str, tuple[str, ...]] = {
+    "demo": ("demo",),
+    "ingest": ("ingest", "info"),
+    "synthesize": ("synthesize",),
+    "forecast": ("train", "evaluate", "predict"),
+    "obso": ("obso", "cobso"),
+    "benchmark": ("benchmark",),
+    "pipeline": ("pipeline",),
+    "dashboard": ("dashboard",),
+}
+"""Topic module -> the command names it registers, in the order ``--help`` lists them."""
+
+err_console = Console(stderr=True)
+
+
+def _topic_commands(topic: str) -> click.Group:
+    """Import ``soccerai.commands.<topic>`` and return its commands as a click group."""
+    module = importlib.import_module(f"soccerai.commands.{topic}")
+    holder = typer.Typer()
+    module.register(holder)
+    holder.command("_placeholder", hidden=True)(lambda: None)  # a group even when the topic has one command
+    return typer.main.get_command(holder)  # type: ignore[return-value]
+
+
+class LazyTopicGroup(TyperGroup):
+    """A click group whose commands are loaded from their topic module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for names in TOPICS.values() for name in names]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        topic = next((t for t, names in TOPICS.items() if cmd_name in names), None)
+        if topic is None:
+            return None
+        return _topic_commands(topic).get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
     name="soccerai",
+    cls=LazyTopicGroup,
     help="Soccer tracking data: ingest, synthesize, forecast trajectories, evaluate scoring opportunity.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err_console = Console(stderr=True)
 
 
-def _register_commands() -> None:
-    """Each line below adds one topic's commands (``soccerai.commands.<topic>.register``)."""
-    # commands: ingest
-    # commands: demo
-    # commands: synthesize
-    # commands: forecast
-    # commands: obso
-
-
-_register_commands()
+@app.callback()
+def _root() -> None:
+    """Soccer tracking data: ingest, synthesize, forecast trajectories, evaluate scoring opportunity."""
 
 
 def main() -> None:
@@ -40,18 +74,18 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SoccerAIError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print("[bold red]error:[/] ", end="")
+        err_console.print(str(exc), markup=False, highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # typer's own click: usage errors know how to show themselves
+        if type(exc).__name__ == "Abort":
+            sys.exit(1)
+        if type(exc).__name__ == "Exit":
+            sys.exit(getattr(exc, "exit_code", 0))
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise
-
 
 if __name__ == "__main__":
     main()

@@ -82,7 +82,7 @@ def group_match_id(group: Sequence[Path]) -> str:
     """
     from soccerai.io.kloppy_loader import metrica_csv_match_id
 
-    paths = [Path(p) for p in group]
+    paths = [Path(p) for p in group if not is_metrica_event_csv(Path(p))] or [Path(p) for p in group]
     is_csv_pair = len(paths) == 2 and all(p.suffix.lower() == ".csv" for p in paths)
     stem = metrica_csv_match_id(paths[0], paths[1]) if is_csv_pair else paths[0].stem
     return re.sub(r"[^a-z0-9-]+", "_", stem.lower()).strip("_") or "match"

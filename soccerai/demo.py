@@ -1,0 +1,186 @@
+"""The end-to-end demo: every stage of soccerai on matches it synthesizes itself, offline, with no data at all.
+
+1. synthesize two matches from soccerai's own stochastic possession model (SIMULATED tracking) and write them as
+   Metrica CSV + event files into a drop folder;
+2. ingest them (native Metrica reader, content-hash cache) into the parquet store and print their data quality;
+3. cut 10 Hz windows (2 s observed, 4 s predicted), train GVRNN on match A within a time budget, and compare it
+   with constant velocity on match B (honest rollout: the model sees only its own samples);
+4. OBSO at every shot of match B and C-OBSO of the off-ball attackers with the trained GVRNN;
+5. a figure: the OBSO surface at the frame before the shot with the largest C-OBSO, with the real and predicted
+   runs of A1, D1 and D2.
+
+Every output lives under one folder (default ``$SOCCERAI_OUT_DIR/demo``) and says that the tracking is simulated.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from soccerai.errors import InvalidParameterError
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    """What the demo produced (paths) and measured (tables)."""
+
+    out_dir: Path
+    stored: list[Path] = field(default_factory=list)
+    quality: list[dict] = field(default_factory=list)
+    forecast_table: pl.DataFrame | None = None
+    shot_obso: pl.DataFrame | None = None
+    cobso_players: pl.DataFrame | None = None
+    checkpoint: Path | None = None
+    figure: Path | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _timed(result: DemoResult, stage: str, started: float) -> None:
+    result.seconds[stage] = round(time.perf_counter() - started, 1)
+
+
+def synthesize_drop(drop: Path, minutes: float, seeds: tuple[int, ...]) -> None:
+    """Write one simulated match per seed (generated timeline) as Metrica CSV + events into ``drop/<id>/``."""
+    from soccerai.synth import synthesize_match, write_match_files
+
+    for seed in seeds:
+        match = synthesize_match(None, seed=seed, duration_s=minutes * 60.0)
+        write_match_files(match, drop / match.match_id, formats=("metrica-csv",))
+
+
+def ingest_drop(drop: Path, store: Path) -> list[Path]:
+    """Ingest every match of the drop folder; return the stored parquet files (errors are raised, not hidden)."""
+    from soccerai.errors import InvalidInputError
+    from soccerai.ingest import group_match_files, ingest_paths
+
+    results = ingest_paths(group_match_files([drop]), store)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise InvalidInputError(f"demo ingest failed: {failed[0].error}", failed[0].sources[0])
+    return [r.path for r in results if r.path is not None]
+
+
+def train_and_compare(train_match, test_match, budget_s: float, checkpoint_dir: Path, seed: int = 0,
+                      max_test_windows: int = 32):
+    """Train GVRNN on ``train_match`` for about ``budget_s`` seconds; compare with constant velocity on ``test_match``."""
+    from soccerai.evaluate.metrics import compare_models
+    from soccerai.models import build_model
+    from soccerai.scoring import to_model_rate
+    from soccerai.train import TrainConfig, train_and_save
+    from soccerai.windowing import make_windows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skipped-window counts are reported by make_windows_with_stats users
+        train = make_windows(to_model_rate(train_match), obs_s=2.0, pred_s=4.0, stride_s=1.0)
+        test = make_windows(to_model_rate(test_match), obs_s=2.0, pred_s=4.0, stride_s=2.0)
+    config = TrainConfig(epochs=1000, max_time_s=budget_s, batch_size=16, learning_rate=2e-3, seed=seed,
+                         accelerator="cpu")
+    trained = train_and_save("gvrnn", {"hidden": 32, "latent": 8}, train, None, config, checkpoint_dir,
+                             {"data": "simulated", "train_match": train_match.match_id}).model
+    models = {"constant_velocity": build_model("constant_velocity"), "gvrnn": trained}
+    every = max(1, len(test) // max_test_windows)  # evenly spread over the match, for a quick demo
+    return trained, compare_models(models, test.subset(list(range(0, len(test), every))), n_samples=20, seed=seed)
+
+
+def shot_figure(match, model, pairs: pl.DataFrame, path: Path, n_samples: int = 10) -> Path | None:
+    """OBSO surface at the frame before the shot with the largest C-OBSO, with real and predicted runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    from soccerai.evaluate.obso import obso
+    from soccerai.scoring import sample_ghosts, shot_scenes, to_model_rate
+    from soccerai.viz import plot_runs, plot_surface, save_figure
+
+    if pairs.height == 0:
+        return None
+    best = pairs.sort("cobso", descending=True).row(0, named=True)
+    scenes, _ = shot_scenes(to_model_rate(match))
+    scene = next(s for s in scenes if s.shot_id == best["shot_id"])
+    ids = scene.object_ids
+    replaced = [ids.index(best[k]) for k in ("a1", "d1", "d2")]
+    positions, velocities, valid = scene.last_frame()
+    surface = obso(positions[None], velocities[None], valid[None]).surface[0]
+    samples = sample_ghosts(model, scene, [sorted(set(replaced))], n_samples)[:, 0]  # [S, H, 23, 2]
+    fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
+    plot_surface(positions, surface, ax=axes[0], velocities=velocities, valid=valid, colorbar_label="OBSO",
+                 title=f"OBSO before shot {best['shot_id']} by {best['shooter']} (simulated tracking)")
+    real = torch.as_tensor(scene.window.states[0, scene.window.obs_len:, :, :2])
+    plot_runs(real, samples, ax=axes[1], agents=sorted(set(replaced)), context_positions=positions,
+              title=f"A1 {best['a1']}: real run (solid) vs GVRNN samples; C-OBSO {best['cobso']:.4f}")
+    return save_figure(axes[0], path)
+
+
+def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0, max_shots: int = 4,
+             n_samples: int = 10, log: Log = print) -> DemoResult:
+    """Run every stage (see the module docstring) and return what was made."""
+    if not 4.0 <= minutes <= 90.0:
+        raise InvalidParameterError(f"minutes must be between 4 and 90, got {minutes}")
+    if not 5.0 <= train_budget_s <= 3600.0:
+        raise InvalidParameterError(f"train budget must be between 5 and 3600 s, got {train_budget_s}")
+    from soccerai.quality import quality_summary
+    from soccerai.scoring import match_cobso, shot_obso
+    from soccerai.store import read_match
+
+    result = DemoResult(out_dir)
+    started = time.perf_counter()
+    log(f"1/5 synthesizing 2 matches of {minutes:g} minutes (SIMULATED tracking, generated timelines)")
+    synthesize_drop(out_dir / "drop", minutes, seeds=(0, 1))
+    _timed(result, "synthesize", started)
+
+    started = time.perf_counter()
+    log("2/5 ingesting the Metrica CSV files into the parquet store")
+    result.stored = ingest_drop(out_dir / "drop", out_dir / "store")
+    matches = [read_match(p) for p in result.stored]
+    result.quality = [quality_summary(m) for m in matches]
+    _timed(result, "ingest", started)
+
+    started = time.perf_counter()
+    log(f"3/5 training GVRNN on {matches[0].match_id} for ~{train_budget_s:g} s, testing on {matches[1].match_id}")
+    model, result.forecast_table = train_and_compare(matches[0], matches[1], train_budget_s,
+                                                     out_dir / "models" / "gvrnn-demo")
+    result.checkpoint = out_dir / "models" / "gvrnn-demo"
+    _timed(result, "train_and_evaluate", started)
+
+    started = time.perf_counter()
+    test = matches[1]
+    log(f"4/5 OBSO at the shots of {test.match_id}, C-OBSO of off-ball attackers at up to {max_shots} shots")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result.shot_obso = shot_obso(test)
+        first_shots = replace(test, events=_first_shots(test, max_shots))
+        pairs, result.cobso_players = match_cobso(first_shots, model, n_samples=n_samples)
+    _write_tables(out_dir, result, pairs)
+    _timed(result, "obso_cobso", started)
+
+    started = time.perf_counter()
+    log("5/5 drawing the shot with the largest C-OBSO")
+    result.figure = shot_figure(first_shots, model, pairs, out_dir / "demo.png", n_samples)
+    _timed(result, "figure", started)
+    return result
+
+
+def _first_shots(match, max_shots: int) -> pl.DataFrame:
+    """The match's events with only its first ``max_shots`` shots kept (C-OBSO is the slow stage)."""
+    events = match.events
+    shots = events.filter(pl.col("type") == "SHOT").sort("period", "frame").head(max_shots)
+    return pl.concat([events.filter(pl.col("type") != "SHOT"), shots])
+
+
+def _write_tables(out_dir: Path, result: DemoResult, pairs: pl.DataFrame) -> None:
+    from soccerai.store import atomic_path
+
+    tables = {"forecast.parquet": result.forecast_table, "shot_obso.parquet": result.shot_obso,
+              "cobso_pairs.parquet": pairs, "cobso_players.parquet": result.cobso_players}
+    for name, table in tables.items():
+        with atomic_path(out_dir / name, ".parquet") as tmp:
+            table.write_parquet(tmp)
