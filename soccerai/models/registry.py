@@ -6,12 +6,23 @@ from dataclasses import fields
 from typing import Any
 
 from soccerai.errors import InvalidParameterError
+from soccerai.models.ae import AutoEncoder
 from soccerai.models.base import TrajectoryModel
 from soccerai.models.baselines import ConstantVelocity
+from soccerai.models.diffusion import TrajectoryDiffusion
+from soccerai.models.gan import TrajectoryGAN
 from soccerai.models.gvrnn import GVRNN
+from soccerai.models.transformer import TrajectoryTransformer
+from soccerai.models.vae import ConditionalVAE
 from soccerai.models.vrnn import VRNN
 
-MODELS: dict[str, type[TrajectoryModel]] = {cls.name: cls for cls in (ConstantVelocity, VRNN, GVRNN)}
+MODELS: dict[str, type[TrajectoryModel]] = {
+    cls.name: cls
+    for cls in (
+        ConstantVelocity, VRNN, GVRNN, AutoEncoder, ConditionalVAE, TrajectoryGAN, TrajectoryDiffusion,
+        TrajectoryTransformer,
+    )
+}
 
 
 def model_names() -> list[str]:

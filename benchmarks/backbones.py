@@ -1,0 +1,15 @@
+"""Backbone benchmark: every generator and every GVRNN interaction encoder, same training budget, one table.
+
+Run ``python benchmarks/backbones.py [--budget-s 40 ...]`` (the same options as ``soccerai benchmark``). The table
+ranks models against constant velocity, run in the same process on the same windows; simulated and real (Last Row)
+rows are labelled as such.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from soccerai.commands.benchmark import benchmark
+
+if __name__ == "__main__":
+    typer.run(benchmark)

@@ -1,0 +1,83 @@
+"""``soccerai benchmark``: train every backbone with the same budget and print / save the ranking table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from soccerai.benchmarking import (
+    ENCODER_CHOICES,
+    GENERATORS,
+    BenchmarkConfig,
+    entries,
+    run_benchmark,
+    save_table,
+)
+from soccerai.config import clips_dir, metrica_events_dir, output_dir
+from soccerai.errors import InvalidInputError
+
+console = Console()
+
+
+def _names(value: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else allowed
+
+
+def benchmark(
+    budget_s: Annotated[float, typer.Option(help="Training seconds per model (same for all).")] = 40.0,
+    hidden: Annotated[int, typer.Option(help="Hidden width of every model.")] = 32,
+    match_duration_s: Annotated[float, typer.Option(help="Seconds of each simulated match.")] = 900.0,
+    train_matches: Annotated[int, typer.Option(help="Simulated training matches (1-3).")] = 2,
+    test_windows: Annotated[int, typer.Option(help="Simulated test windows scored.")] = 64,
+    samples: Annotated[int, typer.Option(help="Samples per window (minADE_K).")] = 20,
+    encoders: Annotated[str, typer.Option(help=f"Comma list of {', '.join(ENCODER_CHOICES)} (default all).")] = "",
+    generators: Annotated[str, typer.Option(help=f"Comma list of {', '.join(GENERATORS)} (default all).")] = "",
+    seed: int = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for backbones.md / .parquet (default <out>/benchmarks).")] = None,
+) -> None:
+    """Rank the generators and the GVRNN interaction encoders (simulated and real test windows)."""
+    config = BenchmarkConfig(
+        budget_s=budget_s, hidden=hidden, match_duration_s=match_duration_s, train_matches=train_matches,
+        test_windows=test_windows, n_samples=samples, seed=seed,
+        encoders=_names(encoders, ENCODER_CHOICES), generators=_names(generators, tuple(GENERATORS)),
+    )
+    clips = sorted(p for p in (clips_dir() / "lastrow").glob("*.csv") if not p.name.endswith("_passes.csv"))
+    if not clips:
+        raise InvalidInputError("no Last Row clip CSV found (the real test set)", clips_dir() / "lastrow")
+    steps = 2 * len(entries(config)) + 1
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("benchmark", total=steps)
+
+        def report(message: str) -> None:
+            bar.update(task, description=escape(message), advance=1)
+            if not console.is_terminal:  # logs and pipes get one line per stage
+                console.log(escape(message))
+
+        table = run_benchmark(config, metrica_events_dir(), clips, report)
+    markdown, parquet = save_table(table, config, out or output_dir() / "benchmarks")
+    _print(table, config)
+    console.print(f"saved {markdown} and {parquet}")
+
+
+def _print(table: pl.DataFrame, config: BenchmarkConfig) -> None:
+    k = config.n_samples
+    view = Table(title=f"backbones at {config.pred_s:g} s ({config.budget_s:g} s budget each; metres, 22 players)")
+    for column in ("data", "scenario", "model", "ADE", "FDE", f"minADE_{k}", f"minFDE_{k}", "params", "train s",
+                   "sample ms"):
+        view.add_column(column)
+    for r in table.iter_rows(named=True):
+        view.add_row(escape(r["data"]), r["scenario"], escape(r["model"]), f"{r['ade']:.2f}", f"{r['fde']:.2f}",
+                     f"{r[f'min_ade_{k}']:.2f}", f"{r[f'min_fde_{k}']:.2f}", f"{r['params']:,}",
+                     f"{r['train_s']:.0f}", f"{r['sample_ms']:.1f}")
+    console.print(view)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("benchmark")(benchmark)

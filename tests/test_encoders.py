@@ -1,0 +1,125 @@
+"""Interaction encoders (GCN, GAT, GraphSAGE, Graphormer, SAT): calling convention, equivariance, interaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch_geometric.utils import k_hop_subgraph
+
+from soccerai.datamodule import lastrow_clip_windows
+from soccerai.errors import InvalidParameterError
+from soccerai.graph import complete_edges, node_features
+from soccerai.models.encoders import ENCODERS
+from soccerai.models.encoders.sat import k_hop_members, nearest_neighbour_edges
+from soccerai.models.layers import build_encoder
+from soccerai.windows import N_AGENTS, agent_roles
+
+IN, HIDDEN, OUT = 9, 16, 8
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def scene(clips_dir: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Node features, complete edges and positions (metres) of two real frames (Last Row clip, 20 players + ball)."""
+    windows = lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=2, pred_len=1, stride=20)
+    states = torch.as_tensor(windows.states[:2, 0])
+    present = torch.as_tensor(windows.mask[:2, 0])
+    features = node_features(states, present, torch.as_tensor(agent_roles()), torch.as_tensor(windows.is_goalkeeper[:2]))
+    return features.reshape(-1, IN), complete_edges(present), states[..., :2].reshape(-1, 2)
+
+
+def _encoder(name: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return ENCODERS[name](IN, HIDDEN, OUT)
+
+
+def _call(encoder: torch.nn.Module, x: torch.Tensor, edges: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    return encoder(x, edges, pos=pos) if encoder.uses_positions else encoder(x, edges)
+
+
+@pytest.mark.parametrize("name", sorted(ENCODERS))
+def test_permuting_nodes_permutes_outputs(name: str, scene) -> None:
+    x, edges, pos = scene
+    encoder = _encoder(name)
+    out = _call(encoder, x, edges, pos)
+    assert out.shape == (2 * N_AGENTS, OUT) and torch.isfinite(out).all()
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(1))
+    relabel = torch.argsort(perm)  # old index -> new index
+    permuted = _call(encoder, x[perm], relabel[edges], pos[perm])
+    torch.testing.assert_close(permuted, out[perm], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(ENCODERS))
+def test_a_neighbour_changes_the_output_and_windows_stay_separate(name: str, scene) -> None:
+    x, edges, pos = scene
+    encoder = _encoder(name)
+    before = _call(encoder, x, edges, pos)
+    moved_x, moved_pos = x.clone(), pos.clone()
+    moved_x[5, :4] += 0.3  # attacker 5 of the first frame moves and speeds up
+    moved_pos[5] += torch.tensor([0.3 * 52.5, 0.3 * 34.0])
+    after = _call(encoder, moved_x, edges, moved_pos)
+    assert not torch.allclose(before[12], after[12])  # a defender of the same frame reacts
+    torch.testing.assert_close(before[N_AGENTS:], after[N_AGENTS:])  # the other window does not
+
+
+@pytest.mark.parametrize("name", ["graphormer", "sat"])
+def test_positions_default_to_node_features(name: str, scene) -> None:
+    x, edges, pos = scene
+    encoder = _encoder(name)
+    torch.testing.assert_close(encoder(x, edges), encoder(x, edges, pos=pos), atol=1e-4, rtol=1e-4)
+
+
+def test_graphormer_spatial_bias_uses_distance_only(scene) -> None:
+    """Same features, other pitch positions: only the distance buckets change, and so does the output."""
+    x, edges, pos = scene
+    encoder = _encoder("graphormer")
+    torch.testing.assert_close(encoder(x, edges, pos=pos), encoder(x, edges, pos=pos + 7.0))  # translation-invariant
+    assert not torch.allclose(encoder(x, edges, pos=pos), encoder(x, edges, pos=pos * 3.0))
+
+
+def test_sat_subgraphs_match_torch_geometric(scene) -> None:
+    x, edges, pos = scene
+    proximity = nearest_neighbour_edges(edges, pos, 3)
+    in_degree = torch.bincount(proximity[1], minlength=x.shape[0])
+    present = torch.zeros(x.shape[0], dtype=torch.long).index_add_(0, edges[1], torch.ones_like(edges[1])) > 0
+    assert (in_degree[present] == 3).all() and (in_degree[~present] == 0).all()
+    undirected = torch.cat([proximity, proximity.flip(0)], dim=1)
+    root, member = k_hop_members(proximity, x.shape[0], hops=2)
+    for node in range(0, x.shape[0], 5):
+        expected, *_ = k_hop_subgraph(node, 2, undirected, num_nodes=x.shape[0])
+        assert sorted(member[root == node].tolist()) == sorted(expected.tolist())
+
+
+@pytest.mark.parametrize("name", sorted(ENCODERS))
+def test_a_few_steps_fit_a_neighbourhood_target(name: str, scene) -> None:
+    """Regress each agent's distance to its nearest present neighbour: needs neighbours, so training must use them."""
+    x, edges, pos = scene
+    distance = torch.cdist(pos, pos).masked_fill(torch.eye(pos.shape[0], dtype=torch.bool), 1e9)
+    same_window = torch.zeros_like(distance, dtype=torch.bool)
+    same_window[edges[0], edges[1]] = True
+    target = distance.masked_fill(~same_window, 1e9).min(dim=0).values.clamp_max(30.0).unsqueeze(-1) / 10
+    encoder = ENCODERS[name](IN, HIDDEN, 1)
+    optimiser = torch.optim.Adam(encoder.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(40):
+        loss = (_call(encoder, x, edges, pos) - target).pow(2).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_build_encoder_knows_every_name() -> None:
+    for name in ENCODERS:
+        assert isinstance(build_encoder(name, IN, HIDDEN, OUT), ENCODERS[name])
+    with pytest.raises(InvalidParameterError, match="aggregation"):
+        ENCODERS["sage"](IN, HIDDEN, OUT, "max")
+    with pytest.raises(InvalidParameterError, match="hops"):
+        ENCODERS["sat"](IN, HIDDEN, OUT, hops=0)
