@@ -57,7 +57,10 @@ def _frame_to_json(df: pl.DataFrame) -> bytes:
 
 
 def _frame_from_json(raw: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    df = pl.read_json(io.BytesIO(raw)) if raw.strip() not in (b"", b"[]") else pl.DataFrame(schema=schema)
+    if raw.strip() in (b"", b"[]"):
+        return pl.DataFrame(schema=schema)
+    # every row read for the schema: a column null in the first rows and a string later must stay a string
+    df = pl.read_json(io.BytesIO(raw), infer_schema_length=None, schema_overrides=schema)
     return conform(df, schema)
 
 

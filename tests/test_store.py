@@ -95,3 +95,17 @@ def test_duplicate_rows_are_rejected() -> None:
     match.tracking = pl.concat([match.tracking, match.tracking.head(1)])
     with pytest.raises(InvalidTrackingError, match="duplicated"):
         match.validate()
+
+
+def test_event_columns_null_at_first_survive_the_round_trip(tmp_path: Path) -> None:
+    """A column that is null for the first hundreds of events and a string later (shot results) is kept."""
+    match = _tiny_match()
+    n = 500
+    match.events = conform(
+        pl.DataFrame({"match_id": ["m1"] * n, "event_id": [str(i) for i in range(n)], "period": [1] * n,
+                      "frame": list(range(n)), "type": ["PASS"] * (n - 1) + ["SHOT"],
+                      "result": [None] * (n - 1) + ["OFF TARGET"]}),
+        EVENTS_SCHEMA,
+    )
+    back = store.read_match(store.write_match(match, tmp_path / "m1.parquet"))
+    assert back.events is not None and back.events["result"].to_list()[-1] == "OFF TARGET"
