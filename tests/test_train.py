@@ -171,3 +171,14 @@ def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, 
     assert "simulatedtracking" in flat and "constant" in flat
     _, record = load_checkpoint(ckpt)
     assert record["model"] == "gvrnn" and record["metadata"]["simulated"] is True
+
+
+def test_cli_passes_each_model_only_the_settings_its_config_has() -> None:
+    from soccerai.commands.forecast import _model_config
+    from soccerai.models import build_model
+
+    wanted = {"hidden": 16, "latent": 4, "horizon": 40}
+    assert _model_config("ae", wanted) == {"hidden": 16, "horizon": 40}
+    assert _model_config("gvrnn", wanted) == {"hidden": 16, "latent": 4}
+    for name in ("ae", "vae", "transformer", "gvrnn", "constant_velocity"):
+        build_model(name, _model_config(name, wanted))  # every registered model accepts what the CLI passes

@@ -60,7 +60,7 @@ def train(
     """
     windows = load_windows(inputs, obs, horizon, stride)
     train_windows, val_windows = split_windows(windows, val_fraction, seed)
-    config = None if model == "constant_velocity" else {"hidden": hidden, "latent": latent}
+    config = _model_config(model, {"hidden": hidden, "latent": latent, "horizon": horizon})
     target = out or output_dir() / "models" / model
     console.print(
         f"training {model} on {len(train_windows)} windows, validating on {len(val_windows)} "
@@ -72,6 +72,18 @@ def train(
     result = train_and_save(model, config, train_windows, val_windows, settings, target, metadata)
     last = result.history[-1] if result.history else {}
     console.print(f"checkpoint written to {target}; last epoch: {last}")
+
+
+def _model_config(model: str, wanted: dict[str, int]) -> dict[str, int]:
+    """The command-line settings that model's config dataclass has (AE has no latent, GVRNN no horizon, ...)."""
+    from dataclasses import fields
+
+    from soccerai.models import MODELS
+
+    if model not in MODELS:
+        raise InvalidParameterError(f"unknown model {model!r}; choose one of {', '.join(model_names())}")
+    known = {f.name for f in fields(MODELS[model].config_class)}
+    return {key: value for key, value in wanted.items() if key in known}
 
 
 def _load_models(checkpoints: list[Path]) -> dict[str, TrajectoryModel]:
