@@ -60,7 +60,7 @@ def ingest_drop(drop: Path, store: Path) -> list[Path]:
     from soccerai.errors import InvalidInputError
     from soccerai.ingest import group_match_files, ingest_paths
 
-    results = ingest_paths(group_match_files([drop]), store)
+    results = ingest_paths(group_match_files([drop]), store, simulated=True)
     failed = [r for r in results if not r.ok]
     if failed:
         raise InvalidInputError(f"demo ingest failed: {failed[0].error}", failed[0].sources[0])
@@ -103,7 +103,7 @@ def shot_figure(match, model, pairs: pl.DataFrame, path: Path, n_samples: int = 
 
     if pairs.height == 0:
         return None
-    best = pairs.sort("cobso", descending=True).row(0, named=True)
+    best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
     scenes, _ = shot_scenes(to_model_rate(match))
     scene = next(s for s in scenes if s.shot_id == best["shot_id"])
     ids = scene.object_ids

@@ -265,6 +265,7 @@ def ingest_group(
     provider: str | None = None,
     force: bool = False,
     match_id: str | None = None,
+    simulated: bool | None = None,
 ) -> IngestResult:
     """Ingest one match group: hash; skip when the store holds that hash; else load, validate, write atomically."""
     started = time.perf_counter()
@@ -282,6 +283,8 @@ def ingest_group(
         if not force and read_source_hash(target) == digest:
             return result("unchanged", path=target, rows=_stored_rows(target))
         match = _with_match_id(load_group(sources, provider), match_id)  # write_match validates
+        if simulated is not None:
+            match.metadata = dataclasses.replace(match.metadata, simulated=simulated)
         write_match(match, target, source_hash=digest)
         return result("ingested", path=target, rows=match.tracking.height)
     except Exception as exc:  # noqa: BLE001 - one bad match must not stop the others; the result carries why
@@ -303,12 +306,16 @@ def ingest_paths(
     provider: str | None = None,
     force: bool = False,
     on_result: Callable[[IngestResult], None] | None = None,
+    simulated: bool | None = None,
 ) -> list[IngestResult]:
-    """Ingest every match group into ``store``; ``on_result`` is called after each (progress bars)."""
+    """Ingest every match group into ``store``; ``on_result`` is called after each (progress bars).
+
+    ``simulated=True`` marks the matches' tracking as simulated (provider formats cannot say so themselves, e.g.
+    soccerai's synthesizer writing Metrica CSV); None keeps what the reader found."""
     store = Path(store)
     results = []
     for group, match_id in zip(groups, unique_match_ids(groups), strict=True):
-        outcome = ingest_group(group, store, provider=provider, force=force, match_id=match_id)
+        outcome = ingest_group(group, store, provider=provider, force=force, match_id=match_id, simulated=simulated)
         results.append(outcome)
         if on_result is not None:
             on_result(outcome)

@@ -225,8 +225,9 @@ def test_event_file_beside_simulated_tracking_is_ingested_with_it(tmp_path: Path
     files = write_match_files(match, tmp_path / "drop", formats=("metrica-csv",))
     groups = group_match_files([tmp_path / "drop"])
     assert len(groups) == 1 and files["events"][0] in groups[0]
-    (result,) = ingest_paths(groups, tmp_path / "store")
+    (result,) = ingest_paths(groups, tmp_path / "store", simulated=True)
     assert result.status == "ingested", result
     stored = read_match(result.path)
+    assert stored.metadata.simulated  # Metrica CSV cannot say so; the caller does
     assert stored.events is not None and stored.events.height == match.events.height
     assert set(stored.events.drop_nulls("player_id")["player_id"]) <= set(stored.tracking["object_id"])

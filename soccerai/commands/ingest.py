@@ -53,6 +53,9 @@ def ingest_command(
         Path | None, typer.Option(help="Store folder (default: $SOCCERAI_STORE_DIR or out/store).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Re-ingest even when the sources are unchanged.")] = False,
+    simulated: Annotated[
+        bool, typer.Option(help="Mark the tracking as simulated (e.g. provider files soccerai synthesize wrote).")
+    ] = False,
 ) -> None:
     """Ingest provider tracking files into the parquet store (unchanged matches are skipped)."""
     groups = group_match_files(paths)
@@ -72,7 +75,9 @@ def ingest_command(
         def advance(result: IngestResult) -> None:
             progress.update(task, advance=1, description=f"{result.match_id}: {result.status}")
 
-        results = ingest_paths(groups, target, provider=provider, force=force, on_result=advance)
+        results = ingest_paths(
+            groups, target, provider=provider, force=force, on_result=advance, simulated=True if simulated else None
+        )
     console.print(results_table(results))
     failed = sum(not r.ok for r in results)
     console.print(f"{len(results) - failed} ok, {failed} failed; store: {target}")
