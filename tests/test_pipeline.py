@@ -341,3 +341,24 @@ def test_obso_step_scores_every_shot_of_a_new_match(events_dir: Path, tmp_path: 
     assert table["event_id"].to_list() == shots["event_id"].to_list()
     assert table["shooter_obso"].is_between(0.0, 1.0).all() and (table["tracking"] == "simulated").all()
     assert str(shots["event_id"][0]) in result.report.read_text()
+
+
+def test_cobso_step_scores_off_ball_attackers_of_every_shot(events_dir: Path, tmp_path: Path) -> None:
+    """C-OBSO with no trained model yet (constant velocity counterfactuals), on a simulated match with shots."""
+    import polars as pl
+
+    from soccerai.store import write_match
+    from soccerai.synth import synthesize_match
+
+    match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
+    write_match(match, tmp_path / "drop" / "g1.parquet")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        '[pipeline]\ndrop_dir = "drop"\nstate_dir = "state"\nsteps = ["ingest", "cobso"]\nexecutor = "inline"\n'
+    )
+    result = run_pipeline(load_config(job))
+    assert result.exit_code == 0, result.errors
+    table = pl.read_parquet(tmp_path / "state" / "matches" / "g1" / "cobso.parquet")
+    assert table.height >= 1 and (table["tracking"] == "simulated").all()
+    assert (table["cobso"] >= 0).all() and (table["cobso"] <= table["real_obso"] + 1e-9).all()
+    assert run_pipeline(load_config(job)).status == "nothing-to-do"
