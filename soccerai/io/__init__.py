@@ -97,7 +97,8 @@ def load_match(
 
     ``paths``: every file of the match (any order; e.g. metadata + raw). ``provider``: one of
     :data:`soccerai.io.detect.PROVIDERS`, sniffed from content when None. ``engine``: "auto" (fast where
-    registered), "fast" or "kloppy".
+    registered), "fast" or "kloppy". Teams whose goalkeeper the provider does not name get one inferred
+    (:func:`soccerai.goalkeepers.infer_goalkeepers`).
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
@@ -112,7 +113,9 @@ def load_match(
     chosen = ("fast" if "fast" in engines else "kloppy") if engine == "auto" else engine
     if chosen not in engines:
         raise InvalidParameterError(f"no {chosen!r} reader for {provider} (available: {', '.join(engines)})")
-    return engines[chosen](files)
+    from soccerai.goalkeepers import infer_goalkeepers
+
+    return infer_goalkeepers(engines[chosen](files))
 
 
 __all__ = [
