@@ -293,6 +293,21 @@ def to_markdown(table: pl.DataFrame, config: BenchmarkConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+def result_line(table: pl.DataFrame, config: BenchmarkConfig, data: str = "simulated",
+                scenario: str = "ghosting") -> str:
+    """``RESULT key=value ...``: minADE_K of every model on one (data, scenario) block, and the best model."""
+    import re
+
+    k = config.n_samples
+    block = table.filter((pl.col("data") == data) & (pl.col("scenario") == scenario)).sort(f"min_ade_{k}")
+    if block.height == 0:
+        return f"RESULT data={data} scenario={scenario} models=0"
+    keys = [re.sub(r"[^a-z0-9]+", "_", str(m).lower()).strip("_") for m in block.get_column("model")]
+    values = block.get_column(f"min_ade_{k}").to_list()
+    pairs = " ".join(f"{key}_minade{k}={value:.3f}" for key, value in zip(keys, values, strict=True))
+    return f"RESULT data={data} scenario={scenario} best={keys[0]} {pairs}"
+
+
 def save_table(table: pl.DataFrame, config: BenchmarkConfig, out_dir: Path) -> tuple[Path, Path]:
     """Write ``backbones.md`` and ``backbones.parquet`` atomically into ``out_dir``."""
     markdown, parquet = out_dir / "backbones.md", out_dir / "backbones.parquet"

@@ -250,3 +250,17 @@ def test_tiny_benchmark_writes_one_labelled_table(events_dir: Path, clips_dir: P
     markdown, parquet = save_table(table, config, tmp_path)
     assert "| simulated | full_scene | constant velocity |" in markdown.read_text()
     assert pl.read_parquet(parquet).height == table.height
+
+
+def test_benchmark_result_line_ranks_the_block() -> None:
+    import polars as pl
+
+    from soccerai.benchmarking import BenchmarkConfig, result_line
+
+    table = pl.DataFrame({
+        "data": ["simulated", "simulated", "real (Last Row)"], "scenario": ["ghosting"] * 3,
+        "model": ["constant velocity", "gvrnn [gcn]", "ae"], "min_ade_20": [2.2, 1.9, 0.5],
+    })
+    line = result_line(table, BenchmarkConfig(n_samples=20))
+    assert line.startswith("RESULT data=simulated scenario=ghosting best=gvrnn_gcn ")
+    assert "constant_velocity_minade20=2.200" in line and "ae_" not in line

@@ -17,6 +17,7 @@ from soccerai.benchmarking import (
     GENERATORS,
     BenchmarkConfig,
     entries,
+    result_line,
     run_benchmark,
     save_table,
 )
@@ -64,6 +65,7 @@ def benchmark(
     markdown, parquet = save_table(table, config, out or output_dir() / "benchmarks")
     _print(table, config)
     console.print(f"saved {markdown} and {parquet}")
+    print(result_line(table, config), flush=True)  # plain stdout: one machine-readable line, never wrapped
 
 
 def _print(table: pl.DataFrame, config: BenchmarkConfig) -> None:
