@@ -121,8 +121,13 @@ def shot_figure(match, model, pairs: pl.DataFrame, path: Path, n_samples: int = 
 
 
 def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0, max_shots: int = 4,
-             n_samples: int = 10, log: Log = print) -> DemoResult:
-    """Run every stage (see the module docstring) and return what was made."""
+             n_samples: int = 10, log: Log = print, store: Path | None = None) -> DemoResult:
+    """Run every stage (see the module docstring) and return what was made.
+
+    The matches go into ``store`` (default: soccerai's store folder, where ``soccerai dashboard`` looks)."""
+    from soccerai.config import store_dir
+
+    store = store or store_dir()
     if not 4.0 <= minutes <= 90.0:
         raise InvalidParameterError(f"minutes must be between 4 and 90, got {minutes}")
     if not 5.0 <= train_budget_s <= 3600.0:
@@ -139,7 +144,7 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
 
     started = time.perf_counter()
     log("2/5 ingesting the Metrica CSV files into the parquet store")
-    result.stored = ingest_drop(out_dir / "drop", out_dir / "store")
+    result.stored = ingest_drop(out_dir / "drop", store)
     matches = [read_match(p) for p in result.stored]
     result.quality = [quality_summary(m) for m in matches]
     _timed(result, "ingest", started)

@@ -46,7 +46,7 @@ def demo(
                                    result.cobso_players))
     console.print(f"stage times (s): {result.seconds}")
     console.print(f"[bold green]done[/]: everything is in {out}" + (f"; figure {result.figure}" if result.figure else ""))
-    console.print("explore it: [bold].venv/bin/soccerai dashboard[/] (store: " f"{out / 'store'})")
+    console.print(f"explore it: [bold].venv/bin/soccerai dashboard[/] (matches in {result.stored[0].parent})")
 
 
 def register(app: typer.Typer) -> None:
