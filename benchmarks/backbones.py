@@ -2,7 +2,9 @@
 
 Run ``python benchmarks/backbones.py [--budget-s 40 ...]`` (the same options as ``soccerai benchmark``). The table
 ranks models against constant velocity, run in the same process on the same windows; simulated and real (Last Row)
-rows are labelled as such.
+rows are labelled as such. It prints the table, saves it as markdown and parquet, and ends with one line
+``RESULT data=simulated scenario=ghosting best=<model> <model>_minade20=<metres> ...``
+(:func:`soccerai.benchmarking.result_line`).
 """
 
 from __future__ import annotations

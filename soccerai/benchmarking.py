@@ -46,7 +46,7 @@ from soccerai.models.gvrnn import GVRNN
 from soccerai.models.transformer import TrajectoryTransformer
 from soccerai.models.vae import ConditionalVAE
 from soccerai.models.vrnn import VRNN
-from soccerai.store import atomic_path
+from soccerai.store import atomic_path, write_parquet_atomic
 from soccerai.train import TrajectoryLightningModule
 from soccerai.windows import TrajectoryWindows
 
@@ -313,7 +313,6 @@ def save_table(table: pl.DataFrame, config: BenchmarkConfig, out_dir: Path) -> t
     markdown, parquet = out_dir / "backbones.md", out_dir / "backbones.parquet"
     with atomic_path(markdown, ".md") as tmp:
         tmp.write_text(to_markdown(table, config))
-    with atomic_path(parquet, ".parquet") as tmp:
-        with_context(table, config).write_parquet(tmp, compression="zstd")
+    write_parquet_atomic(with_context(table, config), parquet)
     return markdown, parquet
 

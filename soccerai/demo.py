@@ -182,10 +182,9 @@ def _first_shots(match, max_shots: int) -> pl.DataFrame:
 
 
 def _write_tables(out_dir: Path, result: DemoResult, pairs: pl.DataFrame) -> None:
-    from soccerai.store import atomic_path
+    from soccerai.store import write_parquet_atomic
 
     tables = {"forecast.parquet": result.forecast_table, "shot_obso.parquet": result.shot_obso,
               "cobso_pairs.parquet": pairs, "cobso_players.parquet": result.cobso_players}
     for name, table in tables.items():
-        with atomic_path(out_dir / name, ".parquet") as tmp:
-            table.write_parquet(tmp)
+        write_parquet_atomic(table, out_dir / name)

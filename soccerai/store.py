@@ -125,6 +125,14 @@ def read_metadata(path: str | Path) -> MatchMetadata:
     return MatchMetadata.from_json(kv[_KEY_META].decode())
 
 
+def write_parquet_atomic(df: pl.DataFrame, path: str | Path) -> Path:
+    """Write a table as zstd parquet, atomically."""
+    path = Path(path)
+    with atomic_path(path, ".parquet") as tmp:
+        df.write_parquet(tmp, compression="zstd")
+    return path
+
+
 def write_json_atomic(obj: object, path: str | Path) -> Path:
     """Write ``obj`` as indented JSON atomically."""
     with atomic_path(path, ".json") as tmp:

@@ -23,7 +23,7 @@ from soccerai.datamodule import load_windows, split_windows
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.metrics import DEFAULT_K, SCENARIOS, compare_models, forecast, motion_statistics
 from soccerai.models import TrajectoryModel, build_model, model_names
-from soccerai.store import atomic_path
+from soccerai.store import write_parquet_atomic
 from soccerai.train import TrainConfig, train_and_save
 from soccerai.windows import TrajectoryWindows
 
@@ -155,8 +155,7 @@ def predict(
     model, record = load_checkpoint(checkpoint)
     futures, _, valid = forecast(model, windows, scenario, samples, seed)
     frame = futures_frame(futures, valid.any(dim=1), windows, record["model"])
-    with atomic_path(out, ".parquet") as tmp:
-        frame.write_parquet(tmp, compression="zstd")
+    write_parquet_atomic(frame, out)
     console.print(f"wrote {frame.height} rows ({samples} samples x {len(windows)} windows) to {out}")
 
 

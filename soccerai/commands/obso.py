@@ -21,11 +21,9 @@ def _load(match_files: list[Path]):
 
 
 def _write(table, path: Path) -> Path:
-    from soccerai.store import atomic_path
+    from soccerai.store import write_parquet_atomic
 
-    with atomic_path(path, ".parquet") as tmp:
-        table.write_parquet(tmp)
-    return path
+    return write_parquet_atomic(table, path)
 
 
 def _grid(text: str):

@@ -149,6 +149,30 @@ def period_infos(tracking: pl.DataFrame, directions: dict[int, bool]) -> tuple[P
     )
 
 
+def match_metadata(
+    tracking: pl.DataFrame,
+    directions: dict[int, bool],
+    *,
+    match_id: str,
+    provider: str,
+    frame_rate: float,
+    pitch: tuple[float, float],
+    source_files,
+    extra: dict,
+) -> MatchMetadata:
+    """Metadata of a tracking table already in static orientation, with ``directions`` the inferred real ones."""
+    return MatchMetadata(
+        match_id=match_id,
+        provider=provider,
+        frame_rate=float(frame_rate),
+        pitch_length=float(pitch[0]),
+        pitch_width=float(pitch[1]),
+        periods=period_infos(tracking, directions),
+        source_files=tuple(str(p) for p in source_files),
+        extra=extra,
+    )
+
+
 def finalize_match(
     tracking: pl.DataFrame,
     players: pl.DataFrame,
@@ -179,16 +203,8 @@ def finalize_match(
     players = conform(players, PLAYERS_SCHEMA)
     directions = infer_home_attacks_positive_x(tracking, players)
     tracking = to_static_orientation(tracking, directions)
-    metadata = MatchMetadata(
-        match_id=match_id,
-        provider=provider,
-        frame_rate=float(frame_rate),
-        pitch_length=float(pitch[0]),
-        pitch_width=float(pitch[1]),
-        periods=period_infos(tracking, directions),
-        source_files=tuple(str(p) for p in source_files),
-        extra={**(extra or {}), "repairs": repairs},
-    )
+    metadata = match_metadata(tracking, directions, match_id=match_id, provider=provider, frame_rate=frame_rate,
+                              pitch=pitch, source_files=source_files, extra={**(extra or {}), "repairs": repairs})
     match = Match(tracking=tracking, players=players, metadata=metadata)
     try:
         return match.validate()

@@ -33,7 +33,7 @@ import polars as pl
 from soccerai.errors import InvalidInputError, InvalidTrackingError
 from soccerai.io import register_reader
 from soccerai.io.detect import assign_roles
-from soccerai.io.kloppy_loader import finalize_match, metrica_csv_match_id, period_infos, stem_match_id
+from soccerai.io.kloppy_loader import finalize_match, match_metadata, metrica_csv_match_id, stem_match_id
 from soccerai.orientation import FRAMES_FOR_DIRECTION, infer_home_attacks_positive_x, to_static_orientation
 from soccerai.schema import (
     BALL_ID,
@@ -41,7 +41,6 @@ from soccerai.schema import (
     PLAYERS_SCHEMA,
     TRACKING_SCHEMA,
     Match,
-    MatchMetadata,
     conform,
     validate_players,
 )
@@ -177,16 +176,8 @@ def finish_match(
     validate_players(players)
     directions = infer_home_attacks_positive_x(_direction_rows(tracking, block), players)
     tracking = to_static_orientation(tracking, directions)
-    metadata = MatchMetadata(
-        match_id=match_id,
-        provider=provider,
-        frame_rate=float(frame_rate),
-        pitch_length=float(pitch[0]),
-        pitch_width=float(pitch[1]),
-        periods=period_infos(tracking, directions),
-        source_files=tuple(str(p) for p in source_files),
-        extra={**extra, "repairs": {}},
-    )
+    metadata = match_metadata(tracking, directions, match_id=match_id, provider=provider, frame_rate=frame_rate,
+                              pitch=pitch, source_files=source_files, extra={**extra, "repairs": {}})
     return Match(tracking=tracking, players=players, metadata=metadata)
 
 

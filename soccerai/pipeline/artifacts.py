@@ -10,17 +10,10 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError
-from soccerai.store import atomic_path, write_json_atomic
+from soccerai.store import atomic_path, write_json_atomic, write_parquet_atomic
 from soccerai.windows import TrajectoryWindows
 
 __all__ = ["write_json_atomic", "write_parquet_atomic", "save_windows", "load_windows_file", "read_json"]
-
-
-def write_parquet_atomic(df: pl.DataFrame, path: Path) -> Path:
-    """Write a table as zstd parquet, atomically."""
-    with atomic_path(path, ".parquet") as tmp:
-        df.write_parquet(tmp, compression="zstd")
-    return path
 
 
 def read_json(path: Path) -> dict:
