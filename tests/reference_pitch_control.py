@@ -20,7 +20,7 @@ def _is_offside(x: float, defender_xs: list[float], ball_x: float, tolerance: fl
     return x > line + tolerance
 
 
-def _players(
+def reference_players(
     frame_pos, frame_vel, frame_valid, params: PitchControlParams
 ) -> list[tuple[float, float, float, bool]]:
     """(reaction x, reaction y, lambda, is_attacker) of every player taking part."""
@@ -94,7 +94,7 @@ def reference_pitch_control(positions, velocities, valid, grid: Grid, params: Pi
     xs, ys = grid.xs().tolist(), grid.ys().tolist()
     out = []
     for f in range(len(positions)):
-        players = _players(positions[f], velocities[f], valid[f], params)
+        players = reference_players(positions[f], velocities[f], valid[f], params)
         ball = (positions[f][22][0], positions[f][22][1])
         out.append([[reference_cell(x, y, ball, players, params)[0] for x in xs] for y in ys])
     return out

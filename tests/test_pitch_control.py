@@ -6,7 +6,13 @@ import math
 
 import pytest
 import torch
-from reference_pitch_control import kloppy_tracking_table, lastrow_frames, reference_pitch_control
+from reference_pitch_control import (
+    kloppy_tracking_table,
+    lastrow_frames,
+    reference_cell,
+    reference_pitch_control,
+    reference_players,
+)
 
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
 from soccerai.evaluate.pitch_control import (
@@ -90,13 +96,29 @@ def _frames_at(tracking, *fractions):
     return pl.col("frame").is_in([present[int(f * (len(present) - 1))] for f in fractions])
 
 
-def test_attack_and_defence_control_sum_to_one_everywhere(lastrow):
-    positions, velocities, valid = (t[::10] for t in lastrow)
-    surfaces = control_surfaces(positions, velocities, valid, Grid(30, 20))
-    total = surfaces.attack + surfaces.defence
+def test_fast_matches_loop_reference_when_max_time_cuts_the_integration_short(lastrow):
+    """With a 0.6 s horizon most cells are still open at the last step and close their books there."""
+    positions, velocities, valid = (t[[30, 120]] for t in lastrow)
+    grid, params = Grid(21, 14), PitchControlParams(max_time=0.6)
+    fast = pitch_control(positions, velocities, valid, grid, params)
+    assert _max_diff(fast, reference_pitch_control(positions, velocities, valid, grid, params)) < 1e-3
+
+
+def test_defending_control_matches_the_reference_which_integrates_both_teams(lastrow):
+    """The fast path returns defence as ``1 - attack``; the loop integrates both teams separately."""
+    positions, velocities, valid = (t[[0, 90]] for t in lastrow)
+    grid, params = Grid(12, 8), PitchControlParams()
+    surfaces = control_surfaces(positions, velocities, valid, grid, params)
     assert surfaces.skipped == 0
-    assert torch.allclose(total, torch.ones_like(total), atol=1e-4)
     assert surfaces.attack.min() >= 0 and surfaces.attack.max() <= 1
+    for f in range(2):
+        players = reference_players(positions[f].tolist(), velocities[f].tolist(), valid[f].tolist(), params)
+        ball = tuple(positions[f, 22].tolist())
+        for iy, y in enumerate(grid.ys().tolist()):
+            for ix, x in enumerate(grid.xs().tolist()):
+                attack, defence = reference_cell(x, y, ball, players, params)
+                assert attack + defence == pytest.approx(1.0, abs=1e-9)
+                assert float(surfaces.defence[f, iy, ix]) == pytest.approx(defence, abs=1e-3)
 
 
 def _lone_players(attacker_xy, defender_xy, ball_xy):
