@@ -26,7 +26,7 @@ from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.schema import Match
 from soccerai.store import read_source_hash, write_match
 
-INGEST_FORMAT_VERSION = "soccerai-ingest-1"
+INGEST_FORMAT_VERSION = "soccerai-ingest-2"
 """Mixed into every source hash: bump it when readers change so that stored matches are rebuilt."""
 
 HASH_CHUNK_BYTES = 1 << 20
@@ -310,8 +310,9 @@ def ingest_paths(
 ) -> list[IngestResult]:
     """Ingest every match group into ``store``; ``on_result`` is called after each (progress bars).
 
-    ``simulated=True`` marks the matches' tracking as simulated (provider formats cannot say so themselves, e.g.
-    soccerai's synthesizer writing Metrica CSV); None keeps what the reader found."""
+    ``simulated=True`` marks the matches' tracking as simulated (most provider formats cannot say so themselves,
+    e.g. soccerai's synthesizer writing Metrica CSV; its EPTS metadata does, and the readers honour it); None keeps
+    what the reader found; False marks them real."""
     store = Path(store)
     results = []
     for group, match_id in zip(groups, unique_match_ids(groups), strict=True):

@@ -7,8 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io import READERS, detect_provider, load_match
+from soccerai.io.detect import PROVIDERS, REQUIRED_ROLES
 from soccerai.io.events import load_events, shot_result
+from soccerai.io.kloppy_loader import KLOPPY_PROVIDERS, KloppyProvider, load_provider
 from soccerai.schema import BALL_ID, EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA
 
 # provider, files, frames and fps from the data README's table, the fewest players seen in a frame with any player
@@ -140,6 +143,52 @@ def test_rows_are_sorted_ball_home_away(loaded) -> None:
 def test_every_provider_has_a_kloppy_reader() -> None:
     assert {provider for provider, *_ in SAMPLES} == set(READERS)
     assert all("kloppy" in engines for engines in READERS.values())
+
+
+def test_the_kloppy_table_has_one_entry_per_detected_provider() -> None:
+    assert list(KLOPPY_PROVIDERS) == list(PROVIDERS)
+    for name, spec in KLOPPY_PROVIDERS.items():
+        assert spec.name == name
+        assert set(spec.arguments) - set(spec.optional) == set(REQUIRED_ROLES[name]), name
+        assert spec.blame in spec.arguments and callable(spec.loader()), name
+
+
+def test_a_new_provider_is_one_entry(samples_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry alone (here: Tracab under another name, raw data first) is enough for :func:`load_provider`."""
+    spec = KloppyProvider(
+        "tracab-copy",
+        "tracab",
+        "load",
+        {"raw": "raw_data", "meta": "meta_data"},
+        options={"only_alive": False},
+    )
+    monkeypatch.setitem(KLOPPY_PROVIDERS, spec.name, spec)
+    files = {"meta": samples_dir / "tracab_meta.xml", "raw": samples_dir / "tracab_raw.dat"}
+    match = load_provider("tracab-copy", files)
+    reference = load_match(list(files.values()), provider="tracab", engine="kloppy")
+    assert match.metadata.provider == "tracab-copy"
+    assert match.metadata.source_files == (str(files["raw"]), str(files["meta"]))
+    assert match.tracking.drop("match_id").equals(reference.tracking.drop("match_id"))
+
+
+def test_load_provider_refuses_what_it_cannot_read(samples_dir: Path) -> None:
+    with pytest.raises(InvalidParameterError, match="unknown provider 'hawkeye'"):
+        load_provider("hawkeye", {"meta": samples_dir / "hawkeye_meta.json"})
+    with pytest.raises(InvalidInputError, match="pff needs a rosters file"):
+        load_provider(
+            "pff", {"meta": samples_dir / "pff_metadata_3812.json", "raw": samples_dir / "pff_3812.jsonl"}
+        )
+    with pytest.raises(InvalidParameterError, match="tracab has no file role metadata"):
+        load_provider(
+            "tracab", {"metadata": samples_dir / "tracab_meta.xml", "raw": samples_dir / "tracab_raw.dat"}
+        )
+    two = [samples_dir / "tracab_raw.dat", samples_dir / "tracab_raw.json"]
+    with pytest.raises(InvalidInputError, match="tracab_raw.json: 2 tracab raw files given, expected one"):
+        load_provider("tracab", {"meta": samples_dir / "tracab_meta.xml", "raw": two})
+    with pytest.raises(InvalidInputError, match="cannot be read as tracab"):
+        load_provider(
+            "tracab", {"meta": samples_dir / "sportec_meta.xml", "raw": samples_dir / "tracab_raw.dat"}
+        )
 
 
 def test_metrica_csv_mapping_is_the_documented_one(samples_dir: Path) -> None:

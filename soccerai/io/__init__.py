@@ -31,34 +31,13 @@ OPTIONAL_READER_MODULES = ("soccerai.io.metrica_fast",)
 """Modules imported on first use of :func:`load_match`; they call :func:`register_reader` when imported."""
 
 
-def _one(roles: dict[str, list[Path]], role: str) -> Path:
-    return roles[role][0]
-
-
-def _maybe(roles: dict[str, list[Path]], role: str) -> Path | None:
-    return roles[role][0] if role in roles else None
-
-
 def load_with_kloppy(paths: Sequence[Path] | Path, provider: str) -> Match:
     """Load one match's files of ``provider`` through kloppy (roles sniffed from the files' content)."""
     r = assign_roles(paths, provider)
     for role, files in r.items():
         for path in files:
             check_not_truncated(path, provider, role)
-    loaders: dict[str, Callable[[], Match]] = {
-        "metrica-csv": lambda: kloppy_loader.load_metrica_csv(_one(r, "home"), _one(r, "away")),
-        "metrica-epts": lambda: kloppy_loader.load_metrica_epts(_one(r, "meta"), _one(r, "raw")),
-        "tracab": lambda: kloppy_loader.load_tracab(_one(r, "meta"), _one(r, "raw")),
-        "sportec": lambda: kloppy_loader.load_sportec(_one(r, "meta"), _one(r, "raw")),
-        "secondspectrum": lambda: kloppy_loader.load_secondspectrum(
-            _one(r, "meta"), _one(r, "raw"), _maybe(r, "additional_meta")
-        ),
-        "statsperform": lambda: kloppy_loader.load_statsperform(_one(r, "ma1"), _one(r, "ma25")),
-        "pff": lambda: kloppy_loader.load_pff(_one(r, "meta"), _one(r, "rosters"), _one(r, "raw")),
-        "skillcorner": lambda: kloppy_loader.load_skillcorner(_one(r, "meta"), _one(r, "raw")),
-        "signality": lambda: kloppy_loader.load_signality(_one(r, "meta"), _one(r, "venue"), r["raw"]),
-    }
-    return loaders[provider]()
+    return kloppy_loader.load_provider(provider, r)
 
 
 def _kloppy_reader(provider: str) -> Reader:

@@ -21,11 +21,14 @@ skillcorner     ``meta``: JSON with ``home_team_score`` / ``pitch_length``; ``ra
 signality       ``meta``: JSON with ``team_home_lineup``; ``venue``: JSON with ``pitch_size``; ``raw``: JSON list of
                 frames with ``utc_time`` (one per period, ordered by name: ``..._p1_...``, ``..._p2_...``)
 ==============  ===============================================================================================
+
+Whether the files say their tracking is simulated: :func:`declares_simulated` (EPTS ``<TrackingType>``).
 """
 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -218,6 +221,26 @@ def check_not_truncated(path: Path, provider: str, role: str) -> None:
         cut_value = re.split(r"[,;:]", last)[-1].strip()
         if not _NUMBER_OR_EMPTY.match(cut_value):
             raise InvalidInputError(f"last value {cut_value!r} is cut off (truncated {provider} file?)", path)
+
+
+SIMULATED_TRACKING_TYPE = "simulated"
+"""``<TrackingType>`` (case-insensitive) of EPTS metadata written by soccerai's synthesizer; real files say
+``Optical``, ``GPS``, ..."""
+
+
+def declares_simulated(metadata: Path) -> bool:
+    """True when an EPTS metadata XML says ``<TrackingType>Simulated</TrackingType>``.
+
+    Parses only up to the first ``TrackingType`` element (it sits in ``GlobalConfig``, at the top). A file without
+    one, or one that cannot be parsed, declares nothing: False (its reader reports what is wrong with it).
+    """
+    try:
+        for _, element in ET.iterparse(metadata):
+            if element.tag.rsplit("}", 1)[-1] == "TrackingType":
+                return (element.text or "").strip().lower() == SIMULATED_TRACKING_TYPE
+    except (ET.ParseError, OSError):
+        return False
+    return False
 
 
 def _as_list(paths: Sequence[Path] | Path | str) -> list[Path]:

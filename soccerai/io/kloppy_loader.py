@@ -1,10 +1,15 @@
 """Tracking data of ten provider formats, read with kloppy and turned into one canonical :class:`~soccerai.schema.Match`.
 
-Each provider has one small function taking its files by role (``load_tracab(meta, raw)``, ...); each calls kloppy
-with coordinates in kloppy's ``secondspectrum`` system (metres, origin at the centre spot, x along the length,
-+y towards the top of the TV picture), flattens ``dataset.frames`` into the long table and hands it to
-:func:`finalize_match`, the single place that sorts, repairs, orients and validates. :func:`load_with_kloppy` picks
-the files' roles (see :mod:`soccerai.io.detect`) and calls the right function.
+Each provider is one entry of :data:`KLOPPY_PROVIDERS` (a :class:`KloppyProvider`: kloppy's loader, which file
+role feeds which of its arguments, its options); :func:`load_provider` reads any of them from its files by role
+(see :mod:`soccerai.io.detect`): it calls kloppy with coordinates in kloppy's ``secondspectrum`` system (metres,
+origin at the centre spot, x along the length, +y towards the top of the TV picture), flattens ``dataset.frames``
+into the long table and hands it to :func:`finalize_match`, the single place that sorts, repairs, orients and
+validates. ``load_metrica_csv(home, away)`` and ``load_metrica_epts(meta, raw)`` are one-line shortcuts to it.
+
+Simulated tracking: ``metadata.simulated`` is True when the files say so (EPTS metadata with
+``<TrackingType>Simulated</TrackingType>``, as soccerai's synthesizer writes; :func:`soccerai.io.detect.declares_simulated`)
+unless the caller passes ``simulated=`` explicitly; every other provider format cannot say so and gives False.
 
 The canonical table produced here (the contract the native fast readers must reproduce exactly)
     * ``frame``: kloppy's ``frame_id``; ``period``: kloppy's period id; ``time_s``: kloppy's ``frame.timestamp``
@@ -54,13 +59,16 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from soccerai.errors import InvalidInputError, InvalidTrackingError, SoccerAIError
+from soccerai.errors import InvalidInputError, InvalidParameterError, InvalidTrackingError, SoccerAIError
+from soccerai.io.detect import declares_simulated
 from soccerai.orientation import infer_home_attacks_positive_x, to_static_orientation
 from soccerai.schema import (
     BALL_ID,
@@ -149,41 +157,38 @@ def period_infos(tracking: pl.DataFrame, directions: dict[int, bool]) -> tuple[P
     )
 
 
+@dataclass(frozen=True)
+class MatchFacts:
+    """What a reader knows of a match besides its tables: the fields of :class:`MatchMetadata` it fills in."""
+
+    match_id: str
+    provider: str
+    frame_rate: float
+    pitch: tuple[float, float]
+    source_files: tuple[Path, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+    simulated: bool = False
+
+
 def match_metadata(
-    tracking: pl.DataFrame,
-    directions: dict[int, bool],
-    *,
-    match_id: str,
-    provider: str,
-    frame_rate: float,
-    pitch: tuple[float, float],
-    source_files,
-    extra: dict,
+    tracking: pl.DataFrame, directions: dict[int, bool], facts: MatchFacts, repairs: dict[str, int]
 ) -> MatchMetadata:
     """Metadata of a tracking table already in static orientation, with ``directions`` the inferred real ones."""
     return MatchMetadata(
-        match_id=match_id,
-        provider=provider,
-        frame_rate=float(frame_rate),
-        pitch_length=float(pitch[0]),
-        pitch_width=float(pitch[1]),
+        match_id=facts.match_id,
+        provider=facts.provider,
+        frame_rate=float(facts.frame_rate),
+        pitch_length=float(facts.pitch[0]),
+        pitch_width=float(facts.pitch[1]),
         periods=period_infos(tracking, directions),
-        source_files=tuple(str(p) for p in source_files),
-        extra=extra,
+        simulated=facts.simulated,
+        source_files=tuple(str(p) for p in facts.source_files),
+        extra={**facts.extra, "repairs": repairs},
     )
 
 
 def finalize_match(
-    tracking: pl.DataFrame,
-    players: pl.DataFrame,
-    *,
-    match_id: str,
-    provider: str,
-    frame_rate: float,
-    pitch: tuple[float, float],
-    source_files: Sequence[Path],
-    extra: dict[str, Any] | None = None,
-    blame: Path | None = None,
+    tracking: pl.DataFrame, players: pl.DataFrame, facts: MatchFacts, *, blame: Path | None = None
 ) -> Match:
     """Turn a centred, provider-oriented long table into a validated canonical :class:`Match`.
 
@@ -193,8 +198,10 @@ def finalize_match(
     home direction per period, rotate to the static orientation, conform to ``TRACKING_SCHEMA``, validate.
     Errors name ``blame`` (default: the first source file).
     """
-    source = Path(blame) if blame is not None else Path(source_files[0]) if source_files else Path(match_id)
-    tracking = tracking.with_columns(pl.lit(match_id).alias("match_id"))
+    if blame is None:
+        blame = facts.source_files[0] if facts.source_files else Path(facts.match_id)
+    source = Path(blame)
+    tracking = tracking.with_columns(pl.lit(facts.match_id).alias("match_id"))
     tracking = conform(tracking, TRACKING_SCHEMA).filter(
         pl.col("x").is_not_null() & pl.col("y").is_not_null()
     )
@@ -203,9 +210,7 @@ def finalize_match(
     players = conform(players, PLAYERS_SCHEMA)
     directions = infer_home_attacks_positive_x(tracking, players)
     tracking = to_static_orientation(tracking, directions)
-    metadata = match_metadata(tracking, directions, match_id=match_id, provider=provider, frame_rate=frame_rate,
-                              pitch=pitch, source_files=source_files, extra={**(extra or {}), "repairs": repairs})
-    match = Match(tracking=tracking, players=players, metadata=metadata)
+    match = Match(tracking=tracking, players=players, metadata=match_metadata(tracking, directions, facts, repairs))
     try:
         return match.validate()
     except InvalidTrackingError as exc:
@@ -348,6 +353,7 @@ def dataset_to_match(
     flip_y: bool = False,
     warnings_seen: Sequence[str] = (),
     blame: Path | None = None,
+    simulated: bool = False,
 ) -> Match:
     """Canonical :class:`Match` from a kloppy ``TrackingDataset`` loaded in ``secondspectrum`` coordinates.
 
@@ -357,17 +363,16 @@ def dataset_to_match(
         raise InvalidInputError(f"no frames could be read as {provider}", source)
     meta = dataset.metadata
     game_id = getattr(meta, "game_id", None)
-    return finalize_match(
-        dataset_to_tracking(dataset, flip_y=flip_y),
-        dataset_to_players(dataset),
+    facts = MatchFacts(
         match_id=match_id or (str(game_id) if game_id not in (None, "") else stem_match_id(source_files[0])),
         provider=provider,
         frame_rate=float(meta.frame_rate),
         pitch=_pitch_size(dataset),
-        source_files=source_files,
+        source_files=tuple(Path(p) for p in source_files),
         extra={"source_frames": len(dataset.frames), "kloppy_warnings": list(warnings_seen)},
-        blame=source,
+        simulated=simulated,
     )
+    return finalize_match(dataset_to_tracking(dataset, flip_y=flip_y), dataset_to_players(dataset), facts, blame=source)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -407,147 +412,143 @@ def run_kloppy(
         raise InvalidInputError(f"cannot be read as {provider} ({_one_line(exc)})", blame) from exc
 
 
-def _load(
-    provider: str,
-    loader: Callable[..., Any],
-    files: dict[str, Path],
-    *,
-    blame: str,
-    match_id: str | None = None,
-    flip_y: bool = False,
-    **options: Any,
-) -> Match:
-    paths = [Path(p) for p in files.values()]
-    dataset, seen = run_kloppy(
-        provider, files[blame], paths, lambda: loader(**files, coordinates=COORDINATES, **options)
+# ---------------------------------------------------------------------------------------------------------------
+# The providers: one entry each
+# ---------------------------------------------------------------------------------------------------------------
+
+Roles = Mapping[str, Path | Sequence[Path]]
+"""Files by role (``{"meta": path, "raw": path}``); a role may hold a list (Signality's per-period feeds)."""
+
+
+@dataclass(frozen=True)
+class KloppyProvider:
+    """How one provider's files go through kloppy.
+
+    ``arguments`` maps each file role to the keyword of ``kloppy.<module>.<function>`` that takes it; its order is
+    the order of ``metadata.source_files``. Roles in ``optional`` may be absent; roles in ``many`` are passed as a
+    list of files (in the order given). ``blame`` is the role whose (last) file errors name. ``options`` are further
+    keywords of the loader. ``match_id`` computes the id from the files (default: kloppy's ``game_id``, else the
+    first file's stem, :func:`stem_match_id`); ``flip_y`` undoes kloppy's ``1 - y`` (Metrica CSV);
+    ``simulated_flag`` is the role whose file may declare simulated tracking (EPTS metadata).
+    """
+
+    name: str
+    module: str
+    function: str
+    arguments: dict[str, str]
+    blame: str = "raw"
+    options: dict[str, Any] = field(default_factory=dict)
+    optional: tuple[str, ...] = ()
+    many: tuple[str, ...] = ()
+    match_id: Callable[[dict[str, list[Path]]], str] | None = None
+    flip_y: bool = False
+    simulated_flag: str | None = None
+
+    def loader(self) -> Callable[..., Any]:
+        """kloppy's load function (kloppy is imported on first use: it is slow to import)."""
+        return getattr(import_module(f"kloppy.{self.module}"), self.function)
+
+
+META_RAW = {"meta": "meta_data", "raw": "raw_data"}
+ALL_FRAMES = {"only_alive": False}
+"""Keep dead-ball frames too: windowing and the ball state decide what to use, not the reader."""
+
+KLOPPY_PROVIDERS: dict[str, KloppyProvider] = {
+    spec.name: spec
+    for spec in (
+        KloppyProvider(
+            "metrica-csv", "metrica", "load_tracking_csv", {"home": "home_data", "away": "away_data"},
+            blame="home", flip_y=True,
+            match_id=lambda files: metrica_csv_match_id(files["home"][0], files["away"][0]),
+        ),
+        KloppyProvider(
+            "metrica-epts", "metrica", "load_tracking_epts", META_RAW, simulated_flag="meta",
+            match_id=lambda files: stem_match_id(files["meta"][0]),
+        ),
+        KloppyProvider("tracab", "tracab", "load", META_RAW, options=ALL_FRAMES),
+        KloppyProvider("sportec", "sportec", "load_tracking", META_RAW, options=ALL_FRAMES),
+        KloppyProvider(
+            "secondspectrum", "secondspectrum", "load",
+            {**META_RAW, "additional_meta": "additional_meta_data"}, optional=("additional_meta",),
+            options=ALL_FRAMES,
+        ),
+        KloppyProvider(
+            "statsperform", "statsperform", "load_tracking", {"ma1": "ma1_data", "ma25": "ma25_data"},
+            blame="ma25", options={"tracking_system": "sportvu", **ALL_FRAMES},
+        ),
+        KloppyProvider(
+            "pff", "pff", "load_tracking", {"meta": "meta_data", "rosters": "roster_meta_data", "raw": "raw_data"},
+            options=ALL_FRAMES,
+        ),
+        KloppyProvider(
+            "skillcorner", "skillcorner", "load", META_RAW, options={**ALL_FRAMES, "include_empty_frames": True},
+        ),
+        KloppyProvider(
+            "signality", "signality", "load",
+            {"meta": "meta_data", "venue": "venue_information", "raw": "raw_data_feeds"}, many=("raw",),
+        ),
     )
+}
+"""Every provider read through kloppy, by name (the names of :data:`soccerai.io.detect.PROVIDERS`)."""
+
+
+def _files_by_role(spec: KloppyProvider, roles: Roles) -> dict[str, list[Path]]:
+    """``roles`` as lists of paths, in ``spec.arguments`` order; a missing required or an unknown role is an error."""
+    unknown = sorted(set(roles) - set(spec.arguments))
+    if unknown:
+        raise InvalidParameterError(f"{spec.name} has no file role {', '.join(unknown)} ({', '.join(spec.arguments)})")
+    files: dict[str, list[Path]] = {}
+    for role in spec.arguments:
+        given = roles.get(role)
+        if given is None or (not isinstance(given, str | Path) and not len(given)):
+            if role in spec.optional:
+                continue
+            raise InvalidInputError(f"{spec.name} needs a {role} file")
+        files[role] = [Path(given)] if isinstance(given, str | Path) else [Path(p) for p in given]
+        if len(files[role]) > 1 and role not in spec.many:
+            raise InvalidInputError(f"{len(files[role])} {spec.name} {role} files given, expected one", files[role][1])
+    return files
+
+
+def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None) -> Match:
+    """Read one match of ``provider`` through kloppy from its files by role (see :data:`KLOPPY_PROVIDERS`).
+
+    ``simulated``: the metadata's flag; None takes what the files declare (False where they cannot say).
+    Any kloppy failure becomes an :class:`InvalidInputError` naming the blamed file.
+    """
+    spec = KLOPPY_PROVIDERS.get(provider)
+    if spec is None:
+        raise InvalidParameterError(f"unknown provider {provider!r} (known: {', '.join(KLOPPY_PROVIDERS)})")
+    files = _files_by_role(spec, roles)
+    arguments = {spec.arguments[role]: paths if role in spec.many else paths[0] for role, paths in files.items()}
+    paths = [path for role_files in files.values() for path in role_files]
+    blame = files[spec.blame][-1]
+    load = spec.loader()
+    dataset, seen = run_kloppy(
+        provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **spec.options)
+    )
+    if simulated is None:
+        simulated = spec.simulated_flag in files and declares_simulated(files[spec.simulated_flag][0])
     return dataset_to_match(
         dataset,
         provider=provider,
         source_files=paths,
-        match_id=match_id,
-        flip_y=flip_y,
+        match_id=spec.match_id(files) if spec.match_id else None,
+        flip_y=spec.flip_y,
         warnings_seen=seen,
-        blame=files[blame],
+        blame=blame,
+        simulated=simulated,
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# One function per provider
-# ---------------------------------------------------------------------------------------------------------------
+# Shortcuts with the files as arguments, for the two Metrica formats (the native readers' tests compare with them).
 
 
-def load_metrica_csv(home: Path, away: Path) -> Match:
+def load_metrica_csv(home: Path, away: Path, *, simulated: bool | None = None) -> Match:
     """Metrica CSV pair (``*_Home_Team.csv`` + ``*_Away_Team.csv``). See the module docstring for the mapping."""
-    from kloppy import metrica
-
-    return _load(
-        "metrica-csv",
-        metrica.load_tracking_csv,
-        {"home_data": Path(home), "away_data": Path(away)},
-        blame="home_data",
-        match_id=metrica_csv_match_id(Path(home), Path(away)),
-        flip_y=True,
-    )
+    return load_provider("metrica-csv", {"home": home, "away": away}, simulated=simulated)
 
 
-def load_metrica_epts(meta: Path, raw: Path) -> Match:
-    """Metrica EPTS (FIFA): metadata XML + raw ``.txt`` tracking."""
-    from kloppy import metrica
-
-    return _load(
-        "metrica-epts",
-        metrica.load_tracking_epts,
-        {"meta_data": Path(meta), "raw_data": Path(raw)},
-        blame="raw_data",
-        match_id=stem_match_id(Path(meta)),
-    )
-
-
-def load_tracab(meta: Path, raw: Path) -> Match:
-    """Tracab: metadata (XML or JSON) + raw data (``.dat`` or JSON)."""
-    from kloppy import tracab
-
-    return _load(
-        "tracab",
-        tracab.load,
-        {"meta_data": Path(meta), "raw_data": Path(raw)},
-        blame="raw_data",
-        only_alive=False,
-    )
-
-
-def load_sportec(meta: Path, raw: Path) -> Match:
-    """Sportec / DFL: match information XML + positional data XML."""
-    from kloppy import sportec
-
-    return _load(
-        "sportec",
-        sportec.load_tracking,
-        {"meta_data": Path(meta), "raw_data": Path(raw)},
-        blame="raw_data",
-        only_alive=False,
-    )
-
-
-def load_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = None) -> Match:
-    """Second Spectrum: metadata (XML or JSON) + ``.jsonl`` frames (+ the JSON metadata when meta is XML)."""
-    from kloppy import secondspectrum
-
-    files = {"meta_data": Path(meta), "raw_data": Path(raw)}
-    if additional_meta is not None:
-        files["additional_meta_data"] = Path(additional_meta)
-    return _load("secondspectrum", secondspectrum.load, files, blame="raw_data", only_alive=False)
-
-
-def load_statsperform(ma1: Path, ma25: Path) -> Match:
-    """Stats Perform: MA1 match info (JSON or XML) + MA25 tracking ``.txt`` (SportVU)."""
-    from kloppy import statsperform
-
-    return _load(
-        "statsperform",
-        statsperform.load_tracking,
-        {"ma1_data": Path(ma1), "ma25_data": Path(ma25)},
-        blame="ma25_data",
-        tracking_system="sportvu",
-        only_alive=False,
-    )
-
-
-def load_pff(meta: Path, rosters: Path, raw: Path) -> Match:
-    """PFF FC: metadata JSON + rosters JSON + ``.jsonl`` frames."""
-    from kloppy import pff
-
-    files = {"meta_data": Path(meta), "roster_meta_data": Path(rosters), "raw_data": Path(raw)}
-    return _load("pff", pff.load_tracking, files, blame="raw_data", only_alive=False)
-
-
-def load_skillcorner(meta: Path, raw: Path) -> Match:
-    """SkillCorner v3: match metadata JSON + ``.jsonl`` frames (empty frames kept, then dropped as rowless)."""
-    from kloppy import skillcorner
-
-    return _load(
-        "skillcorner",
-        skillcorner.load,
-        {"meta_data": Path(meta), "raw_data": Path(raw)},
-        blame="raw_data",
-        only_alive=False,
-        include_empty_frames=True,
-    )
-
-
-def load_signality(meta: Path, venue: Path, raw_feeds: Sequence[Path]) -> Match:
-    """Signality: metadata JSON + venue information JSON + one raw JSON feed per period (in period order)."""
-    from kloppy import signality
-
-    feeds = [Path(p) for p in raw_feeds]
-    paths = [Path(meta), Path(venue), *feeds]
-    dataset, seen = run_kloppy(
-        "signality",
-        feeds[-1] if feeds else Path(meta),
-        paths,
-        lambda: signality.load(
-            meta_data=Path(meta), raw_data_feeds=feeds, venue_information=Path(venue), coordinates=COORDINATES
-        ),
-    )
-    return dataset_to_match(dataset, provider="signality", source_files=paths, warnings_seen=seen)
+def load_metrica_epts(meta: Path, raw: Path, *, simulated: bool | None = None) -> Match:
+    """Metrica EPTS (FIFA): metadata XML + raw ``.txt`` tracking; simulated when the metadata says so."""
+    return load_provider("metrica-epts", {"meta": meta, "raw": raw}, simulated=simulated)

@@ -32,8 +32,14 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
 from soccerai.io import register_reader
-from soccerai.io.detect import assign_roles
-from soccerai.io.kloppy_loader import finalize_match, match_metadata, metrica_csv_match_id, stem_match_id
+from soccerai.io.detect import assign_roles, declares_simulated
+from soccerai.io.kloppy_loader import (
+    MatchFacts,
+    finalize_match,
+    match_metadata,
+    metrica_csv_match_id,
+    stem_match_id,
+)
 from soccerai.orientation import FRAMES_FOR_DIRECTION, infer_home_attacks_positive_x, to_static_orientation
 from soccerai.schema import (
     BALL_ID,
@@ -138,17 +144,7 @@ def _direction_rows(tracking: pl.DataFrame, block: ObjectBlock) -> pl.DataFrame:
     return tracking.filter(pl.col("frame").is_in(first.implode()))
 
 
-def finish_match(
-    block: ObjectBlock,
-    players: pl.DataFrame,
-    *,
-    match_id: str,
-    provider: str,
-    frame_rate: float,
-    pitch: tuple[float, float],
-    source_files: Sequence[Path],
-    extra: dict[str, int],
-) -> Match:
+def finish_match(block: ObjectBlock, players: pl.DataFrame, facts: MatchFacts) -> Match:
     """The canonical :class:`Match` of a block, equal to :func:`~soccerai.io.kloppy_loader.finalize_match`'s.
 
     Fast lane (frames strictly increasing, the normal case): columns are put in canonical order before melting, so
@@ -157,27 +153,17 @@ def finish_match(
     players table is validated. Anything else (duplicated or unsorted frames) goes through ``finalize_match``
     itself, which repairs and counts, or refuses.
     """
-    source = Path(source_files[0])
     if not _frames_strictly_increasing(block):
-        return finalize_match(
-            long_tracking(block),
-            players,
-            match_id=match_id,
-            provider=provider,
-            frame_rate=frame_rate,
-            pitch=pitch,
-            source_files=source_files,
-            extra=extra,
-        )
+        return finalize_match(long_tracking(block), players, facts)
     block = _canonical_object_order(block)
-    _check_block_content(block, source)
-    tracking = conform(long_tracking(block).with_columns(pl.lit(match_id).alias("match_id")), TRACKING_SCHEMA)
+    _check_block_content(block, Path(facts.source_files[0]))
+    tracking = long_tracking(block).with_columns(pl.lit(facts.match_id).alias("match_id"))
+    tracking = conform(tracking, TRACKING_SCHEMA)
     players = conform(players, PLAYERS_SCHEMA)
     validate_players(players)
     directions = infer_home_attacks_positive_x(_direction_rows(tracking, block), players)
     tracking = to_static_orientation(tracking, directions)
-    metadata = match_metadata(tracking, directions, match_id=match_id, provider=provider, frame_rate=frame_rate,
-                              pitch=pitch, source_files=source_files, extra={**extra, "repairs": {}})
+    metadata = match_metadata(tracking, directions, facts, repairs={})
     return Match(tracking=tracking, players=players, metadata=metadata)
 
 
@@ -346,9 +332,7 @@ def read_metrica_csv(home_path: str | Path, away_path: str | Path, match_id: str
     )
     source_frames = home_body.height
     del home_body, away_body  # the wide block holds everything now; free the parsed text before melting
-    return finish_match(
-        block,
-        players,
+    facts = MatchFacts(
         match_id=match_id or metrica_csv_match_id(home_path, away_path),
         provider="metrica-csv",
         frame_rate=float(CSV_FRAME_RATE),
@@ -356,6 +340,7 @@ def read_metrica_csv(home_path: str | Path, away_path: str | Path, match_id: str
         source_files=(home_path, away_path),
         extra={"source_frames": source_frames},
     )
+    return finish_match(block, players, facts)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -534,8 +519,17 @@ def _epts_periods_of_frames(frames: np.ndarray, periods: Sequence[tuple[int, int
     return period
 
 
-def read_metrica_epts(metadata_path: str | Path, raw_path: str | Path, match_id: str | None = None) -> Match:
-    """Read Metrica EPTS (metadata XML + raw text) into the canonical :class:`Match`."""
+def read_metrica_epts(
+    metadata_path: str | Path,
+    raw_path: str | Path,
+    match_id: str | None = None,
+    simulated: bool | None = None,
+) -> Match:
+    """Read Metrica EPTS (metadata XML + raw text) into the canonical :class:`Match`.
+
+    ``simulated``: the metadata's flag; None takes the metadata's word (``<TrackingType>Simulated</TrackingType>``,
+    :func:`soccerai.io.detect.declares_simulated`), as the kloppy path does.
+    """
     metadata_path, raw_path = Path(metadata_path), Path(raw_path)
     meta = _parse_epts_metadata(metadata_path)
     body = _read_epts_raw(raw_path, meta)
@@ -570,16 +564,16 @@ def read_metrica_epts(metadata_path: str | Path, raw_path: str | Path, match_id:
         x=_centred(raw_x, length, flip=False),
         y=_centred(raw_y, width, flip=True),
     )
-    return finish_match(
-        block,
-        players,
+    facts = MatchFacts(
         match_id=match_id or stem_match_id(metadata_path),
         provider="metrica-epts",
         frame_rate=float(meta.frame_rate),
         pitch=meta.pitch,
         source_files=(metadata_path, raw_path),
         extra={"source_frames": body.height},
+        simulated=declares_simulated(metadata_path) if simulated is None else simulated,
     )
+    return finish_match(block, players, facts)
 
 
 def _first_line(exc: BaseException) -> str:

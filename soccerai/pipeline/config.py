@@ -63,8 +63,9 @@ class PipelineConfig:
     workers: int = 2
     ray_address: str | None = None
     tracking: str = "auto"
-    """Label of the drop folder's tracking: "auto" (as the files say), "simulated" or "real". Provider formats such
-    as Metrica CSV cannot carry soccerai's simulated flag, so a drop folder of synthesized matches says so here."""
+    """Label of the drop folder's tracking: "auto" (as the files say), "simulated" or "real". Only EPTS metadata
+    can declare simulated tracking (``<TrackingType>Simulated``); Metrica CSV and the other provider formats cannot,
+    so a drop folder of synthesized CSV matches says so here."""
     windows: WindowsConfig = WindowsConfig()
     train: TrainConfig = TrainConfig()
     obso: dict[str, Any] = field(default_factory=dict)

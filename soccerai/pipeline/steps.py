@@ -61,7 +61,7 @@ class StepOutcome:
 def ingest(task: StepTask) -> StepOutcome:
     """Provider files -> canonical, validated ``match.parquet`` (tagged with the source hash).
 
-    ``params["tracking"]`` ("simulated"/"real") overrides the simulated flag, which provider formats cannot carry.
+    ``params["tracking"]`` ("simulated"/"real") overrides the simulated flag, which only EPTS metadata can carry.
     """
     match = backends.load_match_files(task.files)
     label = task.params.get("tracking", "auto")
