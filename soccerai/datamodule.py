@@ -2,11 +2,13 @@
 
 Sources of :class:`~soccerai.windows.TrajectoryWindows`:
 
-* :func:`lastrow_clip_windows`: the real Last Row clip format (20 Hz, 0-100 coordinates, 21 agents a frame);
+* :func:`lastrow_clip_windows`: the real Last Row clips (read by :func:`soccerai.io.lastrow.load_lastrow`, then the
+  same 10 Hz / velocity / windowing steps as stored matches, a window at every stride over the whole clip);
 * :func:`random_walk_windows`: small synthetic scenes for unit tests (smooth random walks, labelled simulated);
-* :func:`load_windows`: files given on the command line. Last Row CSVs are read directly; stored canonical parquet
-  matches (``soccerai ingest``, ``soccerai synthesize --format parquet``) are brought to 10 Hz with velocities and
-  cut by ``soccerai.windowing.make_windows`` inside possession segments (:func:`parquet_windows`);
+* :func:`load_windows`: files given on the command line. Last Row CSVs go through :func:`lastrow_clip_windows`;
+  stored canonical parquet matches (``soccerai ingest``, ``soccerai synthesize --format parquet``) are brought to
+  10 Hz with velocities and cut by ``soccerai.windowing.make_windows`` inside possession segments
+  (:func:`parquet_windows`);
 * :func:`simulated_match_path`: full SIMULATED matches from the real Metrica event timelines, cached as parquet.
 """
 
@@ -27,10 +29,7 @@ from soccerai.graph import EdgeKind, batch_windows, window_graph
 from soccerai.schema import Match
 from soccerai.windows import N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
-LASTROW_HZ = 20
 TARGET_HZ = 10
-PITCH = (105.0, 68.0)
-LASTROW_COLUMNS = {"player", "frame", "x", "y", "team"}
 
 # The three real full-match Metrica event timelines that drive the match simulator (in the data folder).
 METRICA_GAMES = {
@@ -102,101 +101,57 @@ def _check_lengths(obs_len: int, pred_len: int, stride: int) -> None:
         raise InvalidParameterError(f"need obs_len >= 2, pred_len >= 1, stride >= 1; got {obs_len}, {pred_len}, {stride}")
 
 
-def _read_lastrow(path: Path) -> pl.DataFrame:
-    try:
-        frame = pl.read_csv(path, glob=False)
-    except FileNotFoundError as exc:
-        raise InvalidInputError("file not found", path) from exc
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"not a readable Last Row CSV ({type(exc).__name__})", path) from exc
-    missing = LASTROW_COLUMNS - set(frame.columns)
-    if missing:
-        raise InvalidInputError(f"not a Last Row CSV: missing columns {', '.join(sorted(missing))}", path)
-    if frame.height == 0:
-        raise InvalidInputError("Last Row CSV has no rows", path)
-    return frame
+def lastrow_clip_windows(
+    path: str | Path, obs_len: int, pred_len: int, stride: int = 1, play: str | None = None
+) -> TrajectoryWindows:
+    """Windows of real play from a Last Row / Friends of Tracking CSV clip; lengths in 10 Hz frames.
 
+    The clip is read by :func:`soccerai.io.lastrow.load_lastrow` (metres on a 105 x 68 pitch, the attacking team
+    as ``home`` towards +x, the defending goalkeeper guessed from depth), brought to 10 Hz with smoothed velocities
+    (:func:`soccerai.scoring.to_model_rate`), then cut by :func:`soccerai.windowing.make_windows` with the whole
+    clip as one ``home`` possession: a window starts at every ``stride``-th 10 Hz frame (not only inside inferred
+    possession segments, which :func:`match_windows` would use). Only the players Last Row tracked are there
+    (10 + 10 on ``LIV_[2]-1_CHE``), the other slots stay masked; no minimum player count is applied.
 
-def _lastrow_tensor(frame: pl.DataFrame, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Positions ``[T, 23, 2]`` (metres, centred) at 20 Hz, mask ``[T, 23]``, goalkeeper flags, object ids."""
-    teams = frame.group_by("player").agg(pl.col("team").first()).sort("player")
-    attackers = teams.filter(pl.col("team") == "attack")["player"].to_list()
-    defenders = teams.filter(pl.col("team") == "defense")["player"].to_list()
-    balls = teams.filter(pl.col("team").is_null())["player"].to_list()
-    if len(balls) != 1 or not attackers or not defenders:
-        raise InvalidInputError("Last Row CSV needs one ball (empty team) and attack / defense players", path)
-    if len(attackers) > N_PER_TEAM or len(defenders) > N_PER_TEAM:
-        raise InvalidInputError("Last Row CSV has more than 11 players in a team", path)
-    frames = np.sort(frame["frame"].unique().to_numpy())
-    xy = frame.select("frame", "player", "x", "y")
-    if xy.select(pl.col("x").is_nan().any() | pl.col("y").is_nan().any() | pl.col("x").is_null().any()).item():
-        raise InvalidInputError("Last Row CSV has missing or NaN coordinates", path)
-    positions = np.zeros((len(frames), N_AGENTS, 2), np.float32)
-    mask = np.zeros((len(frames), N_AGENTS), bool)
-    # Ball goes last; the attackers' direction is set below, then the deepest defender is the goalkeeper.
-    slots = {pid: i for i, pid in enumerate(attackers)} | {balls[0]: N_AGENTS - 1}
-    frame_index = np.searchsorted(frames, xy["frame"].to_numpy())
-    x_m = (xy["x"].to_numpy() / 100.0 - 0.5) * PITCH[0]
-    y_m = (0.5 - xy["y"].to_numpy() / 100.0) * PITCH[1]
-    attack_direction = _attack_direction(xy, attackers)
-    x_m = x_m * attack_direction
-    y_m = y_m * attack_direction
-    mean_x = {pid: float(x_m[xy["player"].to_numpy() == pid].mean()) for pid in defenders}
-    ordered_defenders = sorted(defenders, key=lambda pid: (-mean_x[pid], pid))
-    goalkeeper, outfield = ordered_defenders[0], sorted(ordered_defenders[1:])
-    slots |= {pid: N_PER_TEAM + i for i, pid in enumerate([goalkeeper, *outfield])}
-    agent = np.array([slots[p] for p in xy["player"].to_list()])
-    positions[frame_index, agent] = np.stack([x_m, y_m], axis=-1)
-    mask[frame_index, agent] = True
-    is_goalkeeper = np.zeros(N_AGENTS, bool)
-    is_goalkeeper[N_PER_TEAM] = True
-    ids = [""] * N_AGENTS
-    for pid, slot in slots.items():
-        ids[slot] = str(pid)
-    return positions, mask, is_goalkeeper, ids
-
-
-def _attack_direction(xy: pl.DataFrame, attackers: list[int]) -> float:
-    """+1 if the attack (mean attacker x at the end versus the start) moves towards larger x, else -1."""
-    moving = xy.filter(pl.col("player").is_in(attackers)).group_by("frame").agg(pl.col("x").mean()).sort("frame")
-    return 1.0 if moving["x"][-1] >= moving["x"][0] else -1.0
-
-
-def lastrow_clip_windows(path: str | Path, obs_len: int, pred_len: int, stride: int = 1) -> TrajectoryWindows:
-    """Windows of real play from a Last Row / Friends of Tracking CSV clip.
-
-    20 Hz is halved to 10 Hz (every second frame), coordinates (0-100 on each axis) become metres from the centre
-    of a 105 x 68 pitch with the attack towards +x, and velocities are central differences of positions
-    (``np.gradient``, m/s). The clip has 10 + 10 players: slots 10 and 21 stay masked. The deepest defender is
-    flagged as the goalkeeper.
+    Raises:
+        InvalidInputError: the file is not a readable Last Row clip, or is shorter than one window.
+        InvalidParameterError: non-positive lengths or stride.
     """
+    from soccerai.io.lastrow import load_lastrow
+    from soccerai.scoring import to_model_rate
+
     _check_lengths(obs_len, pred_len, stride)
     path = Path(path)
-    positions, mask, is_goalkeeper, ids = _lastrow_tensor(_read_lastrow(path), path)
-    positions, mask = positions[:: LASTROW_HZ // TARGET_HZ], mask[:: LASTROW_HZ // TARGET_HZ]
-    velocity = np.gradient(positions, 1.0 / TARGET_HZ, axis=0) * mask[..., None]
-    states = np.concatenate([positions, velocity], axis=-1).astype(np.float32)
-    length = obs_len + pred_len
-    starts = list(range(0, states.shape[0] - length + 1, stride))
-    if not starts:
-        raise InvalidInputError(f"clip has {states.shape[0]} frames at 10 Hz, fewer than a window of {length}", path)
-    meta = pl.DataFrame(
-        {
-            "window_id": [f"{path.stem}:{s}" for s in starts],
-            "match_id": [path.stem] * len(starts),
-            "period": [1] * len(starts),
-            "start_frame": starts,  # in 10 Hz frames of the clip
-            "attacking_team": ["attack"] * len(starts),
-            "object_ids": [ids] * len(starts),
-        }
+    match = to_model_rate(load_lastrow(path, play=play))
+    windows = _windows_of_whole_clip(match, obs_len, pred_len, stride)
+    if len(windows) == 0:
+        n_frames = match.tracking.get_column("frame").n_unique()
+        raise InvalidInputError(
+            f"clip has {n_frames} frames at 10 Hz, fewer than a window of {obs_len + pred_len}", path
+        )
+    return windows
+
+
+def _windows_of_whole_clip(match_10hz: Match, obs_len: int, pred_len: int, stride: int) -> TrajectoryWindows:
+    """Windows every ``stride`` frames over the whole 10 Hz clip, its ``home`` team attacking throughout."""
+    from soccerai.possession import SEGMENT_SCHEMA
+    from soccerai.windowing import make_windows_with_stats
+
+    whole_clip = (
+        match_10hz.tracking.group_by("period")
+        .agg(
+            pl.col("frame").min().alias("start_frame"),
+            pl.col("frame").max().alias("end_frame"),
+            pl.lit("home").alias("team"),
+            (pl.col("time_s").max() - pl.col("time_s").min()).alias("duration"),
+            pl.lit("whole clip").alias("source"),
+        )
+        .select(SEGMENT_SCHEMA.keys())
+        .cast(SEGMENT_SCHEMA)
     )
-    return TrajectoryWindows(
-        states=np.stack([states[s : s + length] for s in starts]),
-        mask=np.stack([mask[s : s + length] for s in starts]),
-        is_goalkeeper=np.repeat(is_goalkeeper[None], len(starts), axis=0),
-        obs_len=obs_len,
-        meta=meta,
-    )
+    seconds = [frames / TARGET_HZ for frames in (obs_len, pred_len, stride)]
+    windows, _ = make_windows_with_stats(match_10hz, None, *seconds, segments=whole_clip, min_players=0)
+    return windows
 
 
 def random_walk_windows(n_windows: int, obs_len: int, pred_len: int, seed: int = 0) -> TrajectoryWindows:
@@ -265,7 +220,8 @@ def split_windows(windows: TrajectoryWindows, val_fraction: float, seed: int = 0
 
     With several matches, whole matches go to validation (chosen with ``seed``). With one match, the last
     ``val_fraction`` of the windows (in start order) are validation and training keeps only windows that end
-    before the first validation window starts (overlapping windows would leak the test frames into training).
+    (:func:`window_last_frames`) before the first validation window starts (overlapping windows would leak the
+    test frames into training).
     """
     if not 0.0 < val_fraction < 1.0:
         raise InvalidParameterError(f"val_fraction must be in (0, 1), got {val_fraction}")
@@ -283,12 +239,28 @@ def split_windows(windows: TrajectoryWindows, val_fraction: float, seed: int = 0
         is_val[order[-n_val:]] = True
         starts = windows.meta["start_frame"].to_numpy()
         periods = windows.meta["period"].to_numpy()
-        length_frames = windows.states.shape[1]  # start_frame is assumed to count 10 Hz frames
         first_val = starts[is_val].min()
-        is_train = ~is_val & ((starts + length_frames <= first_val) | (periods != periods[is_val].min()))
+        is_train = ~is_val & ((window_last_frames(windows) < first_val) | (periods != periods[is_val].min()))
     if not is_val.any() or not is_train.any():
         raise InvalidParameterError(f"cannot split {len(windows)} windows into disjoint train and validation sets")
     return windows.subset(np.flatnonzero(is_train)), windows.subset(np.flatnonzero(is_val))
+
+
+def window_last_frames(windows: TrajectoryWindows) -> np.ndarray:
+    """The source frame number of each window's last frame.
+
+    ``start_frame`` and ``obs_end_frame`` count frames of the source clock (20 Hz for Last Row, 25 Hz for the
+    simulator), not 10 Hz steps. With ``s`` source frames per 10 Hz step, ``s = (obs_end - start) / (T_obs - 1)``,
+    the window's ``T`` frames end at ``start + s (T - 1)``, rounded up (a resampled clock's frame numbers are
+    rounded, so this errs on the side of a later end). Windows without ``obs_end_frame`` count 10 Hz frames.
+    """
+    starts = windows.meta["start_frame"].to_numpy().astype(np.float64)
+    length = windows.states.shape[1]
+    if "obs_end_frame" not in windows.meta.columns or windows.obs_len < 2:
+        return starts + length - 1
+    obs_ends = windows.meta["obs_end_frame"].to_numpy().astype(np.float64)
+    per_step = (obs_ends - starts) / (windows.obs_len - 1)
+    return np.ceil(starts + per_step * (length - 1) - 1e-9)
 
 
 class WindowDataModule(L.LightningDataModule):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -116,3 +117,70 @@ def test_bad_content(tmp_path: Path, raw: pl.DataFrame) -> None:
     wrong_team = raw.with_columns(pl.col("team").replace({"attack": "offense"}))
     with pytest.raises(InvalidInputError, match="offense"):
         load_lastrow(_write(tmp_path, wrong_team))
+
+
+# --- the other readers build on load_lastrow ------------------------------------------------------------------
+
+
+def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
+    """Every window's agents sit where load_lastrow (then 10 Hz + smoothed velocities) puts them."""
+    from soccerai.datamodule import lastrow_clip_windows
+    from soccerai.scoring import to_model_rate
+
+    windows = lastrow_clip_windows(clip_path, obs_len=5, pred_len=5, stride=4)
+    match = load_lastrow(clip_path)
+    canonical = to_model_rate(match).tracking
+    n_frames = canonical.get_column("frame").n_unique()
+    assert len(windows) == len(range(0, n_frames - 10 + 1, 4))  # a window every 4th 10 Hz frame, whole clip
+    assert windows.simulated is False and (windows.meta.get_column("attacking_team") == "home").all()
+    starts = windows.meta.get_column("start_frame").to_list()
+    assert starts[:3] == [0, 8, 16]  # source (20 Hz) frame numbers
+    keeper = match.players.filter(pl.col("is_goalkeeper")).item(0, "object_id")
+    for w in (0, len(windows) - 1):
+        ids = windows.meta.get_column("object_ids")[w].to_list()
+        assert ids[11] == keeper and windows.is_goalkeeper[w, 11] and ids[22] == "ball"
+        for slot in (0, 11, 15, 22):
+            truth = canonical.filter(pl.col("object_id") == ids[slot]).filter(
+                pl.col("frame").is_between(starts[w], starts[w] + 18)
+            )
+            assert truth.height == 10
+            got = windows.states[w, :, slot]
+            assert got[:, 0] == pytest.approx(truth.get_column("x").to_numpy(), abs=1e-4)
+            assert got[:, 1] == pytest.approx(truth.get_column("y").to_numpy(), abs=1e-4)
+            assert got[:, 2] == pytest.approx(truth.get_column("vx").to_numpy(), abs=1e-4)
+    assert windows.mask[:, :, [10, 21]].sum() == 0 and windows.mask[:, :, :10].all()  # 10 + 10 players tracked
+
+
+def test_clip_windows_bad_input_names_the_file(
+    tmp_path: Path, clip_path: Path, raw: pl.DataFrame, samples_dir: Path
+) -> None:
+    from soccerai.datamodule import lastrow_clip_windows
+
+    truncated = tmp_path / "cut_[1].csv"
+    truncated.write_text(clip_path.read_text()[:5000].rsplit(",", 3)[0] + "\n")
+    with pytest.raises(InvalidInputError, match=r"cut_\[1\]\.csv"):
+        lastrow_clip_windows(truncated, 5, 5)
+    with pytest.raises(InvalidInputError, match="metrica_home.csv: not a Last Row clip"):
+        lastrow_clip_windows(samples_dir / "metrica_home.csv", 5, 5)
+    short = _write(tmp_path, raw.filter(pl.col("frame") < 30), "short.csv")  # 15 frames at 10 Hz
+    with pytest.raises(InvalidInputError, match="short.csv: .*fewer than a window of 20"):
+        lastrow_clip_windows(short, 10, 10)
+
+
+def test_realism_clip_is_the_canonical_match(clip_path: Path, tmp_path: Path) -> None:
+    """The realism report's Last Row columns come from load_lastrow: same positions, keeper flagged."""
+    from soccerai.synth.realism import motion_stats, read_lastrow_clip
+
+    wide = read_lastrow_clip(clip_path)
+    match = load_lastrow(clip_path)
+    assert wide.name == "Last Row LIV_[2]-1_CHE (real)" and wide.frame_rate == 20.0 and not wide.simulated
+    assert wide.x.shape == (195, 20) and np.isfinite(wide.x).all()  # 10 + 10 players, the ball left out
+    players = match.tracking.filter(pl.col("team") != "ball")
+    assert np.sort(wide.x.ravel()) == pytest.approx(np.sort(players.get_column("x").to_numpy()))
+    assert wide.keeper.sum() == 1 and wide.team[wide.keeper].tolist() == [1]
+    stats = motion_stats(wide)
+    assert 7.0 < stats["speed p99 (m/s)"] < 9.0 and stats["speed max (m/s)"] < 12.0  # clean human motion
+    broken = tmp_path / "broken.csv"
+    broken.write_text("player,frame\n1,2\n")
+    with pytest.raises(InvalidInputError, match="broken.csv"):
+        read_lastrow_clip(broken)

@@ -24,11 +24,13 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError
+from soccerai.io.lastrow import load_lastrow
 from soccerai.schema import MAX_PLAYER_SPEED, Match
 
 SPRINT_SPEED = 7.0
 SPRINT_MIN_S = 1.0
 MAX_GAP_FRAMES = 3
+LASTROW_COLUMN = "Last Row LIV 2-1 CHE (real)"
 
 
 @dataclass(frozen=True)
@@ -142,28 +144,14 @@ def _shape_stats(w: Wide, min_players: int = 5) -> dict[str, float]:
     }
 
 
-def read_lastrow_clip(path: Path) -> Wide:
-    """Last Row goal clip (0-100 coordinates, 20 Hz, attack/defense teams, only players near the ball)."""
-    df = pl.read_csv(path, glob=False).filter(pl.col("team").is_not_null())
-    df = df.with_columns(
-        ((pl.col("x") / 100 - 0.5) * 105).alias("xm"), ((pl.col("y") / 100 - 0.5) * 68).alias("ym")
-    )
-    x = df.pivot(on="player", index="frame", values="xm").sort("frame")
-    y = df.pivot(on="player", index="frame", values="ym").sort("frame")
-    ids = [c for c in x.columns if c != "frame"]
-    team = dict(zip(df["player"].cast(pl.String), df["team"], strict=False))
-    frames = x["frame"].to_numpy()
-    return Wide(
-        name="Last Row LIV 2-1 CHE (real)",
-        t=frames / 20.0,
-        period=np.ones(frames.size, dtype=int),
-        x=x.select(ids).to_numpy().astype(float),
-        y=y.select(ids).to_numpy().astype(float),
-        team=np.array([0 if team[i] == "attack" else 1 for i in ids]),
-        keeper=np.zeros(len(ids), dtype=bool),
-        frame_rate=20.0,
-        simulated=False,
-    )
+def read_lastrow_clip(path: Path, name: str | None = None) -> Wide:
+    """A Last Row goal clip (20 Hz, only the players near the ball) as :class:`Wide`, named ``name``.
+
+    Read by :func:`soccerai.io.lastrow.load_lastrow`, so it shares that reader's metres, orientation and
+    goalkeeper guess: the defending keeper is left out of his team's length and width like every source's keeper.
+    """
+    match = load_lastrow(path)
+    return wide_from_match(match, name or f"Last Row {match.match_id} (real)")
 
 
 def wide_from_kloppy(dataset, name: str) -> Wide:
@@ -201,7 +189,7 @@ def real_clips(data_dir: Path) -> list[Wide]:
         )
     kw = {"coordinates": "secondspectrum"}
     return [
-        read_lastrow_clip(data_dir / "clips" / "lastrow" / "LIV_[2]-1_CHE.csv"),
+        read_lastrow_clip(data_dir / "clips" / "lastrow" / "LIV_[2]-1_CHE.csv", LASTROW_COLUMN),
         wide_from_kloppy(
             pff.load_tracking(meta_data=s / "pff_metadata_10517.json", roster_meta_data=s / "pff_rosters_10517.json",
                               raw_data=s / "pff_10517.jsonl", only_alive=False, **kw), "PFF 10517 (real)"),
