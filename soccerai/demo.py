@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from soccerai.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from soccerai.scoring import ShotScene
 
 Log = Callable[[str], None]
 
@@ -89,8 +93,13 @@ def train_and_compare(train_match, test_match, budget_s: float, checkpoint_dir: 
     return trained, compare_models(models, test.subset(list(range(0, len(test), every))), n_samples=20, seed=seed)
 
 
-def shot_figure(match, model, pairs: pl.DataFrame, path: Path, n_samples: int = 10) -> Path | None:
-    """OBSO surface at the frame before the shot with the largest C-OBSO, with real and predicted runs."""
+def shot_figure(scenes: Sequence[ShotScene], model, pairs: pl.DataFrame, path: Path,
+                n_samples: int = 10) -> Path | None:
+    """OBSO surface at the frame before the shot with the largest C-OBSO, with real and predicted runs.
+
+    ``scenes`` are the shot scenes C-OBSO was computed on (:func:`soccerai.scoring.shot_scenes`): the figure reuses
+    them rather than resampling the match and cutting its windows again.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -98,24 +107,25 @@ def shot_figure(match, model, pairs: pl.DataFrame, path: Path, n_samples: int = 
     import torch
 
     from soccerai.evaluate.obso import obso
-    from soccerai.scoring import sample_ghosts, shot_scenes, to_model_rate
+    from soccerai.scoring import sample_ghosts
     from soccerai.viz import plot_runs, plot_surface, save_figure
 
     if pairs.height == 0:
         return None
     best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
-    scenes, _ = shot_scenes(to_model_rate(match))
-    scene = next(s for s in scenes if s.shot_id == best["shot_id"])
+    scene = next((s for s in scenes if s.shot_id == best["shot_id"]), None)
+    if scene is None:
+        raise InvalidParameterError(f"shot {best['shot_id']} of the C-OBSO pairs is not among the given scenes")
     ids = scene.object_ids
-    replaced = [ids.index(best[k]) for k in ("a1", "d1", "d2")]
+    replaced = sorted({ids.index(best[k]) for k in ("a1", "d1", "d2")})
     positions, velocities, valid = scene.last_frame()
     surface = obso(positions[None], velocities[None], valid[None]).surface[0]
-    samples = sample_ghosts(model, scene, [sorted(set(replaced))], n_samples)[:, 0]  # [S, H, 23, 2]
+    samples = sample_ghosts(model, scene, [replaced], n_samples)[:, 0]  # [S, H, 23, 2]
     fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
     plot_surface(positions, surface, ax=axes[0], velocities=velocities, valid=valid, colorbar_label="OBSO",
                  title=f"OBSO before shot {best['shot_id']} by {best['shooter']} (simulated tracking)")
     real = torch.as_tensor(scene.window.states[0, scene.window.obs_len:, :, :2])
-    plot_runs(real, samples, ax=axes[1], agents=sorted(set(replaced)), context_positions=positions,
+    plot_runs(real, samples, ax=axes[1], agents=replaced, context_positions=positions,
               title=f"A1 {best['a1']}: real run (solid) vs GVRNN samples; C-OBSO {best['cobso']:.4f}")
     return save_figure(axes[0], path)
 
@@ -133,7 +143,7 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
     if not 5.0 <= train_budget_s <= 3600.0:
         raise InvalidParameterError(f"train budget must be between 5 and 3600 s, got {train_budget_s}")
     from soccerai.quality import quality_summary
-    from soccerai.scoring import match_cobso, shot_obso
+    from soccerai.scoring import scenes_cobso, scenes_obso, shot_scenes, to_model_rate
     from soccerai.store import read_match
 
     result = DemoResult(out_dir)
@@ -159,26 +169,18 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
     started = time.perf_counter()
     test = matches[1]
     log(f"4/5 OBSO at the shots of {test.match_id}, C-OBSO of off-ball attackers at up to {max_shots} shots")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result.shot_obso = shot_obso(test)
-        first_shots = replace(test, events=_first_shots(test, max_shots))
-        pairs, result.cobso_players = match_cobso(first_shots, model, n_samples=n_samples)
+    scenes, _ = shot_scenes(to_model_rate(test))  # 10 Hz once, every shot's window cut from one match cube
+    result.shot_obso = scenes_obso(scenes)
+    first_scenes = scenes[:max_shots]  # C-OBSO is the slow stage: the first shots that have a scene
+    pairs, result.cobso_players = scenes_cobso(first_scenes, model, n_samples=n_samples)
     _write_tables(out_dir, result, pairs)
     _timed(result, "obso_cobso", started)
 
     started = time.perf_counter()
     log("5/5 drawing the shot with the largest C-OBSO")
-    result.figure = shot_figure(first_shots, model, pairs, out_dir / "demo.png", n_samples)
+    result.figure = shot_figure(first_scenes, model, pairs, out_dir / "demo.png", n_samples)
     _timed(result, "figure", started)
     return result
-
-
-def _first_shots(match, max_shots: int) -> pl.DataFrame:
-    """The match's events with only its first ``max_shots`` shots kept (C-OBSO is the slow stage)."""
-    events = match.events
-    shots = events.filter(pl.col("type") == "SHOT").sort("period", "frame").head(max_shots)
-    return pl.concat([events.filter(pl.col("type") != "SHOT"), shots])
 
 
 def _write_tables(out_dir: Path, result: DemoResult, pairs: pl.DataFrame) -> None:

@@ -1,8 +1,12 @@
 """Scoring opportunity of a whole match: OBSO at every shot, and C-OBSO with a trained trajectory model.
 
 This module joins the pieces: canonical match -> 10 Hz with velocities (:mod:`soccerai.tracking`) -> one model
-window per shot (:func:`soccerai.windowing.window_at_frame`) -> OBSO (:mod:`soccerai.evaluate.obso`) and the C-OBSO
-counterfactual (:mod:`soccerai.evaluate.cobso`) with A1, D1, D2 forecast by a :class:`TrajectoryModel`.
+window per shot, cut from the match laid out once (:func:`soccerai.windowing.match_cube`) -> OBSO
+(:mod:`soccerai.evaluate.obso`) and the C-OBSO counterfactual (:mod:`soccerai.evaluate.cobso`) with A1, D1, D2 forecast by a :class:`TrajectoryModel`.
+
+OBSO at a shot means one thing everywhere in soccerai (:func:`scenes_obso`; the pipeline, the CLI and the demo call
+it): OBSO of the scene at the 10 Hz frame before the shot, i.e. the last frame of the shot's C-OBSO window, with
+velocities smoothed over the whole match. So a shot's ``shooter_obso`` is the ``real_obso`` of its C-OBSO pairs.
 
 C-OBSO protocol (Teranishi et al. 2022, honest version). For a shot at frame ``f`` by shooter A2, let
 ``f0 = f - 1`` be the frame before the shot. The window observes ``obs_s`` seconds ending ``horizon_s`` before
@@ -16,9 +20,12 @@ predicted agent is read, see :func:`soccerai.models.base.resolve_predict_mask`).
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 import torch
 
@@ -29,8 +36,8 @@ from soccerai.evaluate.pitch_control import Grid, PitchControlParams
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.schema import Match
 from soccerai.tracking import add_velocities, resample
-from soccerai.windowing import window_at_frame
-from soccerai.windows import FPS, N_AGENTS, TrajectoryWindows
+from soccerai.windowing import MatchCube, match_cube, window_at_frame
+from soccerai.windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
 SHOT_TYPE = "SHOT"
 
@@ -38,12 +45,17 @@ SHOT_OBSO_SCHEMA: dict[str, pl.DataType] = {
     "shot_id": pl.String(),
     "period": pl.Int8(),
     "frame": pl.Int64(),
+    "scored_frame": pl.Int64(),
     "team": pl.String(),
     "shooter": pl.String(),
     "result": pl.String(),
     "shooter_obso": pl.Float64(),
+    "best_player": pl.String(),
+    "best_obso": pl.Float64(),
     "obso_total": pl.Float64(),
 }
+"""One row per shot: ``frame`` is the shot's own frame, ``scored_frame`` the 10 Hz frame before it that is scored;
+``best_player`` / ``best_obso`` the attacker (shooter included) with the highest OBSO at that frame."""
 
 COBSO_PAIR_SCHEMA: dict[str, pl.DataType] = {
     "shot_id": pl.String(),
@@ -89,6 +101,10 @@ class ShotScene:
     shooter_index: int
     result: str | None
     window: TrajectoryWindows
+    period: int
+    shot_frame: int
+    scored_frame: int
+    """The window's last frame: the 10 Hz frame before the shot, where OBSO and C-OBSO are read."""
 
     @property
     def object_ids(self) -> list[str | None]:
@@ -100,44 +116,89 @@ class ShotScene:
         return state[:, :2], state[:, 2:], torch.as_tensor(self.window.mask[0, -1])
 
 
-def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> tuple[list[ShotScene], int]:
-    """A :class:`ShotScene` per shot whose window fits in the tracking; also the number of shots skipped."""
+def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0,
+                cube: MatchCube | None = None) -> tuple[list[ShotScene], int]:
+    """A :class:`ShotScene` per shot whose window fits in the tracking; also the number of shots skipped.
+
+    The match is laid out once (``cube``, built from ``match10`` when not given) and every shot's window is cut
+    from it. A shot at frame ``f`` gets the window whose future ends at the last 10 Hz frame before ``f``.
+    """
+    cube = cube if cube is not None else match_cube(match10)
     scenes: list[ShotScene] = []
     skipped = 0
     for shot in shots(match10).iter_rows(named=True):
-        end_of_future = int(shot["frame"]) - 1
-        obs_end = end_of_future - int(round(horizon_s * match10.metadata.frame_rate))
-        try:
-            window = window_at_frame(match10, int(shot["period"]), obs_end, shot["team"], obs_s, horizon_s)
-        except SoccerAIError:
+        scene = _shot_scene(cube, shot, obs_s, horizon_s, match10.metadata.frame_rate)
+        if scene is None:
             skipped += 1
-            continue
-        ids = list(window.meta.get_column("object_ids").item(0))
-        if shot["player_id"] not in ids[:11]:
-            skipped += 1
-            continue
-        scenes.append(ShotScene(str(shot["event_id"]), shot["team"], shot["player_id"],
-                                ids.index(shot["player_id"]), shot.get("result"), window))
+        else:
+            scenes.append(scene)
     return scenes, skipped
 
 
-def shot_obso(match: Match, grid: Grid | None = None, params: PitchControlParams | None = None) -> pl.DataFrame:
-    """OBSO at the frame before each shot: the shooter's value and the surface total (``SHOT_OBSO_SCHEMA``)."""
-    match10 = to_model_rate(match)
-    scenes, skipped = shot_scenes(match10)
-    if skipped:
-        warnings.warn(f"{skipped} shots skipped: too little tracking before them or shooter untracked", stacklevel=2)
+def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, frame_rate: float) -> ShotScene | None:
+    """The scene of one shot (an events row), or None when its window does not fit or its shooter is untracked."""
+    period, shot_frame = int(shot["period"]), int(shot["frame"])
+    obs_end = shot_frame - 1 - int(round(horizon_s * frame_rate))
+    try:
+        window = window_at_frame(cube, period, obs_end, shot["team"], obs_s, horizon_s)
+    except SoccerAIError:
+        return None
+    ids = list(window.meta.get_column("object_ids").item(0))
+    if shot["player_id"] not in ids[:N_PER_TEAM]:
+        return None
+    frames = cube.periods[period].frames
+    start = int(np.searchsorted(frames, int(window.meta["start_frame"][0])))
+    scored_frame = int(frames[start + window.states.shape[1] - 1])
+    return ShotScene(str(shot["event_id"]), shot["team"], shot["player_id"], ids.index(shot["player_id"]),
+                     shot.get("result"), window, period, shot_frame, scored_frame)
+
+
+def scenes_obso(scenes: Sequence[ShotScene], grid: Grid | None = None, params: PitchControlParams | None = None,
+                **obso_options) -> pl.DataFrame:
+    """OBSO at the frame before each shot (``SHOT_OBSO_SCHEMA``): the one per-shot OBSO of soccerai.
+
+    Every scene's last frame is scored by :func:`soccerai.evaluate.obso.obso` (``obso_options`` go to it), so the
+    shooter's value is the ``real_obso`` of C-OBSO at the same shot.
+    """
     if not scenes:
         return pl.DataFrame(schema=SHOT_OBSO_SCHEMA)
     frames = [scene.last_frame() for scene in scenes]
     result = obso(torch.stack([f[0] for f in frames]), torch.stack([f[1] for f in frames]),
-                  torch.stack([f[2] for f in frames]), grid, params)
-    rows = [
-        (s.shot_id, int(s.window.meta["period"][0]), int(s.window.meta["obs_end_frame"][0]), s.team, s.shooter,
-         s.result, float(result.player_values[i, s.shooter_index]), float(result.total[i]))
-        for i, s in enumerate(scenes)
-    ]
+                  torch.stack([f[2] for f in frames]), grid, params, **obso_options)
+    attack_values = result.player_values[:, :N_PER_TEAM].double()
+    rows = []
+    for i, scene in enumerate(scenes):
+        best = _best_attacker(attack_values[i])
+        rows.append((scene.shot_id, scene.period, scene.shot_frame, scene.scored_frame, scene.team, scene.shooter,
+                     scene.result, float(attack_values[i, scene.shooter_index]),
+                     None if best is None else scene.object_ids[best],
+                     None if best is None else float(attack_values[i, best]), float(result.total[i])))
     return pl.DataFrame(rows, schema=SHOT_OBSO_SCHEMA, orient="row", nan_to_null=True)
+
+
+def _best_attacker(values: torch.Tensor) -> int | None:
+    """Slot of the highest finite value among the attackers' ``values [11]`` (None when none is finite)."""
+    finite = torch.isfinite(values)
+    if not bool(finite.any()):
+        return None
+    return int(torch.where(finite, values, -math.inf).argmax())
+
+
+def shot_obso(match: Match, grid: Grid | None = None, params: PitchControlParams | None = None,
+              obs_s: float = 2.0, horizon_s: float = 4.0, **obso_options) -> pl.DataFrame:
+    """OBSO at the frame before each shot of ``match`` (any rate): :func:`scenes_obso` of its :func:`shot_scenes`.
+
+    A shot is scored when the C-OBSO window (``obs_s`` observed + ``horizon_s`` ending at the frame before the
+    shot) fits in the tracking and its shooter is tracked; the others are skipped with a warning.
+    """
+    scenes, skipped = shot_scenes(to_model_rate(match), obs_s, horizon_s)
+    _warn_skipped_shots(skipped)
+    return scenes_obso(scenes, grid, params, **obso_options)
+
+
+def _warn_skipped_shots(skipped: int) -> None:
+    if skipped:
+        warnings.warn(f"{skipped} shots skipped: too little tracking before them or shooter untracked", stacklevel=3)
 
 
 def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[int]], n_samples: int,
@@ -172,19 +233,12 @@ def scene_cobso(model: TrajectoryModel, scene: ShotScene, n_samples: int = 10, s
     return results
 
 
-def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed: int = 0,
-                obs_s: float = 2.0, horizon_s: float = 4.0, progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """C-OBSO for every (shot, A1) pair of a match and the per-player table.
-
-    Returns ``(pairs, players)``: ``pairs`` in ``COBSO_PAIR_SCHEMA``; ``players`` one row per A1 with the number of
-    shots, mean C-OBSO (mean over shots of the per-shot sample mean), mean spread and total.
-    """
+def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples: int = 10, seed: int = 0,
+                 progress: Callable[[Sequence[ShotScene]], Iterable[ShotScene]] | None = None,
+                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """C-OBSO for every (shot, A1) pair of the given scenes and the per-player table (see :func:`match_cobso`)."""
     if n_samples < 1:
         raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
-    match10 = to_model_rate(match)
-    scenes, skipped = shot_scenes(match10, obs_s, horizon_s)
-    if skipped:
-        warnings.warn(f"{skipped} shots skipped: too little tracking before them or shooter untracked", stacklevel=2)
     rows = []
     for scene in scenes if progress is None else progress(scenes):
         ids = scene.object_ids
@@ -195,6 +249,20 @@ def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed:
                          res.std, n_samples))
     pairs = pl.DataFrame(rows, schema=COBSO_PAIR_SCHEMA, orient="row")
     return pairs, per_player_cobso(pairs)
+
+
+def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed: int = 0,
+                obs_s: float = 2.0, horizon_s: float = 4.0, progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """C-OBSO for every (shot, A1) pair of a match and the per-player table.
+
+    Returns ``(pairs, players)``: ``pairs`` in ``COBSO_PAIR_SCHEMA``; ``players`` one row per A1 with the number of
+    shots, mean C-OBSO (mean over shots of the per-shot sample mean), mean spread and total.
+    """
+    if n_samples < 1:
+        raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
+    scenes, skipped = shot_scenes(to_model_rate(match), obs_s, horizon_s)
+    _warn_skipped_shots(skipped)
+    return scenes_cobso(scenes, model, n_samples, seed, progress)
 
 
 def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:

@@ -96,7 +96,13 @@ class _PeriodCube:
 
 
 @dataclass
-class _MatchCube:
+class MatchCube:
+    """A 10 Hz match laid out densely once, to cut any number of windows from (:func:`match_cube`).
+
+    ``periods[p].features[F, O, 4]`` holds ``(x, y, vx, vy)`` of object ``object_ids[o]`` at the ``f``-th frame of
+    period ``p`` (NaN where absent), ``periods[p].tracked[F, O]`` whether it is usable there.
+    """
+
     match_id: str
     object_ids: list[str]
     teams: np.ndarray  # per object: "home" | "away" | "ball"
@@ -207,8 +213,19 @@ def split_by_match(
     return tuple(windows.subset(np.flatnonzero(m)) for m in (train, in_val, in_test))  # type: ignore[return-value]
 
 
+def match_cube(match_10hz: Match) -> MatchCube:
+    """The match as a :class:`MatchCube`: build it once, then cut many windows with :func:`window_at_frame`.
+
+    Raises:
+        InvalidTrackingError: the tracking is not valid canonical tracking at 10 Hz with velocities.
+    """
+    if not isinstance(match_10hz, Match):
+        raise InvalidParameterError(f"expected a Match, got {type(match_10hz).__name__}")
+    return _cube(match_10hz, None)[0]
+
+
 def window_at_frame(
-    match: Match,
+    match: Match | MatchCube,
     period: int,
     frame: int,
     attacking_team: str,
@@ -219,7 +236,8 @@ def window_at_frame(
     """One window whose observation ends at ``frame`` (or the last 10 Hz frame before it) of ``period``.
 
     The observation covers the ``T_obs`` frames up to and including that frame; the future the ``T_pred``
-    following frames. ``attacking_team`` ("home"/"away") plays towards +x.
+    following frames. ``attacking_team`` ("home"/"away") plays towards +x. Pass a :class:`MatchCube`
+    (:func:`match_cube`) instead of the match to cut many windows without laying the match out again each time.
 
     Raises:
         InvalidParameterError: bad team or durations, frame outside the period, not enough frames before/after.
@@ -229,7 +247,7 @@ def window_at_frame(
         raise InvalidParameterError(f"attacking_team must be 'home' or 'away', got {attacking_team!r}")
     lengths = _lengths(obs_s, pred_s, 1.0)
     _check_min_players(min_players)
-    cube, _, _ = _cube(match, None)
+    cube = match if isinstance(match, MatchCube) else _cube(match, None)[0]
     if period not in cube.periods:
         raise InvalidParameterError(f"period {period} not in match {cube.match_id}")
     part = cube.periods[period]
@@ -278,7 +296,7 @@ def _check_min_players(min_players: int) -> None:
 
 def _cube(
     match_or_tracking: Match | pl.DataFrame, players: pl.DataFrame | None
-) -> tuple[_MatchCube, pl.DataFrame, pl.DataFrame | None]:
+) -> tuple[MatchCube, pl.DataFrame, pl.DataFrame | None]:
     """Check the input is 10 Hz tracking with velocities and lay it out densely per period."""
     if isinstance(match_or_tracking, Match):
         tracking, players, events = (
@@ -307,7 +325,7 @@ def _cube(
             players.filter(pl.col("is_goalkeeper").fill_null(False)).get_column("object_id").to_list()
         )
     objects = tracking.group_by("object_id").agg(pl.col("team").first()).sort("object_id")
-    cube = _MatchCube(
+    cube = MatchCube(
         match_id=str(tracking.item(0, "match_id")),
         object_ids=objects.get_column("object_id").to_list(),
         teams=objects.get_column("team").to_numpy(),
@@ -360,7 +378,7 @@ def _window_starts(part: _PeriodCube, start_frame: int, end_frame: int, lengths:
     return starts
 
 
-def _agent_slots(cube: _MatchCube, tracked: np.ndarray, team: str) -> list[int]:
+def _agent_slots(cube: MatchCube, tracked: np.ndarray, team: str) -> list[int]:
     """Up to 11 object indices of ``team`` tracked in the window: goalkeeper first, then by object id."""
     candidates = [o for o in np.flatnonzero(cube.teams == team) if tracked[:, o].any()]
     if len(candidates) > N_PER_TEAM:  # a substitution inside the window: keep the 11 seen longest
@@ -369,7 +387,7 @@ def _agent_slots(cube: _MatchCube, tracked: np.ndarray, team: str) -> list[int]:
 
 
 def _assemble(
-    cube: _MatchCube, starts: list[tuple[int, int, str]], lengths: _Lengths, min_players: int
+    cube: MatchCube, starts: list[tuple[int, int, str]], lengths: _Lengths, min_players: int
 ) -> tuple[TrajectoryWindows, WindowStats]:
     """Build the windows starting at ``(period, start index, attacking team)``; count the skipped ones."""
     ball = cube.object_ids.index(BALL_ID) if BALL_ID in cube.object_ids else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import polars as pl
 import pytest
 import torch
@@ -9,8 +11,17 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.models import build_model
-from soccerai.scoring import match_cobso, sample_ghosts, shot_obso, shot_scenes, to_model_rate
+from soccerai.scoring import (
+    match_cobso,
+    sample_ghosts,
+    scenes_cobso,
+    scenes_obso,
+    shot_obso,
+    shot_scenes,
+    to_model_rate,
+)
 from soccerai.synth import synthesize_match
+from soccerai.windowing import match_cube
 
 GRID = Grid(30, 20)
 
@@ -33,6 +44,17 @@ def test_every_shot_scene_ends_at_the_frame_before_the_shot(match) -> None:
         last_frame = int(scene.window.meta["obs_end_frame"][0]) + int(round(4.0 * match.metadata.frame_rate))
         assert 0 <= shot_frames[scene.shot_id] - last_frame <= 4  # within one 10 Hz step of the shot
         assert scene.object_ids[scene.shooter_index] == scene.shooter
+        assert scene.shot_frame == shot_frames[scene.shot_id]
+        assert scene.shot_frame - 4 <= scene.scored_frame < scene.shot_frame  # the 10 Hz frame before the shot
+
+
+def test_scenes_cut_from_a_prebuilt_cube_are_the_same(match) -> None:
+    match10 = to_model_rate(match)
+    rebuilt, skipped = shot_scenes(match10)
+    reused, skipped_reused = shot_scenes(match10, cube=match_cube(match10))
+    assert skipped == skipped_reused and [s.shot_id for s in rebuilt] == [s.shot_id for s in reused]
+    for a, b in zip(rebuilt, reused, strict=True):
+        assert (a.window.states == b.window.states).all() and a.scored_frame == b.scored_frame
 
 
 def test_shot_obso_is_a_probability_like_value(match) -> None:
@@ -40,12 +62,27 @@ def test_shot_obso_is_a_probability_like_value(match) -> None:
     assert table.height >= 1
     values = table["shooter_obso"].drop_nulls()
     assert values.len() >= 1 and values.min() >= 0.0 and values.max() <= 1.0
+    assert (table["best_obso"] >= table["shooter_obso"]).all()
+    shot_frames = dict(match.events.filter(pl.col("type") == "SHOT").select("event_id", "frame").iter_rows())
+    assert table["frame"].to_list() == [shot_frames[i] for i in table["shot_id"]]
+    assert (table["scored_frame"] < table["frame"]).all()
+
+
+def test_shot_obso_is_the_real_obso_of_cobso(match) -> None:
+    """One definition: the shooter's OBSO at a shot is the real OBSO C-OBSO subtracts from."""
+    scenes, _ = shot_scenes(to_model_rate(match))
+    first = scenes[:1]
+    table = scenes_obso(first)
+    pairs, _ = scenes_cobso(first, build_model("constant_velocity"), n_samples=1)
+    assert pairs.height >= 1
+    assert pairs["real_obso"].to_numpy() == pytest.approx(table["shooter_obso"][0], rel=1e-5, abs=1e-9)
 
 
 def test_cobso_is_non_negative_and_bounded_by_the_real_obso(match) -> None:
     one_shot = match.events.filter(pl.col("type") == "SHOT").head(1)
-    match.events = pl.concat([match.events.filter(pl.col("type") != "SHOT"), one_shot])
-    pairs, players = match_cobso(match, build_model("constant_velocity"), n_samples=2)
+    events = pl.concat([match.events.filter(pl.col("type") != "SHOT"), one_shot])
+    pairs, players = match_cobso(dataclasses.replace(match, events=events), build_model("constant_velocity"),
+                                 n_samples=2)
     assert pairs.height >= 1
     assert (pairs["cobso"] >= 0).all() and (pairs["cobso"] <= pairs["real_obso"] + 1e-9).all()
     assert set(players["player"]) == set(pairs["a1"])

@@ -95,6 +95,21 @@ def test_horizons_and_window_at_frame(lastrow_10hz: Match) -> None:
         windowing.window_at_frame(lastrow_10hz, 2, 100, "home")
 
 
+def test_window_at_frame_cuts_the_same_window_from_a_prebuilt_cube(lastrow_10hz: Match) -> None:
+    cube = windowing.match_cube(lastrow_10hz)
+    assert cube.match_id == lastrow_10hz.match_id and set(cube.periods) == {1}
+    for frame, team in ((58, "home"), (80, "away")):
+        from_match = windowing.window_at_frame(lastrow_10hz, 1, frame, team)
+        from_cube = windowing.window_at_frame(cube, 1, frame, team)
+        np.testing.assert_array_equal(from_cube.states, from_match.states)
+        np.testing.assert_array_equal(from_cube.mask, from_match.mask)
+        assert from_cube.meta.equals(from_match.meta)
+    with pytest.raises(InvalidParameterError, match="lacks"):
+        windowing.window_at_frame(cube, 1, 10, "home")
+    with pytest.raises(InvalidParameterError, match="expected a Match"):
+        windowing.match_cube(lastrow_10hz.tracking)  # type: ignore[arg-type]
+
+
 def test_windows_for_matches_and_split(lastrow_10hz: Match) -> None:
     copies = [
         dataclasses.replace(

@@ -73,13 +73,11 @@ def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float)
     return cut(match10, obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
 
 
-SHOT_CONTEXT_S = 2.0
-"""Seconds of tracking before each shot used to estimate velocities at the shot."""
-
 OBSO_SCHEMA = {
     "event_id": pl.String(),
     "period": pl.Int64(),
     "frame": pl.Int64(),
+    "scored_frame": pl.Int64(),
     "team": pl.String(),
     "shooter": pl.String(),
     "shooter_obso": pl.Float64(),
@@ -88,58 +86,30 @@ OBSO_SCHEMA = {
     "tracking": pl.String(),
 }
 
+COBSO_SAMPLING_OPTIONS = ("n_samples", "seed")
+"""Keys of the shared ``[obso]`` options that only C-OBSO uses (the OBSO step leaves them out)."""
+
 
 def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
-    """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the shot's frame.
+    """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the frame before it.
 
-    The 2 s before the shot are resampled to 10 Hz, velocities filled, and the last frame scored with
-    ``soccerai.evaluate.obso.obso`` (``options`` go to it). Matches without events give an empty table.
+    Calls ``soccerai.scoring.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
+    ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` go to it, less the C-OBSO sampling
+    options. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
+    table.
     """
-    from soccerai.evaluate.obso import obso
-    from soccerai.evaluate.pitch_control import frames_from_tracking
-    from soccerai.tracking import add_velocities, resample
-
+    shot_obso = _function("soccerai.scoring", "shot_obso")
     match = read_match(match_path)
+    if match.events is None:
+        return pl.DataFrame(schema=OBSO_SCHEMA)
     kind = "simulated" if match.metadata.simulated else "real"
-    shots = (
-        pl.DataFrame()
-        if match.events is None
-        else match.events.filter(pl.col("type") == "SHOT").drop_nulls(["frame", "team"])
-    )
-    rows = []
-    context = int(SHOT_CONTEXT_S * match.metadata.frame_rate)
-    for shot in shots.iter_rows(named=True):
-        stretch = match.tracking.filter(
-            (pl.col("period") == shot["period"])
-            & pl.col("frame").is_between(shot["frame"] - context, shot["frame"])
-        )
-        if stretch.select("frame").n_unique() < 3 or shot["team"] not in ("home", "away"):
-            continue
-        frames = frames_from_tracking(add_velocities(resample(stretch, 10.0)), match.players, shot["team"])
-        result = obso(frames.positions[-1:], frames.velocities[-1:], frames.valid[-1:], **options)
-        values = result.player_values[0, :11].double().numpy()
-        ids = frames.object_ids[:11]
-        best = max(
-            (i for i in range(11) if ids[i] is not None and values[i] == values[i]),
-            key=lambda i: values[i],
-            default=None,
-        )
-        shooter = shot["player_id"]
-        own = values[ids.index(shooter)] if shooter in ids else float("nan")
-        rows.append(
-            {
-                "event_id": shot["event_id"],
-                "period": shot["period"],
-                "frame": shot["frame"],
-                "team": shot["team"],
-                "shooter": shooter,
-                "shooter_obso": float(own),
-                "best_player": ids[best] if best is not None else None,
-                "best_obso": float(values[best]) if best is not None else None,
-                "tracking": kind,
-            }
-        )
-    return pl.DataFrame(rows, schema=OBSO_SCHEMA)
+    settings = {k: v for k, v in options.items() if k not in COBSO_SAMPLING_OPTIONS}
+    table = shot_obso(match, **settings)
+    return table.select(
+        pl.col("shot_id").alias("event_id"),
+        *[c for c in OBSO_SCHEMA if c not in ("event_id", "tracking")],
+        tracking=pl.lit(kind),
+    ).cast(OBSO_SCHEMA)
 
 
 def match_cobso(match_path: Path, checkpoint: Path | None, options: dict[str, Any]) -> pl.DataFrame:
