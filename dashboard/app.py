@@ -47,8 +47,9 @@ surface_kind = st.sidebar.radio("Surface", ["none", "pitch control", "OBSO"], ke
 show_values = st.sidebar.checkbox("Each attacker's OBSO value", value=False, key="values")
 with st.sidebar.expander("Overlay settings"):
     grid_name = st.selectbox("Grid", list(ui.GRIDS), key="grid")
-    score_model = st.selectbox("OBSO score model", ["distance", "potential"], key="score_model",
-                               help="'potential' is the C-OBSO paper's score model (slow on a CPU).")
+    score_model = st.selectbox("OBSO score model", ["potential", "distance"], key="score_model",
+                               help="'potential' is the C-OBSO paper's score model (shot lines blocked by "
+                                    "defenders); 'distance' only looks at the distance to goal.")
     stride = st.slider("Compute surfaces every n frames", 1, 10, 5, key="stride")
 grid_shape = ui.GRIDS[grid_name]
 

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 import torch
 from reference_pitch_control import lastrow_frames
+from reference_score import reference_potential_score
 
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.cobso import (
@@ -23,6 +24,7 @@ from soccerai.evaluate.pitch_control import Grid, pitch_control
 from soccerai.evaluate.score import (
     GOAL_WIDTH,
     PotentialScoreParams,
+    ShotVectors,
     distance_score,
     line_blocking,
     potential_score,
@@ -104,6 +106,54 @@ def test_potential_score_blocking_goal_side_only_and_keeper_doubled():
     assert float(empty - keeper) == pytest.approx(2 * float(empty - in_front), rel=1e-4)
     with pytest.raises(InvalidParameterError):
         PotentialScoreParams(c=-1.0)
+
+
+def test_potential_score_equals_the_dense_reference_on_real_frames(lastrow):
+    """Real tracking (Last Row), both grids, odd chunk sizes, and defenders missing, NaN or far off the pitch."""
+    positions, _, valid = (t[::16].clone() for t in lastrow)  # 13 frames
+    valid[1, 11] = False  # no goalkeeper
+    positions[2, 12:16] = math.nan  # NaN defenders (still marked valid)
+    valid[3, 11:22] = False  # no defenders at all
+    positions[4, 13] = torch.tensor([1e30, 0.0])  # absurdly far: present, never goal side
+    without_far = positions.clone()
+    without_far[4, 13] = math.nan  # the reference overflows to NaN there: compare with him absent
+    for grid, chunk in ((GRID, 1), (GRID, 5), (Grid(50, 32), 32)):
+        fast = potential_score(positions, valid, grid, frames_per_chunk=chunk)
+        reference = reference_potential_score(without_far, valid, grid)
+        assert fast.shape == reference.shape == (13, grid.ny, grid.nx) and torch.isfinite(fast).all()
+        assert float((fast - reference).abs().max()) < 1e-5
+    assert float(fast[3].max()) == 1.0 and float(fast[0].mean()) < float(fast[3].mean())  # defenders block
+
+
+def test_potential_score_equals_the_reference_with_other_parameters(lastrow):
+    positions, _, valid = (t[[30, 150]] for t in lastrow)
+    params = PotentialScoreParams(
+        c=0.4, angle_step_deg=2.5, base_variance=2.0, goalkeeper_weight=3.0, goal_width=5.0
+    )
+    fast = potential_score(positions, valid, GRID, params)
+    assert float((fast - reference_potential_score(positions, valid, GRID, params)).abs().max()) < 1e-5
+    assert float((fast - potential_score(positions, valid, GRID)).abs().max()) > 1e-3  # the parameters matter
+    assert potential_score(positions[:0], valid[:0], GRID).shape == (0, GRID.ny, GRID.nx)
+    done: list[int] = []
+    potential_score(positions, valid, GRID, frames_per_chunk=1, progress=done.append)
+    assert done == [1, 1]
+    with pytest.raises(InvalidParameterError):
+        potential_score(positions, valid, GRID, frames_per_chunk=0)
+    with pytest.raises(InvalidParameterError, match="positions"):
+        potential_score(positions[:, :22], valid[:, :22], GRID)
+
+
+def test_shot_vectors_reach_the_goal_mouth_and_are_sorted_by_distance_to_goal():
+    grid = Grid(105, 68)
+    vectors = ShotVectors.build(grid, PotentialScoreParams())
+    assert torch.all(vectors.cell_to_goal[1:] >= vectors.cell_to_goal[:-1])
+    spot = int(grid.cell_index(torch.tensor([41.0, 0.5])))  # 11.5 m out, 0.5 m off centre
+    left, right = math.atan2(GOAL_WIDTH / 2 - 0.5, 11.5), math.atan2(-GOAL_WIDTH / 2 - 0.5, 11.5)
+    assert int((vectors.cell == spot).sum()) == math.floor(math.degrees(left - right)) + 1
+    ends = vectors.start + vectors.direction * vectors.length  # each ends on the goal line, in the mouth
+    assert torch.allclose(ends[0], torch.full_like(ends[0], 52.5), atol=1e-3)
+    assert float(ends[1].abs().max()) <= GOAL_WIDTH / 2 + 1e-3
+    assert len(vectors) < grid.nx * grid.ny * 181 / 10
 
 
 # ---------------------------------------------------------------------------------------------------- OBSO
