@@ -221,7 +221,9 @@ def test_written_events_name_the_tracked_players(written: dict[str, list[Path]])
         match.tracking, left_on=["period", "frame", "player_id"], right_on=["period", "frame", "object_id"]
     )
     assert at_player.height >= 0.9 * events.height
-    dist = ((at_player["start_x"] - at_player["x"]) ** 2 + (at_player["start_y"] - at_player["y"]) ** 2).sqrt()
+    dist = (
+        (at_player["start_x"] - at_player["x"]) ** 2 + (at_player["start_y"] - at_player["y"]) ** 2
+    ).sqrt()
     assert dist.quantile(0.95) < 1.0
 
 
@@ -277,3 +279,114 @@ def test_full_match_under_a_minute(game1: Path, tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert elapsed < 60.0
     assert match.tracking["frame"].n_unique() > 140_000
+
+
+# --- bursts and workload -----------------------------------------------------------------------------------------
+
+
+def test_workload_arithmetic_on_a_known_run() -> None:
+    """One player: 2 s at 8 m/s, 2 s at 6 m/s, 0.4 s at 8 m/s, 2 s at 2 m/s (25 Hz): every figure by hand."""
+    from soccerai.synth.realism import Wide
+    from soccerai.synth.workload import player_workloads
+
+    speeds = np.repeat([8.0, 6.0, 8.0, 2.0], [50, 50, 10, 50])
+    x = np.concatenate([[0.0], np.cumsum(speeds) / 25.0])[:, None]
+    t = np.arange(x.shape[0]) / 25.0
+    wide = Wide(
+        "known run",
+        t,
+        np.ones(t.size, int),
+        x,
+        np.zeros_like(x),
+        np.array([0]),
+        np.array([False]),
+        25.0,
+        True,
+    )
+    row = player_workloads(wide).row(0, named=True)
+    total = 8 * 2 + 6 * 2 + 8 * 0.4 + 2 * 2
+    assert row["km"] == pytest.approx(total / 1000)
+    assert row["high_speed_pct"] == pytest.approx(100 * (16 + 12 + 3.2) / total)
+    assert row["sprints"] == 1, "the 0.4 s burst is too short to count"
+    assert row["top_speed"] == pytest.approx(8.0)
+    assert row["minutes"] == pytest.approx(6.4 / 60)
+
+
+def test_short_match_workload_is_in_published_ranges(short_match: Match) -> None:
+    """SIMULATED 2 x 3 minutes: per-player figures near the published elite ranges (wide bounds: short match)."""
+    from soccerai.synth.workload import match_workload
+
+    w = match_workload(short_match, min_minutes=0.0)
+    assert w["players"] >= 20
+    assert 8.5 < w["km /outfield player/90 (median)"] < 13.5
+    assert 5.0 < w["% distance > 5.5 m/s (median)"] < 18.0
+    assert 10.0 < w["sprints > 7 m/s >= 1 s /outfield player/90 (median)"] < 70.0
+    assert 7.5 < w["top speed m/s (median player)"] < 9.6
+    assert w["top speed m/s (fastest player)"] < 11.0
+
+
+def test_sprint_start_follows_the_force_velocity_profile() -> None:
+    """From rest, full urgency: explosive first step (a close to a_max), 7 m/s after ~1.5-3 s, never past v_max."""
+    from soccerai.synth.kinematics import SpeedProfiles, pursuit_step
+
+    prof = SpeedProfiles(np.array([9.0]), np.array([6.0]), np.array([0.5]), np.array([1.0]))
+    pos, vel = np.zeros((1, 2)), np.zeros((1, 2))
+    speeds = []
+    for _ in range(200):
+        pursuit_step(pos, vel, np.array([[200.0, 0.0]]), np.ones(1), prof, 0.04)
+        speeds.append(float(np.hypot(*vel[0])))
+    speeds = np.array(speeds)
+    acc = np.diff(speeds, prepend=0.0) / 0.04
+    assert acc[0] == pytest.approx(6.0) and acc.max() <= 6.0 + 1e-9
+    assert 1.5 <= (np.argmax(speeds > 7.0) + 1) * 0.04 <= 3.0
+    assert speeds.max() <= 9.0 + 1e-9 and acc[-1] < 2.5  # near top speed the push has faded
+
+
+def test_defenders_the_ball_got_past_sprint_back_goal_side() -> None:
+    from soccerai.synth.tactics import (
+        MARK_GOAL_SIDE_M,
+        RECOVERY_GOAL_SIDE_M,
+        Urgency,
+        tactical_targets,
+        team_setup,
+    )
+
+    setup = team_setup("4-4-2", "4-4-2")
+    pos = np.zeros((22, 2))
+    pos[:11, 0] = 15.0 + np.arange(11)  # home (attacks +x) has broken into the away half...
+    pos[11:, 0] = -5.0 - np.arange(11)  # ...away (defends the +x goal) is still upfield, on the -x side
+    pos[:, 1] = np.linspace(-30, 30, 22)
+    ball = np.array([20.0, 0.0])  # home has it at +20: the ball has got past every away outfield player
+    target, urg = tactical_targets(setup, pos, np.zeros((22, 2)), ball, 0, 1.0, np.zeros(22, bool))
+    caught = np.flatnonzero((setup.team == 1) & ~setup.is_keeper & (setup.fx < 0.5))
+    back = caught[urg[caught] == Urgency().recovery]
+    assert back.size >= 4, "at least the back line and some midfielders sprint back"
+    ahead = target[back, 0] - ball[0]  # away defends the +x goal: goal-side means larger x than the ball
+    reach = min(RECOVERY_GOAL_SIDE_M, MARK_GOAL_SIDE_M)  # recovery target, or goal-side of the man he marks
+    assert np.mean(ahead >= reach - 1e-9) >= 0.5, "most of them head goal-side of the ball"
+
+
+def test_pinning_bumps_respect_top_speed() -> None:
+    """A player sprinting at 8.5 m/s pinned 3 m ahead: with v_cap the bump widens and stays near his top speed."""
+    from soccerai.synth.kinematics import pin_to_positions
+
+    track = np.stack([np.arange(400) * 8.5 / 25.0, np.zeros(400)], axis=1)
+    frames, targets = np.array([200]), track[[200]] + np.array([[3.0, 0.0]])
+    free = pin_to_positions(track, frames, targets, 25.0)
+    capped = pin_to_positions(track, frames, targets, 25.0, v_cap=9.0)
+    for out in (free, capped):
+        np.testing.assert_allclose(out[200], targets[0])
+    top = [np.hypot(*np.diff(out, axis=0).T).max() * 25.0 for out in (free, capped)]
+    assert top[0] > 10.0 and top[1] < 9.3
+
+
+def test_goal_kicks_and_json_set_pieces_restart_play(events_dir: Path) -> None:
+    """Game 1 restarts goal kicks with a PASS, Game 3 (kloppy folds set pieces into passes) has no SET PIECE row:
+    both must bring the ball back to life, so ball-in-play stays a realistic share of the period."""
+    from soccerai.synth.ball import build_ball_path
+
+    for name in (GAME1, "Sample_Game_3_events.json"):
+        tl = read_timeline(events_dir / name)
+        period, first, last = tl.periods[0]
+        ball = build_ball_path(tl.events.filter(pl.col("period") == period), first, last, 25.0)
+        assert 0.6 < ball.alive.mean() < 0.9, name

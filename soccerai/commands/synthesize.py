@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -67,6 +68,7 @@ def synthesize(
             console.print(f"  {kind:12s} {p}")
     if report:
         print_realism_report(match)
+        print_workload_report(match)
 
 
 def print_realism_report(match) -> None:
@@ -79,6 +81,25 @@ def print_realism_report(match) -> None:
         view.add_column(col, justify="right" if col != "statistic" else "left")
     for row in table.iter_rows():
         view.add_row(*[str(v) for v in row])
+    console.print(view)
+
+
+def print_workload_report(match) -> None:
+    """Each outfield player's physical workload (medians over the match) against the published match figures.
+
+    Only a full match gives meaningful per-90 figures (the real clips last seconds), so this compares the
+    simulated match with the literature rather than with the clips (:mod:`soccerai.synth.workload`).
+    """
+    from soccerai.synth.workload import PUBLISHED, match_workload
+
+    played_min = match.tracking.select(pl.struct("period", "frame").n_unique()).item() / match.metadata.frame_rate / 60
+    summary = match_workload(match, min_minutes=45.0 if played_min >= 80 else 0.0)  # short matches: everyone
+    view = Table(title="Workload: SIMULATED match vs published elite match figures")
+    for col in ("statistic", "simulated", "published"):
+        view.add_column(col, justify="left" if col == "statistic" else "right")
+    for key, value in summary.items():
+        low_high = PUBLISHED.get(key)
+        view.add_row(key, f"{value:.2f}", f"{low_high[0]:g}-{low_high[1]:g}" if low_high else "")
     console.print(view)
 
 

@@ -12,7 +12,9 @@
 * Between events the ball moves linearly from where it was to where the next event says (carries are then glued to
   the carrier's feet by the engine, see :func:`soccerai.synth.engine.glue_ball_to_holders`).
 * After a ball out, a goal or the end of a half the ball is dead until the next set piece/kick-off, and is placed
-  where that set piece says.
+  where that set piece says. A pass, carry or shot also restarts play: kloppy folds Metrica JSON set pieces into
+  the pass that takes them, so Game 3 style timelines have no SET PIECE rows (without this rule their ball would
+  stay dead after the first ball out).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ MAX_APEX = 18.0
 SHOT_MAX_APEX = 2.5
 LOFTED_SUBTYPES = ("CROSS", "DEEP BALL", "CLEARANCE", "GOAL KICK", "CORNER")
 TRAVEL_TYPES = ("PASS", "SHOT", "BALL OUT", "BALL LOST")
-RESTART_TYPES = ("SET PIECE",)
+RESTART_TYPES = ("SET PIECE", "PASS", "CARRY", "SHOT")
 
 
 @dataclass(frozen=True)

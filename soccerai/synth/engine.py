@@ -8,7 +8,8 @@ Per period:
    holding the ball targets the ball;
 3. a loop over frames: every ``COARSE_STEP`` frames the tactical model (:mod:`soccerai.synth.tactics`) sets
    targets from the current state (so markers react to the attackers they mark), then the acceleration-limited
-   pursuit (:mod:`soccerai.synth.kinematics`) moves all 22 players at 25 Hz;
+   pursuit (:mod:`soccerai.synth.kinematics`) moves all 22 players at 25 Hz; runs in behind (the bursts) come
+   from a per-role Poisson schedule plus transition runs the moment a team wins the ball;
 4. pinning: smooth bumps make every constraint exact;
 5. the ball is glued to the holder's feet while he has it (carries, receptions).
 """
@@ -39,8 +40,12 @@ HURRY_HORIZON_S = 1.5
 HURRY_LOOKAHEAD_S = 1.0
 DRIFT_SIGMA_M = 1.5
 DRIFT_TAU_S = 8.0
-RUN_RATE_PER_S = 1.0 / 20.0
-RUN_DURATION_S = 3.0
+RUN_RATE_PER_S = {"forward": 1.0 / 30.0, "midfielder": 1.0 / 60.0, "full-back": 1.0 / 80.0}
+"""Runs in behind per second of play, by role (centre-backs and goalkeepers make none)."""
+RUN_DURATION_S = 5.0
+"""A run lasts this long: ~2 s to reach sprinting speed (see kinematics), then up to ~3 s of sprint."""
+COUNTER_RUN_PROBABILITY = 0.25
+"""Chance that a forward or midfielder breaks forward the moment his team wins the ball (transition run)."""
 DEAD_BALL_URGENCY = 0.6
 FOOT_OFFSET_M = 0.4
 HOLD_TYPES_SELF = ("CARRY", "RECOVERY", "SET PIECE", "CHALLENGE", "FAULT RECEIVED")
@@ -191,10 +196,37 @@ def _script(events: pl.DataFrame, occ: Occupancy, first_frame: int, n: int, fram
     return _Script(pins=pins, override=override, holds=holds, dropped_pins=dropped)
 
 
-def _run_schedule(rng: np.random.Generator, n_c: int, frame_rate: float, eligible: np.ndarray) -> np.ndarray:
-    """(n_c, 22) flags: runs in behind start as a Poisson process and last ``RUN_DURATION_S``."""
+def run_rates(setup: TeamSetup) -> np.ndarray:
+    """(22,) runs in behind per second for each slot, from his formation role (see ``RUN_RATE_PER_S``)."""
+    forward = setup.fx >= 0.5
+    midfielder = (setup.fx >= -0.5) & ~forward
+    full_back = (setup.fx < -0.5) & (np.abs(setup.fy) >= 0.6)
+    rates = np.select(
+        [forward, midfielder, full_back],
+        [RUN_RATE_PER_S["forward"], RUN_RATE_PER_S["midfielder"], RUN_RATE_PER_S["full-back"]],
+        0.0,
+    )
+    return np.where(setup.is_keeper, 0.0, rates)
+
+
+def possession_gains(owner_c: np.ndarray, team: np.ndarray) -> np.ndarray:
+    """(n_c, 22) True at the coarse steps where the slot's team has just won the ball."""
+    has = owner_c[:, None] == team[None, :]
+    gained = np.zeros_like(has)
+    gained[1:] = has[1:] & ~has[:-1]
+    return gained
+
+
+def _run_schedule(
+    rng: np.random.Generator, n_c: int, frame_rate: float, rates: np.ndarray, gains: np.ndarray
+) -> np.ndarray:
+    """(n_c, 22) flags: runs in behind start as a Poisson process (``rates`` per second per slot) or, with
+    probability ``COUNTER_RUN_PROBABILITY``, when the team wins the ball (``gains``) for forwards and midfielders
+    (slots with a rate above the full-backs'); each lasts ``RUN_DURATION_S``."""
     dt_c = COARSE_STEP / frame_rate
-    starts = (rng.random((n_c, 22)) < RUN_RATE_PER_S * dt_c) & eligible[None, :]
+    draws = rng.random((n_c, 22))
+    counter = gains & (rates > RUN_RATE_PER_S["full-back"])[None, :] & (draws < COUNTER_RUN_PROBABILITY)
+    starts = (draws < rates[None, :] * dt_c) | counter
     length = max(int(RUN_DURATION_S / dt_c), 1)
     counts = np.cumsum(starts, axis=0)
     counts[length:] -= counts[:-length].copy()
@@ -238,7 +270,7 @@ def simulate_period(
     _holders_chase_ball(script, ball)
     home_sign = 1.0 if timeline.home_attacks_positive_x.get(period, True) else -1.0
     pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress)
-    pre_pin, pin_errors = _apply_pins(pos, script.pins, fr)
+    pre_pin, pin_errors = _apply_pins(pos, script.pins, fr, prof.v_max)
     glue_ball_to_holders(ball, pos, script.holds)
     pin_ball_to_events(ball, events, first_frame, fr)
     return PeriodResult(period, first_frame, home_sign, pos, ball, pin_errors, pre_pin, script.dropped_pins)
@@ -248,12 +280,13 @@ def _simulate(
     setup, ball: BallPath, script: _Script, prof, rng, home_sign: float, n: int, fr: float, progress
 ) -> np.ndarray:
     n_c = script.override.shape[0]
-    running = _run_schedule(rng, n_c, fr, (~setup.is_keeper) & (setup.fx >= -0.2))
+    owner = np.where(ball.owner < 0, 0, ball.owner)
+    gains = possession_gains(owner[np.arange(n_c) * COARSE_STEP], setup.team)
+    running = _run_schedule(rng, n_c, fr, run_rates(setup), gains)
     drift = _drift(rng, n_c, fr)
     drift[:, setup.is_keeper] *= 0.2
     ball_xy = np.stack([ball.x, ball.y], axis=1)
     block_ball = _smoothed(ball_xy, BLOCK_SHIFT_TAU_S * fr)
-    owner = np.where(ball.owner < 0, 0, ball.owner)
     pos, _ = tactical_targets(
         setup, np.zeros((22, 2)), np.zeros((22, 2)), np.zeros(2), int(owner[0]), home_sign, running[0]
     )
@@ -333,9 +366,10 @@ def _holders_chase_ball(script: _Script, ball: BallPath) -> None:
 
 
 def _apply_pins(
-    pos: np.ndarray, pins: dict[int, dict[int, tuple[float, float]]], fr: float
+    pos: np.ndarray, pins: dict[int, dict[int, tuple[float, float]]], fr: float, v_max: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pin every slot to its constraints; returns the distances to them before and after pinning (metres)."""
+    """Pin every slot to its constraints (bumps kept under his top speed ``v_max[slot]`` where the gaps between
+    his constraints allow); returns the distances to them before and after pinning (metres)."""
     errors, errors_before = [], []
     for slot, wanted in pins.items():
         if not wanted:
@@ -344,7 +378,7 @@ def _apply_pins(
         frames = frames[(frames >= 0) & (frames < pos.shape[0])]
         targets = np.array([wanted[f] for f in frames])
         errors_before.append(np.hypot(*(pos[frames, slot] - targets).T))
-        pos[:, slot] = pin_to_positions(pos[:, slot], frames, targets, fr)
+        pos[:, slot] = pin_to_positions(pos[:, slot], frames, targets, fr, v_cap=float(v_max[slot]))
         errors.append(np.hypot(*(pos[frames, slot] - targets).T))
     if not errors:
         return np.zeros(0), np.zeros(0)

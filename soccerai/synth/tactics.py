@@ -12,10 +12,14 @@ Rules (what a coach would recognise):
 2. **Offside line**: attackers stay level with the opponents' last outfield player...
 3. ... unless **running in behind** (a stochastic run schedule per player): then the target is a few metres past
    that line. Other attackers drift **into space**, away from their nearest opponent.
-4. **Pressing**: the defender nearest the ball goes to the ball; the second nearest covers goal-side of it.
-5. **Marking**: other defenders mark the attacker nearest their zone when he is near the ball: goal-side of him,
-   leading his velocity, so a marker's next move depends on the attacker he marks.
-6. **Goalkeepers** stand on the segment from the centre of their goal to the ball.
+4. **Recovery**: an out-of-possession outfield player the ball has got past (the ball nearer his own goal than he
+   is, by more than ``RECOVERY_BEHIND_M``; defenders and midfielders, forwards stay up) sprints back to get goal-side of it, instead of jogging into shape.
+5. **Pressing**: the defender nearest the ball goes to the ball; the second nearest covers goal-side of it.
+6. **Marking**: other defenders mark the attacker nearest their zone when he is near the ball: goal-side of him,
+   leading his velocity, so a marker's next move depends on the attacker he marks; a marker matches his man's
+   pace (urgency ``|v_attacker| / TYPICAL_TOP_SPEED + MARK_PACE_MARGIN``), so a run in behind draws a recovery
+   sprint from the defender tracking it.
+7. **Goalkeepers** stand on the segment from the centre of their goal to the ball.
 Targets are finally clipped to the pitch (plus a small margin).
 """
 
@@ -31,6 +35,16 @@ MARK_ZONE_M = 18.0
 MARK_BALL_M = 40.0
 """...and within this distance of the ball."""
 MARK_GOAL_SIDE_M = 1.5
+MARK_PACE_MARGIN = 0.15
+"""Extra fraction of top speed a marker uses on top of his attacker's pace (to stay goal-side of him)."""
+TYPICAL_TOP_SPEED = 8.6
+"""m/s: converts an attacker's speed into the fraction of top speed his marker needs."""
+RUN_BEYOND_LINE_M = 10.0
+"""A run in behind aims this far past the opponents' last outfield player."""
+RECOVERY_BEHIND_M = 6.0
+"""A player is caught upfield when the ball is this much nearer his own goal than he is (along the pitch)."""
+RECOVERY_GOAL_SIDE_M = 3.0
+"""A recovering player heads for this many metres goal-side of the ball (or his shape, if that is deeper)."""
 
 FORMATIONS: dict[str, np.ndarray] = {
     # outfield (fx, fy): fx -1 back line, 0 midfield, +1 forward line; fy -1..1 across (right to left)
@@ -97,13 +111,14 @@ class BlockShape:
 class Urgency:
     """Fraction of a player's top speed he is willing to use for each kind of target."""
 
-    formation: float = 0.42
-    formation_far: float = 0.25  # players far from the ball walk back into shape
+    formation: float = 0.23
+    formation_far: float = 0.15  # players far from the ball walk back into shape
     far_from_ball_m: float = 30.0
     press: float = 0.92
-    cover: float = 0.7
-    mark: float = 0.75
-    run: float = 0.97
+    cover: float = 0.55
+    mark: float = 0.5
+    run: float = 1.0
+    recovery: float = 1.0
     goalkeeper: float = 0.55
     event: float = 1.0
 
@@ -155,11 +170,13 @@ def tactical_targets(
         setup, sign, attacking, ball if block_ball is None else block_ball, shape, urgency
     )
     target_a = _offside_and_runs(setup, target_a, urg, pos, sign, attacking, outfield, running, urgency)
+    caught = _recover(target_a, urg, pos, ball, sign, ~attacking & outfield & (setup.fx < 0.5), urgency)
     target = target_a * sign[:, None]
     target, urg = _into_space(target, urg, pos, attacking & outfield, ~attacking)
     target, urg = _press_and_mark(
         setup, target, urg, pos, vel, ball, sign, ~attacking & outfield, attacking & outfield, urgency
     )
+    urg[caught] = np.maximum(urg[caught], urgency.recovery)  # a caught presser or marker still sprints
     target, urg = _goalkeepers(setup, target, urg, ball, sign, attacking, urgency)
     np.clip(target[:, 0], -HALF_LENGTH - 2.0, HALF_LENGTH + 2.0, out=target[:, 0])
     np.clip(target[:, 1], -HALF_WIDTH - 2.0, HALF_WIDTH + 2.0, out=target[:, 1])
@@ -195,10 +212,24 @@ def _offside_and_runs(setup, target_a, urg, pos, sign, attacking, outfield, runn
         keep = mates & ~running
         target_a[keep, 0] = np.minimum(target_a[keep, 0], last_line - 0.5)
         target_a[runners, 0] = np.clip(
-            np.maximum(last_line + 7.0, target_a[runners, 0]), None, HALF_LENGTH - 4.0
+            np.maximum(last_line + RUN_BEYOND_LINE_M, target_a[runners, 0]), None, HALF_LENGTH - 4.0
         )
         urg[runners] = urgency.run
     return target_a
+
+
+def _recover(target_a, urg, pos, ball, sign, defenders, urgency: Urgency) -> np.ndarray:
+    """Defenders the ball has got past sprint back goal-side of it (attacking frame: own goal at -x).
+
+    Caught upfield: ``a_x(player) - a_x(ball) > RECOVERY_BEHIND_M``; the target becomes
+    ``min(shape x, a_x(ball) - RECOVERY_GOAL_SIDE_M)`` at urgency ``recovery`` (in place). Returns the caught
+    mask: pressing or marking may then change such a player's target, but not slow him down.
+    """
+    pos_ax, ball_ax = sign * pos[:, 0], sign * ball[0]
+    caught = defenders & (pos_ax - ball_ax > RECOVERY_BEHIND_M)
+    target_a[caught, 0] = np.minimum(target_a[caught, 0], ball_ax[caught] - RECOVERY_GOAL_SIDE_M)
+    urg[caught] = urgency.recovery
+    return caught
 
 
 def _into_space(target, urg, pos, movers, opponents, comfort: float = 7.0):
@@ -245,7 +276,8 @@ def _press_and_mark(setup, target, urg, pos, vel, ball, sign, defenders, attacke
             goal_side = own_goal[None, :] - pos[a]
             goal_side /= np.maximum(np.hypot(goal_side[:, 0], goal_side[:, 1]), 1e-6)[:, None]
             target[m] = pos[a] + 0.6 * vel[a] + MARK_GOAL_SIDE_M * goal_side
-            urg[m] = urgency.mark
+            pace = np.hypot(vel[a, 0], vel[a, 1]) / TYPICAL_TOP_SPEED + MARK_PACE_MARGIN
+            urg[m] = np.clip(pace, urgency.mark, 1.0)
     return target, urg
 
 
