@@ -1,10 +1,10 @@
 """Benchmark: vectorised pitch control on every frame of a full match versus the per-cell loop reference.
 
-Frames: a full simulated match from ``$SOCCERAI_OUT_DIR/simulated`` (canonical parquet with velocities) when one
-exists, otherwise 54,000 synthetic frames (22 players + ball moving with random smooth motion, seeded). Grid 50 x 32,
+Frames: every 10 Hz frame of a full simulated match from ``$SOCCERAI_OUT_DIR/simulated`` (canonical parquet,
+resampled to 10 Hz with smoothed velocities) when one exists, otherwise 54,000 synthetic frames (22 players + ball moving with random smooth motion, seeded). Grid 50 x 32,
 2 CPU threads. The loop reference (tests/reference_pitch_control.py) is timed on a sample of frames and extrapolated.
 
-Run: ``.venv/bin/python benchmarks/pitch_control.py [--frames 54000] [--loop-frames 3]``
+Run: ``.venv/bin/python benchmarks/pitch_control.py [--frames N] [--loop-frames 3]``
 Ends with one line ``RESULT fast_s=.. loop_s_extrapolated=.. speedup=.. max_abs_diff=.. frames=..`` (plus the same
 in process CPU seconds, which stay meaningful on a shared, overloaded machine where wall seconds do not).
 """
@@ -73,12 +73,17 @@ def synthetic_frames(
 
 
 def simulated_match_frames() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, str] | None:
-    """Frames of the first readable full simulated match under ``out/simulated``, or None."""
+    """Every 10 Hz frame of the first readable full simulated match under ``out/simulated``, or None.
+
+    The match is resampled to 10 Hz with smoothed velocities (:func:`soccerai.scoring.to_model_rate`), as scoring
+    does; home attacks.
+    """
+    from soccerai.scoring import to_model_rate
     from soccerai.store import read_match
 
     for path in sorted((output_dir() / "simulated").glob("*.parquet")):
         try:
-            match = read_match(path)
+            match = to_model_rate(read_match(path))
             frames = frames_from_tracking(match.tracking, match.players, "home")
         except Exception as exc:  # noqa: BLE001 - any unreadable cache file just means "synthesise instead"
             print(f"skipping {path}: {exc}")
@@ -95,7 +100,7 @@ def _verdict(met: bool, comparable: bool = True) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=54_000)
+    parser.add_argument("--frames", type=int, default=None, help="first N frames only (default: the whole match)")
     parser.add_argument("--loop-frames", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
@@ -112,7 +117,7 @@ def main() -> None:
             valid[: args.frames],
         )
     else:
-        positions, velocities, valid = synthetic_frames(args.frames)
+        positions, velocities, valid = synthetic_frames(args.frames or 54_000)
         source = "SYNTHETIC frames (no simulated match under out/simulated): random smooth motion of 22 players + ball"
     print(
         f"frames: {positions.shape[0]} from {source}; grid {grid.nx} x {grid.ny}; threads {args.threads}; "
@@ -153,7 +158,7 @@ def main() -> None:
         f"loop: {loop_per_frame:.2f} s wall ({loop_cpu_per_frame:.2f} s CPU) per frame on {len(sample)} frames "
         f"-> {loop_s:.0f} s wall ({loop_cpu_s:.0f} s CPU) extrapolated"
     )
-    full_match = 54_000 / positions.shape[0]  # scale to a whole 90-minute match at 10 Hz
+    full_match = max(1.0, 54_000 / positions.shape[0])  # a slice is scaled up to a 90-minute match at 10 Hz
     print("target                                   measured        verdict")
     print(f"fast >= 100x the loop (wall)             {loop_s / fast_s:8.0f}x      {_verdict(loop_s / fast_s >= 100)}")
     if args.device == "cpu":

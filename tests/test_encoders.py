@@ -8,13 +8,18 @@ import pytest
 import torch
 from torch_geometric.utils import k_hop_subgraph
 
+from soccerai.benchmarking import BenchmarkConfig, simulated_windows
 from soccerai.datamodule import lastrow_clip_windows
 from soccerai.errors import InvalidParameterError
+from soccerai.evaluate.metrics import forecast
 from soccerai.graph import complete_edges, node_features
+from soccerai.models.base import TrajectoryBatch
 from soccerai.models.encoders import ENCODERS
+from soccerai.models.encoders.graphormer import relative_centrality
 from soccerai.models.encoders.sat import k_hop_members, nearest_neighbour_edges
+from soccerai.models.gvrnn import GVRNN, GVRNNConfig
 from soccerai.models.layers import build_encoder
-from soccerai.windows import N_AGENTS, agent_roles
+from soccerai.windows import N_AGENTS, TrajectoryWindows, agent_roles
 
 IN, HIDDEN, OUT = 9, 16, 8
 
@@ -123,3 +128,79 @@ def test_build_encoder_knows_every_name() -> None:
         ENCODERS["sage"](IN, HIDDEN, OUT, "max")
     with pytest.raises(InvalidParameterError, match="hops"):
         ENCODERS["sat"](IN, HIDDEN, OUT, hops=0)
+
+
+@pytest.mark.parametrize("name", sorted(set(ENCODERS) - {"gcn"}))
+def test_an_agent_s_own_input_reaches_its_own_output(name: str, scene) -> None:
+    """A root / residual path: moving agent 5 changes its own output several times more than its neighbours'.
+
+    Without one (GAT before ``residual=True``, SAGE with a sum) the ratio was 1.0: every agent got the scene average.
+    GCN is excluded: its self loop is by design one of ``deg + 1`` equal weights.
+    """
+    x, edges, pos = scene
+    encoder = _encoder(name)
+    before = _call(encoder, x, edges, pos)
+    moved_x, moved_pos = x.clone(), pos.clone()
+    moved_x[5, :4] += 0.3
+    moved_pos[5] += torch.tensor([0.3 * 52.5, 0.3 * 34.0])
+    change = (_call(encoder, moved_x, edges, moved_pos) - before).norm(dim=-1)
+    neighbours = edges[0][edges[1] == 5]
+    assert change[5] > 3 * change[neighbours].mean(), (change[5], change[neighbours].mean())
+
+
+# -- inside GVRNN --------------------------------------------------------------------------------------------------
+PITCH_SCALE_M = 100.0  # no position may leave a 200 m x 200 m box around the centre spot (the pitch is 105 x 68)
+
+
+@pytest.fixture(scope="module")
+def simulated(events_dir: Path) -> TrajectoryWindows:
+    """Windows (1 s observed, 1 s predicted) of 2 simulated minutes driven by a real Metrica event timeline."""
+    config = BenchmarkConfig(obs_s=1.0, pred_s=1.0)
+    return simulated_windows(sorted(events_dir.glob("*RawEventsData.csv"))[0], seed=0, duration_s=120.0, config=config)
+
+
+def _seeded_gvrnn_loss(model: GVRNN, batch: TrajectoryBatch) -> float:
+    torch.manual_seed(123)  # the same posterior noise before and after training
+    with torch.no_grad():
+        return model.loss(batch)["loss"].item()
+
+
+@pytest.mark.parametrize("name", ["mpnn", *sorted(ENCODERS)])
+def test_every_encoder_trains_inside_gvrnn_and_stays_on_the_pitch(name: str, simulated: TrajectoryWindows) -> None:
+    """A few Adam steps on simulated windows: finite losses that fall, forecasts at the pitch's scale (not 1e4 m)."""
+    torch.manual_seed(0)
+    model = GVRNN(GVRNNConfig(hidden=16, latent=4, encoder=name))
+    batch = TrajectoryBatch.from_windows(simulated, slice(0, 8))
+    before = _seeded_gvrnn_loss(model, batch)
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for step in range(12):
+        torch.manual_seed(step)
+        loss = model.loss(batch)["loss"]
+        assert torch.isfinite(loss), (name, step, loss)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    after = _seeded_gvrnn_loss(model, batch)
+    assert after < before and abs(before) < 1e3, (before, after)
+    samples, truth, valid = forecast(model, simulated.subset(list(range(8))), "ghosting", n_samples=3)
+    assert torch.isfinite(samples).all()
+    assert samples.abs().max() < PITCH_SCALE_M, samples.abs().max()
+
+
+def test_sage_output_scale_does_not_grow_with_the_number_of_agents() -> None:
+    """Mean aggregation: the same features on 5 or 23 agents give the same outputs (a sum would grow ~degree^2)."""
+    encoder = _encoder("sage")
+    x = torch.randn(1, IN).repeat(N_AGENTS, 1)
+    small = encoder(x[:5], complete_edges(torch.ones(1, 5, dtype=torch.bool)))
+    large = encoder(x, complete_edges(torch.ones(1, N_AGENTS, dtype=torch.bool)))
+    torch.testing.assert_close(small, large[:5])
+
+
+def test_graphormer_centrality_ignores_the_number_of_present_agents() -> None:
+    """Complete graphs of 23 (simulated) and 21 (real clip) agents share one trained centrality bucket."""
+    present = torch.ones(2, N_AGENTS, dtype=torch.bool)
+    present[1, [9, 20]] = False
+    centrality = relative_centrality(complete_edges(present), 2 * N_AGENTS).view(2, N_AGENTS)
+    assert (centrality[present] == centrality.max()).all() and (centrality[~present] == 0).all()
+    star = torch.tensor([[1, 2, 3, 0], [0, 0, 0, 1]])  # 1, 2, 3 -> 0 and 0 -> 1: node 0 is the hub
+    assert relative_centrality(star, 4).tolist() == [10, 3, 0, 0]  # node 1: 1 of its hub neighbour's 3
