@@ -204,3 +204,25 @@ def test_graphormer_centrality_ignores_the_number_of_present_agents() -> None:
     assert (centrality[present] == centrality.max()).all() and (centrality[~present] == 0).all()
     star = torch.tensor([[1, 2, 3, 0], [0, 0, 0, 1]])  # 1, 2, 3 -> 0 and 0 -> 1: node 0 is the hub
     assert relative_centrality(star, 4).tolist() == [10, 3, 0, 0]  # node 1: 1 of its hub neighbour's 3
+
+
+@pytest.mark.parametrize("name", ["graphormer", "sat"])
+def test_position_aware_encoders_get_real_positions_in_every_gvrnn_network(name: str, simulated) -> None:
+    """The prior's and the decoder's inputs (``h``, ``[z, h]``) hold no positions: GVRNN must pass them in metres.
+
+    With the same ``h`` and edges, the prior must react when the agents swap places (Graphormer's distance bias
+    and SAT's nearest-neighbour subgraphs both change), and give the same output for the same positions.
+    """
+    torch.manual_seed(0)
+    model = GVRNN(GVRNNConfig(hidden=16, latent=4, encoder=name)).eval()
+    batch = TrajectoryBatch.from_windows(simulated, slice(0, 2))
+    edges = model._edges(batch, 1)
+    h = torch.randn(batch.batch_size * batch.n_agents, 16)
+    positions = batch.states[:, 0, :, :2].nan_to_num(0.0)
+    shuffled = positions[:, torch.randperm(positions.shape[1], generator=torch.Generator().manual_seed(1))]
+    with torch.no_grad():
+        near = model._interact(model.prior_net, h, edges, positions)
+        far = model._interact(model.prior_net, h, edges, shuffled)
+        plain = model._interact(model.prior_net, h, edges, positions)
+    assert torch.equal(near, plain)
+    assert (near - far).abs().max() > 1e-4

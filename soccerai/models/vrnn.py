@@ -110,6 +110,17 @@ class VRNN(TrajectoryModel):
             edges = complete_edges(present)
         return repeat_edges(edges.to(batch.states.device), batch.batch_size * batch.n_agents, copies)
 
+    @staticmethod
+    def _interact(net: nn.Module, inputs: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor) -> Tensor:
+        """Run one of the three networks over the agents ``[M, F] -> [M, out]``.
+
+        Position-aware encoders (``uses_positions``: Graphormer, SAT) also get the agents' positions ``[G, N, 2]``
+        in metres (the last known ones: the prior's and the decoder's inputs hold no positions of their own).
+        """
+        if getattr(net, "uses_positions", False):
+            return net(inputs, edges, positions.reshape(-1, 2))
+        return net(inputs, edges)
+
     def _features(self, states: Tensor, present: Tensor, batch: TrajectoryBatch) -> Tensor:
         """Flattened node features ``[M, F]`` from states ``[G, N, 4]`` (``G`` = copies x batch)."""
         copies = states.shape[0] // batch.batch_size
@@ -126,7 +137,8 @@ class VRNN(TrajectoryModel):
         for t in range(batch.obs_len):
             x = self._features(states[:, t], mask[:, t], batch)
             if t > 0:
-                z, _ = split_gaussian(self.posterior_net(torch.cat([x, h], -1), edges))
+                posterior = self._interact(self.posterior_net, torch.cat([x, h], -1), edges, states[:, t, :, :2])
+                z, _ = split_gaussian(posterior)
             h = self.rnn(torch.cat([x, z], -1), h)
         return h
 
@@ -151,10 +163,14 @@ class VRNN(TrajectoryModel):
         n_valid = states.new_zeros(())
         for t in range(1, states.shape[1]):
             x = self._features(states[:, t], batch.mask[:, t], batch)
-            prior_mean, prior_log_std = split_gaussian(self.prior_net(h, edges))
-            post_mean, post_log_std = split_gaussian(self.posterior_net(torch.cat([x, h], -1), edges))
+            known, current = states[:, t - 1, :, :2], states[:, t, :, :2]
+            prior_mean, prior_log_std = split_gaussian(self._interact(self.prior_net, h, edges, known))
+            post_mean, post_log_std = split_gaussian(
+                self._interact(self.posterior_net, torch.cat([x, h], -1), edges, current)
+            )
             z = post_mean + torch.randn_like(post_mean) * post_log_std.exp()
-            velocity_mean, velocity_log_std = split_gaussian(self.decoder_net(torch.cat([z, h], -1), edges))
+            decoded = self._interact(self.decoder_net, torch.cat([z, h], -1), edges, known)
+            velocity_mean, velocity_log_std = split_gaussian(decoded)
             target = self._velocity_target(states[:, t, :, 2:4], states[:, t - 1, :, 2:4]).reshape(-1, 2)
             valid = (batch.mask[:, t] & batch.mask[:, t - 1]).reshape(-1).to(states.dtype)
             nll_sum = nll_sum + (gaussian_nll(target, velocity_mean, velocity_log_std) * valid).sum()
@@ -216,9 +232,9 @@ class VRNN(TrajectoryModel):
         velocity = observed[:, -1, :, 2:4].repeat(copies, 1, 1)
         out = []
         for step in range(horizon):
-            z_mean, z_log_std = split_gaussian(self.prior_net(h, edges))
+            z_mean, z_log_std = split_gaussian(self._interact(self.prior_net, h, edges, positions))
             z = z_mean + z_log_std.exp() * latent_noise[:, step].reshape(-1, self.config.latent)
-            v_mean, v_log_std = split_gaussian(self.decoder_net(torch.cat([z, h], -1), edges))
+            v_mean, v_log_std = split_gaussian(self._interact(self.decoder_net, torch.cat([z, h], -1), edges, positions))
             if self.config.decoder_noise:
                 v_mean = v_mean + v_log_std.exp() * torch.randn(v_mean.shape, generator=generator, device=v_mean.device)
             own_velocity = self._velocity_from_output(v_mean.reshape(copies * b, n, 2), velocity)
