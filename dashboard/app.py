@@ -166,9 +166,21 @@ with export_tab:
         st.session_state["png"] = replay.frame_png(view, frame, overlays, simulation)
     if "png" in st.session_state:
         st.download_button("Download PNG", st.session_state["png"], "soccerai-view.png", "image/png", key="dl_png")
-    every = st.slider("GIF: one image every n frames", 1, 10, 2, key="gif_every")
-    if st.button("Make GIF", key="make_gif"):
-        with st.spinner("Rendering the GIF..."):
-            st.session_state["gif"] = replay.replay_gif(view, overlays, every=every)
-    if "gif" in st.session_state:
-        st.download_button("Download GIF", st.session_state["gif"], "soccerai-replay.gif", "image/gif", key="dl_gif")
+    every = st.slider("GIF / MP4: one image every n frames", 1, 10, 2, key="gif_every")
+    st.caption(f"The GIF and MP4 play the whole replay at real speed ({view.source}); the MP4 is H.264.")
+    gif_column, mp4_column = st.columns(2)
+    with gif_column:
+        if st.button("Make GIF", key="make_gif"):
+            with st.spinner("Rendering the GIF..."):
+                st.session_state["gif"] = replay.replay_gif(view, overlays, every=every)
+        if "gif" in st.session_state:
+            st.download_button("Download GIF", st.session_state["gif"], "soccerai-replay.gif", "image/gif",
+                               key="dl_gif")
+    with mp4_column:
+        if st.button("Make MP4", key="make_mp4"):
+            with st.spinner("Encoding the MP4..."):
+                st.session_state["mp4"] = ui.guarded(lambda: replay.replay_mp4(view, overlays, every=every),
+                                                     "Cannot make the MP4")
+        if st.session_state.get("mp4") is not None:
+            st.download_button("Download MP4", st.session_state["mp4"], "soccerai-replay.mp4", "video/mp4",
+                               key="dl_mp4")
