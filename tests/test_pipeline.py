@@ -101,6 +101,21 @@ def test_nightly_config_loads_and_bad_configs_are_refused(tmp_path: Path) -> Non
     path.write_text("[pipeline\n")
     with pytest.raises(InvalidInputError, match="bad.toml"):
         load_config(path)
+    path.write_text('[pipeline]\ndrop_dir = "d"\nstate_dir = "s"\n[obso]\nsamples = 5\n')
+    with pytest.raises(InvalidParameterError, match=r"\[obso\] has unknown keys \['samples'\]"):
+        load_config(path)
+
+
+def test_obso_options_go_to_the_step_that_uses_them(tmp_path: Path) -> None:
+    """``[obso]`` is shared: the OBSO step gets only its keys, C-OBSO only its own (so each reruns only when needed)."""
+    path = tmp_path / "job.toml"
+    path.write_text(
+        '[pipeline]\ndrop_dir = "d"\nstate_dir = "s"\n'
+        '[obso]\nscore_model = "distance"\nn_samples = 4\nhorizon_s = 3.0\n'
+    )
+    cfg = load_config(path)
+    assert cfg.step_params("obso") == {"score_model": "distance", "horizon_s": 3.0}
+    assert cfg.step_params("cobso") == {"n_samples": 4, "horizon_s": 3.0}
 
 
 def test_discover_groups_by_folder_and_stem_and_hashes_content(tmp_path: Path) -> None:

@@ -86,16 +86,13 @@ OBSO_SCHEMA = {
     "tracking": pl.String(),
 }
 
-COBSO_SAMPLING_OPTIONS = ("n_samples", "seed")
-"""Keys of the shared ``[obso]`` options that only C-OBSO uses (the OBSO step leaves them out)."""
-
 
 def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
     """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the frame before it.
 
     Calls ``soccerai.scoring.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
-    ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` go to it, less the C-OBSO sampling
-    options. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
+    ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` (the ``[obso]`` keys of
+    ``soccerai.pipeline.config.OBSO_STEP_OPTIONS``) go to it. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
     table.
     """
     shot_obso = _function("soccerai.scoring", "shot_obso")
@@ -103,8 +100,7 @@ def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
     if match.events is None:
         return pl.DataFrame(schema=OBSO_SCHEMA)
     kind = "simulated" if match.metadata.simulated else "real"
-    settings = {k: v for k, v in options.items() if k not in COBSO_SAMPLING_OPTIONS}
-    table = shot_obso(match, **settings)
+    table = shot_obso(match, **options)
     return table.select(
         pl.col("shot_id").alias("event_id"),
         *[c for c in OBSO_SCHEMA if c not in ("event_id", "tracking")],

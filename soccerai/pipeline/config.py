@@ -15,6 +15,11 @@ from typing import Any
 from soccerai.errors import InvalidInputError, InvalidParameterError
 
 MATCH_STEPS = ("ingest", "summary", "windows", "obso", "cobso")
+
+OBSO_STEP_OPTIONS = ("obs_s", "horizon_s", "score_model", "transition_sigma")
+"""``[obso]`` keys the per-shot OBSO step uses (:func:`soccerai.scoring.shot_obso`)."""
+COBSO_STEP_OPTIONS = ("obs_s", "horizon_s", "n_samples", "seed")
+"""``[obso]`` keys the C-OBSO step uses (:func:`soccerai.scoring.match_cobso`)."""
 GLOBAL_STEPS = ("train", "evaluate")
 KNOWN_STEPS = MATCH_STEPS + GLOBAL_STEPS
 EXECUTORS = ("process", "ray", "inline")
@@ -78,7 +83,8 @@ class PipelineConfig:
         if step == "windows":
             return vars(self.windows)
         if step in ("obso", "cobso"):
-            return dict(self.obso)
+            used = OBSO_STEP_OPTIONS if step == "obso" else COBSO_STEP_OPTIONS
+            return {k: v for k, v in self.obso.items() if k in used}
         if step in ("train", "evaluate"):
             return {
                 k: v for k, v in vars(self.train).items() if k not in ("accelerator", "devices", "strategy")
@@ -186,6 +192,10 @@ def load_config(
     extra = set(raw) - {"pipeline", "windows", "train", "obso"}
     if extra:
         raise InvalidParameterError(f"unknown sections {sorted(extra)}", path)
+    unknown_obso = set(raw.get("obso", {})) - set(OBSO_STEP_OPTIONS) - set(COBSO_STEP_OPTIONS)
+    if unknown_obso:
+        known_obso = sorted(set(OBSO_STEP_OPTIONS) | set(COBSO_STEP_OPTIONS))
+        raise InvalidParameterError(f"[obso] has unknown keys {sorted(unknown_obso)} (known: {known_obso})", path)
     _check_types(
         PipelineConfig("", Path(), Path()), {k: v for k, v in job.items() if k != "steps"}, "pipeline", path
     )
