@@ -390,3 +390,71 @@ def test_goal_kicks_and_json_set_pieces_restart_play(events_dir: Path) -> None:
         period, first, last = tl.periods[0]
         ball = build_ball_path(tl.events.filter(pl.col("period") == period), first, last, 25.0)
         assert 0.6 < ball.alive.mean() < 0.9, name
+
+
+# --- Game 2's unreachable event (worst event-alignment outlier of the full simulated match) ---------------------
+
+GAME2_FOUL = 109551
+"""Game 2, period 2: Player9 receives at (0.47, 0.80) at frame 109482 and is fouled at (0.63, 0.58) at 109551 with no
+event between: 22.5 m in 2.76 s (8.15 m/s) with the ball, faster than a human dribbles."""
+
+
+@pytest.fixture(scope="module")
+def game2_slice(events_dir: Path) -> Match:
+    """A SIMULATED match driven by ~20 s of Game 2's real events around the foul (period 2 only)."""
+    from soccerai.synth.timeline import build_timeline
+
+    raw = pl.read_csv(events_dir / "Sample_Game_2_RawEventsData.csv", glob=False, infer_schema_length=10000)
+    rows = raw.filter((pl.col("Period") == 2) & pl.col("Start Frame").is_between(109000, 109700))
+    return synthesize_match(build_timeline(rows), seed=1)
+
+
+def _event_errors(match: Match) -> pl.DataFrame:
+    """Every event with a player and a spot, with the distance ``err`` from the tracked player to the spot."""
+    ev = match.events.filter(pl.col("start_x").is_not_null() & pl.col("player_id").is_not_null())
+    tr = match.tracking.select("period", "frame", "object_id", "x", "y")
+    who = ev.join(
+        tr, left_on=["period", "frame", "player_id"], right_on=["period", "frame", "object_id"], how="left"
+    )
+    return who.with_columns(
+        err=((pl.col("x") - pl.col("start_x")) ** 2 + (pl.col("y") - pl.col("start_y")) ** 2).sqrt()
+    )
+
+
+def test_unreachable_event_is_reported_not_hidden(game2_slice: Match) -> None:
+    """The metadata names the unreachable event, what it asks (> 8 m/s) and the very distance the tracking shows;
+    ``max_event_error_m`` is the measured worst (it used to say ~0 while the player was 5.8 m off)."""
+    errors = _event_errors(game2_slice)
+    extra = game2_slice.metadata.extra
+    (miss,) = extra["unreachable_events"]
+    assert (miss["player"], miss["frame"]) == ("home_9", GAME2_FOUL)
+    assert miss["gap_s"] == pytest.approx(69 / 25.0) and miss["needs_m_s"] > 8.0
+    measured = errors.filter((pl.col("frame") == GAME2_FOUL) & (pl.col("player_id") == "home_9"))["err"]
+    assert measured.to_numpy() == pytest.approx(miss["error_m"], abs=1e-3)
+    assert extra["max_event_error_m"] == pytest.approx(errors["err"].max(), abs=1e-3)
+    others = errors.filter(~((pl.col("frame") == GAME2_FOUL) & (pl.col("player_id") == "home_9")))
+    assert others["err"].max() <= 1.0
+
+
+def test_ball_holder_dribbles_close_to_an_unreachable_spot(game2_slice: Match) -> None:
+    """Holding the ball, Player9 runs along its path at about his top speed: he ends up within 2.5 m of the foul
+    spot (6.7 m when holders trailed the ball), and never faster than a human (< 10 m/s)."""
+    (miss,) = game2_slice.metadata.extra["unreachable_events"]
+    assert 0.0 < miss["error_m"] < 2.5
+    run = game2_slice.tracking.filter(
+        (pl.col("object_id") == "home_9") & pl.col("frame").is_between(GAME2_FOUL - 69, GAME2_FOUL)
+    )
+    speed = np.hypot(run["vx"], run["vy"]).to_numpy()
+    assert speed.max() < 10.0 and np.median(speed) > 6.0
+
+
+def test_plan_pins_returns_what_it_drops() -> None:
+    """Two constraints 22.5 m and 2.76 s apart: the second is dropped and described, not silently lost."""
+    from soccerai.synth.kinematics import MAX_PIN_SPEED, plan_pins
+
+    frames, xy = np.array([0, 69]), np.array([[-3.15, -20.4], [13.65, -5.44]])
+    kept, kept_xy, dropped = plan_pins(frames, xy, 25.0)
+    assert kept.tolist() == [0] and kept_xy.tolist() == [[-3.15, -20.4]]
+    (pin,) = dropped
+    assert (pin.frame, pin.x, pin.y) == (69, 13.65, -5.44)
+    assert pin.needs_m_s == pytest.approx(np.hypot(16.8, 14.96) / 2.76) and pin.needs_m_s > MAX_PIN_SPEED

@@ -66,9 +66,23 @@ def synthesize(
     for kind, paths in written.items():
         for p in paths:
             console.print(f"  {kind:12s} {p}")
+    print_event_alignment(match)
     if report:
         print_realism_report(match)
         print_workload_report(match)
+
+
+def print_event_alignment(match) -> None:
+    """How close the simulated players came to the real events' spots, and the spots the timeline made unreachable."""
+    extra = match.metadata.extra
+    if "max_event_error_m" not in extra:
+        return
+    unreachable = extra.get("unreachable_events", [])
+    console.print(f"event alignment: worst player {extra['max_event_error_m']:.2f} m from his event spot; "
+                  f"{len(unreachable)} spot(s) the real timeline makes unreachable")
+    for row in unreachable[:5]:
+        console.print(f"  {row['player']} period {row['period']} frame {row['frame']}: {row['gap_m']:.1f} m in "
+                      f"{row['gap_s']:.2f} s needs {row['needs_m_s']:.1f} m/s; missed by {row['error_m']:.2f} m")
 
 
 def print_realism_report(match) -> None:

@@ -16,7 +16,7 @@ Per period:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -24,7 +24,13 @@ from scipy.optimize import linear_sum_assignment
 from scipy.signal import lfilter
 
 from soccerai.synth.ball import BallPath, build_ball_path
-from soccerai.synth.kinematics import SpeedProfiles, pin_to_positions, plan_pins, pursuit_step
+from soccerai.synth.kinematics import (
+    SpeedProfiles,
+    UnreachablePin,
+    pin_to_positions,
+    plan_pins,
+    pursuit_step,
+)
 from soccerai.synth.tactics import TeamSetup, tactical_targets
 from soccerai.synth.timeline import Timeline
 
@@ -48,6 +54,9 @@ COUNTER_RUN_PROBABILITY = 0.25
 """Chance that a forward or midfielder breaks forward the moment his team wins the ball (transition run)."""
 DEAD_BALL_URGENCY = 0.6
 FOOT_OFFSET_M = 0.4
+HOLD_LOOKAHEAD_S = 1.0
+"""A ball holder targets the ball's position this far ahead (about his arrival time constant ``tau_arrive``): the
+pursuit slows down near its target, so chasing the ball's current spot left him trailing by ~``tau_arrive * v``."""
 HOLD_TYPES_SELF = ("CARRY", "RECOVERY", "SET PIECE", "CHALLENGE", "FAULT RECEIVED")
 
 
@@ -66,9 +75,26 @@ class Occupancy:
                     return slot
         return -1
 
+    def name_at(self, slot: int, frame: int) -> str:
+        """The player filling ``slot`` at ``frame`` (the slot's last stint after the end)."""
+        for name, a, b in self.stints[slot]:
+            if a <= frame <= b:
+                return name
+        return self.stints[slot][-1][0]
+
     def players(self) -> list[tuple[str, int]]:
         """Every (player, slot) that appears, in slot order."""
         return [(name, slot) for slot, stints in enumerate(self.stints) for name, _, _ in stints]
+
+
+@dataclass(frozen=True)
+class MissedEvent:
+    """An event spot the timeline made unreachable (see :func:`plan_pins`): the slot, the dropped pin (frame index
+    in the period) and the distance ``error_m`` between the simulated player and the event spot at that frame."""
+
+    slot: int
+    pin: UnreachablePin
+    error_m: float
 
 
 @dataclass
@@ -81,6 +107,10 @@ class PeriodResult:
     pin_errors_m: np.ndarray  # residual errors at constraint frames (should be ~0)
     pre_pin_errors_m: np.ndarray  # how far the pursuit alone was from the event positions
     dropped_pins: int
+    # the dropped pins and how far the player ended up from them:
+    missed: list[MissedEvent] = field(default_factory=list)
+    # player to event start spot at its start frame, for every event with a player and a position:
+    event_errors_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def assign_slots(timeline: Timeline, setup: TeamSetup) -> Occupancy:
@@ -157,7 +187,13 @@ class _Script:
     pins: dict[int, dict[int, tuple[float, float]]]
     override: np.ndarray  # (n_coarse, 22, 2) NaN where the tactical model decides
     holds: list[tuple[int, int, int]]  # (slot, first index, last index)
-    dropped_pins: int = 0  # constraints the real event data made unreachable (see plan_pins)
+    # (slot, pin) for each constraint plan_pins dropped (the real timeline made it unreachable):
+    unreachable: list[tuple[int, UnreachablePin]] = field(default_factory=list)
+
+    @property
+    def dropped_pins(self) -> int:
+        """Constraints the real event data made unreachable."""
+        return len(self.unreachable)
 
 
 def _script(events: pl.DataFrame, occ: Occupancy, first_frame: int, n: int, frame_rate: float) -> _Script:
@@ -186,14 +222,14 @@ def _script(events: pl.DataFrame, occ: Occupancy, first_frame: int, n: int, fram
             a, b = max(e, s), nxt["start_frame"] - first_frame
             if b > a:
                 holds.append((holder, a, b))
-    dropped = 0
+    unreachable: list[tuple[int, UnreachablePin]] = []
     for slot, wanted in pins.items():
         if wanted:
             frames = np.array(sorted(wanted), dtype=np.int64)
             frames, xy, lost = plan_pins(frames, np.array([wanted[f] for f in frames]), frame_rate)
             pins[slot] = {int(f): (float(a), float(b)) for f, (a, b) in zip(frames, xy, strict=True)}
-            dropped += lost
-    return _Script(pins=pins, override=override, holds=holds, dropped_pins=dropped)
+            unreachable += [(slot, pin) for pin in lost]
+    return _Script(pins=pins, override=override, holds=holds, unreachable=unreachable)
 
 
 def run_rates(setup: TeamSetup) -> np.ndarray:
@@ -267,13 +303,38 @@ def simulate_period(
     n = last_frame - first_frame + 1
     ball = build_ball_path(events, first_frame, last_frame, fr)
     script = _script(events, occ, first_frame, n, fr)
-    _holders_chase_ball(script, ball)
+    _holders_chase_ball(script, ball, fr)
     home_sign = 1.0 if timeline.home_attacks_positive_x.get(period, True) else -1.0
     pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress)
     pre_pin, pin_errors = _apply_pins(pos, script.pins, fr, prof.v_max)
     glue_ball_to_holders(ball, pos, script.holds)
     pin_ball_to_events(ball, events, first_frame, fr)
-    return PeriodResult(period, first_frame, home_sign, pos, ball, pin_errors, pre_pin, script.dropped_pins)
+    missed = missed_events(pos, script.unreachable)
+    errors = event_errors(pos, events, occ, first_frame)
+    return PeriodResult(
+        period, first_frame, home_sign, pos, ball, pin_errors, pre_pin, script.dropped_pins, missed, errors
+    )
+
+
+def event_errors(pos: np.ndarray, events: pl.DataFrame, occ: Occupancy, first_frame: int) -> np.ndarray:
+    """Distance (m) from each event's player to the event's start spot at its start frame, for every event with a
+    player and a position: ``|pos[f, slot] - (sx, sy)|``, the figure an event-vs-tracking check measures."""
+    out = []
+    for frame, player, sx, sy in events.select("start_frame", "player", "sx", "sy").iter_rows():
+        slot, k = occ.slot_of(player, frame), frame - first_frame
+        if slot >= 0 and np.isfinite(sx) and 0 <= k < pos.shape[0]:
+            out.append(float(np.hypot(pos[k, slot, 0] - sx, pos[k, slot, 1] - sy)))
+    return np.array(out)
+
+
+def missed_events(pos: np.ndarray, unreachable: list[tuple[int, UnreachablePin]]) -> list[MissedEvent]:
+    """How far each slot ended up from the event spots it could not reach: ``|pos[frame, slot] - (x, y)|``."""
+    out = []
+    for slot, pin in unreachable:
+        if 0 <= pin.frame < pos.shape[0]:
+            gap = pos[pin.frame, slot] - (pin.x, pin.y)
+            out.append(MissedEvent(slot, pin, float(np.hypot(*gap))))
+    return out
 
 
 def _simulate(
@@ -355,12 +416,14 @@ def _head_for_next_event(
     urg[hurry] = np.clip(HURRY_GAIN * need[hurry] / prof.v_max[hurry], 0.35, 1.0)
 
 
-def _holders_chase_ball(script: _Script, ball: BallPath) -> None:
-    """While a player holds the ball (carry, reception until his next action) his target is the ball."""
+def _holders_chase_ball(script: _Script, ball: BallPath, frame_rate: float = 25.0) -> None:
+    """While a player holds the ball (carry, reception until his next action) his target is where the ball will be
+    ``HOLD_LOOKAHEAD_S`` later (never past the hold's end): he dribbles along its path instead of trailing it."""
     n = ball.x.size
+    lead = int(round(HOLD_LOOKAHEAD_S * frame_rate))
     for slot, a, b in script.holds:
         coarse = np.arange(a // COARSE_STEP, min(b, n - 1) // COARSE_STEP + 1)
-        frames = np.clip(coarse * COARSE_STEP, 0, n - 1)
+        frames = np.clip(coarse * COARSE_STEP + lead, 0, min(b, n - 1))
         script.override[coarse, slot, 0] = ball.x[frames]
         script.override[coarse, slot, 1] = ball.y[frames]
 

@@ -160,16 +160,38 @@ PULL_BUDGET_M = 0.95
 MAX_PIN_SPEED = 8.0
 
 
-def plan_pins(frames: np.ndarray, xy: np.ndarray, frame_rate: float) -> tuple[np.ndarray, np.ndarray, int]:
+@dataclass(frozen=True)
+class UnreachablePin:
+    """An event constraint :func:`plan_pins` dropped: the real timeline asks more than ``MAX_PIN_SPEED``.
+
+    ``frame`` and (``x``, ``y``) are the event's; ``gap_s`` and ``gap_m`` the time and distance since the
+    player's previous kept constraint, so ``needs_m_s = gap_m / gap_s`` is the mean speed the timeline asks for.
+    """
+
+    frame: int
+    x: float
+    y: float
+    gap_s: float
+    gap_m: float
+
+    @property
+    def needs_m_s(self) -> float:
+        return self.gap_m / self.gap_s if self.gap_s > 0 else float("inf")
+
+
+def plan_pins(
+    frames: np.ndarray, xy: np.ndarray, frame_rate: float
+) -> tuple[np.ndarray, np.ndarray, list[UnreachablePin]]:
     """Make one player's event constraints physically reachable before pinning.
 
     1. Pull together: two pins less than ``PULL_WINDOW_S`` apart that would need more than ``PULL_SPEED`` m/s
        (the same touch recorded twice; Metrica rounds positions to a ~1 m grid) move towards each other, each by
        at most ``PULL_BUDGET_M`` from its event position, so the 1 m alignment still holds.
     2. Feasibility: a pin that would still need more than ``MAX_PIN_SPEED`` m/s from the previous kept pin is
-       dropped (inconsistent timings in the real event data); the count is returned so callers can report it.
+       dropped (inconsistent timings in the real event data, e.g. Game 2's 22.5 m dribble in 2.76 s); each one is
+       returned as an :class:`UnreachablePin` so callers can measure and report how far the player ends up.
 
-    ``frames`` must be sorted. Returns (frames, positions, number dropped).
+    ``frames`` must be sorted. Returns (kept frames, kept positions, dropped pins).
     """
     original = xy.astype(float)
     xy = original.copy()
@@ -187,11 +209,15 @@ def plan_pins(frames: np.ndarray, xy: np.ndarray, frame_rate: float) -> tuple[np
             budget = PULL_BUDGET_M - float(np.hypot(*(xy[idx] - original[idx])))
             xy[idx] += direction * unit * max(min(excess / 2.0, budget), 0.0)
     keep = np.ones(frames.size, dtype=bool)
+    dropped: list[UnreachablePin] = []
     last = 0
     for k in range(1, frames.size):
         dt = (frames[k] - frames[last]) / frame_rate
-        if np.hypot(*(xy[k] - xy[last])) > MAX_PIN_SPEED * dt + 1e-9:
+        dist = float(np.hypot(*(xy[k] - xy[last])))
+        if dist > MAX_PIN_SPEED * dt + 1e-9:
             keep[k] = False
+            x, y = original[k]
+            dropped.append(UnreachablePin(int(frames[k]), float(x), float(y), float(dt), dist))
         else:
             last = k
-    return frames[keep], xy[keep], int((~keep).sum())
+    return frames[keep], xy[keep], dropped

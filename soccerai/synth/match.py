@@ -28,9 +28,10 @@ PROVIDER = "soccerai-synth"
 Progress = Callable[[int], None]
 
 
-SYNTH_VERSION = 2
+SYNTH_VERSION = 3
 """Bump when the synthesizer's motion changes: cached simulated matches (``soccerai.datamodule.simulated_match_path``)
-carry it in their file name, so a new version synthesizes afresh. 2: bursts, sprints and restarts of play."""
+carry it in their file name, so a new version synthesizes afresh. 2: bursts, sprints and restarts of play.
+3: ball holders dribble along the ball's path ahead of them instead of trailing it."""
 
 
 def load_or_generate_timeline(events: Path | str | None, seed: int) -> Timeline:
@@ -51,7 +52,11 @@ def synthesize_match(
     """Simulate a full match at 25 Hz driven by an event timeline (real file, Timeline, or None = generated).
 
     ``duration_s`` keeps only the first ``duration_s / 2`` seconds of each period (short matches for tests).
-    Deterministic for a given ``seed``. The result has ``metadata.simulated = True``.
+    Deterministic for a given ``seed``. The result has ``metadata.simulated = True`` and its ``metadata.extra``
+    reports event alignment: ``max_event_error_m`` (the largest distance from an event's player to its start
+    spot, what an event-vs-tracking check measures), ``unreachable_events`` (the spots the real timeline asks a
+    player to reach faster than a human can, worst first, with how far he ended up) and ``max_pin_error_m``
+    (residuals at the constraints actually pinned, ~0).
     """
     if duration_s is not None and not (0 < duration_s <= 4 * 3600):
         raise InvalidParameterError(f"duration_s must be in (0, 14400] seconds, got {duration_s}")
@@ -89,6 +94,8 @@ def with_canonical_ids(match: Match) -> Match:
     rename = {"object_id": pl.col("object_id").replace(mapping)}
     match.tracking = match.tracking.with_columns(**rename)
     match.players = match.players.with_columns(**rename, name=pl.col("object_id").replace(mapping))
+    for row in match.metadata.extra.get("unreachable_events", []):
+        row["player"] = mapping.get(row["player"], row["player"])
     if match.events is not None:
         match.events = match.events.with_columns(
             player_id=pl.col("player_id").replace(mapping), receiver_id=pl.col("receiver_id").replace(mapping)
@@ -104,6 +111,10 @@ def _to_match(
     tracking = pl.concat([_period_tracking(r, occ, match_id) for r in results])
     players = _players_table(timeline, occ)
     pin_errors = np.concatenate([r.pin_errors_m for r in results]) if results else np.zeros(0)
+    event_errors = np.concatenate([r.event_errors_m for r in results]) if results else np.zeros(0)
+    unreachable = sorted(
+        (row for r in results for row in _unreachable_rows(r, occ)), key=lambda row: -row["error_m"]
+    )
     metadata = MatchMetadata(
         match_id=match_id,
         provider=PROVIDER,
@@ -124,11 +135,37 @@ def _to_match(
             if timeline.generated
             else "real Metrica events",
             "max_pin_error_m": float(pin_errors.max()) if pin_errors.size else 0.0,
+            "max_event_error_m": round(float(event_errors.max()), 3) if event_errors.size else 0.0,
+            "unreachable_events": unreachable,
             "v_max": [round(float(v), 2) for v in prof.v_max],
         },
     )
     events = _events_table(timeline, results, match_id)
     return Match(tracking=tracking, players=players, metadata=metadata, events=events).validate()
+
+
+def _unreachable_rows(res: PeriodResult, occ: Occupancy) -> list[dict]:
+    """The event spots the timeline made unreachable in one period (plain JSON-able rows, canonical orientation,
+    in frame order): who, when, where, how far the simulated player ended up (``error_m``) and what the timeline asked
+    of him since his previous constraint (``gap_m`` metres in ``gap_s`` seconds, ``needs_m_s``)."""
+    rows = []
+    for miss in res.missed:
+        frame = res.first_frame + miss.pin.frame
+        rows.append(
+            {
+                "player": occ.name_at(miss.slot, frame),
+                "period": res.period,
+                "frame": frame,
+                "time_s": round(miss.pin.frame / FRAME_RATE, 2),
+                "x": round(res.home_sign * miss.pin.x, 2),
+                "y": round(res.home_sign * miss.pin.y, 2),
+                "error_m": round(miss.error_m, 3),
+                "gap_s": round(miss.pin.gap_s, 2),
+                "gap_m": round(miss.pin.gap_m, 2),
+                "needs_m_s": round(miss.pin.needs_m_s, 2),
+            }
+        )
+    return rows
 
 
 def _period_tracking(res: PeriodResult, occ: Occupancy, match_id: str) -> pl.DataFrame:
