@@ -8,8 +8,13 @@ Protocol (:func:`run_benchmark`):
    :func:`soccerai.windowing.make_windows`); the simulated test set is windows of a DIFFERENT simulated match
    (another timeline and seed). The real test set is every window of the Last Row clips
    (:func:`soccerai.io.lastrow.load_lastrow`, same pipeline, stride 0.2 s).
-2. Training. Every trainable model gets the same wall-clock budget ``budget_s`` with the common Lightning module of
-   :mod:`soccerai.train` (``Trainer(max_time=...)``), same batch size, learning rate and seed.
+2. Training. Every trainable model is trained by :func:`soccerai.train.fit_built_model` (the common Lightning module)
+   with the same batch size, learning rate, seed and data order, under one of two budgets:
+
+   - ``wall`` (default, ``steps=None``): the same wall-clock time ``budget_s`` each (Lightning's ``max_time``). On a
+     CPU this ranks steps per second as much as architectures: a cheap model gets ~50x the optimiser steps of a GVRNN.
+   - ``steps`` (``steps=N``): exactly ``N`` optimiser steps each (Lightning's ``max_steps``); ``budget_s``, when set,
+     is a safety cap, and a model the cap stops before ``N`` steps is marked ``capped`` in the table.
 3. Scoring (honest rollouts, :func:`soccerai.evaluate.metrics.forecast`): ADE, FDE, minADE_K, minFDE_K over the 22
    players at the full horizon (4 s), in two scenarios: ``full_scene`` (every agent predicted) and ``ghosting``
    (A1 / D1 / D2 predicted, the other 20 agents given their true future). Constant velocity is the first row.
@@ -22,7 +27,6 @@ The result is one long table (``polars``): a row per (data, scenario, model), sa
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -34,7 +38,6 @@ import lightning as L
 import polars as pl
 import torch
 
-from soccerai.datamodule import WindowDataModule
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.metrics import agent_group_mask, forecast, score
 from soccerai.models.ae import AutoEncoder
@@ -47,7 +50,7 @@ from soccerai.models.transformer import TrajectoryTransformer
 from soccerai.models.vae import ConditionalVAE
 from soccerai.models.vrnn import VRNN
 from soccerai.store import atomic_path, write_parquet_atomic
-from soccerai.train import TrajectoryLightningModule
+from soccerai.train import TrainConfig, fit_built_model
 from soccerai.windows import TrajectoryWindows
 
 ENCODER_CHOICES = ("mpnn", "gcn", "gat", "sage", "graphormer", "sat")
@@ -62,7 +65,10 @@ Progress = Callable[[str], None]
 class BenchmarkConfig:
     """Sizes of the benchmark run (defaults: about 10-15 minutes on 2 CPU cores)."""
 
-    budget_s: float = 40.0
+    budget_s: float | None = 40.0
+    """Wall seconds of training per model; with ``steps``: a safety cap per model (None: no cap)."""
+    steps: int | None = None
+    """Optimiser steps per model (equal-steps mode); None: equal wall time ``budget_s`` (the default mode)."""
     hidden: int = 32
     latent: int = 8
     batch_size: int = 32
@@ -79,7 +85,10 @@ class BenchmarkConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "budget_s": self.budget_s > 0, "hidden": self.hidden >= 4, "train_matches": 1 <= self.train_matches <= 3,
+            "budget_s": (self.budget_s is None and self.steps is not None) or (
+                self.budget_s is not None and self.budget_s > 0),
+            "steps": self.steps is None or 1 <= self.steps <= 1_000_000,
+            "hidden": self.hidden >= 4, "train_matches": 1 <= self.train_matches <= 3,
             "match_duration_s": self.match_duration_s >= 60, "test_windows": self.test_windows >= 1,
             "n_samples": self.n_samples >= 1, "batch_size": self.batch_size >= 1,
         }
@@ -94,6 +103,18 @@ class BenchmarkConfig:
     def horizon(self) -> int:
         return round(self.pred_s * 10)
 
+    @property
+    def budget_label(self) -> str:
+        """``steps:N`` (equal optimiser steps) or ``wall:S`` (equal wall seconds): the mode, as tables and logs say."""
+        return f"steps:{self.steps}" if self.steps is not None else f"wall:{self.budget_s:g}"
+
+    def describe_budget(self) -> str:
+        """One phrase for titles: ``60 optimiser steps each, wall cap 120 s`` or ``40 s training budget each``."""
+        if self.steps is None:
+            return f"{self.budget_s:g} s training budget each"
+        cap = "no wall cap" if self.budget_s is None else f"wall cap {self.budget_s:g} s"
+        return f"{self.steps} optimiser steps each, {cap}"
+
 
 @dataclass
 class Entry:
@@ -104,6 +125,20 @@ class Entry:
     encoder: str
     build: Callable[[], TrajectoryModel]
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # extra labels -> config overrides at test
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """How one model's training went: wall and process-CPU seconds, optimiser steps, and whether the cap cut it.
+
+    ``capped`` is True when the wall cap stopped the model before ``config.steps`` steps (equal-steps mode), False
+    when it finished them, None in wall mode (the clock always ends the fit there) and for untrainable models.
+    """
+
+    seconds: float
+    cpu_seconds: float
+    steps: int
+    capped: bool | None
 
 
 @dataclass
@@ -189,32 +224,22 @@ def entries(config: BenchmarkConfig) -> list[Entry]:
     return rows
 
 
-def train_with_budget(model: TrajectoryModel, train: TrajectoryWindows, config: BenchmarkConfig) -> tuple[float, int]:
-    """Train with the common Lightning module for ``budget_s`` seconds; returns (seconds, optimiser steps)."""
+def train_with_budget(model: TrajectoryModel, train: TrajectoryWindows, config: BenchmarkConfig) -> TrainingRecord:
+    """Train ``model`` under the run's budget (``steps`` and / or ``budget_s``, see the module docstring)."""
     if not model.trainable:
-        return 0.0, 0
+        return TrainingRecord(0.0, 0.0, 0, None)
     L.seed_everything(config.seed, verbose=False)
-    module = TrajectoryLightningModule(model, config.learning_rate)
-    data = WindowDataModule(train, None, batch_size=config.batch_size, seed=config.seed)
-    levels = {n: logging.getLogger(n).level for n in ("lightning.pytorch", "lightning.fabric")}
-    for name in levels:
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            trainer = L.Trainer(
-                max_epochs=-1, max_time={"seconds": config.budget_s}, accelerator="cpu", devices=1,
-                gradient_clip_val=5.0, enable_progress_bar=False, enable_model_summary=False,
-                enable_checkpointing=False, logger=False, limit_val_batches=0, num_sanity_val_steps=0,
-            )
-            start = time.perf_counter()
-            trainer.fit(module, datamodule=data)
-            elapsed = time.perf_counter() - start
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-    model.eval()
-    return elapsed, int(trainer.global_step)
+    train_config = TrainConfig(
+        epochs=-1, max_steps=config.steps or -1, max_time_s=config.budget_s, batch_size=config.batch_size,
+        learning_rate=config.learning_rate, gradient_clip=5.0, seed=config.seed, accelerator="cpu",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fit_built_model(model, train, None, train_config)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    capped = None if config.steps is None else result.steps < config.steps
+    return TrainingRecord(wall, cpu, result.steps, capped)
 
 
 def evaluate_model(
@@ -249,24 +274,32 @@ def run_benchmark(
         say(f"training {entry.label}")
         torch.manual_seed(config.seed)
         model = entry.build()
-        train_s, steps = train_with_budget(model, data.train, config)
+        training = train_with_budget(model, data.train, config)
         params = sum(p.numel() for p in model.parameters())
-        say(f"scoring {entry.label}")
+        cut = f" (capped: wall cap hit after {training.steps} of {config.steps} steps)" if training.capped else ""
+        say(f"scoring {entry.label}{cut}")
         for label, overrides in {entry.label: {}, **entry.variants}.items():
             model.config = dataclasses.replace(model.config, **overrides) if overrides else model.config
             for row in evaluate_model(label, model, data.tests, config):
                 rows.append({**row, "family": entry.family, "encoder": entry.encoder, "params": params,
-                             "train_s": train_s, "train_steps": steps})
-    table = pl.DataFrame(rows)
+                             "train_s": training.seconds, "train_cpu_s": training.cpu_seconds,
+                             "train_steps": training.steps, "capped": training.capped})
+    table = pl.DataFrame(rows).with_columns(pl.col("capped").cast(pl.Boolean))
     order = ["data", "scenario", "model", "family", "encoder"]
     return table.select(order + [c for c in table.columns if c not in order])
 
 
 def with_context(table: pl.DataFrame, config: BenchmarkConfig) -> pl.DataFrame:
-    """Add the run settings as constant columns (so a saved table says how it was made)."""
+    """Add the run settings as constant columns (so a saved table says how it was made).
+
+    ``budget`` is the mode (``steps:N`` / ``wall:S``); ``budget_s`` the wall budget or cap (null: none);
+    ``budget_steps`` the step target (null in wall mode).
+    """
     return table.with_columns(
-        pl.lit(config.budget_s).alias("budget_s"), pl.lit(config.hidden).alias("hidden"),
-        pl.lit(config.pred_s).alias("horizon_s"),
+        pl.lit(config.budget_label).alias("budget"),
+        pl.lit(config.budget_s, dtype=pl.Float64).alias("budget_s"),
+        pl.lit(config.steps, dtype=pl.Int64).alias("budget_steps"),
+        pl.lit(config.hidden).alias("hidden"), pl.lit(config.pred_s).alias("horizon_s"),
     )
 
 
@@ -274,12 +307,15 @@ def to_markdown(table: pl.DataFrame, config: BenchmarkConfig) -> str:
     """The table as markdown: one block per (data, scenario), constant velocity first, then by ADE."""
     k = config.n_samples
     lines = [
-        f"Backbones at {config.pred_s:g} s, {config.budget_s:g} s training budget each, hidden {config.hidden}. "
+        f"Backbones at {config.pred_s:g} s, {config.describe_budget()} (budget={config.budget_label}), "
+        f"hidden {config.hidden}. "
         "`simulated` rows: a held-out simulated match (soccerai synthesizer); `real (Last Row)` rows: real tracking. "
-        "Errors in metres over the 22 players.",
+        "Errors in metres over the 22 players. `capped`: the wall cap stopped the model before its steps "
+        "(`-` in wall mode, where the clock always ends training, and for untrained models).",
         "",
-        f"| data | scenario | model | ADE | FDE | minADE_{k} | minFDE_{k} | params | train s | steps | sample ms/window |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| data | scenario | model | ADE | FDE | minADE_{k} | minFDE_{k} | params | train s | train CPU s | steps "
+        "| capped | sample ms/window |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     ranked = table.with_columns((pl.col("family") != "baseline").alias("_not_cv")).sort(
         ["data", "scenario", "_not_cv", "ade"], descending=[True, False, False, False]
@@ -287,25 +323,37 @@ def to_markdown(table: pl.DataFrame, config: BenchmarkConfig) -> str:
     for r in ranked.iter_rows(named=True):
         lines.append(
             f"| {r['data']} | {r['scenario']} | {r['model']} | {r['ade']:.2f} | {r['fde']:.2f} | "
-            f"{r[f'min_ade_{k}']:.2f} | {r[f'min_fde_{k}']:.2f} | {r['params']:,} | {r['train_s']:.0f} | "
-            f"{r['train_steps']} | {r['sample_ms']:.1f} |"
+            f"{r[f'min_ade_{k}']:.2f} | {r[f'min_fde_{k}']:.2f} | {r['params']:,} | {r['train_s']:.1f} | "
+            f"{r['train_cpu_s']:.1f} | {r['train_steps']} | {capped_text(r['capped'])} | {r['sample_ms']:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def capped_text(capped: bool | None) -> str:
+    """``yes`` / ``no`` for the equal-steps mode, ``-`` in wall mode."""
+    return "-" if capped is None else ("yes" if capped else "no")
+
+
 def result_line(table: pl.DataFrame, config: BenchmarkConfig, data: str = "simulated",
                 scenario: str = "ghosting") -> str:
-    """``RESULT key=value ...``: minADE_K of every model on one (data, scenario) block, and the best model."""
+    """``RESULT key=value ...``: the budget mode, the best model and minADE_K of every model on one block.
+
+    ``budget=steps:N`` or ``budget=wall:S``; ``capped=a,b`` lists the models the wall cap stopped early, if any.
+    """
     import re
 
     k = config.n_samples
     block = table.filter((pl.col("data") == data) & (pl.col("scenario") == scenario)).sort(f"min_ade_{k}")
     if block.height == 0:
-        return f"RESULT data={data} scenario={scenario} models=0"
+        return f"RESULT data={data} scenario={scenario} budget={config.budget_label} models=0"
     keys = [re.sub(r"[^a-z0-9]+", "_", str(m).lower()).strip("_") for m in block.get_column("model")]
     values = block.get_column(f"min_ade_{k}").to_list()
     pairs = " ".join(f"{key}_minade{k}={value:.3f}" for key, value in zip(keys, values, strict=True))
-    return f"RESULT data={data} scenario={scenario} best={keys[0]} {pairs}"
+    capped = []
+    if "capped" in block.columns:
+        capped = [key for key, cut in zip(keys, block.get_column("capped").to_list(), strict=True) if cut]
+    cut = f" capped={','.join(capped)}" if capped else ""
+    return f"RESULT data={data} scenario={scenario} best={keys[0]} budget={config.budget_label}{cut} {pairs}"
 
 
 def save_table(table: pl.DataFrame, config: BenchmarkConfig, out_dir: Path) -> tuple[Path, Path]:

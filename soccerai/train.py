@@ -33,6 +33,7 @@ class TrainConfig:
     """Optimisation settings (saved in the checkpoint metadata)."""
 
     epochs: int = 20
+    """Epoch limit; -1: none (then ``max_steps`` or ``max_time_s`` must bound the fit)."""
     batch_size: int = 32
     learning_rate: float = 1e-3
     gradient_clip: float = 5.0
@@ -96,6 +97,8 @@ class TrainResult:
     model: TrajectoryModel
     history: list[dict[str, float]] = field(default_factory=list)
     sequences_per_second: float = math.nan
+    steps: int = 0
+    """Optimiser steps taken (Lightning's ``global_step``)."""
 
 
 def fit_model(
@@ -106,12 +109,34 @@ def fit_model(
     config: TrainConfig,
 ) -> TrainResult:
     """Build model ``name`` and train it on ``train`` (early stopping on ``val_loss`` when ``val`` is given)."""
-    if config.epochs < 1:
-        raise InvalidParameterError(f"epochs must be at least 1, got {config.epochs}")
+    _check_limits(config)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    return fit_built_model(build_model(name, model_config), train, val, config)
+
+
+def _check_limits(config: TrainConfig) -> None:
+    if config.epochs < 1 and config.epochs != -1:
+        raise InvalidParameterError(f"epochs must be at least 1 (or -1: no epoch limit), got {config.epochs}")
     if config.max_time_s is not None and config.max_time_s <= 0:
         raise InvalidParameterError(f"max_time_s must be positive, got {config.max_time_s}")
-    L.seed_everything(config.seed, workers=True, verbose=False)
-    model = build_model(name, model_config)
+    if config.max_steps == 0 or config.max_steps < -1:
+        raise InvalidParameterError(f"max_steps must be at least 1 (or -1: no step limit), got {config.max_steps}")
+    if config.epochs == -1 and config.max_steps == -1 and config.max_time_s is None:
+        raise InvalidParameterError("epochs=-1 needs max_steps or max_time_s: the fit would never stop")
+
+
+def fit_built_model(
+    model: TrajectoryModel,
+    train: TrajectoryWindows,
+    val: TrajectoryWindows | None,
+    config: TrainConfig,
+) -> TrainResult:
+    """Train an already built ``model`` as :func:`fit_model` does (the caller seeds; nothing is reseeded here).
+
+    The fit stops at whichever limit comes first: ``epochs``, ``max_steps`` optimiser steps, ``max_time_s`` seconds
+    (checked after each step), or early stopping; :attr:`TrainResult.steps` says how many steps were taken.
+    """
+    _check_limits(config)
     if not model.trainable:
         return TrainResult(model)
     data = WindowDataModule(train, val, batch_size=config.batch_size, seed=config.seed)
@@ -144,7 +169,7 @@ def fit_model(
         elapsed = time.perf_counter() - start
     model = module.model.cpu().eval()
     throughput = module.sequences_seen / elapsed if elapsed > 0 else math.nan  # validation time included
-    return TrainResult(model, history.epochs, throughput)
+    return TrainResult(model, history.epochs, throughput, int(trainer.global_step))
 
 
 def _val_interval(config: TrainConfig, n_train: int) -> int | float:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from soccerai.benchmarking import BenchmarkConfig
 from soccerai.datamodule import lastrow_clip_windows
 from soccerai.errors import InvalidParameterError
 from soccerai.models.ae import AEConfig, AutoEncoder
@@ -18,7 +19,7 @@ from soccerai.models.gvrnn import GVRNN, GVRNNConfig
 from soccerai.models.schedulers import SCHEDULES, AncestralSampler, DDIMSampler, NoiseSchedule, beta_schedule
 from soccerai.models.transformer import TrajectoryTransformer, TransformerConfig
 from soccerai.models.vae import ConditionalVAE, VAEConfig
-from soccerai.windows import N_AGENTS
+from soccerai.windows import N_AGENTS, TrajectoryWindows
 
 HORIZON = 6
 GENERATORS = {
@@ -264,3 +265,106 @@ def test_benchmark_result_line_ranks_the_block() -> None:
     line = result_line(table, BenchmarkConfig(n_samples=20))
     assert line.startswith("RESULT data=simulated scenario=ghosting best=gvrnn_gcn ")
     assert "constant_velocity_minade20=2.200" in line and "ae_" not in line
+
+
+# -- equal optimiser steps (``soccerai benchmark --steps N``) --------------------------------------------------------
+def _tiny_steps_config(**overrides: object) -> BenchmarkConfig:
+    settings = {"steps": 3, "budget_s": None, "hidden": 4, "latent": 2, "batch_size": 4, "obs_s": 0.5, "pred_s": 0.6}
+    return BenchmarkConfig(**{**settings, **overrides})
+
+
+@pytest.fixture(scope="module")
+def six_real_windows(clips_dir: Path) -> TrajectoryWindows:
+    """Six real Last Row windows (5 observed + 6 future frames): batch 4 gives 2 batches an epoch."""
+    windows = lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=5, pred_len=HORIZON, stride=6)
+    return windows.subset(list(range(6)))
+
+
+def test_equal_steps_gives_every_model_exactly_n_steps(six_real_windows: TrajectoryWindows) -> None:
+    from soccerai.benchmarking import entries, train_with_budget
+
+    config = _tiny_steps_config()  # 3 steps = one epoch and a half: the step limit, not the epoch end, stops it
+    trained = 0
+    for entry in entries(config):
+        torch.manual_seed(config.seed)
+        model = entry.build()
+        record = train_with_budget(model, six_real_windows, config)
+        if not model.trainable:
+            assert (record.steps, record.capped) == (0, None), entry.label
+            continue
+        assert (record.steps, record.capped) == (3, False), (entry.label, record)
+        assert record.seconds > 0 and record.cpu_seconds > 0
+        trained += 1
+    assert trained == 1 + len(config.encoders) + len(config.generators)  # VRNN, every GVRNN, every generator
+
+
+def test_wall_cap_marks_a_model_that_cannot_finish(six_real_windows: TrajectoryWindows) -> None:
+    from soccerai.benchmarking import train_with_budget
+
+    config = _tiny_steps_config(steps=10_000, budget_s=0.05)  # Lightning checks the clock after every step
+    torch.manual_seed(0)
+    record = train_with_budget(GVRNN(GVRNNConfig(hidden=4, latent=2, encoder="gat")), six_real_windows, config)
+    assert 1 <= record.steps < 10_000 and record.capped is True
+    wall = _tiny_steps_config(steps=None, budget_s=0.05)  # wall mode: the clock always ends it, nothing to mark
+    record = train_with_budget(GVRNN(GVRNNConfig(hidden=4, latent=2, encoder="gat")), six_real_windows, wall)
+    assert record.steps >= 1 and record.capped is None
+
+
+@pytest.mark.parametrize("steps", [0, -5])
+def test_benchmark_rejects_bad_step_counts(steps: int) -> None:
+    from typer.testing import CliRunner
+
+    from soccerai.cli import app
+
+    with pytest.raises(InvalidParameterError, match="steps"):
+        _tiny_steps_config(steps=steps)
+    result = CliRunner().invoke(app, ["benchmark", "--steps", str(steps)])
+    assert result.exit_code != 0 and isinstance(result.exception, InvalidParameterError)
+    assert f"steps={steps}" in str(result.exception)
+    capped = CliRunner().invoke(app, ["benchmark", "--steps", "5", "--budget-s", "0"])
+    assert isinstance(capped.exception, InvalidParameterError) and "budget_s" in str(capped.exception)
+
+
+def test_fit_rejects_unbounded_or_empty_step_limits(six_real_windows: TrajectoryWindows) -> None:
+    from soccerai.train import TrainConfig, fit_built_model
+
+    model = AutoEncoder(AEConfig(hidden=4, horizon=HORIZON))
+    with pytest.raises(InvalidParameterError, match="max_steps"):
+        fit_built_model(model, six_real_windows, None, TrainConfig(max_steps=0))
+    with pytest.raises(InvalidParameterError, match="never stop"):
+        fit_built_model(model, six_real_windows, None, TrainConfig(epochs=-1))
+
+
+def test_equal_steps_benchmark_labels_its_mode(events_dir: Path, clips_dir: Path, tmp_path: Path) -> None:
+    import polars as pl
+
+    from soccerai.benchmarking import BenchmarkConfig, result_line, run_benchmark, save_table
+
+    config = BenchmarkConfig(steps=3, budget_s=None, hidden=4, latent=2, batch_size=4, train_matches=1,
+                             match_duration_s=60, test_windows=2, n_samples=2, encoders=("gcn",), generators=("ae",))
+    table = run_benchmark(config, events_dir, [clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv"])
+    trained = table.filter(pl.col("family") != "baseline")
+    assert set(trained["train_steps"]) == {3} and not trained["capped"].any()
+    assert set(trained["model"]) == {"vrnn (no graph)", "gvrnn [gcn]", "ae"}
+    markdown, parquet = save_table(table, config, tmp_path)
+    text = markdown.read_text()
+    assert "3 optimiser steps each, no wall cap (budget=steps:3)" in text and "| steps | capped |" in text
+    assert "| simulated | full_scene | gvrnn [gcn] |" in text and "| real (Last Row) |" in text
+    saved = pl.read_parquet(parquet)
+    assert set(saved["budget"]) == {"steps:3"} and set(saved["budget_steps"]) == {3}
+    assert saved["budget_s"].is_null().all()
+    assert " budget=steps:3 " in result_line(table, config)
+    assert " budget=wall:40 " in result_line(table, BenchmarkConfig(n_samples=2))
+
+
+def test_result_line_names_the_capped_models() -> None:
+    import polars as pl
+
+    from soccerai.benchmarking import BenchmarkConfig, result_line
+
+    table = pl.DataFrame({
+        "data": ["simulated"] * 3, "scenario": ["ghosting"] * 3, "model": ["constant velocity", "gvrnn [sat]", "ae"],
+        "min_ade_20": [2.2, 1.9, 2.0], "capped": [None, True, False],
+    })
+    line = result_line(table, BenchmarkConfig(steps=60, budget_s=30, n_samples=20))
+    assert " budget=steps:60 capped=gvrnn_sat " in line and line.split()[3] == "best=gvrnn_sat"

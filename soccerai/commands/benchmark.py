@@ -1,4 +1,8 @@
-"""``soccerai benchmark``: train every backbone with the same budget and print / save the ranking table."""
+"""``soccerai benchmark``: train every backbone with the same budget and print / save the ranking table.
+
+Two budgets: equal wall time (``--budget-s S``, the default, 40 s) or equal optimiser steps (``--steps N``, with
+``--budget-s`` then an optional per-model safety cap; a model the cap stops early is marked ``capped``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from soccerai.benchmarking import (
     ENCODER_CHOICES,
     GENERATORS,
     BenchmarkConfig,
+    capped_text,
     entries,
     result_line,
     run_benchmark,
@@ -25,6 +30,7 @@ from soccerai.config import clips_dir, metrica_events_dir, output_dir
 from soccerai.errors import InvalidInputError
 
 console = Console()
+DEFAULT_BUDGET_S = 40.0
 
 
 def _names(value: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -32,7 +38,12 @@ def _names(value: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def benchmark(
-    budget_s: Annotated[float, typer.Option(help="Training seconds per model (same for all).")] = 40.0,
+    budget_s: Annotated[float | None, typer.Option(
+        help="Training wall seconds per model (default 40); with --steps: a safety cap per model (default none)."
+    )] = None,
+    steps: Annotated[int | None, typer.Option(
+        help="Equal-steps mode: every model trains exactly this many optimiser steps (same batches, same order)."
+    )] = None,
     hidden: Annotated[int, typer.Option(help="Hidden width of every model.")] = 32,
     match_duration_s: Annotated[float, typer.Option(help="Seconds of each simulated match.")] = 900.0,
     train_matches: Annotated[int, typer.Option(help="Simulated training matches (1-3).")] = 2,
@@ -43,9 +54,12 @@ def benchmark(
     seed: int = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for backbones.md / .parquet (default <out>/benchmarks).")] = None,
 ) -> None:
-    """Rank the generators and the GVRNN interaction encoders (simulated and real test windows)."""
+    """Rank the generators and the GVRNN interaction encoders (simulated and real test windows).
+
+    Default: equal wall time per model. --steps N: equal optimiser steps (fairer on CPU than equal time).
+    """
     config = BenchmarkConfig(
-        budget_s=budget_s, hidden=hidden, match_duration_s=match_duration_s, train_matches=train_matches,
+        budget_s=DEFAULT_BUDGET_S if budget_s is None and steps is None else budget_s, steps=steps, hidden=hidden, match_duration_s=match_duration_s, train_matches=train_matches,
         test_windows=test_windows, n_samples=samples, seed=seed,
         encoders=_names(encoders, ENCODER_CHOICES), generators=_names(generators, tuple(GENERATORS)),
     )
@@ -70,15 +84,16 @@ def benchmark(
 
 def _print(table: pl.DataFrame, config: BenchmarkConfig) -> None:
     k = config.n_samples
-    view = Table(title=f"backbones at {config.pred_s:g} s ({config.budget_s:g} s budget each; metres, 22 players)")
+    view = Table(title=f"backbones at {config.pred_s:g} s ({config.describe_budget()}, "
+                       f"budget={config.budget_label}; metres, 22 players)")
     for column in ("data", "scenario", "model", "ADE", "FDE", f"minADE_{k}", f"minFDE_{k}", "params", "train s",
-                   "sample ms"):
+                   "steps", "capped", "sample ms"):
         view.add_column(column)
     for r in table.iter_rows(named=True):
         view.add_row(escape(r["data"]), r["scenario"], escape(r["model"]), f"{r['ade']:.2f}", f"{r['fde']:.2f}",
                      f"{r[f'min_ade_{k}']:.2f}", f"{r[f'min_fde_{k}']:.2f}", f"{r['params']:,}",
-                     f"{r['train_s']:.0f}", f"{r['sample_ms']:.1f}")
-    console.print(view)
+                     f"{r['train_s']:.0f}", str(r["train_steps"]), capped_text(r["capped"]), f"{r['sample_ms']:.1f}")
+    (console if console.is_terminal else Console(width=200)).print(view)  # logs and pipes: no truncated cells
 
 
 def register(app: typer.Typer) -> None:
