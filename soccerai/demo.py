@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from soccerai.errors import InvalidParameterError
-
-if TYPE_CHECKING:
-    from soccerai.scoring import ShotScene
 
 Log = Callable[[str], None]
 
@@ -93,43 +89,6 @@ def train_and_compare(train_match, test_match, budget_s: float, checkpoint_dir: 
     return trained, compare_models(models, test.subset(list(range(0, len(test), every))), n_samples=20, seed=seed)
 
 
-def shot_figure(scenes: Sequence[ShotScene], model, pairs: pl.DataFrame, path: Path,
-                n_samples: int = 10) -> Path | None:
-    """OBSO surface at the frame before the shot with the largest C-OBSO, with real and predicted runs.
-
-    ``scenes`` are the shot scenes C-OBSO was computed on (:func:`soccerai.scoring.shot_scenes`): the figure reuses
-    them rather than resampling the match and cutting its windows again.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import torch
-
-    from soccerai.evaluate.obso import obso
-    from soccerai.scoring import sample_ghosts
-    from soccerai.viz import plot_runs, plot_surface, save_figure
-
-    if pairs.height == 0:
-        return None
-    best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
-    scene = next((s for s in scenes if s.shot_id == best["shot_id"]), None)
-    if scene is None:
-        raise InvalidParameterError(f"shot {best['shot_id']} of the C-OBSO pairs is not among the given scenes")
-    ids = scene.object_ids
-    replaced = sorted({ids.index(best[k]) for k in ("a1", "d1", "d2")})
-    positions, velocities, valid = scene.last_frame()
-    surface = obso(positions[None], velocities[None], valid[None]).surface[0]
-    samples = sample_ghosts(model, scene, [replaced], n_samples)[:, 0]  # [S, H, 23, 2]
-    fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
-    plot_surface(positions, surface, ax=axes[0], velocities=velocities, valid=valid, colorbar_label="OBSO",
-                 title=f"OBSO before shot {best['shot_id']} by {best['shooter']} (simulated tracking)")
-    real = torch.as_tensor(scene.window.states[0, scene.window.obs_len:, :, :2])
-    plot_runs(real, samples, ax=axes[1], agents=replaced, context_positions=positions,
-              title=f"A1 {best['a1']}: real run (solid) vs GVRNN samples; C-OBSO {best['cobso']:.4f}")
-    return save_figure(axes[0], path)
-
-
 def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0, max_shots: int = 4,
              n_samples: int = 10, log: Log = print, store: Path | None = None) -> DemoResult:
     """Run every stage (see the module docstring) and return what was made.
@@ -178,7 +137,9 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
 
     started = time.perf_counter()
     log("5/5 drawing the shot with the largest C-OBSO")
-    result.figure = shot_figure(first_scenes, model, pairs, out_dir / "demo.png", n_samples)
+    from soccerai.viz import cobso_shot_figure
+
+    result.figure = cobso_shot_figure(first_scenes, model, pairs, out_dir / "demo.png", n_samples)
     _timed(result, "figure", started)
     return result
 

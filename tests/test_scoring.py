@@ -105,3 +105,23 @@ def test_bad_parameters_are_clear(match) -> None:
     no_events = type(match)(tracking=match.tracking, players=match.players, metadata=match.metadata)
     with pytest.raises(InvalidParameterError, match="no events"):
         shot_obso(no_events)
+
+
+def test_cli_cobso_writes_pair_and_player_tables_and_the_figure(match, tmp_path, monkeypatch) -> None:
+    """``soccerai cobso`` on a stored simulated match (constant-velocity counterfactuals): tables and a figure."""
+    from typer.testing import CliRunner
+
+    from soccerai.cli import app
+    from soccerai.store import write_match
+
+    monkeypatch.setenv("SOCCERAI_OUT_DIR", str(tmp_path / "out"))
+    stored = write_match(match, tmp_path / "match.parquet")
+    out = tmp_path / "cobso"
+    done = CliRunner().invoke(app, ["cobso", str(stored), "--samples", "1", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    pairs = pl.read_parquet(next(out.glob("*_cobso_pairs.parquet")))
+    players = pl.read_parquet(next(out.glob("*_cobso_players.parquet")))
+    assert pairs.height > 0 and (pairs["cobso"] >= 0).all() and set(pairs["tracking"]) == {"simulated"}
+    assert set(players["player"]) == set(pairs["a1"])
+    figure = next(out.glob("*_cobso_best.png"))
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000

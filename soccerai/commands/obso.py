@@ -100,17 +100,24 @@ def cobso_command(
 
     from soccerai.checkpoint import load_checkpoint
     from soccerai.models import build_model
-    from soccerai.scoring import match_cobso
+    from soccerai.scoring import scenes_cobso, shot_scenes, to_model_rate
+    from soccerai.viz import cobso_shot_figure
 
     game = _load(match)
     model = load_checkpoint(checkpoint)[0] if checkpoint else build_model("constant_velocity")
-    pairs, players = match_cobso(game, model, n_samples=samples,
-                                 progress=lambda scenes: track(scenes, description="shots"))
+    scenes, skipped = shot_scenes(to_model_rate(game))
+    if skipped:
+        console.print(f"{skipped} shot(s) skipped: no 6 s of continuous tracking before them, or shooter untracked")
+    pairs, players = scenes_cobso(scenes, model, n_samples=samples,
+                                  progress=lambda scenes: track(scenes, description="shots"))
     kind = "simulated" if game.metadata.simulated else "real"
     _write(pairs.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_pairs.parquet")
     path = _write(players.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_players.parquet")
+    figure = cobso_shot_figure(scenes, model, pairs, out / f"{game.match_id}_cobso_best.png", samples, kind)
     console.print(players)
     console.print(f"C-OBSO of {pairs.height} (shot, A1) pairs on {kind} tracking -> {path}")
+    if figure is not None:
+        console.print(f"figure of the shot with the largest C-OBSO -> {figure}")
 
 
 def _lit(value: str):
