@@ -34,11 +34,6 @@ STOCHASTIC = ("vae", "gan", "diffusion")
 FIT_KEY = {"ae": "loss", "vae": "loss", "gan": "variety", "diffusion": "loss", "transformer": "loss"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def batch(clips_dir: Path) -> TrajectoryBatch:
     windows = lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=5, pred_len=HORIZON, stride=6)

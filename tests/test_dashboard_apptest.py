@@ -10,7 +10,6 @@ import base64
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +34,6 @@ from soccerai.synth import synthesize_match  # noqa: E402
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
 TIMEOUT = 300
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Two shared cores: torch's thread pool would only fight the other processes (25x slower here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,6 @@ from soccerai.windows import N_AGENTS, TrajectoryWindows, agent_roles
 IN, HIDDEN, OUT = 9, 16, 8
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def scene(clips_dir: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Node features, complete edges and positions (metres) of two real frames (Last Row clip, 20 players + ball)."""

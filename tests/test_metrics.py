@@ -72,7 +72,6 @@ def test_cobso_mask_picks_a1_d1_d2() -> None:
 
 
 def test_compare_models_on_real_clip(clips_dir: Path) -> None:
-    torch.set_num_threads(1)
     windows = lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=5, pred_len=5, stride=10)
     models = {"constant_velocity": build_model("constant_velocity"), "gvrnn": build_model("gvrnn", {"hidden": 8})}
     table = metrics.compare_models(models, windows, n_samples=3)

@@ -18,11 +18,6 @@ SMALL = {"hidden": 16, "latent": 4}
 HORIZON = 6
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def batch(clips_dir: Path) -> TrajectoryBatch:
     windows = lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=5, pred_len=HORIZON, stride=8)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 os.environ.setdefault("SOCCERAI_DEMO_SECONDS", "240")  # read when dashboard/ui.py is first imported
@@ -32,14 +30,6 @@ from soccerai.io.lastrow import load_lastrow  # noqa: E402
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
 CLIP = "LIV_[2]-1_CHE.csv"
 FIGURE_INCHES = (8.0, 5.4)  # replay._mpl_pitch's figure size
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,6 @@ from soccerai.train import TrainConfig, fit_model, train_and_save
 SMALL = {"hidden": 16, "latent": 4}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 @pytest.fixture(scope="module")
 def windows(clips_dir: Path):
     return lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=5, pred_len=5, stride=3)
