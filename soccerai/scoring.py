@@ -191,14 +191,15 @@ def shot_obso(match: Match, grid: Grid | None = None, params: PitchControlParams
     A shot is scored when the C-OBSO window (``obs_s`` observed + ``horizon_s`` ending at the frame before the
     shot) fits in the tracking and its shooter is tracked; the others are skipped with a warning.
     """
+    return scenes_obso(match_scenes(match, obs_s, horizon_s), grid, params, **obso_options)
+
+
+def match_scenes(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> list[ShotScene]:
+    """:func:`shot_scenes` of ``match`` at any rate (resampled to 10 Hz once); skipped shots give one warning."""
     scenes, skipped = shot_scenes(to_model_rate(match), obs_s, horizon_s)
-    _warn_skipped_shots(skipped)
-    return scenes_obso(scenes, grid, params, **obso_options)
-
-
-def _warn_skipped_shots(skipped: int) -> None:
     if skipped:
-        warnings.warn(f"{skipped} shots skipped: too little tracking before them or shooter untracked", stacklevel=3)
+        warnings.warn(f"{skipped} shots skipped: too little tracking before them or shooter untracked", stacklevel=2)
+    return scenes
 
 
 def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[int]], n_samples: int,
@@ -260,9 +261,7 @@ def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed:
     """
     if n_samples < 1:
         raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
-    scenes, skipped = shot_scenes(to_model_rate(match), obs_s, horizon_s)
-    _warn_skipped_shots(skipped)
-    return scenes_cobso(scenes, model, n_samples, seed, progress)
+    return scenes_cobso(match_scenes(match, obs_s, horizon_s), model, n_samples, seed, progress)
 
 
 def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:

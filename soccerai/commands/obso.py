@@ -100,14 +100,12 @@ def cobso_command(
 
     from soccerai.checkpoint import load_checkpoint
     from soccerai.models import build_model
-    from soccerai.scoring import scenes_cobso, shot_scenes, to_model_rate
+    from soccerai.scoring import match_scenes, scenes_cobso
     from soccerai.viz import cobso_shot_figure
 
     game = _load(match)
     model = load_checkpoint(checkpoint)[0] if checkpoint else build_model("constant_velocity")
-    scenes, skipped = shot_scenes(to_model_rate(game))
-    if skipped:
-        console.print(f"{skipped} shot(s) skipped: no 6 s of continuous tracking before them, or shooter untracked")
+    scenes = match_scenes(game)
     pairs, players = scenes_cobso(scenes, model, n_samples=samples,
                                   progress=lambda scenes: track(scenes, description="shots"))
     kind = "simulated" if game.metadata.simulated else "real"
