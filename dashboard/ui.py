@@ -15,7 +15,7 @@ from typing import TypeVar
 import streamlit as st
 
 from soccerai import replay
-from soccerai.checkpoint import load_checkpoint
+from soccerai.checkpoint import MANIFEST_FILE, load_checkpoint
 from soccerai.config import metrica_events_dir, output_dir, store_dir
 from soccerai.errors import SoccerAIError
 from soccerai.evaluate.pitch_control import Grid
@@ -114,7 +114,7 @@ def get_model(choice: str) -> TrajectoryModel:
         return build_model("constant_velocity")
     if choice == DEMO_MODEL.format(steps=DEMO_TRAIN_STEPS):
         return demo_model()
-    config = Path(choice) / "config.json"
+    config = Path(choice) / MANIFEST_FILE
     return checkpoint_model(choice, config.stat().st_mtime if config.is_file() else 0.0)
 
 

@@ -74,8 +74,8 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SoccerAIError as exc:
-        err_console.print("[bold red]error:[/] ", end="")
-        err_console.print(str(exc), markup=False, highlight=False)
+        err_console.print("[bold red]error:[/] ", end="", soft_wrap=True)
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)  # one line, never wrapped
         sys.exit(2)
     except Exception as exc:  # typer's own click: usage errors know how to show themselves
         if type(exc).__name__ == "Abort":

@@ -381,7 +381,7 @@ def scene_windows(scene: Scene, obs_len: int, pred_len: int, stride: int = 5) ->
 
 
 def find_checkpoints(root: Path, limit: int = 50) -> list[Path]:
-    """Checkpoint folders (``config.json`` beside ``model.safetensors``) under ``root``, newest first."""
+    """Checkpoint folders (``manifest.json`` beside ``model.safetensors``) under ``root``, newest first."""
     if not Path(root).is_dir():
         return []
     found = [w.parent for w in Path(root).rglob(WEIGHTS_FILE) if (w.parent / CONFIG_FILE).is_file()]

@@ -132,8 +132,8 @@ def test_checkpoints_are_offered_and_a_missing_one_is_one_clear_error() -> None:
     at.text_input(key="checkpoint_path").set_value("/no/such/checkpoint")
     at.button(key="run_simulation").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Simulation failed: /no/such/checkpoint/config.json: "
-                                           "checkpoint config.json not found"]
+    assert [e.value for e in at.error] == ["Simulation failed: /no/such/checkpoint/manifest.json: "
+                                           "checkpoint manifest.json not found"]
 
 
 def test_stored_match_is_offered_and_invalid_store_file_reported(demo_match, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ def test_demo_runs_every_stage_on_simulated_matches(tmp_path: Path) -> None:
     assert len(result.stored) == 2 and all(read_match(p).metadata.simulated for p in result.stored)
     table = result.forecast_table
     assert set(table["model"]) == {"constant_velocity", "gvrnn"} and (table["data"] == "simulated").all()
-    assert (result.checkpoint / "config.json").is_file()
+    assert (result.checkpoint / "manifest.json").is_file()
     for name in ("forecast", "shot_obso", "cobso_pairs", "cobso_players"):
         assert pl.read_parquet(tmp_path / "demo" / f"{name}.parquet").columns
     if result.figure is not None:  # a shot with an off-ball attacker in the final third was found

@@ -9,7 +9,7 @@ import lightning as L
 import pytest
 import torch
 
-from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, save_checkpoint
+from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, manifest_hash, save_checkpoint
 from soccerai.datamodule import lastrow_clip_windows, split_windows
 from soccerai.errors import CheckpointError
 from soccerai.models import TrajectoryBatch, build_model
@@ -76,6 +76,7 @@ def test_config_that_does_not_fit_the_weights_is_refused(tmp_path: Path) -> None
     save_checkpoint(build_model("gvrnn", dict(SMALL)), tmp_path)
     record = json.loads((tmp_path / CONFIG_FILE).read_text())
     record["config"]["hidden"] = 32
+    record["manifest_sha256"] = manifest_hash(record)  # a consistent manifest, so the shape check is reached
     (tmp_path / CONFIG_FILE).write_text(json.dumps(record))
     with pytest.raises(CheckpointError, match="do not fit"):
         load_checkpoint(tmp_path)

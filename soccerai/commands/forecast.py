@@ -105,8 +105,8 @@ def evaluate(
     seed: int = 0,
 ) -> None:
     """Compare constant velocity and trained models on held-out data: full scene and A1/D1/D2 ghosting."""
+    models = _load_models(checkpoint or [])  # checkpoints are verified before any data is read
     windows = load_windows(inputs, obs, horizon, stride)
-    models = _load_models(checkpoint or [])
     tables = [compare_models({name: model}, windows, samples, seed) for name, model in track(
         models.items(), description="evaluating", console=console, transient=True)]
     table = pl.concat(tables)
@@ -151,8 +151,8 @@ def predict(
     """Sample futures and write them as a long parquet table (one row per sample, window, step, agent)."""
     if out.suffix != ".parquet":
         raise InvalidParameterError(f"--out must be a .parquet file, got {out}")
-    windows = load_windows(inputs, obs, horizon, stride)
     model, record = load_checkpoint(checkpoint)
+    windows = load_windows(inputs, obs, horizon, stride)
     futures, _, valid = forecast(model, windows, scenario, samples, seed)
     frame = futures_frame(futures, valid.any(dim=1), windows, record["model"])
     write_parquet_atomic(frame, out)

@@ -103,8 +103,8 @@ def cobso_command(
     from soccerai.scoring import match_scenes, scenes_cobso
     from soccerai.viz import cobso_shot_figure
 
+    model = load_checkpoint(checkpoint)[0] if checkpoint else build_model("constant_velocity")  # verified first
     game = _load(match)
-    model = load_checkpoint(checkpoint)[0] if checkpoint else build_model("constant_velocity")
     scenes = match_scenes(game)
     pairs, players = scenes_cobso(scenes, model, n_samples=samples,
                                   progress=lambda scenes: track(scenes, description="shots"))
