@@ -26,6 +26,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "benchmark": ("benchmark",),
     "pipeline": ("pipeline",),
     "dashboard": ("dashboard",),
+    "data": ("data",),
 }
 """Topic module -> the command names it registers, in the order ``--help`` lists them."""
 
@@ -72,7 +73,9 @@ def _root() -> None:
 def main() -> None:
     """Entry point: run the app, printing soccerai errors as one line."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode click returns typer.Exit's code instead
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SoccerAIError as exc:
         err_console.print("[bold red]error:[/] ", end="", soft_wrap=True)
         err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)  # one line, never wrapped
