@@ -2,7 +2,11 @@
 
 Each topic module ``soccerai.commands.<topic>`` defines ``register(app)`` adding its commands. Topics are imported
 only when one of their commands runs (:class:`LazyTopicGroup`), so ``soccerai ingest`` does not pay for importing
-torch and Lightning. Soccerai errors are printed as one line with exit code 2, never as a traceback.
+torch and Lightning. Soccerai errors are printed as one line, never as a traceback.
+
+Exit codes, every command (:func:`exit_code_for`): **0** all the requested work succeeded; **1** some of it failed
+(a match that cannot be read, a step that failed; what succeeded is still written and listed); **2** a usage error
+(an unknown command or option, a bad parameter value, a path that does not exist).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from soccerai.errors import SoccerAIError
+from soccerai.errors import CheckpointError, InvalidParameterError, SoccerAIError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "demo": ("demo",),
@@ -70,25 +76,36 @@ def _root() -> None:
     """Soccer tracking data: ingest, synthesize, forecast trajectories, evaluate scoring opportunity."""
 
 
+def exit_code_for(exc: SoccerAIError) -> int:
+    """2 for a usage error (a bad parameter, a bad checkpoint, a named path that does not exist), else 1 (the work failed)."""
+    if isinstance(exc, InvalidParameterError | CheckpointError):
+        return EXIT_USAGE
+    if exc.path is not None and not exc.path.exists():
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
 def main() -> None:
-    """Entry point: run the app, printing soccerai errors as one line."""
+    """Entry point: run the app, printing soccerai errors as one line; exit with :func:`exit_code_for`'s codes.
+
+    With ``standalone_mode=False`` click returns a command's ``typer.Exit(code)`` instead of exiting: that code is
+    the process's exit status."""
     try:
-        code = app(standalone_mode=False)  # without standalone mode click returns typer.Exit's code instead
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        code = app(standalone_mode=False)
     except SoccerAIError as exc:
         err_console.print("[bold red]error:[/] ", end="", soft_wrap=True)
         err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)  # one line, never wrapped
-        sys.exit(2)
-    except Exception as exc:  # typer's own click: usage errors know how to show themselves
+        sys.exit(exit_code_for(exc))
+    except Exception as exc:  # typer's own (vendored) click: matched by name; usage errors show themselves
         if type(exc).__name__ == "Abort":
-            sys.exit(1)
+            sys.exit(EXIT_FAILED)
         if type(exc).__name__ == "Exit":
-            sys.exit(getattr(exc, "exit_code", 0))
+            sys.exit(getattr(exc, "exit_code", EXIT_OK))
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 if __name__ == "__main__":
     main()

@@ -26,7 +26,7 @@ from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.schema import Match
 from soccerai.store import read_source_hash, write_match
 
-INGEST_FORMAT_VERSION = "soccerai-ingest-2"
+INGEST_FORMAT_VERSION = "soccerai-ingest-3"
 """Mixed into every source hash: bump it when readers change so that stored matches are rebuilt."""
 
 HASH_CHUNK_BYTES = 1 << 20
@@ -80,12 +80,28 @@ def group_match_id(group: Sequence[Path]) -> str:
     path's id (:func:`soccerai.io.kloppy_loader.metrica_csv_match_id`), any other group its anchor's stem. Made
     file-system safe: lower case, runs of characters outside ``[a-z0-9-]`` become ``_``.
     """
+    from soccerai.io.compression import plain_name
     from soccerai.io.kloppy_loader import metrica_csv_match_id
 
     paths = [Path(p) for p in group if not is_metrica_event_csv(Path(p))] or [Path(p) for p in group]
     is_csv_pair = len(paths) == 2 and all(p.suffix.lower() == ".csv" for p in paths)
-    stem = metrica_csv_match_id(paths[0], paths[1]) if is_csv_pair else paths[0].stem
+    stem = metrica_csv_match_id(paths[0], paths[1]) if is_csv_pair else Path(plain_name(paths[0])).stem
+    if _generic_name(paths[0]):
+        stem = paths[0].resolve().parent.name or stem
     return re.sub(r"[^a-z0-9-]+", "_", stem.lower()).strip("_") or "match"
+
+
+GENERIC_STEMS = ("structured_data",)
+"""Anchor names every match of a provider shares (SkillCorner open data: ``<match>/structured_data.json``)."""
+
+
+def _generic_name(anchor: Path) -> bool:
+    """True when the anchor's name does not tell its match apart: SkillCorner's ``structured_data.json`` and
+    Hawk-Eye's per-minute feeds (``*.samples.ball``); such a match is named after its folder."""
+    from soccerai.io.compression import plain_name
+
+    name = plain_name(anchor).lower()
+    return Path(name).stem in GENERIC_STEMS or ".samples." in name
 
 
 def unique_match_ids(groups: Sequence[Sequence[Path]]) -> list[str]:
@@ -120,7 +136,7 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-ANCHOR_ROLE = {"metrica-csv": "home", "statsperform": "ma25"}
+ANCHOR_ROLE = {"metrica-csv": "home", "statsperform": "ma25", "hawkeye": "ball"}
 """The role each match has exactly one file of, around which the other roles are gathered (default ``raw``)."""
 
 
@@ -155,10 +171,16 @@ def _closest(anchor: Path, candidates: list[Path]) -> Path:
 
 
 def _groups_of_provider(provider: str, by_role: dict[str, list[Path]]) -> list[list[Path]]:
-    """One group per anchor file, each other role filled with its closest-named file (signality: one group)."""
-    from soccerai.io.detect import REQUIRED_ROLES
+    """One group per anchor file, each other role filled with its closest-named file; Signality (per-period raw
+    feeds) and Hawk-Eye (per-minute ball and centroid feeds, the JSON metadata preferred) make one group of all
+    their feeds in the folder (the reader refuses feeds of two matches in one group, naming the odd file)."""
+    from soccerai.io.detect import REQUIRED_ROLES, preferred_hawkeye_meta
 
     anchor_role = ANCHOR_ROLE.get(provider, "raw")
+    if provider == "hawkeye":
+        feeds = sorted(by_role.get("ball", [])) + sorted(by_role.get("centroids", []))
+        meta = [preferred_hawkeye_meta(by_role["meta"])] if by_role.get("meta") else []
+        return [feeds + meta] if feeds else []
     if provider == "signality" and by_role.get("raw"):
         anchors: list[list[Path]] = [sorted(by_role["raw"])]
     else:

@@ -141,7 +141,8 @@ def test_rows_are_sorted_ball_home_away(loaded) -> None:
 
 
 def test_every_provider_has_a_kloppy_reader() -> None:
-    assert {provider for provider, *_ in SAMPLES} == set(READERS)
+    # Hawk-Eye's centroid feeds live in real-matches/ (tests/test_ingest_real.py reads them through both engines)
+    assert {provider for provider, *_ in SAMPLES} | {"hawkeye"} == set(READERS)
     assert all("kloppy" in engines for engines in READERS.values())
 
 
@@ -172,8 +173,10 @@ def test_a_new_provider_is_one_entry(samples_dir: Path, monkeypatch: pytest.Monk
 
 
 def test_load_provider_refuses_what_it_cannot_read(samples_dir: Path) -> None:
-    with pytest.raises(InvalidParameterError, match="unknown provider 'hawkeye'"):
-        load_provider("hawkeye", {"meta": samples_dir / "hawkeye_meta.json"})
+    with pytest.raises(InvalidParameterError, match="unknown provider 'kinexon'"):
+        load_provider("kinexon", {"meta": samples_dir / "hawkeye_meta.json"})
+    with pytest.raises(InvalidInputError, match="hawkeye needs a centroids file"):
+        load_provider("hawkeye", {"meta": samples_dir / "hawkeye_meta.json", "ball": [samples_dir / "hawkeye_1_1.football.samples.ball"]})
     with pytest.raises(InvalidInputError, match="pff needs a rosters file"):
         load_provider(
             "pff", {"meta": samples_dir / "pff_metadata_3812.json", "raw": samples_dir / "pff_3812.jsonl"}

@@ -27,7 +27,7 @@ from soccerai.schema import Match
 Engine = Literal["auto", "fast", "kloppy"]
 Reader = Callable[[Sequence[Path]], Match]
 
-OPTIONAL_READER_MODULES = ("soccerai.io.metrica_fast",)
+OPTIONAL_READER_MODULES = ("soccerai.io.metrica_fast", "soccerai.io.skillcorner_fast", "soccerai.io.hawkeye_fast")
 """Modules imported on first use of :func:`load_match`; they call :func:`register_reader` when imported."""
 
 

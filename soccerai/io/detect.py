@@ -17,10 +17,17 @@ secondspectrum  ``meta``: ``<MetaData>`` XML with ``fPitchXSizeMeters``; ``addit
 statsperform    ``ma1``: JSON/XML with ``matchInfo``; ``ma25``: lines ``timestamp;...``
 pff             ``meta``: JSON list with ``homeTeam``/``awayTeam``; ``rosters``: JSON list with ``positionGroupType``;
                 ``raw``: JSON lines with ``gameRefId``
-skillcorner     ``meta``: JSON with ``home_team_score`` / ``pitch_length``; ``raw``: JSON lines with ``ball_data``
+skillcorner     ``meta``: JSON with ``home_team_score`` / ``pitch_length``; ``raw``: JSON lines with ``ball_data`` (v3)
+                or the open-data JSON array of frames with ``possession`` (``structured_data.json``)
 signality       ``meta``: JSON with ``team_home_lineup``; ``venue``: JSON with ``pitch_size``; ``raw``: JSON list of
                 frames with ``utc_time`` (one per period, ordered by name: ``..._p1_...``, ``..._p2_...``)
+hawkeye         ``ball``: JSON feed whose ``samples`` hold ``ball``; ``centroids``: JSON feed with ``details.players``
+                / ``samples.people``; ``meta`` (optional): JSON with ``MatchId`` or XML ``<Match>`` with a
+                ``<stadium>``. Several ball and centroid feeds (one per minute) make one match.
 ==============  ===============================================================================================
+
+Files may be compressed (gzip, bzip2, xz): the head is read decompressed (:mod:`soccerai.io.compression`), so the
+content decides, whatever the suffix.
 
 Whether the files say their tracking is simulated: :func:`declares_simulated` (EPTS ``<TrackingType>``).
 """
@@ -33,6 +40,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from soccerai.errors import InvalidInputError
+from soccerai.io import compression
 
 PROVIDERS = (
     "metrica-csv",
@@ -44,6 +52,7 @@ PROVIDERS = (
     "pff",
     "skillcorner",
     "signality",
+    "hawkeye",
 )
 SNIFF_BYTES = 16_384
 
@@ -57,8 +66,11 @@ REQUIRED_ROLES: dict[str, tuple[str, ...]] = {
     "pff": ("meta", "rosters", "raw"),
     "skillcorner": ("meta", "raw"),
     "signality": ("meta", "venue", "raw"),
+    "hawkeye": ("ball", "centroids"),
 }
-"""Roles each provider needs; ``secondspectrum`` may add ``additional_meta``, ``signality`` takes several ``raw``."""
+"""Roles each provider needs; ``secondspectrum`` may add ``additional_meta``, ``hawkeye`` a ``meta``."""
+MANY_FILES: dict[str, tuple[str, ...]] = {"signality": ("raw",), "hawkeye": ("ball", "centroids")}
+"""Roles that take several files in one match (Signality's per-period feeds, Hawk-Eye's per-minute feeds)."""
 
 _TRACAB_DAT = re.compile(r"^\s*-?\d+:(-?\d+,){5}")
 _EPTS_RAW = re.compile(r"^\s*\d+:(NaN|-?\d*\.\d+|-?\d+)?,")
@@ -95,7 +107,12 @@ _RULES: tuple[Rule, ...] = (
         "meta",
         lambda name, head: head.lstrip().startswith("[") and '"homeTeam"' in head and '"awayTeam"' in head,
     ),
+    ("hawkeye", "centroids", lambda name, head: _hawkeye_feed(head) and ('"people"' in head or '"jerseyNumber"' in head)),
+    ("hawkeye", "ball", lambda name, head: _hawkeye_feed(head) and '"ball"' in head),
+    ("hawkeye", "meta", lambda name, head: head.lstrip().startswith("{") and '"MatchId"' in head and '"Stadium"' in head),
+    ("hawkeye", "meta", lambda name, head: head.lstrip().startswith("<Match>") and "<stadium>" in head),
     ("skillcorner", "raw", lambda name, head: '"ball_data"' in head),
+    ("skillcorner", "raw", lambda name, head: head.lstrip().startswith("[") and '"possession"' in head and '"frame"' in head),
     ("skillcorner", "meta", lambda name, head: '"home_team_score"' in head or '"pitch_length"' in head),
     ("signality", "meta", lambda name, head: '"team_home_lineup"' in head),
     ("signality", "venue", lambda name, head: '"pitch_size"' in head and '"reference_landmarks"' in head),
@@ -103,13 +120,17 @@ _RULES: tuple[Rule, ...] = (
 )
 
 
+def _hawkeye_feed(head: str) -> bool:
+    """A Hawk-Eye JSON sample feed: ``details`` with Hawk-Eye (``heId``) identifiers."""
+    return head.lstrip().startswith("{") and '"details"' in head and '"heId"' in head
+
+
 def read_head(path: Path, size: int = SNIFF_BYTES) -> str:
-    """The first ``size`` bytes of ``path`` as text (BOM stripped); errors name the file."""
+    """The first ``size`` (decompressed) bytes of ``path`` as text (BOM stripped); errors name the file."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError("no such file", path)
-    with path.open("rb") as handle:
-        raw = handle.read(size)
+    raw = compression.read_head(path, size)
     if not raw.strip():
         raise InvalidInputError("file is empty", path)
     if b"\x00" in raw:
@@ -154,6 +175,8 @@ def assign_roles(paths: Sequence[Path] | Path, provider: str) -> dict[str, list[
         if found_provider != provider:
             raise InvalidInputError(f"is a {found_provider} {role} file, not a {provider} file", path)
         roles.setdefault(role, []).append(Path(path))
+    if provider == "hawkeye" and len(roles.get("meta", [])) > 1:
+        roles["meta"] = [preferred_hawkeye_meta(roles["meta"])]
     if provider == "secondspectrum" and "meta" not in roles and "additional_meta" in roles:
         roles["meta"] = roles.pop("additional_meta")
     missing = [role for role in REQUIRED_ROLES[provider] if role not in roles]
@@ -163,9 +186,15 @@ def assign_roles(paths: Sequence[Path] | Path, provider: str) -> dict[str, list[
             f"{provider} needs a {' and a '.join(missing)} file; got {given}", paths[0] if paths else None
         )
     for role, files in roles.items():
-        if len(files) > 1 and not (provider == "signality" and role == "raw"):
+        if len(files) > 1 and role not in MANY_FILES.get(provider, ()):
             raise InvalidInputError(f"{len(files)} {provider} {role} files given, expected one", files[1])
     return {role: sorted(files, key=lambda p: p.name) for role, files in roles.items()}
+
+
+def preferred_hawkeye_meta(files: list[Path]) -> Path:
+    """Hawk-Eye ships its match metadata as JSON and as XML (kloppy reads either); with both, the JSON one is used
+    (then the first by name)."""
+    return min(files, key=lambda p: (not compression.plain_name(p).lower().endswith(".json"), p.name))
 
 
 LINE_ENDINGS: dict[tuple[str, str], str] = {
@@ -200,8 +229,11 @@ def check_not_truncated(path: Path, provider: str, role: str) -> None:
     Formats with a fixed line ending (Tracab ``.dat`` ``:``, Stats Perform MA25 ``;``, JSON lines ``}``) must end with
     it; Metrica CSV and EPTS lines must have as many fields as the file's first line (the CSV's third header row)
     and end in a number, ``NaN`` or nothing. A cut that falls inside a number (``0.5596`` for ``0.55965``) cannot be
-    told from real data and passes.
+    told from real data and passes. A compressed file is decompressed to its end instead (a cut stream fails there).
     """
+    if compression.compression_of(path) is not None:
+        compression.check_stream(path)
+        return
     first, last = _first_and_last_lines(path)
     ending = LINE_ENDINGS.get((provider, role))
     json_document = first.startswith(("{", "[")) and not first.endswith(

@@ -318,7 +318,7 @@ def dataset_to_players(dataset: Any) -> pl.DataFrame:
     for team in dataset.metadata.teams:
         for player in team.players:
             position = player.starting_position
-            code = getattr(position, "code", None) or "UNK"
+            code = getattr(position, "code", None) or _position_name_code(position)
             jersey = player.jersey_no
             rows.append(
                 {
@@ -334,6 +334,11 @@ def dataset_to_players(dataset: Any) -> pl.DataFrame:
             )
     players = pl.DataFrame(rows, schema=PLAYERS_SCHEMA) if rows else pl.DataFrame(schema=PLAYERS_SCHEMA)
     return players.unique(subset="object_id", keep="first", maintain_order=True)
+
+
+def _position_name_code(position: Any) -> str:
+    """A position kloppy keeps as the provider's plain name (Hawk-Eye ``"Goalkeeper"``): "GK" or "UNK"."""
+    return "GK" if isinstance(position, str) and position.strip().lower() == "goalkeeper" else "UNK"
 
 
 def _pitch_size(dataset: Any) -> tuple[float, float]:
@@ -372,7 +377,22 @@ def dataset_to_match(
         extra={"source_frames": len(dataset.frames), "kloppy_warnings": list(warnings_seen)},
         simulated=simulated,
     )
-    return finalize_match(dataset_to_tracking(dataset, flip_y=flip_y), dataset_to_players(dataset), facts, blame=source)
+    players = dataset_to_players(dataset)
+    tracking, dropped = identified_only(dataset_to_tracking(dataset, flip_y=flip_y), players)
+    if dropped:
+        facts.extra["unidentified_rows"] = dropped
+    return finalize_match(tracking, players, facts, blame=source)
+
+
+def identified_only(tracking: pl.DataFrame, players: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Rows of the ball and of the players in the metadata's rosters, and how many other rows were dropped.
+
+    Referees are never players, and neither are tracks the provider could not identify (SkillCorner's anonymous
+    ``home_anon_<track>`` tracks, which kloppy keeps as players of a team): such rows are dropped and counted in
+    ``metadata.extra["unidentified_rows"]``."""
+    known = pl.col("object_id").is_in(players.get_column("object_id").implode()) | (pl.col("team") == BALL_ID)
+    kept = tracking.filter(known)
+    return kept, tracking.height - kept.height
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -429,7 +449,8 @@ class KloppyProvider:
     list of files (in the order given). ``blame`` is the role whose (last) file errors name. ``options`` are further
     keywords of the loader. ``match_id`` computes the id from the files (default: kloppy's ``game_id``, else the
     first file's stem, :func:`stem_match_id`); ``flip_y`` undoes kloppy's ``1 - y`` (Metrica CSV);
-    ``simulated_flag`` is the role whose file may declare simulated tracking (EPTS metadata).
+    ``simulated_flag`` is the role whose file may declare simulated tracking (EPTS metadata); ``options_for``
+    computes further keywords from the files (SkillCorner: which of its formats).
     """
 
     name: str
@@ -441,12 +462,23 @@ class KloppyProvider:
     optional: tuple[str, ...] = ()
     many: tuple[str, ...] = ()
     match_id: Callable[[dict[str, list[Path]]], str] | None = None
+    options_for: Callable[[dict[str, list[Path]]], dict[str, Any]] | None = None
     flip_y: bool = False
     simulated_flag: str | None = None
 
     def loader(self) -> Callable[..., Any]:
         """kloppy's load function (kloppy is imported on first use: it is slow to import)."""
         return getattr(import_module(f"kloppy.{self.module}"), self.function)
+
+
+def skillcorner_options(files: dict[str, list[Path]]) -> dict[str, Any]:
+    """SkillCorner open data (a JSON array, ``structured_data.json``) lists ~20,000 frames of a match with a period
+    but nothing tracked (replays, close-ups): they are not read (``include_empty_frames=False``, as the open-data
+    repository's own loader does), so ``source_frames`` counts frames with data. v3 JSON lines keep every frame."""
+    from soccerai.io.compression import read_head
+
+    head = read_head(files["raw"][0], 64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return {"include_empty_frames": False} if head.startswith(b"[") else {}
 
 
 META_RAW = {"meta": "meta_data", "raw": "raw_data"}
@@ -482,10 +514,16 @@ KLOPPY_PROVIDERS: dict[str, KloppyProvider] = {
         ),
         KloppyProvider(
             "skillcorner", "skillcorner", "load", META_RAW, options={**ALL_FRAMES, "include_empty_frames": True},
+            options_for=skillcorner_options,
         ),
         KloppyProvider(
             "signality", "signality", "load",
             {"meta": "meta_data", "venue": "venue_information", "raw": "raw_data_feeds"}, many=("raw",),
+        ),
+        KloppyProvider(
+            "hawkeye", "hawkeye", "load",
+            {"ball": "ball_feeds", "centroids": "player_centroid_feeds", "meta": "meta_data"},
+            blame="centroids", optional=("meta",), many=("ball", "centroids"),
         ),
     )
 }
@@ -524,9 +562,8 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
     paths = [path for role_files in files.values() for path in role_files]
     blame = files[spec.blame][-1]
     load = spec.loader()
-    dataset, seen = run_kloppy(
-        provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **spec.options)
-    )
+    options = {**spec.options, **(spec.options_for(files) if spec.options_for else {})}
+    dataset, seen = run_kloppy(provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **options))
     if simulated is None:
         simulated = spec.simulated_flag in files and declares_simulated(files[spec.simulated_flag][0])
     return dataset_to_match(

@@ -1,0 +1,114 @@
+"""Compressed provider files (``.gz``, ``.xz``, ``.bz2``), recognised by their first bytes, never by their name.
+
+Every reader and the detector open files through :func:`open_binary` / :func:`read_bytes`, so a file compressed
+without the matching suffix (``structured_data.json`` holding xz bytes) reads like any other. Magic numbers:
+gzip ``1f 8b``, bzip2 ``BZh``, xz ``fd 37 7a 58 5a 00`` (the same signatures kloppy's ``open_as_file`` checks).
+A truncated or corrupt compressed file raises :class:`~soccerai.errors.InvalidInputError` naming it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from soccerai.errors import InvalidInputError
+
+Compression = Literal["gz", "bz2", "xz"]
+MAGIC: dict[Compression, bytes] = {"gz": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00"}
+SUFFIXES = (".gz", ".xz", ".bz2")
+CHUNK_BYTES = 1 << 20
+
+
+def compression_of(path: Path) -> Compression | None:
+    """The compression of ``path`` from its first six bytes, or None for a plain file."""
+    with Path(path).open("rb") as handle:
+        head = handle.read(6)
+    for kind, magic in MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _opener(kind: Compression | None, path: Path) -> BinaryIO:
+    if kind == "gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.open(path, "rb")  # type: ignore[return-value]
+    if kind == "xz":
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    return Path(path).open("rb")
+
+
+def _corrupt(path: Path, kind: Compression | None, exc: BaseException) -> InvalidInputError:
+    what = f"{kind} file" if kind else "file"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InvalidInputError(f"truncated or corrupt {what} ({detail})", path)
+
+
+DECOMPRESS_ERRORS = (EOFError, lzma.LZMAError, OSError, zlib.error, ValueError)
+"""What gzip, bz2 and lzma raise on a cut or damaged stream (``gzip.BadGzipFile`` is an ``OSError``)."""
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """``path`` opened for reading, decompressed when its content is compressed.
+
+    Reading a cut stream later raises ``EOFError``/``LZMAError``; prefer :func:`read_bytes` or :func:`read_head`,
+    which turn those into a one-line :class:`InvalidInputError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError("no such file", path)
+    return _opener(compression_of(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The whole (decompressed) content of ``path``; a cut or corrupt compressed file is an error naming it."""
+    path = Path(path)
+    kind = compression_of(path) if path.is_file() else None
+    try:
+        with open_binary(path) as handle:
+            return handle.read()
+    except InvalidInputError:
+        raise
+    except DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, kind, exc) from exc
+
+
+def read_head(path: Path, size: int) -> bytes:
+    """The first ``size`` decompressed bytes of ``path`` (fewer when the file is shorter)."""
+    path = Path(path)
+    kind = compression_of(path) if path.is_file() else None
+    try:
+        with open_binary(path) as handle:
+            return handle.read(size)
+    except InvalidInputError:
+        raise
+    except DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, kind, exc) from exc
+
+
+def check_stream(path: Path) -> None:
+    """Decompress ``path`` to its end (discarding the bytes) so that a cut compressed file fails here, naming it,
+    before a slower reader (kloppy) fails on it with a message that may name another file. Plain files pass."""
+    path = Path(path)
+    kind = compression_of(path)
+    if kind is None:
+        return
+    try:
+        with _opener(kind, path) as handle:
+            while handle.read(CHUNK_BYTES):
+                pass
+    except DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, kind, exc) from exc
+
+
+def plain_name(path: Path) -> str:
+    """The file name without a compression suffix (``structured_data.json.xz`` -> ``structured_data.json``)."""
+    name = Path(path).name
+    for suffix in SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
