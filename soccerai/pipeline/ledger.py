@@ -6,7 +6,11 @@ it consistent: a step is marked ``done`` only after its outputs were renamed int
 still be running).
 
 Tables: ``runs``, ``steps`` (one row per attempt of a step on a match, or on ``*`` for global steps), ``models``
-(versioned checkpoints: id, parent, metrics, the matches they saw), ``file_hashes`` (a stat -> sha256 cache).
+(versioned checkpoints: id, parent, metrics, the matches they saw), ``file_hashes`` (a stat -> sha256 cache),
+``holdout`` (each match's side, training or held out, recorded on first sight and never updated).
+
+Opening checks the file is a healthy SQLite database (``PRAGMA quick_check``); a corrupt ledger is refused with
+one line telling how to start afresh, never silently replaced (it holds the holdout and the model lineage).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ CREATE TABLE IF NOT EXISTS models (
     model_name TEXT NOT NULL, checkpoint TEXT NOT NULL, data_key TEXT NOT NULL, train_matches TEXT NOT NULL,
     metrics TEXT, simulated INTEGER);
 CREATE TABLE IF NOT EXISTS file_hashes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT);
+CREATE TABLE IF NOT EXISTS holdout (
+    match_key TEXT PRIMARY KEY, unit_hash REAL NOT NULL, holdout INTEGER NOT NULL, run_id INTEGER,
+    assigned_at REAL NOT NULL);
 """
 
 
@@ -83,10 +90,15 @@ class Ledger:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {check}")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise InvalidInputError(
-                f"pipeline ledger is not a readable SQLite database ({exc})", self.path
+                f"pipeline ledger is not a healthy SQLite database ({str(exc).splitlines()[0][:100]}); move it "
+                "aside to start a fresh ledger (its holdout assignments and model lineage are then lost)",
+                self.path,
             ) from exc
 
     def close(self) -> None:
@@ -232,6 +244,37 @@ class Ledger:
             }
             for r in rows
         ]
+
+    def lineage(self, model_id: str) -> list[dict[str, Any]]:
+        """The model and its ancestors (by ``parent_id``), newest first."""
+        by_id = {m["model_id"]: m for m in self.models()}
+        chain, current = [], by_id.get(model_id)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = by_id.get(current["parent_id"]) if current["parent_id"] else None
+        return chain
+
+    def lineage_matches(self, model_id: str) -> frozenset[str]:
+        """Every match the model or any ancestor was trained on."""
+        return frozenset(k for m in self.lineage(model_id) for k in m["train_matches"])
+
+    def trained_matches(self) -> frozenset[str]:
+        """Every match any recorded model was trained on."""
+        return frozenset(k for m in self.models() for k in m["train_matches"])
+
+    # ---- holdout ----------------------------------------------------------------------------------------------
+    def holdout_sides(self) -> dict[str, bool]:
+        """``{match key: held out}`` for every match seen so far."""
+        return {r["match_key"]: bool(r["holdout"]) for r in self._db.execute("SELECT * FROM holdout")}
+
+    def record_holdout(self, sides: dict[str, bool], unit_hashes: dict[str, float], run_id: int) -> None:
+        """Record the side of matches seen for the first time; a recorded match is never changed (INSERT OR IGNORE)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO holdout (match_key, unit_hash, holdout, run_id, assigned_at) VALUES (?, ?, ?, ?, ?)",
+                [(k, unit_hashes[k], int(v), run_id, time.time()) for k, v in sides.items()],
+            )
 
     def latest_model(self) -> dict[str, Any] | None:
         models = self.models()

@@ -36,7 +36,7 @@ from soccerai.pipeline.executors import TaskExecutor, make_executor
 from soccerai.pipeline.ledger import GLOBAL_KEY, Ledger
 from soccerai.pipeline.lock import state_lock
 from soccerai.pipeline.steps import STEP_VERSIONS, StepOutcome, StepTask, run_step
-from soccerai.pipeline.training import EvaluateTask, TrainTask, evaluate, split_holdout, train
+from soccerai.pipeline.training import EvaluateTask, TrainTask, assign_holdout, evaluate, train, unit_hash
 
 LEDGER_FILE = "ledger.sqlite"
 QUARANTINE_ERRORS = (InvalidInputError, InvalidTrackingError)
@@ -238,9 +238,19 @@ class Runner:
                 out[src.key] = (key, self.state / rec.outputs["windows"])
         return out
 
+    def holdout_split(self, keys: list[str]) -> tuple[list[str], list[str]]:
+        """(train, holdout) of ``keys``: sides recorded in the ledger on first sight, never moved."""
+        recorded = self.ledger.holdout_sides()
+        sides = assign_holdout(keys, self.cfg.train.holdout_fraction, recorded, self.ledger.trained_matches())
+        new = {k: v for k, v in sides.items() if k not in recorded}
+        if new:
+            self.ledger.record_holdout(new, {k: unit_hash(k) for k in new}, self.result.run_id)
+        keys = sorted(keys)
+        return [k for k in keys if not sides[k]], [k for k in keys if sides[k]]
+
     def run_global(self, step: str, sources: list[MatchSource]) -> None:
         windows = self.windows_of(sources)
-        train_keys, holdout_keys = split_holdout(list(windows), self.cfg.train.holdout_fraction)
+        train_keys, holdout_keys = self.holdout_split(list(windows))
         if step == "train":
             self.run_train(windows, train_keys)
         else:
@@ -298,7 +308,11 @@ class Runner:
 
     def run_evaluate(self, windows: dict[str, tuple[str, Path]], holdout_keys: list[str]) -> None:
         model = self.ledger.latest_model()
-        if model is None or not holdout_keys:
+        if model is None:
+            return
+        seen = self.ledger.lineage_matches(model["model_id"])
+        holdout_keys = [k for k in holdout_keys if k not in seen]  # only a pre-holdout-table ledger has any
+        if not holdout_keys:
             return
         key = input_key(
             "evaluate",
@@ -308,7 +322,7 @@ class Runner:
         )
         if self.is_done(GLOBAL_KEY, "evaluate", key):
             return
-        task = EvaluateTask(model["model_id"], self.state, tuple(windows[k][1] for k in holdout_keys))
+        task = EvaluateTask(model["model_id"], self.state, tuple(windows[k][1] for k in holdout_keys), seen)
         outcome = self.run_global_task("evaluate", key, evaluate, task)
         if outcome is not None:
             self.ledger.set_model_metrics(model["model_id"], outcome.info["metrics"])

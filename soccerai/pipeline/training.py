@@ -1,8 +1,9 @@
 """The global steps: train (or fine-tune) the chosen model on every training match's windows, evaluate it on the
 held-out matches. Each trained checkpoint is a version: an id, its parent, its metrics and the matches it saw.
 
-Held-out matches are chosen by a stable hash of the match key (:func:`is_holdout`), so adding matches never moves
-an old match between the training and the evaluation sets.
+Held-out matches are chosen by a stable hash of the match key when the pipeline first sees them
+(:func:`assign_holdout`) and the choice is recorded in the ledger, so adding matches never moves an old match
+between the training and the evaluation sets; evaluation also refuses any match in the model's lineage.
 """
 
 from __future__ import annotations
@@ -15,27 +16,51 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soccerai.errors import SoccerAIError
 from soccerai.pipeline import backends
 from soccerai.pipeline.artifacts import write_json_atomic
 from soccerai.pipeline.steps import StepOutcome
 
 
-def _unit_hash(key: str) -> float:
+def unit_hash(key: str) -> float:
+    """A match key's stable position in [0, 1): the first 32 bits of its sha256 over 2^32."""
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32
 
 
-def split_holdout(keys: list[str], fraction: float) -> tuple[list[str], list[str]]:
-    """(train, holdout): a match is held out when ``hash(key) < fraction`` (hash in [0, 1)).
+def assign_holdout(
+    keys: list[str], fraction: float, assigned: dict[str, bool] | None = None, trained: set[str] | frozenset = frozenset()
+) -> dict[str, bool]:
+    """Every key's side (True: held out), keeping ``assigned`` (recorded earlier) exactly as it is.
 
-    With two or more matches both sides are made non-empty (the extreme hashes move over).
+    A new key is held out when ``unit_hash(key) < fraction``. Two exceptions, both only among the NEW keys (which
+    no model has seen): a key in ``trained`` (a model already trained on it) goes to training, and when one side
+    would be empty with two or more matches known, the new key with the extreme hash moves to it. A recorded key
+    never moves, so a match trained on can never become a held-out match.
     """
+    sides = dict(assigned or {})
+    new = sorted(set(keys) - set(sides))
+    fresh = {k: k not in trained and unit_hash(k) < fraction for k in new}
+    sides.update(fresh)
+    movable = [k for k in new if k not in trained]
+    if len(sides) >= 2 and movable:
+        if not any(sides.values()):
+            sides[min(movable, key=unit_hash)] = True
+        elif all(sides.values()):
+            sides[max(movable, key=unit_hash)] = False
+    return sides
+
+
+def split_holdout(
+    keys: list[str], fraction: float, assigned: dict[str, bool] | None = None
+) -> tuple[list[str], list[str]]:
+    """(train, holdout) of ``keys`` under :func:`assign_holdout`."""
+    sides = assign_holdout(keys, fraction, assigned)
     keys = sorted(keys)
-    holdout = [k for k in keys if _unit_hash(k) < fraction]
-    if len(keys) >= 2 and not holdout:
-        holdout = [min(keys, key=_unit_hash)]
-    if len(keys) >= 2 and len(holdout) == len(keys):
-        holdout.remove(max(holdout, key=_unit_hash))
-    return [k for k in keys if k not in holdout], holdout
+    return [k for k in keys if not sides[k]], [k for k in keys if sides[k]]
+
+
+class HoldoutLeakError(SoccerAIError):
+    """A model would be evaluated on a match it or one of its ancestors was trained on."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +100,17 @@ class EvaluateTask:
     model_id: str
     state_dir: Path
     windows: tuple[Path, ...]
+    lineage_matches: frozenset[str] = frozenset()
+    """Every match the model or an ancestor trained on (from the ledger); none may be evaluated on."""
 
 
 def evaluate(task: EvaluateTask) -> StepOutcome:
     """Metrics of the model on the held-out matches -> ``models/<id>/metrics.json``."""
     start = time.perf_counter()
+    leaked = sorted({p.parent.name for p in task.windows} & task.lineage_matches)
+    if leaked:
+        raise HoldoutLeakError(f"model {task.model_id} (or an ancestor) trained on {', '.join(leaked[:5])}; "
+                               "refusing to evaluate it there")
     checkpoint = task.state_dir / "models" / task.model_id
     metrics = backends.evaluate_model(checkpoint, task.windows)
     path = write_json_atomic(
