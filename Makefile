@@ -6,12 +6,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export SOCCERAI_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: setup demo test test-slow lint clean browser
+.PHONY: setup demo test test-slow lint clean browser docs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,docs]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -28,6 +28,14 @@ test: $(STAMP) browser
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# The documentation site (mkdocs.yml), strict: any warning is an error. The tutorials run during the build on the
+# real data folder; what they write goes to out/docs-run (fresh each build), the site to out/site.
+DOCS_RUN := $(abspath out/docs-run)
+docs: $(STAMP)
+	rm -rf $(DOCS_RUN)
+	env -u SOCCERAI_STORE_DIR PATH="$(abspath $(VENV))/bin:$$PATH" SOCCERAI_OUT_DIR="$(DOCS_RUN)" \
+		NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check soccerai tests benchmarks pipelines dashboard
