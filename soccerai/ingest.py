@@ -140,18 +140,21 @@ ANCHOR_ROLE = {"metrica-csv": "home", "statsperform": "ma25", "hawkeye": "ball"}
 """The role each match has exactly one file of, around which the other roles are gathered (default ``raw``)."""
 
 
-def _classified(files: list[Path]) -> tuple[dict[Path, tuple[str, str]], list[Path]]:
-    """``(provider, role)`` of each recognised file, and the files no provider recognises."""
+def _classified(files: list[Path]) -> tuple[dict[Path, tuple[str, str]], list[Path], list[Path]]:
+    """``(provider, role)`` of each recognised file, the files no provider recognises, and the compressed files
+    whose content cannot even be decompressed (cut or corrupt: each is reported as a failed match of its own)."""
+    from soccerai.io.compression import compression_of
     from soccerai.io.detect import classify_file
 
     known: dict[Path, tuple[str, str]] = {}
     unknown: list[Path] = []
+    broken: list[Path] = []
     for path in files:
         try:
             known[path] = classify_file(path)
         except SoccerAIError:
-            unknown.append(path)
-    return known, unknown
+            (broken if compression_of(path) is not None else unknown).append(path)
+    return known, unknown, broken
 
 
 def _name_tokens(path: Path) -> set[str]:
@@ -201,10 +204,12 @@ def group_match_files(paths: Iterable[str | Path]) -> list[list[Path]]:
     matches. Loose files no provider recognises become a group of their own (loading it says what is wrong); such
     files found by scanning a folder are ignored.
     """
+    from soccerai.io.provenance import is_manifest
+
     paths = [Path(p) for p in paths]
-    files = _expand(paths)
+    files = [p for p in _expand(paths) if not is_manifest(p)]  # the synthesizer's mark travels, is not a match
     loose = {p for p in paths if p.is_file()}
-    known, unknown = _classified(files)
+    known, unknown, broken = _classified(files)
     buckets: dict[tuple[Path, str], dict[str, list[Path]]] = {}
     for path, (provider, role) in known.items():
         buckets.setdefault((path.parent, provider), {}).setdefault(role, []).append(path)
@@ -216,7 +221,7 @@ def group_match_files(paths: Iterable[str | Path]) -> list[list[Path]]:
     event_files = [p for p in unknown if is_metrica_event_csv(p)]
     groups = [[*group, *_events_beside(group, event_files)] for group in groups]
     unknown = [p for p in unknown if p not in event_files]
-    return groups + [[p] for p in unknown if p in loose]
+    return groups + [[p] for p in unknown if p in loose] + [[p] for p in broken]
 
 
 EVENTS_SUFFIX = "_RawEventsData.csv"
@@ -225,10 +230,11 @@ EVENTS_SUFFIX = "_RawEventsData.csv"
 
 def is_metrica_event_csv(path: Path) -> bool:
     """True for a Metrica event CSV (its header starts with Metrica's event columns)."""
+    from soccerai.io.compression import DECOMPRESS_ERRORS, read_head
+
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(64).decode("utf-8", errors="replace").lstrip("\ufeff")
-    except OSError:
+        head = read_head(path, 64).decode("utf-8", errors="replace").lstrip("\ufeff")
+    except (SoccerAIError, *DECOMPRESS_ERRORS):
         return False
     return head.startswith("Team,Type,Subtype,Period,Start Frame")
 
@@ -236,11 +242,13 @@ def is_metrica_event_csv(path: Path) -> bool:
 def _events_beside(group: list[Path], event_files: list[Path]) -> list[Path]:
     """The event file of a tracking group: same folder, named ``<prefix>_RawEventsData.csv`` with the tracking
     anchor's name starting with ``<prefix>`` (how Metrica and soccerai's synthesizer name them)."""
+    from soccerai.io.compression import plain_name
+
     anchor = group[0]
     return [
         e for e in event_files
-        if e.parent == anchor.parent and e.name.endswith(EVENTS_SUFFIX)
-        and anchor.name.startswith(e.name[: -len(EVENTS_SUFFIX)])
+        if e.parent == anchor.parent and plain_name(e).endswith(EVENTS_SUFFIX)
+        and anchor.name.startswith(plain_name(e)[: -len(EVENTS_SUFFIX)])
     ][:1]
 
 
@@ -305,8 +313,8 @@ def ingest_group(
         if not force and read_source_hash(target) == digest:
             return result("unchanged", path=target, rows=_stored_rows(target))
         match = _with_match_id(load_group(sources, provider), match_id)  # write_match validates
-        if simulated is not None:
-            match.metadata = dataclasses.replace(match.metadata, simulated=simulated)
+        if simulated:  # a caller may mark tracking simulated, never unmark what the files declare simulated
+            match.metadata = dataclasses.replace(match.metadata, simulated=True)
         write_match(match, target, source_hash=digest)
         return result("ingested", path=target, rows=match.tracking.height)
     except Exception as exc:  # noqa: BLE001 - one bad match must not stop the others; the result carries why
@@ -332,9 +340,9 @@ def ingest_paths(
 ) -> list[IngestResult]:
     """Ingest every match group into ``store``; ``on_result`` is called after each (progress bars).
 
-    ``simulated=True`` marks the matches' tracking as simulated (most provider formats cannot say so themselves,
-    e.g. soccerai's synthesizer writing Metrica CSV; its EPTS metadata does, and the readers honour it); None keeps
-    what the reader found; False marks them real."""
+    ``simulated=True`` marks the matches' tracking as simulated; None or False keep what the files say: EPTS
+    ``<TrackingType>Simulated``, or the provenance manifest soccerai's synthesizer writes beside every file
+    (:mod:`soccerai.io.provenance`), so simulated files are never stored as real."""
     store = Path(store)
     results = []
     for group, match_id in zip(groups, unique_match_ids(groups), strict=True):

@@ -8,6 +8,7 @@ so a gap of dropped frames divides by the real elapsed time instead of one frame
 :data:`soccerai.schema.MAX_PLAYER_SPEED` (12 m/s) are counted as errors (no human sprints faster).
 A *duplicated frame* is a frame whose every object stands exactly where it stood in the previous frame (a frozen
 feed), detected by an order-independent sum of per-row hashes of ``(object_id, x, y)``.
+Per-player visible share: :func:`player_visibility` (broadcast tracking lists only the players the camera sees).
 """
 
 from __future__ import annotations
@@ -85,12 +86,41 @@ def _measured_frame_rate(frames: pl.DataFrame, nominal: float) -> float | None:
     return round(nominal / float(steps.median()), 3) if steps.len() else None
 
 
+def player_visibility(match: Match) -> pl.DataFrame:
+    """Per player seen at least once: in what share of the match's frames he has a position.
+
+    ``visible_pct = 100 * frames_visible / frames`` over every frame of the match (a frame: a (period, frame) with
+    any row); ``on_pitch_pct`` over the frames from his first to his last sighting in each period he appears in (a
+    substitute is not "invisible" before he comes on). Broadcast tracking (SkillCorner) lists only the players
+    the camera sees, so its shares are well under 100; optical tracking (Hawk-Eye, Tracab) gives ~100.
+    """
+    frames = _frame_table(match.tracking).select("period", "frame").with_row_index("i")
+    seen = match.tracking.filter(pl.col("team") != BALL_ID).select("object_id", "team", "period", "frame")
+    seen = seen.join(frames, on=["period", "frame"])
+    spans = seen.group_by("object_id", "period").agg(
+        pl.len().alias("n"), (pl.col("i").max() - pl.col("i").min() + 1).alias("span")
+    )
+    per = spans.group_by("object_id").agg(pl.col("n").sum().alias("frames_visible"), pl.col("span").sum())
+    roster = match.players.select("object_id", "team", "jersey", "name")
+    total = max(frames.height, 1)
+    return (
+        per.join(roster, on="object_id", how="left")
+        .with_columns(
+            (100.0 * pl.col("frames_visible") / total).round(1).alias("visible_pct"),
+            (100.0 * pl.col("frames_visible") / pl.col("span")).round(1).alias("on_pitch_pct"),
+        )
+        .select("object_id", "team", "jersey", "name", "frames_visible", "visible_pct", "on_pitch_pct")
+        .sort("team", "jersey", "object_id", nulls_last=True)
+    )
+
+
 def quality_summary(match: Match) -> dict[str, Any]:
     """Headline quality figures of a match (plain JSON-able dict)."""
     meta = match.metadata
     frames = _frame_table(match.tracking)
     n_frames = frames.height
     speeds = player_raw_speeds(match.tracking, meta.frame_rate)
+    visibility = player_visibility(match)
 
     def percent(count: int) -> float:
         return round(100.0 * count / n_frames, 3) if n_frames else 0.0
@@ -112,6 +142,9 @@ def quality_summary(match: Match) -> dict[str, Any]:
         "max_player_speed_ms": round(float(speeds.max()), 3) if speeds.len() else None,
         "speeds_over_12ms": int((speeds > MAX_PLAYER_SPEED).sum()),
         "duplicated_frames": _duplicated_frames(frames),
+        "players_seen": visibility.height,
+        "player_visible_pct_median": round(float(visibility["visible_pct"].median()), 1) if visibility.height else None,
+        "player_visible": visibility.to_dicts(),
     }
 
 
@@ -129,6 +162,13 @@ def quality_table(summary: dict[str, Any]) -> Table:
                     f"period {period['period']}",
                     f"{period['frames']} frames, {period['duration_s']:.1f} s "
                     f"(frames {period['start_frame']}-{period['end_frame']})",
+                )
+        elif key == "player_visible":
+            for player in value:
+                who = " ".join(str(v) for v in (player["team"], player["jersey"], player["name"]) if v is not None)
+                table.add_row(
+                    f"visible {player['object_id']} ({who})",
+                    f"{player['visible_pct']:.1f}% of frames, {player['on_pitch_pct']:.1f}% while on the pitch",
                 )
         else:
             table.add_row(key, "-" if value is None else str(value))

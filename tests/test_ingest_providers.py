@@ -9,7 +9,7 @@ import pytest
 
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io import READERS, detect_provider, load_match
-from soccerai.io.detect import PROVIDERS, REQUIRED_ROLES
+from soccerai.io.detect import NATIVE_ONLY, PROVIDERS, REQUIRED_ROLES
 from soccerai.io.events import load_events, shot_result
 from soccerai.io.kloppy_loader import KLOPPY_PROVIDERS, KloppyProvider, load_provider
 from soccerai.schema import BALL_ID, EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA
@@ -142,12 +142,13 @@ def test_rows_are_sorted_ball_home_away(loaded) -> None:
 
 def test_every_provider_has_a_kloppy_reader() -> None:
     # Hawk-Eye's centroid feeds live in real-matches/ (tests/test_ingest_real.py reads them through both engines)
-    assert {provider for provider, *_ in SAMPLES} | {"hawkeye"} == set(READERS)
-    assert all("kloppy" in engines for engines in READERS.values())
+    assert {provider for provider, *_ in SAMPLES} | {"hawkeye", "lastrow"} == set(READERS)
+    assert all("kloppy" in engines for name, engines in READERS.items() if name not in NATIVE_ONLY)
+    assert list(READERS["lastrow"]) == ["fast"]  # kloppy does not read Last Row clips
 
 
 def test_the_kloppy_table_has_one_entry_per_detected_provider() -> None:
-    assert list(KLOPPY_PROVIDERS) == list(PROVIDERS)
+    assert list(KLOPPY_PROVIDERS) == [p for p in PROVIDERS if p not in NATIVE_ONLY]
     for name, spec in KLOPPY_PROVIDERS.items():
         assert spec.name == name
         assert set(spec.arguments) - set(spec.optional) == set(REQUIRED_ROLES[name]), name

@@ -80,7 +80,7 @@ def test_an_explicit_argument_wins(samples_dir: Path, synthesized_epts: list[Pat
     assert kloppy_loader.load_metrica_epts(*real, simulated=True).metadata.simulated is True
 
 
-def test_ingest_stores_the_files_word_unless_told(synthesized_epts: list[Path], tmp_path: Path) -> None:
+def test_ingest_keeps_the_files_word_even_when_told_real(synthesized_epts: list[Path], tmp_path: Path) -> None:
     folder = tmp_path / "drop"
     folder.mkdir()
     for path in synthesized_epts:
@@ -90,7 +90,7 @@ def test_ingest_stores_the_files_word_unless_told(synthesized_epts: list[Path], 
     (said,) = ingest_paths(groups, tmp_path / "store")
     assert said.ok and read_match(said.path).metadata.simulated is True
     (told,) = ingest_paths(groups, tmp_path / "store_told", simulated=False)
-    assert told.ok and read_match(told.path).metadata.simulated is False
+    assert told.ok and read_match(told.path).metadata.simulated is True  # never stored as real
 
 
 def test_broken_metadata_declares_nothing_and_its_reader_says_why(samples_dir: Path, tmp_path: Path) -> None:
@@ -102,3 +102,61 @@ def test_broken_metadata_declares_nothing_and_its_reader_says_why(samples_dir: P
         read_metrica_epts(meta, samples_dir / REAL_RAW)
     with pytest.raises(InvalidInputError, match="metrica-epts"):
         kloppy_loader.load_metrica_epts(meta, samples_dir / REAL_RAW)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The provenance manifest: Metrica CSV (which cannot say "simulated") survives the README's own commands
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthesized_csv(events_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder ``write_match_files`` wrote a short SIMULATED match into, in Metrica CSV (what synthesize does)."""
+    match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=4, duration_s=12.0)
+    folder = tmp_path_factory.mktemp("simulated")
+    write_match_files(match, folder, ("metrica-csv",))
+    return folder
+
+
+def test_synthesize_then_ingest_folder_is_stored_simulated(synthesized_csv: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from soccerai.cli import app
+    from soccerai.io.provenance import MANIFEST_NAME, read_manifest
+
+    listed = read_manifest(synthesized_csv)
+    csvs = sorted(p.name for p in synthesized_csv.glob("*.csv"))
+    assert (synthesized_csv / MANIFEST_NAME).is_file() and sorted(listed) == csvs  # tracking pair + events
+    done = CliRunner().invoke(app, ["ingest", str(synthesized_csv), "--store", str(tmp_path / "store")])
+    assert done.exit_code == 0, done.output  # the manifest is not a match of its own
+    (stored,) = list((tmp_path / "store").glob("*.parquet"))
+    assert read_match(stored).metadata.simulated is True
+    info = CliRunner().invoke(app, ["info", str(stored)])
+    assert "simulated tracking" in info.output
+
+
+def test_a_renamed_or_loose_simulated_file_stays_simulated(synthesized_csv: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(synthesized_csv, folder)
+    home = next(folder.glob("*Home_Team.csv"))
+    home.rename(folder / "renamed_Home_Team.csv")
+    files = [folder / "renamed_Home_Team.csv", next(folder.glob("*Away_Team.csv"))]
+    assert load_match(files).metadata.simulated is True  # listed by content
+    assert load_match(files, engine="kloppy").metadata.simulated is True
+
+
+def test_real_files_beside_no_manifest_stay_real(samples_dir: Path, tmp_path: Path) -> None:
+    for name in ("metrica_home.csv", "metrica_away.csv"):
+        shutil.copy(samples_dir / name, tmp_path / name)
+    assert load_match([tmp_path / "metrica_home.csv", tmp_path / "metrica_away.csv"]).metadata.simulated is False
+
+
+def test_a_damaged_manifest_is_an_error_naming_it(synthesized_csv: Path, tmp_path: Path) -> None:
+    from soccerai.io.provenance import MANIFEST_NAME
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(synthesized_csv, folder)
+    (folder / MANIFEST_NAME).write_text("{not json")
+    files = [next(folder.glob("*Home_Team.csv")), next(folder.glob("*Away_Team.csv"))]
+    with pytest.raises(InvalidInputError, match=MANIFEST_NAME):
+        load_match(files)

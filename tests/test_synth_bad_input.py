@@ -112,7 +112,8 @@ def test_cli_writes_a_short_match(events_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert (
-        len(names) == 3 and any("Home_Team" in n for n in names) and any("RawEventsData" in n for n in names)
+        len(names) == 4 and any("Home_Team" in n for n in names) and any("RawEventsData" in n for n in names)
+        and "soccerai_provenance.json" in names  # the mark that keeps the CSV simulated on ingest
     )
     assert "SIMULATED" in result.output
 

@@ -7,13 +7,15 @@ content when none is given (:func:`soccerai.io.detect.detect_provider`), sorts t
 ``READERS`` maps provider name -> engine name -> reader, a callable taking the list of the match's files (any order)
 and returning a validated :class:`Match`. Every provider has a ``"kloppy"`` reader
 (:mod:`soccerai.io.kloppy_loader`); native readers register more engines with :func:`register_reader`
-(``soccerai.io.metrica_fast`` registers ``"fast"`` for "metrica-csv" and "metrica-epts"; it is imported lazily by
-:func:`load_match`, so it may itself import this package). ``engine="auto"`` uses ``"fast"`` where registered,
-else ``"kloppy"``.
+(``soccerai.io.metrica_fast`` registers ``"fast"`` for "metrica-csv" and "metrica-epts", ``skillcorner_fast`` for
+SkillCorner open data, ``hawkeye_fast`` for Hawk-Eye, ``lastrow`` for Last Row clips, which kloppy does not read;
+they are imported lazily by :func:`load_match`, so they may themselves import this package). ``engine="auto"`` uses
+``"fast"`` where registered, else ``"kloppy"``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,13 +23,19 @@ from typing import Literal
 
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io import kloppy_loader
-from soccerai.io.detect import PROVIDERS, assign_roles, check_not_truncated, detect_provider
+from soccerai.io.detect import NATIVE_ONLY, PROVIDERS, assign_roles, check_not_truncated, detect_provider
+from soccerai.io.provenance import declared_simulated
 from soccerai.schema import Match
 
 Engine = Literal["auto", "fast", "kloppy"]
 Reader = Callable[[Sequence[Path]], Match]
 
-OPTIONAL_READER_MODULES = ("soccerai.io.metrica_fast", "soccerai.io.skillcorner_fast", "soccerai.io.hawkeye_fast")
+OPTIONAL_READER_MODULES = (
+    "soccerai.io.metrica_fast",
+    "soccerai.io.skillcorner_fast",
+    "soccerai.io.hawkeye_fast",
+    "soccerai.io.lastrow",
+)
 """Modules imported on first use of :func:`load_match`; they call :func:`register_reader` when imported."""
 
 
@@ -49,7 +57,7 @@ def _kloppy_reader(provider: str) -> Reader:
 
 
 READERS: dict[str, dict[str, Reader]] = {
-    provider: {"kloppy": _kloppy_reader(provider)} for provider in PROVIDERS
+    provider: ({} if provider in NATIVE_ONLY else {"kloppy": _kloppy_reader(provider)}) for provider in PROVIDERS
 }
 
 
@@ -77,7 +85,8 @@ def load_match(
     ``paths``: every file of the match (any order; e.g. metadata + raw). ``provider``: one of
     :data:`soccerai.io.detect.PROVIDERS`, sniffed from content when None. ``engine``: "auto" (fast where
     registered), "fast" or "kloppy". Teams whose goalkeeper the provider does not name get one inferred
-    (:func:`soccerai.goalkeepers.infer_goalkeepers`).
+    (:func:`soccerai.goalkeepers.infer_goalkeepers`). Files soccerai's synthesizer wrote (listed in the provenance
+    manifest beside them, :mod:`soccerai.io.provenance`) give a match with ``metadata.simulated`` True.
     """
     files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not files:
@@ -94,7 +103,10 @@ def load_match(
         raise InvalidParameterError(f"no {chosen!r} reader for {provider} (available: {', '.join(engines)})")
     from soccerai.goalkeepers import infer_goalkeepers
 
-    return infer_goalkeepers(engines[chosen](files))
+    match = infer_goalkeepers(engines[chosen](files))
+    if not match.metadata.simulated and declared_simulated(files):
+        match.metadata = dataclasses.replace(match.metadata, simulated=True)
+    return match
 
 
 __all__ = [

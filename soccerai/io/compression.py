@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
+import shutil
+import tempfile
 import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -112,3 +117,36 @@ def plain_name(path: Path) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+def source(path: Path) -> Path | io.BytesIO:
+    """What to hand a parser that takes a path or a file (polars, ElementTree): the path itself when the file is
+    plain (no copy; polars must then be told ``glob=False``), else its decompressed bytes in memory."""
+    path = Path(path)
+    if path.is_file() and compression_of(path) is not None:
+        return io.BytesIO(read_bytes(path))
+    return path
+
+
+@contextmanager
+def with_compression_suffixes(paths: Sequence[Path]) -> Iterator[dict[Path, Path]]:
+    """``{path: path kloppy can open}``: kloppy 3.19.1 decompresses by file suffix, so a compressed file named
+    without one (``tracab_raw.dat`` holding gzip bytes) is handed over as a symbolic link that has it, in a
+    temporary folder removed afterwards. Plain files and files with the right suffix map to themselves."""
+    mapped: dict[Path, Path] = {}
+    folder: Path | None = None
+    try:
+        for i, path in enumerate(map(Path, paths)):
+            kind = compression_of(path) if path.is_file() else None
+            if kind is None or path.name.lower().endswith(f".{kind}"):
+                mapped[path] = path
+                continue
+            folder = folder or Path(tempfile.mkdtemp(prefix="soccerai-decompress-"))
+            link = folder / str(i) / f"{path.name}.{kind}"
+            link.parent.mkdir()
+            link.symlink_to(path.resolve())
+            mapped[path] = link
+        yield mapped
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -19,6 +19,7 @@ pff             ``meta``: JSON list with ``homeTeam``/``awayTeam``; ``rosters``:
                 ``raw``: JSON lines with ``gameRefId``
 skillcorner     ``meta``: JSON with ``home_team_score`` / ``pitch_length``; ``raw``: JSON lines with ``ball_data`` (v3)
                 or the open-data JSON array of frames with ``possession`` (``structured_data.json``)
+lastrow         ``raw``: one CSV whose header names ``player, frame, x, y, team`` (a Friends of Tracking clip)
 signality       ``meta``: JSON with ``team_home_lineup``; ``venue``: JSON with ``pitch_size``; ``raw``: JSON list of
                 frames with ``utc_time`` (one per period, ordered by name: ``..._p1_...``, ``..._p2_...``)
 hawkeye         ``ball``: JSON feed whose ``samples`` hold ``ball``; ``centroids``: JSON feed with ``details.players``
@@ -53,7 +54,10 @@ PROVIDERS = (
     "skillcorner",
     "signality",
     "hawkeye",
+    "lastrow",
 )
+NATIVE_ONLY = ("lastrow",)
+"""Providers kloppy does not read: soccerai's own reader is the only one (Last Row's Friends of Tracking clips)."""
 SNIFF_BYTES = 16_384
 
 REQUIRED_ROLES: dict[str, tuple[str, ...]] = {
@@ -67,6 +71,7 @@ REQUIRED_ROLES: dict[str, tuple[str, ...]] = {
     "skillcorner": ("meta", "raw"),
     "signality": ("meta", "venue", "raw"),
     "hawkeye": ("ball", "centroids"),
+    "lastrow": ("raw",),
 }
 """Roles each provider needs; ``secondspectrum`` may add ``additional_meta``, ``hawkeye`` a ``meta``."""
 MANY_FILES: dict[str, tuple[str, ...]] = {"signality": ("raw",), "hawkeye": ("ball", "centroids")}
@@ -79,7 +84,17 @@ _NUMBER_OR_EMPTY = re.compile(r"^(-?\d+(\.\d*)?([eE][-+]?\d+)?|NaN|)$")
 
 Rule = tuple[str, str, Callable[[str, str], bool]]
 
+LASTROW_COLUMNS = ("player", "frame", "x", "y", "team")
+
+
+def _lastrow_header(head: str) -> bool:
+    """A Last Row clip CSV: its header row names ``player, frame, x, y, team`` (order free)."""
+    columns = {c.strip() for c in head.split("\n", 1)[0].split(",")}
+    return set(LASTROW_COLUMNS) <= columns
+
+
 _RULES: tuple[Rule, ...] = (
+    ("lastrow", "raw", lambda name, head: _lastrow_header(head)),
     ("metrica-csv", "home", lambda name, head: head.startswith(",,,") and "Home" in head.split("\n", 1)[0]),
     ("metrica-csv", "away", lambda name, head: head.startswith(",,,") and "Away" in head.split("\n", 1)[0]),
     ("metrica-epts", "meta", lambda name, head: "FIFADataTransferFormatEPTS" in head),
@@ -267,10 +282,11 @@ def declares_simulated(metadata: Path) -> bool:
     one, or one that cannot be parsed, declares nothing: False (its reader reports what is wrong with it).
     """
     try:
-        for _, element in ET.iterparse(metadata):
-            if element.tag.rsplit("}", 1)[-1] == "TrackingType":
-                return (element.text or "").strip().lower() == SIMULATED_TRACKING_TYPE
-    except (ET.ParseError, OSError):
+        with compression.open_binary(metadata) as handle:
+            for _, element in ET.iterparse(handle):
+                if element.tag.rsplit("}", 1)[-1] == "TrackingType":
+                    return (element.text or "").strip().lower() == SIMULATED_TRACKING_TYPE
+    except (ET.ParseError, InvalidInputError, *compression.DECOMPRESS_ERRORS):
         return False
     return False
 

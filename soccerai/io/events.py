@@ -40,6 +40,7 @@ from typing import Any
 import polars as pl
 
 from soccerai.errors import InvalidInputError
+from soccerai.io import compression
 from soccerai.io.detect import read_head
 from soccerai.schema import DEFAULT_PITCH, EVENTS_SCHEMA, Match, conform
 
@@ -119,7 +120,7 @@ def detect_event_provider(path: Path) -> str:
 def _read_metrica_csv(path: Path) -> dict[str, Any]:
     read_head(path)
     try:
-        df = pl.read_csv(path, glob=False, infer_schema_length=0)
+        df = pl.read_csv(compression.source(path), glob=False, infer_schema_length=0)
     except Exception as exc:  # polars raises ComputeError/NoDataError on corrupt CSV
         raise InvalidInputError(f"cannot be read as Metrica CSV events ({type(exc).__name__})", path) from exc
     missing = [c for c in CSV_COLUMNS if c not in df.columns]
@@ -198,7 +199,7 @@ def _subtypes(raw: Any) -> str | None:
 def _read_metrica_json(path: Path, meta: Path) -> dict[str, Any]:
     metadata = _kloppy_metadata(path, meta)
     grounds = {team.team_id: str(team.ground.value) for team in metadata.teams}
-    data = json.loads(path.read_text(encoding="utf-8-sig"))["data"]
+    data = json.loads(compression.read_bytes(path).decode("utf-8-sig"))["data"]
     rows = []
     for event in data:
         start, end = event.get("start") or {}, event.get("end") or {}

@@ -68,6 +68,7 @@ from typing import Any
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidParameterError, InvalidTrackingError, SoccerAIError
+from soccerai.io.compression import with_compression_suffixes
 from soccerai.io.detect import declares_simulated
 from soccerai.orientation import infer_home_attacks_positive_x, to_static_orientation
 from soccerai.schema import (
@@ -558,12 +559,19 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
     if spec is None:
         raise InvalidParameterError(f"unknown provider {provider!r} (known: {', '.join(KLOPPY_PROVIDERS)})")
     files = _files_by_role(spec, roles)
-    arguments = {spec.arguments[role]: paths if role in spec.many else paths[0] for role, paths in files.items()}
     paths = [path for role_files in files.values() for path in role_files]
     blame = files[spec.blame][-1]
     load = spec.loader()
+    _check_files(paths)
     options = {**spec.options, **(spec.options_for(files) if spec.options_for else {})}
-    dataset, seen = run_kloppy(provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **options))
+    with with_compression_suffixes(paths) as opened:
+        arguments = {
+            spec.arguments[role]: [opened[p] for p in role_paths] if role in spec.many else opened[role_paths[0]]
+            for role, role_paths in files.items()
+        }
+        dataset, seen = run_kloppy(
+            provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **options)
+        )
     if simulated is None:
         simulated = spec.simulated_flag in files and declares_simulated(files[spec.simulated_flag][0])
     return dataset_to_match(

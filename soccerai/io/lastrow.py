@@ -38,6 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
+from soccerai.io import compression
 from soccerai.orientation import to_static_orientation
 from soccerai.schema import (
     BALL_ID,
@@ -78,7 +79,7 @@ def load_lastrow(
     raw = _read_csv(path)
     raw, play_name = _select_play(raw, play, path)
     length, width = pitch
-    tracking = _to_tracking(raw, match_id or play_name or path.stem, length, width, path)
+    tracking = _to_tracking(raw, match_id or play_name or Path(compression.plain_name(path)).stem, length, width, path)
     home_positive = _home_attacks_positive_x(tracking)
     tracking = to_static_orientation(tracking, {1: home_positive}).sort("period", "frame", "object_id")
     frames = tracking.get_column("frame")
@@ -103,8 +104,8 @@ def _read_csv(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise InvalidInputError("no such Last Row file", path)
     try:
-        raw = pl.read_csv(path, glob=False, infer_schema_length=None)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as exc:
+        raw = pl.read_csv(compression.source(path), glob=False, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, EOFError) as exc:
         raise InvalidInputError(f"not a readable CSV ({str(exc).splitlines()[0]})", path) from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
@@ -226,3 +227,19 @@ def _defending_goalkeeper(tracking: pl.DataFrame, length: float) -> str | None:
     if depth.height == 0 or depth.item(0, "distance") > PENALTY_AREA_DEPTH:
         return None
     return str(depth.item(0, "object_id"))
+
+
+def _read_files(paths: list[Path]) -> Match:
+    """``load_match`` entry: one Last Row CSV (``soccerai ingest`` reads it like any provider file)."""
+    from soccerai.io.detect import assign_roles
+
+    return load_lastrow(assign_roles(paths, "lastrow")["raw"][0])
+
+
+def _register() -> None:
+    from soccerai.io import register_reader
+
+    register_reader("lastrow", "fast", _read_files)
+
+
+_register()

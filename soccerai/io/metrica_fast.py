@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
-from soccerai.io import register_reader
+from soccerai.io import compression, register_reader
 from soccerai.io.detect import assign_roles, declares_simulated
 from soccerai.io.kloppy_loader import (
     MatchFacts,
@@ -203,9 +203,9 @@ class CsvHeader:
 def _read_csv_header(path: Path) -> CsvHeader:
     """Parse the three header rows (team name row, jersey row, column names row)."""
     try:
-        with path.open("rb") as handle:
+        with compression.open_binary(path) as handle:
             rows = [handle.readline().strip().decode("ascii") for _ in range(CSV_HEADER_ROWS)]
-    except (OSError, UnicodeDecodeError) as exc:
+    except (*compression.DECOMPRESS_ERRORS, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read Metrica CSV header ({exc.__class__.__name__})", path) from exc
     team_row, jersey_row, names_row = (row.split(",") for row in rows)
     if names_row[:3] != ["Period", "Frame", "Time [s]"] or len(names_row) < 5 or names_row[-2] != "Ball":
@@ -229,7 +229,7 @@ def _read_csv_body(path: Path, header: CsvHeader) -> pl.DataFrame:
     schema = {name: pl.Float64 for name in names} | {"period": pl.Int64, "frame": pl.Int64}
     try:
         body = pl.read_csv(
-            path, has_header=False, skip_rows=CSV_HEADER_ROWS, schema=schema, glob=False, raise_if_empty=True
+            compression.source(path), has_header=False, skip_rows=CSV_HEADER_ROWS, schema=schema, glob=False, raise_if_empty=True
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InvalidInputError(f"malformed Metrica CSV data rows ({_first_line(exc)})", path) from exc
@@ -436,7 +436,7 @@ def _epts_periods(meta: ET.Element, frame_rate: int) -> tuple[tuple[int, int, in
 
 def _parse_epts_metadata(path: Path) -> EptsMetadata:
     try:
-        root = ET.parse(path).getroot()
+        root = ET.parse(compression.source(path)).getroot()
         return _epts_metadata_from_root(root)
     except (ET.ParseError, OSError) as exc:
         raise InvalidInputError(f"cannot parse EPTS metadata XML ({_first_line(exc)})", path) from exc
@@ -490,7 +490,7 @@ def _epts_metadata_from_root(root: ET.Element) -> EptsMetadata:
 def _read_epts_raw(path: Path, meta: EptsMetadata) -> pl.DataFrame:
     """Parse the raw text: every separator becomes a comma, then one ``pl.read_csv`` call."""
     try:
-        raw = path.read_bytes()
+        raw = compression.read_bytes(path)
     except OSError as exc:
         raise InvalidInputError(f"cannot read EPTS raw data ({exc.__class__.__name__})", path) from exc
     if not raw.strip():

@@ -7,6 +7,8 @@
   file of ``frame:x,y;x,y;...:ball_x,ball_y`` lines. Read by ``kloppy.metrica.load_tracking_epts``.
 * ``parquet``: the canonical match (``soccerai.store.write_match``).
 * every format also gets the event file beside it, in Metrica's CSV event format.
+* provenance: every file written is listed (name and sha256) in ``soccerai_provenance.json`` in ``out_dir``
+  (:mod:`soccerai.io.provenance`), so ``soccerai ingest out_dir`` stores the match as simulated whatever the format.
 
 Provider files use the provider's real directions: the canonical static orientation (home attacks +x) is rotated
 back by 180 degrees in periods where ``PeriodInfo.home_attacks_positive_x`` is False, so teams swap sides at half
@@ -24,6 +26,7 @@ from xml.sax.saxutils import escape
 import polars as pl
 
 from soccerai.errors import InvalidParameterError
+from soccerai.io.provenance import write_manifest
 from soccerai.schema import BALL_ID, Match
 from soccerai.store import write_match
 from soccerai.synth.timeline import METRICA_CSV_COLUMNS, player_sort_key
@@ -56,6 +59,8 @@ def write_match_files(
         if match.events is not None:
             staged["events"] = [write_metrica_events(match, staging / f"{name}_RawEventsData.csv")]
         final = {fmt: [out_dir / p.name for p in paths] for fmt, paths in staged.items()}
+        # the provenance mark first: no file of this match is ever in out_dir without it
+        write_manifest(out_dir, [p for paths in staged.values() for p in paths])
         for paths in staged.values():
             for p in paths:
                 p.replace(out_dir / p.name)
