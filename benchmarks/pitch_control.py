@@ -75,10 +75,10 @@ def synthetic_frames(
 def simulated_match_frames() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, str] | None:
     """Every 10 Hz frame of the first readable full simulated match under ``out/simulated``, or None.
 
-    The match is resampled to 10 Hz with smoothed velocities (:func:`soccerai.scoring.to_model_rate`), as scoring
+    The match is resampled to 10 Hz with smoothed velocities (:func:`soccerai.layout.to_model_rate`), as scoring
     does; home attacks.
     """
-    from soccerai.scoring import to_model_rate
+    from soccerai.layout import to_model_rate
     from soccerai.store import read_match
 
     for path in sorted((output_dir() / "simulated").glob("*.parquet")):

@@ -164,14 +164,12 @@ def lastrow_windows(paths: Iterable[Path], config: BenchmarkConfig) -> Trajector
 
 
 def _windows_of(match: Any, config: BenchmarkConfig, stride_s: float) -> TrajectoryWindows:
-    from soccerai.tracking import add_velocities, resample
+    from soccerai.layout import to_model_rate
     from soccerai.windowing import make_windows
 
-    tracking = add_velocities(resample(match.tracking, 10.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # skipped-window counts
-        return make_windows(dataclasses.replace(match, tracking=tracking), obs_s=config.obs_s,
-                            pred_s=config.pred_s, stride_s=stride_s)
+        return make_windows(to_model_rate(match), obs_s=config.obs_s, pred_s=config.pred_s, stride_s=stride_s)
 
 
 def benchmark_data(config: BenchmarkConfig, events_dir: Path, clip_paths: list[Path]) -> BenchmarkData:

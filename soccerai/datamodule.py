@@ -43,7 +43,7 @@ def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -
     """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames."""
     import warnings
 
-    from soccerai.scoring import to_model_rate  # resamples to 10 Hz and adds smoothed velocities when needed
+    from soccerai.layout import to_model_rate  # resamples to 10 Hz and adds smoothed velocities when needed
     from soccerai.windowing import make_windows
 
     _check_lengths(obs_len, pred_len, stride)
@@ -110,7 +110,7 @@ def lastrow_clip_windows(
 
     The clip is read by :func:`soccerai.io.lastrow.load_lastrow` (metres on a 105 x 68 pitch, the attacking team
     as ``home`` towards +x, the defending goalkeeper guessed from depth), brought to 10 Hz with smoothed velocities
-    (:func:`soccerai.scoring.to_model_rate`), then cut by :func:`soccerai.windowing.make_windows` with the whole
+    (:func:`soccerai.layout.to_model_rate`), then cut by :func:`soccerai.windowing.make_windows` with the whole
     clip as one ``home`` possession: a window starts at every ``stride``-th 10 Hz frame (not only inside inferred
     possession segments, which :func:`match_windows` would use). Only the players Last Row tracked are there
     (10 + 10 on ``LIV_[2]-1_CHE``), the other slots stay masked; no minimum player count is applied.
@@ -120,7 +120,7 @@ def lastrow_clip_windows(
         InvalidParameterError: non-positive lengths or stride.
     """
     from soccerai.io.lastrow import load_lastrow
-    from soccerai.scoring import to_model_rate
+    from soccerai.layout import to_model_rate
 
     _check_lengths(obs_len, pred_len, stride)
     path = Path(path)

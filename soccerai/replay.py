@@ -30,12 +30,12 @@ from soccerai.errors import InvalidInputError, InvalidParameterError, InvalidTra
 from soccerai.evaluate.cobso import CobsoResult, cobso, select_cobso_agents
 from soccerai.evaluate.obso import ScoreModel, obso, on_ball_attacker
 from soccerai.evaluate.obso import player_values as player_obso_values
-from soccerai.evaluate.pitch_control import Grid, frames_from_tracking
+from soccerai.evaluate.pitch_control import Grid
+from soccerai.layout import frame_tensors, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.possession import attacks
 from soccerai.schema import Match
 from soccerai.store import atomic_path, read_match
-from soccerai.tracking import add_velocities, resample
 from soccerai.train import TrainConfig, fit_model
 from soccerai.windowing import make_windows
 from soccerai.windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
@@ -145,10 +145,8 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
     sliced = match.tracking.filter((pl.col("period") == moment.period) & pl.col("frame").is_between(lo, hi))
     if sliced.height == 0:
         raise InvalidTrackingError(f"no tracking frames around frame {moment.frame} of period {moment.period}")
-    sliced = resample(sliced, FPS) if rate > FPS * 1.001 else sliced
-    if sliced.select(pl.col("vx").is_null().any()).item():
-        sliced = add_velocities(sliced)
-    tensors = frames_from_tracking(sliced, match.players, moment.team)
+    sliced = to_model_rate(replace(match, tracking=sliced, events=None)).tracking
+    tensors = frame_tensors(sliced, match.players, moment.team)
     labels = _labels(tensors.object_ids, match.players)
     frames = tensors.frames
     key = int(np.argmin(np.abs(frames - moment.frame)))
@@ -395,14 +393,9 @@ def train_demo_model(match: Match, steps: int = 30, seed: int = 0) -> Trajectory
     """
     if not 1 <= steps <= 10_000:
         raise InvalidParameterError(f"steps must be in 1..10000, got {steps}")
-    tracking = match.tracking
-    if match.metadata.frame_rate > FPS * 1.001:
-        tracking = resample(tracking, FPS)
-    if tracking.select(pl.col("vx").is_null().any()).item():
-        tracking = add_velocities(tracking)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        windows = make_windows(replace(match, tracking=tracking), obs_s=2.0, pred_s=4.0, stride_s=2.0)
+        windows = make_windows(to_model_rate(match), obs_s=2.0, pred_s=4.0, stride_s=2.0)
     config = TrainConfig(epochs=1, max_steps=steps, batch_size=16, seed=seed, accelerator="cpu")
     return fit_model("vrnn", {"hidden": 32, "latent": 8}, windows, None, config).model
 

@@ -8,7 +8,7 @@ Coordinates (all tables)
     metres and seconds; origin at the centre spot; ``x`` along the pitch length, ``y`` across it (positive towards
     the top of the usual TV picture); pitch size from the provider's metadata (105 x 68 when unknown).
     **Static orientation**: the home team attacks towards ``+x`` in every period (the provider's real directions
-    are kept in :attr:`PeriodInfo.home_attacks_positive_x`). ``soccerai.tracking.orient_attack`` flips to
+    are kept in :attr:`PeriodInfo.home_attacks_positive_x`). ``soccerai.layout.orient_attack`` flips to
     "attacking team towards +x" for modelling.
 
 Tracking table: one row per object per frame (``TRACKING_SCHEMA``); ``object_id == "ball"`` and
@@ -94,6 +94,7 @@ class MatchMetadata:
     match_id: str
     provider: str
     frame_rate: float
+    """The clock frame numbers count on (Hz). Resampling keeps frame numbers on this clock."""
     pitch_length: float = DEFAULT_PITCH[0]
     pitch_width: float = DEFAULT_PITCH[1]
     periods: tuple[PeriodInfo, ...] = ()
@@ -103,6 +104,9 @@ class MatchMetadata:
     """True when the tracking was written by soccerai's match synthesizer, not measured."""
     source_files: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    sample_rate: float | None = None
+    """Rows per second when they differ from ``frame_rate`` (10 after :func:`soccerai.layout.to_model_rate`);
+    None: one row per clock frame. Read it with :func:`soccerai.layout.sample_rate`."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

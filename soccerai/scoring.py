@@ -1,6 +1,6 @@
 """Scoring opportunity of a whole match: OBSO at every shot, and C-OBSO with a trained trajectory model.
 
-This module joins the pieces: canonical match -> 10 Hz with velocities (:mod:`soccerai.tracking`) -> one model
+This module joins the pieces: canonical match -> 10 Hz with velocities (:func:`soccerai.layout.to_model_rate`) -> one model
 window per shot, cut from the match laid out once (:func:`soccerai.windowing.match_cube`) -> OBSO
 (:mod:`soccerai.evaluate.obso`) and the C-OBSO counterfactual (:mod:`soccerai.evaluate.cobso`) with A1, D1, D2 forecast by a :class:`TrajectoryModel`.
 
@@ -33,9 +33,9 @@ from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoResult, cobso, select_cobso_agents
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
+from soccerai.layout import clock_frames, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.schema import Match
-from soccerai.tracking import add_velocities, resample
 from soccerai.windowing import MatchCube, match_cube, window_at_frame
 from soccerai.windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
@@ -70,15 +70,6 @@ COBSO_PAIR_SCHEMA: dict[str, pl.DataType] = {
     "cobso_std": pl.Float64(),
     "n_samples": pl.Int64(),
 }
-
-
-def to_model_rate(match: Match) -> Match:
-    """The match at 10 Hz with smoothed velocities (a no-op when it already is)."""
-    tracking = match.tracking
-    already = abs(match.metadata.frame_rate - FPS) < 1e-6 and tracking.get_column("vx").null_count() == 0
-    if not already:
-        tracking = add_velocities(resample(tracking, fps=FPS))
-    return Match(tracking=tracking, players=match.players, metadata=match.metadata, events=match.events)
 
 
 def shots(match: Match) -> pl.DataFrame:
@@ -127,7 +118,7 @@ def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0,
     scenes: list[ShotScene] = []
     skipped = 0
     for shot in shots(match10).iter_rows(named=True):
-        scene = _shot_scene(cube, shot, obs_s, horizon_s, match10.metadata.frame_rate)
+        scene = _shot_scene(cube, shot, obs_s, horizon_s, clock_frames(match10.metadata, horizon_s))
         if scene is None:
             skipped += 1
         else:
@@ -135,10 +126,13 @@ def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0,
     return scenes, skipped
 
 
-def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, frame_rate: float) -> ShotScene | None:
-    """The scene of one shot (an events row), or None when its window does not fit or its shooter is untracked."""
+def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, horizon_frames: int) -> ShotScene | None:
+    """The scene of one shot (an events row), or None when its window does not fit or its shooter is untracked.
+
+    ``horizon_frames`` is ``horizon_s`` on the match's frame clock (:func:`soccerai.layout.clock_frames`).
+    """
     period, shot_frame = int(shot["period"]), int(shot["frame"])
-    obs_end = shot_frame - 1 - int(round(horizon_s * frame_rate))
+    obs_end = shot_frame - 1 - horizon_frames
     try:
         window = window_at_frame(cube, period, obs_end, shot["team"], obs_s, horizon_s)
     except SoccerAIError:

@@ -1,4 +1,6 @@
-"""Processing steps over the canonical tracking table: resampling, smoothing and velocities, attack orientation.
+"""Processing steps over the canonical tracking table: resampling, smoothing and velocities.
+
+The attack-frame orientation and the 23-agent layout live in :mod:`soccerai.layout`.
 
 Every function is pure: it takes a table with the columns of :data:`soccerai.schema.TRACKING_SCHEMA` and returns a
 new one; nothing is modified in place. Work is done per object, per *contiguous segment* of its samples, so no
@@ -327,30 +329,3 @@ def speed_summary(
     out["max"] = float(speed.max())
     out["flagged_fraction"] = float((speed > MAX_PLAYER_SPEED).mean())
     return out
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Orientation for modelling
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def orient_attack(tracking: pl.DataFrame, attacking_team: str | pl.Series | pl.Expr) -> pl.DataFrame:
-    """Rotate by 180 degrees (``x, y, vx, vy -> -x, -y, -vx, -vy``) where the attacking team is ``"away"``.
-
-    Canonical tables are static (home attacks +x), so after this the attacking team always attacks +x.
-    ``attacking_team`` is ``"home"``/``"away"`` for the whole table, or a per-row series/expression (e.g.
-    ``pl.col("ball_owning_team")``); rows whose attacking team is null are left as they are.
-    """
-    if isinstance(attacking_team, str):
-        if attacking_team not in ("home", "away"):
-            raise InvalidParameterError(f"attacking_team must be 'home' or 'away', got {attacking_team!r}")
-        attacking_team = pl.lit(attacking_team)
-    elif isinstance(attacking_team, pl.Series) and attacking_team.len() != tracking.height:
-        raise InvalidParameterError(
-            f"attacking_team has {attacking_team.len()} values for {tracking.height} rows"
-        )
-    flip = (pl.lit(attacking_team) if isinstance(attacking_team, pl.Series) else attacking_team) == "away"
-    cols = [c for c in ("x", "y", "vx", "vy") if c in tracking.columns]
-    return tracking.with_columns(
-        pl.when(flip.fill_null(False)).then(-pl.col(c)).otherwise(pl.col(c)).alias(c) for c in cols
-    )

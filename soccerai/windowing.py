@@ -5,10 +5,10 @@ horizons of the C-OBSO setup are 4, 6, 8 and 10 s) lying inside one possession s
 attacking team. Windows start every ``stride_s`` seconds from the start of each contiguous run of the segment
 (a run breaks where consecutive frames are more than 0.15 s apart: no window spans missing frames).
 
-Agents (the order of :mod:`soccerai.windows`): the attacking team's goalkeeper then its other players by object
-id, the same for the defending team, the ball last. A team with more than 11 players seen in a window (a
-substitution) keeps the 11 tracked on most frames. Features ``(x, y, vx, vy)`` are rotated so the attacking team
-plays towards ``+x`` (:func:`soccerai.tracking.orient_attack`).
+Agents: the 23-agent layout of :mod:`soccerai.layout` (its one keeper rule: slot 0 of each team is its goalkeeper,
+empty when none is tracked in the window; then up to 10 other players by object id, the 10 tracked on most frames
+of the window when there are more; the ball last). Features ``(x, y, vx, vy)`` are rotated so the attacking team
+plays towards ``+x`` (:func:`soccerai.layout.attack_sign`).
 
 Mask: an agent is tracked at a frame when it has a row there and its speed is not flagged as a measurement error
 (``speed_flag``); untracked agents have zero features. A null velocity (a one-sample segment) is written as 0.
@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
+from soccerai.layout import agent_slots, attack_sign, goalkeepers, slot_goalkeepers
 from soccerai.possession import possession_segments
 from soccerai.schema import BALL_ID, Match, validate_tracking
 from soccerai.tracking import frame_period
@@ -319,11 +320,7 @@ def _cube(
         raise InvalidTrackingError("tracking has no velocities; run soccerai.tracking.add_velocities first")
     if tracking.get_column("match_id").n_unique() != 1:
         raise InvalidTrackingError("tracking holds several matches; cut windows one match at a time")
-    keepers = set()
-    if players is not None and "is_goalkeeper" in players.columns:
-        keepers = set(
-            players.filter(pl.col("is_goalkeeper").fill_null(False)).get_column("object_id").to_list()
-        )
+    keepers = goalkeepers(players)
     objects = tracking.group_by("object_id").agg(pl.col("team").first()).sort("object_id")
     cube = MatchCube(
         match_id=str(tracking.item(0, "match_id")),
@@ -378,12 +375,16 @@ def _window_starts(part: _PeriodCube, start_frame: int, end_frame: int, lengths:
     return starts
 
 
-def _agent_slots(cube: MatchCube, tracked: np.ndarray, team: str) -> list[int]:
-    """Up to 11 object indices of ``team`` tracked in the window: goalkeeper first, then by object id."""
-    candidates = [o for o in np.flatnonzero(cube.teams == team) if tracked[:, o].any()]
-    if len(candidates) > N_PER_TEAM:  # a substitution inside the window: keep the 11 seen longest
-        candidates = sorted(candidates, key=lambda o: (-tracked[:, o].sum(), cube.object_ids[o]))[:N_PER_TEAM]
-    return sorted(candidates, key=lambda o: (cube.object_ids[o] not in cube.goalkeepers, cube.object_ids[o]))
+def _agent_slots(cube: MatchCube, tracked: np.ndarray, attacking_team: str) -> list[int | None]:
+    """The 23 object indices of a window (None = empty slot) by :func:`soccerai.layout.agent_slots`.
+
+    An object counts as seen on the frames of the window where it is tracked.
+    """
+    counts = tracked.sum(axis=0)
+    seen = {cube.object_ids[o]: int(counts[o]) for o in np.flatnonzero(counts)}
+    teams = dict(zip(cube.object_ids, cube.teams.tolist(), strict=True))
+    index = {o: i for i, o in enumerate(cube.object_ids)}
+    return [None if o is None else index[o] for o in agent_slots(seen, teams, cube.goalkeepers, attacking_team)]
 
 
 def _assemble(
@@ -400,31 +401,22 @@ def _assemble(
         if ball is None or not tracked[:, ball].all():
             stats.skipped_missing_ball += 1
             continue
-        defending = "away" if team == "home" else "home"
-        slots = (
-            _pad(_agent_slots(cube, tracked, team)) + _pad(_agent_slots(cube, tracked, defending)) + [ball]
-        )
+        slots = _agent_slots(cube, tracked, team)
         index = np.array([o if o is not None else 0 for o in slots])
         present = np.array([o is not None for o in slots])
         mask = tracked[:, index] & present
         if mask[:, :BALL_INDEX].sum(axis=1).min() < min_players:
             stats.skipped_too_few_players += 1
             continue
-        window = np.where(mask[..., None], part.features[span][:, index], 0.0)
-        if team == "away":
-            window = -window  # x, y, vx, vy -> negatives: the attack goes towards +x
+        window = np.where(mask[..., None], part.features[span][:, index], 0.0) * attack_sign(team)
         states.append(window.astype(np.float32))
         masks.append(mask)
-        keepers.append(np.array([o is not None and cube.object_ids[o] in cube.goalkeepers for o in slots]))
         ids = [cube.object_ids[o] if o is not None else None for o in slots]
+        keepers.append(slot_goalkeepers(ids, cube.goalkeepers))
         meta.append(_meta_row(cube.match_id, period, part.frames, start, lengths, team, ids))
     stats.produced = len(states)
     stats.per_match = {cube.match_id: len(states)}
     return _windows(states, masks, keepers, meta, lengths, cube.simulated), stats
-
-
-def _pad(slots: list[int]) -> list[int | None]:
-    return list(slots) + [None] * (N_PER_TEAM - len(slots))
 
 
 def _meta_row(

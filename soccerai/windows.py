@@ -4,7 +4,8 @@ A :class:`TrajectoryWindows` holds ``W`` windows of ``T = T_obs + T_pred`` frame
 one or more matches, oriented so that the attacking team plays towards ``+x``.
 
 Agent order (fixed, index ``k``): 0..10 attacking players, 11..21 defending players, 22 the ball. Within a team
-the goalkeeper comes first, then the others by object id. Missing agents have ``mask == False`` and zero features.
+slot 0 is the goalkeeper (empty when none is tracked), then the others by object id (:mod:`soccerai.layout` owns
+the rule). Missing agents have ``mask == False`` and zero features: read a position only where the mask is True.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_bad_content(tmp_path: Path, raw: pl.DataFrame) -> None:
 def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
     """Every window's agents sit where load_lastrow (then 10 Hz + smoothed velocities) puts them."""
     from soccerai.datamodule import lastrow_clip_windows
-    from soccerai.scoring import to_model_rate
+    from soccerai.layout import to_model_rate
 
     windows = lastrow_clip_windows(clip_path, obs_len=5, pred_len=5, stride=4)
     match = load_lastrow(clip_path)
@@ -139,7 +139,7 @@ def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
     for w in (0, len(windows) - 1):
         ids = windows.meta.get_column("object_ids")[w].to_list()
         assert ids[11] == keeper and windows.is_goalkeeper[w, 11] and ids[22] == "ball"
-        for slot in (0, 11, 15, 22):
+        for slot in (1, 11, 15, 22):
             truth = canonical.filter(pl.col("object_id") == ids[slot]).filter(
                 pl.col("frame").is_between(starts[w], starts[w] + 18)
             )
@@ -148,7 +148,8 @@ def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
             assert got[:, 0] == pytest.approx(truth.get_column("x").to_numpy(), abs=1e-4)
             assert got[:, 1] == pytest.approx(truth.get_column("y").to_numpy(), abs=1e-4)
             assert got[:, 2] == pytest.approx(truth.get_column("vx").to_numpy(), abs=1e-4)
-    assert windows.mask[:, :, [10, 21]].sum() == 0 and windows.mask[:, :, :10].all()  # 10 + 10 players tracked
+    # 10 + 10 players tracked; no attacking keeper is known, so slot 0 stays empty (soccerai.layout's keeper rule)
+    assert windows.mask[:, :, [0, 21]].sum() == 0 and windows.mask[:, :, 1:11].all()
 
 
 def test_clip_windows_bad_input_names_the_file(

@@ -256,29 +256,11 @@ def test_bad_tables_raise(lastrow: pl.DataFrame) -> None:
         lambda t: tracking.add_velocities(t, window_s=-1.0),
         lambda t: tracking.add_velocities(t, method="butterworth", cutoff_hz=15.0),
         lambda t: tracking.add_velocities(t, polyorder=9),
-        lambda t: tracking.orient_attack(t, "left"),
     ],
 )
 def test_absurd_parameters_raise(lastrow: pl.DataFrame, call) -> None:  # noqa: ANN001
     with pytest.raises(InvalidParameterError):
         call(lastrow)
-
-
-# ---------------------------------------------------------------------------------------------------------------- orientation
-
-
-def test_orient_attack() -> None:
-    table = tracking.add_velocities(constant_velocity_table())
-    home = tracking.orient_attack(table, "home")
-    away = tracking.orient_attack(table, "away")
-    assert home.equals(table)
-    for col in ("x", "y", "vx", "vy"):
-        np.testing.assert_allclose(away.get_column(col), -table.get_column(col))
-    per_row = tracking.orient_attack(
-        table, pl.Series(["away" if i % 2 else "home" for i in range(table.height)])
-    )
-    np.testing.assert_allclose(per_row.get_column("x")[1::2], -table.get_column("x")[1::2])
-    np.testing.assert_allclose(per_row.get_column("x")[::2], table.get_column("x")[::2])
 
 
 # ---------------------------------------------------------------------------------------------------------------- possession

@@ -44,13 +44,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 import torch
 
-from soccerai.errors import InvalidParameterError, InvalidTrackingError
+from soccerai.errors import InvalidParameterError
+from soccerai.layout import FrameTensors, frame_tensors
 from soccerai.windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
 
 ATTACK_SLOTS = slice(0, N_PER_TEAM)
@@ -400,89 +400,9 @@ def pitch_control(
 # Canonical tracking table -> frame tensors
 
 
-@dataclass
-class FrameTensors:
-    """Frames of one attacking team, in modelling agent order, attack towards +x."""
+def frames_from_tracking(tracking_10hz: pl.DataFrame, players: pl.DataFrame, attacking_team: str) -> FrameTensors:
+    """Frame tensors of a 10 Hz canonical slice for ``attacking_team``: :func:`soccerai.layout.frame_tensors`.
 
-    positions: torch.Tensor  # [F, 23, 2]
-    velocities: torch.Tensor  # [F, 23, 2]
-    valid: torch.Tensor  # [F, 23] bool
-    periods: np.ndarray  # [F]
-    frames: np.ndarray  # [F]
-    object_ids: list[str | None] = field(default_factory=list)  # 23 entries, None for empty slots
-
-    def __len__(self) -> int:
-        return self.positions.shape[0]
-
-
-def _team_slots(tracking: pl.DataFrame, players: pl.DataFrame, team: str) -> list[str | None]:
-    """11 object ids for ``team``: goalkeeper in slot 0 (None when none is known), then outfielders by id.
-
-    With more than 10 outfielders in the slice (substitutions), the 10 seen in the most rows are kept.
+    Slots 0 and 11 hold the teams' goalkeepers (empty when none is seen), slot 22 the ball; attack towards +x.
     """
-    seen = tracking.filter(pl.col("team") == team).group_by("object_id").len()
-    keepers = set(players.filter(pl.col("is_goalkeeper").fill_null(False)).get_column("object_id").to_list())
-    in_goal = seen.filter(pl.col("object_id").is_in(list(keepers))).sort("len", descending=True)
-    keeper = in_goal.get_column("object_id").item(0) if in_goal.height else None
-    outfield = seen.filter(~pl.col("object_id").is_in(list(keepers)))
-    outfield = outfield.sort(["len", "object_id"], descending=[True, False]).head(N_PER_TEAM - 1)
-    ids = sorted(outfield.get_column("object_id").to_list())
-    return [keeper, *ids, *([None] * (N_PER_TEAM - 1 - len(ids)))]
-
-
-def frames_from_tracking(
-    tracking_10hz: pl.DataFrame, players: pl.DataFrame, attacking_team: str
-) -> FrameTensors:
-    """Turn a canonical tracking slice (static orientation: home -> +x) into frame tensors for ``attacking_team``.
-
-    Slots 0 and 11 hold the teams' goalkeepers (empty when no keeper is known), then the outfield players by
-    object id; slot 22 the ball. When the away team attacks, every position and velocity is rotated by 180
-    degrees so the attack goes towards +x. Velocities must have been filled (``soccerai.tracking``).
-    """
-    if attacking_team not in ("home", "away"):
-        raise InvalidParameterError(f"attacking_team must be 'home' or 'away', got {attacking_team!r}")
-    if tracking_10hz.height == 0:
-        raise InvalidTrackingError("tracking slice is empty: no frames to compute pitch control on")
-    missing = [
-        c
-        for c in ("period", "frame", "object_id", "team", "x", "y", "vx", "vy")
-        if c not in tracking_10hz.columns
-    ]
-    if missing:
-        raise InvalidTrackingError(f"tracking slice lacks columns {missing}")
-    if tracking_10hz.select(pl.col("vx").is_null().any() | pl.col("vy").is_null().any()).item():
-        raise InvalidTrackingError(
-            "tracking slice has null velocities: fill them with soccerai.tracking first"
-        )
-    defending_team = "away" if attacking_team == "home" else "home"
-    object_ids = [
-        *_team_slots(tracking_10hz, players, attacking_team),
-        *_team_slots(tracking_10hz, players, defending_team),
-        "ball",
-    ]
-    slot_of = pl.DataFrame(
-        {
-            "object_id": [o for o in object_ids if o is not None],
-            "slot": [i for i, o in enumerate(object_ids) if o is not None],
-        },
-        schema={"object_id": pl.String(), "slot": pl.Int64()},
-    )
-    keys = tracking_10hz.select("period", "frame").unique().sort("period", "frame").with_row_index("row")
-    rows = tracking_10hz.join(slot_of, on="object_id").join(keys, on=["period", "frame"])
-    n = keys.height
-    positions = np.full((n, N_AGENTS, 2), np.nan, dtype=np.float32)
-    velocities = np.zeros((n, N_AGENTS, 2), dtype=np.float32)
-    valid = np.zeros((n, N_AGENTS), dtype=bool)
-    r, s = rows.get_column("row").to_numpy(), rows.get_column("slot").to_numpy()
-    positions[r, s] = rows.select("x", "y").to_numpy()
-    velocities[r, s] = rows.select("vx", "vy").to_numpy()
-    valid[r, s] = True
-    sign = -1.0 if attacking_team == "away" else 1.0
-    return FrameTensors(
-        positions=torch.from_numpy(positions * sign),
-        velocities=torch.from_numpy(velocities * sign),
-        valid=torch.from_numpy(valid),
-        periods=keys.get_column("period").to_numpy(),
-        frames=keys.get_column("frame").to_numpy(),
-        object_ids=object_ids,
-    )
+    return frame_tensors(tracking_10hz, players, attacking_team)

@@ -61,16 +61,10 @@ def _is_tracking(path: Path) -> bool:
 
 
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
-    """Model windows of one stored match: resampled to 10 Hz, velocities from smoothed positions, cut in windows."""
-    from dataclasses import replace
-
-    resample = _function("soccerai.tracking", "resample")
-    add_velocities = _function("soccerai.tracking", "add_velocities")
+    """Model windows of one stored match: at model rate (``soccerai.layout.to_model_rate``), cut in windows."""
+    to_model_rate = _function("soccerai.layout", "to_model_rate")
     cut = _function("soccerai.windowing", "make_windows")
-    match = read_match(match_path)
-    tracking = add_velocities(resample(match.tracking, fps=10.0))
-    match10 = replace(match, tracking=tracking, metadata=replace(match.metadata, frame_rate=10.0))
-    return cut(match10, obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
+    return cut(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
 
 
 OBSO_SCHEMA = {
