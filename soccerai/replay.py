@@ -12,6 +12,7 @@ speeds and a frame slider, so playback never needs a server round trip.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import warnings
@@ -35,13 +36,17 @@ from soccerai.layout import frame_tensors, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.possession import attacks
 from soccerai.schema import Match
-from soccerai.store import atomic_path, read_match
+from soccerai.store import atomic_path, check_parquet_budget, read_match
 from soccerai.train import TrainConfig, fit_model
 from soccerai.windowing import make_windows
 from soccerai.windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
 DT = 1.0 / FPS
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_UPLOAD_DECODED_BYTES = 1024 * 1024 * 1024
+"""An upload may decode to at most 1 GiB (a full match is a few hundred MiB)."""
+MAX_LABEL = 16
+"""Provider-given object ids shown as labels are cut to this many characters."""
 """Uploaded match files larger than this are refused."""
 
 ATTACK_COLOUR, DEFENCE_COLOUR, BALL_COLOUR = "#d62728", "#1f77b4", "#ffffff"
@@ -160,7 +165,7 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
 
 def _labels(object_ids: list[str | None], players: pl.DataFrame) -> list[str]:
     jersey = dict(zip(players.get_column("object_id").to_list(), players.get_column("jersey").to_list(), strict=True))
-    return ["ball" if o == "ball" else "" if o is None else str(jersey.get(o) or o) for o in object_ids]
+    return ["ball" if o == "ball" else "" if o is None else str(jersey.get(o) or o)[:MAX_LABEL] for o in object_ids]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -456,7 +461,7 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
         traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.6,
                                  hoverinfo="skip", showlegend=False, name=f"{team} trails"))
         idx = [k for k in agents if ok[k]]
-        text = [scene.labels[k] for k in idx]
+        text = [html.escape(scene.labels[k]) for k in idx]  # provider names are text, never plotly HTML
         if ov.values is not None and team == "attack":
             text = [f"{t}<br>{ov.values[f, k]:.3f}" if np.isfinite(ov.values[f, k]) else t for t, k in zip(text, idx, strict=False)]
         traces.append(go.Scatter(x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", text=text,
@@ -529,9 +534,9 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
         paths = [np.concatenate([start[k][None], sim.futures[s, :, k]]) for s in range(sim.futures.shape[0])]
         xs, ys = _segments(paths)
         traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1}, opacity=0.7,
-                                 name=f"predicted {scene.labels[k]} ({sim.futures.shape[0]} samples)"))
+                                 name=f"predicted {html.escape(scene.labels[k])} ({sim.futures.shape[0]} samples)"))
         real = np.concatenate([start[k][None], sim.real[:, k]])
-        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {scene.labels[k]}",
+        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {html.escape(scene.labels[k])}",
                                  line={"color": colour, "width": 3, "dash": "dash"}))
     return traces
 
@@ -779,7 +784,7 @@ def _draw_mpl_frame(ax, scene: Scene, f: int, ov: Overlays, sim: Simulation | No
         drawn.append(ax.add_collection(LineCollection(trails, colors=colour, alpha=0.6, linewidths=1, zorder=2)))
         drawn.append(ax.scatter(pos[idx, 0], pos[idx, 1], s=120, color=colour, edgecolor="white", zorder=3))
         drawn += [ax.text(pos[k, 0], pos[k, 1] + 1.5, scene.labels[k], color="white", fontsize=7, ha="center",
-                          zorder=4) for k in idx]
+                          zorder=4, parse_math=False) for k in idx]
         if ov.velocities:
             vel = scene.velocities[f, idx]
             drawn.append(ax.quiver(pos[idx, 0], pos[idx, 1], vel[:, 0], vel[:, 1], color="yellow", angles="xy",
@@ -793,7 +798,7 @@ def _draw_mpl_frame(ax, scene: Scene, f: int, ov: Overlays, sim: Simulation | No
                 drawn += ax.plot(sim.futures[s, :, k, 0] + dx, sim.futures[s, :, k, 1] + dy, color="orange", lw=0.7)
             drawn += ax.plot(sim.real[:, k, 0] + dx, sim.real[:, k, 1] + dy, color="black", lw=2, ls="--")
     ax.set_title(f"{scene.match_id} P{scene.period} frame {scene.frames[f]} "
-                 f"(t {(f - scene.key_index) * DT:+.1f}s, {scene.source})", fontsize=9)
+                 f"(t {(f - scene.key_index) * DT:+.1f}s, {scene.source})", fontsize=9, parse_math=False)
     return drawn
 
 
@@ -809,6 +814,7 @@ def save_upload(name: str, data: bytes, folder: Path) -> Path:
     """
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInputError(f"upload is {len(data) / 2**20:.1f} MiB; the limit is {MAX_UPLOAD_BYTES // 2**20} MiB", name)
+    name = name[:255]
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".")
     if not safe.endswith(".parquet") or len(safe) <= len(".parquet"):
         raise InvalidInputError("only soccerai .parquet match files can be uploaded", name)
@@ -816,6 +822,7 @@ def save_upload(name: str, data: bytes, folder: Path) -> Path:
     with atomic_path(target, ".parquet") as tmp:
         tmp.write_bytes(data)
         try:
+            check_parquet_budget(tmp, max_bytes=MAX_UPLOAD_DECODED_BYTES)  # by metadata, before decoding
             load_match(tmp)
         except SoccerAIError as exc:
             raise InvalidInputError(f"not valid tracking data ({exc.problem})", name) from exc
@@ -832,6 +839,7 @@ def read_table(path: Path) -> pl.DataFrame:
     try:
         data = io.BytesIO(path.read_bytes())
         if path.suffix == ".parquet":
+            check_parquet_budget(path)
             return pl.read_parquet(data)
         if path.suffix == ".csv":
             return pl.read_csv(data)

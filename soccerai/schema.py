@@ -30,6 +30,10 @@ BALL_ID = "ball"
 TEAMS = ("home", "away")
 DEFAULT_PITCH = (105.0, 68.0)
 MAX_PLAYER_SPEED = 12.0
+MAX_ABS_COORD_M = 1000.0
+"""No tracked object is a kilometre from the centre spot: larger coordinates are corrupt data (e.g. 1e30 m)."""
+MAX_PLAYERS_PER_TEAM = 60
+"""A squad with every substitute is under 30; more players than this is a hostile or broken file."""
 """Player speeds above this (m/s) are measurement errors, not data."""
 
 TRACKING_SCHEMA: dict[str, pl.DataType] = {
@@ -181,6 +185,10 @@ def validate_tracking(df: pl.DataFrame) -> None:
     ).item()
     if bad_pos:
         raise InvalidTrackingError(f"tracking table has {bad_pos} rows with null/NaN/inf x or y")
+    absurd = df.select(((pl.col("x").abs() > MAX_ABS_COORD_M) | (pl.col("y").abs() > MAX_ABS_COORD_M)).sum()).item()
+    if absurd:
+        raise InvalidTrackingError(f"tracking table has {absurd} rows more than {MAX_ABS_COORD_M:.0f} m from the "
+                                   "centre spot (absurd coordinates)")
     teams = set(df.get_column("team").unique().to_list())
     if not teams <= {"home", "away", "ball"}:
         raise InvalidTrackingError(f"tracking table has unknown team values {sorted(teams - {'home', 'away', 'ball'})}")
@@ -193,3 +201,6 @@ def validate_players(df: pl.DataFrame) -> None:
     _check_columns(df, PLAYERS_SCHEMA, "players")
     if df.get_column("object_id").is_duplicated().any():
         raise InvalidTrackingError("players table has duplicated object_id values")
+    largest = df.group_by("team").len().get_column("len").max() if df.height else 0
+    if largest and largest > MAX_PLAYERS_PER_TEAM:
+        raise InvalidTrackingError(f"players table has {largest} players in one team (limit {MAX_PLAYERS_PER_TEAM})")

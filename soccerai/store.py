@@ -27,6 +27,13 @@ _KEY_PLAYERS = b"soccerai.players"
 _KEY_EVENTS = b"soccerai.events"
 _KEY_SOURCE_HASH = b"soccerai.source_hash"
 
+MAX_ROWS = 50_000_000
+"""Rows a stored match may have: a 2-hour match at 50 Hz with 23 objects is about 8 million."""
+MAX_DECODED_BYTES = 8 * 2**30
+MAX_FOOTER_BYTES = 256 * 2**20
+MAX_COMPRESSION_RATIO = 200.0
+"""Real tracking compresses about 5x with zstd; a file claiming far more is a decompression bomb."""
+
 
 def _current_umask() -> int:
     mask = os.umask(0)
@@ -82,6 +89,60 @@ def write_match(match: Match, path: str | Path, source_hash: str | None = None) 
     return path
 
 
+def check_parquet_budget(
+    path: str | Path, max_rows: int = MAX_ROWS, max_bytes: int = MAX_DECODED_BYTES
+) -> pq.FileMetaData:
+    """Refuse a parquet file by its footer alone, before any page is decoded; returns the footer metadata.
+
+    Refused: a footer over ``MAX_FOOTER_BYTES``; more than ``max_rows`` rows (or row groups that do not add up to
+    the stated count); a decoded size (:func:`decoded_bytes`) over ``max_bytes`` or over ``MAX_COMPRESSION_RATIO``
+    times the file size.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            handle.seek(max(size - 8, 0))
+            tail = handle.read(8)
+        if len(tail) < 8 or tail[4:] != b"PAR1":
+            raise InvalidInputError("not a parquet file (no PAR1 footer)", path)
+        footer = int.from_bytes(tail[:4], "little")
+        if footer > min(MAX_FOOTER_BYTES, size):
+            raise InvalidInputError(f"parquet footer claims {footer} bytes (limit {MAX_FOOTER_BYTES})", path)
+        meta = pq.read_metadata(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InvalidInputError(f"not a readable parquet file ({str(exc).splitlines()[0][:120]})", path) from exc
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    if meta.num_rows > max_rows or meta.num_rows < 0 or sum(g.num_rows for g in groups) != meta.num_rows:
+        raise InvalidInputError(f"parquet file claims {meta.num_rows} rows in {len(groups)} row groups "
+                                f"(limit {max_rows})", path)
+    decoded = decoded_bytes(meta)
+    if decoded > max_bytes or decoded > MAX_COMPRESSION_RATIO * max(size, 1):
+        raise InvalidInputError(f"parquet file would decode to {decoded / 2**20:.0f} MiB from {size / 2**20:.1f} "
+                                f"MiB (limit {max_bytes / 2**20:.0f} MiB, {MAX_COMPRESSION_RATIO:.0f}x)", path)
+    return meta
+
+
+_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "INT96": 12, "FLOAT": 4, "DOUBLE": 8}
+
+
+def decoded_bytes(meta: pq.FileMetaData) -> int:
+    """Memory the table takes once decoded, from the footer: ``rows x width`` for fixed-width leaf columns (run-length
+    and dictionary encodings hide that from the stored sizes), and for byte-array columns the larger of their
+    uncompressed pages and ``rows x 20`` bytes (offsets plus a short string)."""
+    total = 0
+    for c in range(meta.num_columns):
+        column = meta.schema.column(c)
+        width = _WIDTHS.get(column.physical_type) or (column.length if column.physical_type == "FIXED_LEN_BYTE_ARRAY"
+                                                       else 0)
+        if width:
+            total += meta.num_rows * width
+        else:
+            pages = sum(meta.row_group(g).column(c).total_uncompressed_size for g in range(meta.num_row_groups))
+            total += max(pages, meta.num_rows * 20)
+    return total
+
+
 def _read_kv(path: Path) -> dict[bytes, bytes]:
     try:
         return dict(pq.read_schema(path).metadata or {})
@@ -94,6 +155,7 @@ def read_match(path: str | Path) -> Match:
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError("no such match file", path)
+    check_parquet_budget(path)
     kv = _read_kv(path)
     if _KEY_META not in kv:
         raise InvalidInputError("parquet file was not written by soccerai (no match metadata)", path)

@@ -1,8 +1,12 @@
-"""``soccerai dashboard``: start the Streamlit app, headless, bound to 127.0.0.1."""
+"""``soccerai dashboard``: start the Streamlit app, headless, bound to 127.0.0.1.
+
+The command replaces its own process with Streamlit (``os.execv``): the pid the user started IS the server, so
+``kill <pid>`` or Ctrl+C stops the server and frees the port; no orphaned child can keep it.
+"""
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -33,12 +37,10 @@ def streamlit_command(port: int, app: Path = APP) -> list[str]:
 def dashboard(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8501) -> None:
     """Start the replay & what-if dashboard on http://127.0.0.1:PORT (works on demo data with no set-up)."""
     command = streamlit_command(port)
-    typer.echo(f"soccerai dashboard on http://{HOST}:{port}  (Ctrl+C to stop)")
-    try:
-        code = subprocess.call(command)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    typer.echo(f"soccerai dashboard on http://{HOST}:{port}  (pid {os.getpid()}; Ctrl+C or kill to stop)")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # never returns: this process becomes the server
 
 
 def register(app: typer.Typer) -> None:

@@ -44,6 +44,8 @@ from soccerai.orientation import FRAMES_FOR_DIRECTION, infer_home_attacks_positi
 from soccerai.schema import (
     BALL_ID,
     DEFAULT_PITCH,
+    MAX_ABS_COORD_M,
+    MAX_PLAYERS_PER_TEAM,
     PLAYERS_SCHEMA,
     TRACKING_SCHEMA,
     Match,
@@ -53,6 +55,7 @@ from soccerai.schema import (
 
 CSV_FRAME_RATE = 25
 CSV_HEADER_ROWS = 3
+MAX_HEADER_ROW_BYTES = 64 * 1024
 EPTS_SEPARATORS = (b":", b";")
 EPTS_PERIOD_NAMES = ("first_half", "second_half", "first_extra_half", "second_extra_half")
 
@@ -132,6 +135,10 @@ def _check_block_content(block: ObjectBlock, source: Path) -> None:
     infinite = int((np.isinf(block.x) | np.isinf(block.y)).sum())
     if infinite:
         raise InvalidTrackingError(f"{infinite} rows with NaN/inf coordinates", source)
+    absurd = int(((np.abs(block.x) > MAX_ABS_COORD_M) | (np.abs(block.y) > MAX_ABS_COORD_M)).sum())
+    if absurd:  # the schema's rule (validate_tracking), on the wide block of the fast lane
+        raise InvalidTrackingError(f"{absurd} positions more than {MAX_ABS_COORD_M:.0f} m from the centre spot "
+                                   "(absurd coordinates)", source)
 
 
 def _direction_rows(tracking: pl.DataFrame, block: ObjectBlock) -> pl.DataFrame:
@@ -204,7 +211,11 @@ def _read_csv_header(path: Path) -> CsvHeader:
     """Parse the three header rows (team name row, jersey row, column names row)."""
     try:
         with compression.open_binary(path) as handle:
-            rows = [handle.readline().strip().decode("ascii") for _ in range(CSV_HEADER_ROWS)]
+            raw = [handle.readline(MAX_HEADER_ROW_BYTES) for _ in range(CSV_HEADER_ROWS)]
+        if any(len(r) == MAX_HEADER_ROW_BYTES and not r.endswith(b"\n") for r in raw):
+            raise InvalidInputError(f"Metrica CSV header row longer than {MAX_HEADER_ROW_BYTES // 1024} KiB "
+                                    f"(more than {MAX_PLAYERS_PER_TEAM} players?)", path)
+        rows = [r.strip().decode("ascii") for r in raw]
     except (*compression.DECOMPRESS_ERRORS, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read Metrica CSV header ({exc.__class__.__name__})", path) from exc
     team_row, jersey_row, names_row = (row.split(",") for row in rows)
@@ -218,6 +229,8 @@ def _read_csv_header(path: Path) -> CsvHeader:
         raise InvalidInputError(f"bad jersey row in Metrica CSV header ({exc})", path) from exc
     if len(team_row) < 4 or not jerseys:
         raise InvalidInputError("Metrica CSV header names no team or no players", path)
+    if len(jerseys) > MAX_PLAYERS_PER_TEAM:
+        raise InvalidInputError(f"Metrica CSV header names {len(jerseys)} players (limit {MAX_PLAYERS_PER_TEAM})", path)
     return CsvHeader(team_name=team_row[3], jerseys=jerseys)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,10 +77,15 @@ def group_files(drop_dir: Path) -> dict[str, list[Path]]:
 def discover(drop_dir: str | Path, file_hash: HashCache = sha256_file) -> list[MatchSource]:
     """Every match in ``drop_dir`` with its source hash, sorted by key."""
     drop_dir = Path(drop_dir)
-    sources = []
-    for key, files in sorted(group_files(drop_dir).items()):
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(f"{path.relative_to(drop_dir).as_posix()}\0{file_hash(path)}\n".encode())
-        sources.append(MatchSource(key=key, files=tuple(files), source_hash=digest.hexdigest()))
-    return sources
+    return [
+        MatchSource(key=key, files=tuple(files), source_hash=source_hash(drop_dir, files, file_hash))
+        for key, files in sorted(group_files(drop_dir).items())
+    ]
+
+
+def source_hash(drop_dir: Path, files: Sequence[Path], file_hash: HashCache = sha256_file) -> str:
+    """sha256 over each file's path relative to ``drop_dir`` and its content hash (the match's identity)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(drop_dir).as_posix()}\0{file_hash(path)}\n".encode())
+    return digest.hexdigest()

@@ -90,11 +90,14 @@ class Ledger:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA wal_autocheckpoint=16")  # the write-ahead log stays small (~64 KiB)
             check = self._db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(f"quick_check: {check}")
             self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError:  # I/O: read-only, full, cannot open; the database itself may be fine
+            raise
+        except sqlite3.DatabaseError as exc:  # corruption: not a database, malformed pages
             raise InvalidInputError(
                 f"pipeline ledger is not a healthy SQLite database ({str(exc).splitlines()[0][:100]}); move it "
                 "aside to start a fresh ledger (its holdout assignments and model lineage are then lost)",

@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import time
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from rich.progress import Progress
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError, SoccerAIError
 from soccerai.pipeline.config import GLOBAL_STEPS, PipelineConfig
-from soccerai.pipeline.discover import MatchSource, discover, sha256_file
+from soccerai.pipeline.discover import MatchSource, discover, sha256_file, source_hash
 from soccerai.pipeline.executors import TaskExecutor, make_executor
 from soccerai.pipeline.ledger import GLOBAL_KEY, Ledger
 from soccerai.pipeline.lock import state_lock
@@ -56,6 +57,10 @@ def stages(steps: tuple[str, ...]) -> list[tuple[str, ...]]:
         else:
             out[-1].append(step)
     return [tuple(s) for s in out]
+
+
+class SourceChangedError(SoccerAIError):
+    """A match's source files changed while it was being ingested."""
 
 
 @dataclass
@@ -109,6 +114,12 @@ class Runner:
         if self._executor is None:
             self._executor = make_executor(self.cfg.executor, self.cfg.workers, self.cfg.ray_address)
         return self._executor
+
+    def reset_executor(self) -> None:
+        """Drop a broken pool; the next task starts a new one."""
+        if self._executor is not None:
+            self._executor.shutdown()
+        self._executor = None
 
     def file_hash(self, path: Path) -> str:
         st = path.stat()
@@ -176,8 +187,13 @@ class Runner:
             task = StepTask(
                 step, src.key, src.files, src.source_hash, self.state, self.cfg.step_params(step), checkpoint
             )
+            try:
+                future = self.executor.submit(run_step, task)
+            except BrokenExecutor:  # a worker died since the last check: a fresh pool for the rest of the run
+                self.reset_executor()
+                future = self.executor.submit(run_step, task)
             step_id = self.ledger.step_started(self.result.run_id, src.key, step, keys[step], src.source_hash)
-            futures[self.executor.submit(run_step, task)] = (src, keys, todo, step_id)
+            futures[future] = (src, keys, todo, step_id)
 
         with self.progress(
             f"{'+'.join(steps)} over {len(pending)} matches", sum(len(t) for *_, t in pending.values())
@@ -200,14 +216,30 @@ class Runner:
             outcome: StepOutcome = fut.result()
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, the other matches go on
             self.blocked.add(src.key)
+            if isinstance(exc, BrokenExecutor):  # a worker was killed (OOM killer, SIGKILL): replace the pool
+                self.reset_executor()
             if step == "ingest" and isinstance(exc, QUARANTINE_ERRORS):
                 self.quarantine(src, step_id, exc)
             else:
                 self.record_failure(step_id, 0.0, exc, f"{src.key}/{step}")
             return False
+        if step == "ingest" and self.source_changed(src):
+            for rel in outcome.outputs.values():  # read from files that were changing: not trusted
+                (self.state / rel).unlink(missing_ok=True)
+            self.blocked.add(src.key)
+            exc = SourceChangedError(f"source files changed while {src.key} was ingested; it is redone next run")
+            self.record_failure(step_id, outcome.seconds, exc, f"{src.key}/{step}")
+            return False
         self.ledger.step_finished(step_id, "done", outcome.seconds, outcome.outputs, outcome.info)
         self.result.done += 1
         return True
+
+    def source_changed(self, src: MatchSource) -> bool:
+        """True when a match's files no longer hash to the source hash taken before its ingest (or are gone)."""
+        try:
+            return source_hash(self.cfg.drop_dir, src.files, self.file_hash) != src.source_hash
+        except OSError:
+            return True
 
     def quarantine(self, src: MatchSource, step_id: int, exc: Exception) -> None:
         """Copy a bad match's files to ``quarantine/<key>-<hash>/`` with the reason; record it; carry on."""
@@ -343,8 +375,26 @@ class Runner:
         return self.result
 
 
+class StateFolderError(SoccerAIError):
+    """The state folder (or drop folder) cannot be written or read: read-only, disk full, over a file-size limit."""
+
+
 def run_pipeline(cfg: PipelineConfig, show_progress: bool = False) -> RunResult:
-    """Run a job under the state folder's lock; write the HTML report when anything was done."""
+    """Run a job under the state folder's lock; write the HTML report when anything was done.
+
+    A failure to write the state folder itself (ledger, lock, report) is one :class:`StateFolderError` line; what
+    was written before it is complete (atomic renames, one ledger transaction per fact), so a rerun carries on.
+    """
+    try:
+        return _run_locked(cfg, show_progress)
+    except (OSError, sqlite3.Error) as exc:
+        line = (str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc).splitlines() or [""])[0]
+        where = getattr(exc, "filename", None) or cfg.state_dir / LEDGER_FILE
+        raise StateFolderError(f"pipeline I/O failed ({type(exc).__name__}: {line[:160]}); nothing half-written "
+                               "was kept, rerun when the folder is writable", where) from exc
+
+
+def _run_locked(cfg: PipelineConfig, show_progress: bool) -> RunResult:
     with state_lock(cfg.state_dir), Ledger(cfg.state_dir / LEDGER_FILE) as ledger:
         ledger.mark_interrupted()
         remove_stale_temporaries(cfg.state_dir)
@@ -352,7 +402,9 @@ def run_pipeline(cfg: PipelineConfig, show_progress: bool = False) -> RunResult:
         try:
             result = runner.run()
         except BaseException:
-            ledger.finish_run(runner.result.run_id, "interrupted") if runner.result.run_id else None
+            if runner.result.run_id:
+                with suppress(sqlite3.Error):  # the ledger may be what failed; the next run marks it interrupted
+                    ledger.finish_run(runner.result.run_id, "interrupted")
             raise
         worked = result.done + result.failed + result.quarantined > 0
         result.status = "nothing-to-do" if not worked else ("failed" if result.exit_code else "ok")
