@@ -110,16 +110,22 @@ def test_kinematics_are_human(short_match: Match) -> None:
 
 
 def test_markers_follow_the_attackers_they_mark(short_match: Match) -> None:
-    """Defender velocity correlates with the velocity of the nearest attacker when they are close."""
+    """Defender velocity correlates with the velocity of the nearest attacker when they are close, at some
+    reaction delay of up to 0.8 s (players re-read the game on their own clocks, soccerai.synth.behaviour)."""
     xy, teams, _ = _players_wide(short_match, 1)
     vel = np.gradient(xy, axis=0) * 25.0
     home, away = xy[:, teams == "home"], xy[:, teams == "away"]
     gap = np.hypot(home[:, :, None, 0] - away[:, None, :, 0], home[:, :, None, 1] - away[:, None, :, 1])
-    f, i, j = np.nonzero(gap < 4.0)
-    a = vel[:, teams == "home"][f, i].ravel()
-    b = vel[:, teams == "away"][f, j].ravel()
-    assert a.size > 1000
-    assert np.corrcoef(a, b)[0, 1] > 0.3
+    f, i, j = np.nonzero(gap[:-20] < 4.0)
+    assert f.size > 500
+    best = max(
+        max(
+            np.corrcoef(vel[:, teams == "home"][f + lag, i].ravel(), vel[:, teams == "away"][f, j].ravel())[0, 1],
+            np.corrcoef(vel[:, teams == "home"][f, i].ravel(), vel[:, teams == "away"][f + lag, j].ravel())[0, 1],
+        )
+        for lag in range(0, 21, 5)
+    )
+    assert best > 0.3
 
 
 def test_ball_and_player_at_every_event(short_match: Match) -> None:
@@ -251,21 +257,15 @@ def test_failed_write_leaves_nothing(
 # --- realism ---------------------------------------------------------------------------------------------------
 
 
-def test_realism_table_compares_with_real_clips(short_match: Match, data_dir: Path) -> None:
-    from soccerai.synth.realism import realism_table
+def test_realism_statistics_of_the_short_match(short_match: Match) -> None:
+    """The report's statistics of a perfect-tracking SIMULATED match are those of human play (real ranges from
+    the SkillCorner and Hawk-Eye references in soccerai.synth.realism)."""
+    from soccerai.synth.realism import grid_wide, report_statistics
 
-    table = realism_table(short_match, data_dir)
-    assert (
-        table.width == 7
-        and any("SIMULATED" in c for c in table.columns)
-        and any("Last Row" in c for c in table.columns)
-    )
-    stats = dict(zip(table["statistic"], table[table.columns[1]], strict=True))
-    real = dict(zip(table["statistic"], table["Last Row LIV 2-1 CHE (real)"], strict=True))
-    assert (
-        5.0 < stats["speed p99 (m/s)"] < 9.5 and abs(stats["speed p99 (m/s)"] - real["speed p99 (m/s)"]) < 2.5
-    )
+    stats = report_statistics(grid_wide(short_match))
+    assert 5.0 < stats["speed p99 (m/s)"] < 9.5 and stats["visible players /sample"] == 22.0
     assert 25.0 < stats["team length (m)"] < 55.0 and 25.0 < stats["team width (m)"] < 50.0
+    assert 1.0 < stats["CV ADE 4 s (m)"] < 6.0
 
 
 # --- full match (slow) -----------------------------------------------------------------------------------------

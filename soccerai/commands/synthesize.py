@@ -32,7 +32,11 @@ def synthesize(
         float | None, typer.Option(help="simulate only this many minutes (split over both halves)")
     ] = None,
     report: Annotated[
-        bool, typer.Option("--report", help="print the realism report: simulated vs real clips")
+        bool,
+        typer.Option("--report", help="print the realism report: simulated vs the real SkillCorner and Hawk-Eye play"),
+    ] = False,
+    report_v3: Annotated[
+        bool, typer.Option("--report-v3", help="with --report: add the uncalibrated (version 3) synthesizer's column")
     ] = False,
 ) -> None:
     """Synthesize a full 25 Hz match (SIMULATED tracking) driven by an event timeline."""
@@ -68,7 +72,12 @@ def synthesize(
             console.print(f"  {kind:12s} {p}")
     print_event_alignment(match)
     if report:
-        print_realism_report(match)
+        v3 = None
+        if report_v3:
+            from soccerai.synth.behaviour import Behaviour
+
+            v3 = synthesize_match(timeline, seed=seed, duration_s=duration, behaviour=Behaviour.v3())
+        print_realism_report(match, seed, v3)
         print_workload_report(match)
 
 
@@ -85,17 +94,25 @@ def print_event_alignment(match) -> None:
                       f"{row['gap_s']:.2f} s needs {row['needs_m_s']:.1f} m/s; missed by {row['error_m']:.2f} m")
 
 
-def print_realism_report(match) -> None:
-    """The realism table (simulated vs the real clips in the data folder) as a rich table."""
-    from soccerai.synth.realism import realism_table
+def print_realism_report(match, seed: int = 0, v3=None) -> None:
+    """The realism report (:mod:`soccerai.synth.realism`): the SIMULATED match through each real source's
+    measurement model against the REAL SkillCorner match and Hawk-Eye minutes, one rich table per real source."""
+    from soccerai.synth.realism import real_statistics, realism_report, simulated_statistics
 
-    table = realism_table(match, data_dir())
-    view = Table(title="Realism: SIMULATED match vs REAL tracking clips")
-    for col in table.columns:
-        view.add_column(col, justify="right" if col != "statistic" else "left")
-    for row in table.iter_rows():
-        view.add_row(*[str(v) for v in row])
-    console.print(view)
+    variants = {"SIMULATED": simulated_statistics(match, seed)}
+    if v3 is not None:
+        variants = {"v3 SIMULATED": simulated_statistics(v3, seed), "calibrated SIMULATED": variants["SIMULATED"]}
+    real = real_statistics(data_dir())
+    table = realism_report(variants, real)
+    for source in real:
+        short = source.split(" (")[0]
+        view = Table(title=f"Realism: SIMULATED match vs {source}")
+        cols = ["statistic", *[c for c in table.columns if short in c]]
+        for col in cols:
+            view.add_column(col, justify="right" if col != "statistic" else "left")
+        for row in table.select(cols).iter_rows():
+            view.add_row(*[str(v) for v in row])
+        console.print(view)
 
 
 def print_workload_report(match) -> None:

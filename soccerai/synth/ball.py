@@ -135,3 +135,55 @@ def _forward_fill(marks: np.ndarray) -> np.ndarray:
     idx = np.where(marks >= 0, np.arange(marks.size), 0)
     np.maximum.accumulate(idx, out=idx)
     return marks[idx]
+
+
+def bend_passes(
+    ball: BallPath, events: pl.DataFrame, first_frame: int, rng: np.random.Generator, sigma: float
+) -> None:
+    """Curve every pass in flight (in place): a sideways offset ``b L 4 tau (1 - tau)`` perpendicular to the pass
+    (``L`` its length, ``tau`` the normalised flight time, ``b ~ N(0, sigma^2)`` drawn per pass), so passes bend
+    like struck balls do and no two are alike; start and end spots are unchanged (event alignment kept)."""
+    n = ball.x.size
+    passes = events.filter((pl.col("type") == "PASS") & pl.col("sx").is_not_nan() & pl.col("ex").is_not_nan())
+    bends = rng.standard_normal(passes.height) * sigma
+    for (s, e, sx, sy, ex, ey), bend in zip(
+        passes.select("start_frame", "end_frame", "sx", "sy", "ex", "ey").iter_rows(), bends, strict=True
+    ):
+        a, b = s - first_frame, min(e - first_frame, n - 1)
+        if b - a < 2 or a < 0:
+            continue
+        tau = np.arange(0, b - a + 1) / (b - a)
+        normal = np.array([-(ey - sy), ex - sx])  # length L, perpendicular to the pass
+        ball.x[a : b + 1] += bend * normal[0] * 4.0 * tau * (1.0 - tau)
+        ball.y[a : b + 1] += bend * normal[1] * 4.0 * tau * (1.0 - tau)
+
+
+TOUCH_SHAPE = 4.0
+"""Gamma shape of the intervals between dribbling touches (fairly regular, never two at once)."""
+
+
+def dribble_touches(
+    ball: BallPath,
+    holds: list[tuple[int, int, int]],
+    frame_rate: float,
+    rng: np.random.Generator,
+    interval_s: float,
+) -> None:
+    """A dribbled ball rolls between touches instead of sticking to the feet (in place, after gluing).
+
+    Touch times within each hold ``(slot, a, b)``: ``a``, then gaps ~ Gamma(``TOUCH_SHAPE``, mean ``interval_s``),
+    then ``b``. Between two touches the ball rolls in a straight line from the glued spot of one touch to the glued
+    spot of the next, so the carrier runs onto it; at the touches (and the hold's ends) it is where gluing put it.
+    """
+    n = ball.x.size
+    scale = interval_s * frame_rate / TOUCH_SHAPE
+    for _slot, a, b in holds:
+        a, b = max(a, 0), min(b, n - 1)
+        if b - a < 3:
+            continue
+        gaps = rng.gamma(TOUCH_SHAPE, scale, size=int((b - a) / max(interval_s * frame_rate, 1.0)) + 3)
+        touches = a + np.cumsum(np.concatenate([[0.0], gaps])).astype(np.int64)
+        touches = np.unique(np.concatenate([touches[touches < b], [b]]))
+        frames = np.arange(a, b + 1)
+        ball.x[a : b + 1] = np.interp(frames, touches, ball.x[touches])
+        ball.y[a : b + 1] = np.interp(frames, touches, ball.y[touches])

@@ -23,7 +23,8 @@ import polars as pl
 from scipy.optimize import linear_sum_assignment
 from scipy.signal import lfilter
 
-from soccerai.synth.ball import BallPath, build_ball_path
+from soccerai.synth.ball import BallPath, bend_passes, build_ball_path, dribble_touches
+from soccerai.synth.behaviour import Behaviour, BehaviourDraws, behaviour_draws
 from soccerai.synth.kinematics import (
     SpeedProfiles,
     UnreachablePin,
@@ -36,15 +37,16 @@ from soccerai.synth.timeline import Timeline
 
 COARSE_STEP = 8
 """Frames between tactical decisions (0.32 s at 25 Hz: a player's reaction time)."""
-BLOCK_SHIFT_TAU_S = 2.5
-"""Time constant (s) of the ball position the team blocks shift with."""
 PROGRESS_EVERY = 500
 """Coarse steps between progress callbacks."""
 HURRY_FRACTION = 0.25
 HURRY_GAIN = 1.6
 HURRY_HORIZON_S = 1.5
 HURRY_LOOKAHEAD_S = 1.0
+FORCED_FRACTION = 0.3
 DRIFT_SIGMA_M = 1.5
+DEFENDING_ROAM = 0.4
+"""Out of possession a player's intention offsets shrink to this fraction (defenders keep their man and shape)."""
 DRIFT_TAU_S = 8.0
 RUN_RATE_PER_S = {"forward": 1.0 / 30.0, "midfielder": 1.0 / 60.0, "full-back": 1.0 / 80.0}
 """Runs in behind per second of play, by role (centre-backs and goalkeepers make none)."""
@@ -95,6 +97,16 @@ class MissedEvent:
     slot: int
     pin: UnreachablePin
     error_m: float
+
+
+@dataclass(frozen=True)
+class Humans:
+    """The players' random behaviour for one match: its parameters, its own generator and the styles drawn once
+    (:mod:`soccerai.synth.behaviour`); kept apart from the v3 generator so v3 draws stay as they were."""
+
+    behaviour: Behaviour
+    rng: np.random.Generator
+    styles: tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -275,12 +287,14 @@ def _smoothed(xy: np.ndarray, tau_frames: float) -> np.ndarray:
     return lfilter([alpha], [1.0, alpha - 1.0], xy, axis=0, zi=np.outer([1.0 - alpha], xy[0]))[0]
 
 
-def _drift(rng: np.random.Generator, n_c: int, frame_rate: float) -> np.ndarray:
-    """Ornstein-Uhlenbeck wander of each player's target (stationary std ``DRIFT_SIGMA_M``, time constant
-    ``DRIFT_TAU_S``): x_{k+1} = rho x_k + sigma sqrt(1 - rho^2) xi_k."""
-    rho = float(np.exp(-(COARSE_STEP / frame_rate) / DRIFT_TAU_S))
+def _drift(
+    rng: np.random.Generator, n_c: int, frame_rate: float, sigma: float = DRIFT_SIGMA_M, tau: float = DRIFT_TAU_S
+) -> np.ndarray:
+    """Ornstein-Uhlenbeck wander of each player's target (stationary std ``sigma``, time constant ``tau``, v3:
+    ``DRIFT_SIGMA_M``, ``DRIFT_TAU_S``): x_{k+1} = rho x_k + sigma sqrt(1 - rho^2) xi_k."""
+    rho = float(np.exp(-(COARSE_STEP / frame_rate) / tau))
     noise = rng.standard_normal((n_c, 22, 2))
-    out = lfilter([DRIFT_SIGMA_M * np.sqrt(1 - rho**2)], [1.0, -rho], noise, axis=0)
+    out = lfilter([sigma * np.sqrt(1 - rho**2)], [1.0, -rho], noise, axis=0)
     return out
 
 
@@ -294,8 +308,10 @@ def simulate_period(
     prof: SpeedProfiles,
     rng: np.random.Generator,
     progress=None,
+    humans: Humans | None = None,
 ) -> PeriodResult:
-    """Simulate frames ``first_frame..last_frame`` of one period."""
+    """Simulate frames ``first_frame..last_frame`` of one period (``humans``: the players' random behaviour, None =
+    the v3 synthesizer)."""
     fr = 25.0
     events = timeline.events.filter(
         (pl.col("period") == period) & pl.col("start_frame").is_between(first_frame, last_frame)
@@ -305,9 +321,14 @@ def simulate_period(
     script = _script(events, occ, first_frame, n, fr)
     _holders_chase_ball(script, ball, fr)
     home_sign = 1.0 if timeline.home_attacks_positive_x.get(period, True) else -1.0
-    pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress)
+    pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress, humans)
     pre_pin, pin_errors = _apply_pins(pos, script.pins, fr, prof.v_max)
+    b = humans.behaviour if humans is not None else None
+    if b is not None and b.pass_bend_sigma > 0:
+        bend_passes(ball, events, first_frame, humans.rng, b.pass_bend_sigma)
     glue_ball_to_holders(ball, pos, script.holds)
+    if b is not None and b.touch_interval_s > 0:
+        dribble_touches(ball, script.holds, fr, humans.rng, b.touch_interval_s)
     pin_ball_to_events(ball, events, first_frame, fr)
     missed = missed_events(pos, script.unreachable)
     errors = event_errors(pos, events, occ, first_frame)
@@ -338,18 +359,26 @@ def missed_events(pos: np.ndarray, unreachable: list[tuple[int, UnreachablePin]]
 
 
 def _simulate(
-    setup, ball: BallPath, script: _Script, prof, rng, home_sign: float, n: int, fr: float, progress
+    setup, ball: BallPath, script: _Script, prof, rng, home_sign: float, n: int, fr: float, progress,
+    humans: Humans | None = None,
 ) -> np.ndarray:
     n_c = script.override.shape[0]
     owner = np.where(ball.owner < 0, 0, ball.owner)
     gains = possession_gains(owner[np.arange(n_c) * COARSE_STEP], setup.team)
     running = _run_schedule(rng, n_c, fr, run_rates(setup), gains)
-    drift = _drift(rng, n_c, fr)
+    b = humans.behaviour if humans is not None else Behaviour.v3()
+    drift = _drift(rng, n_c, fr, b.drift_sigma_m, b.drift_tau_s)
     drift[:, setup.is_keeper] *= 0.2
+    draws: BehaviourDraws | None = None
+    if humans is not None:
+        draws = behaviour_draws(humans.rng, b, n_c, COARSE_STEP / fr, setup.is_keeper, humans.styles)
+    held_target, held_urg = np.zeros((22, 2)), np.zeros(22)
     ball_xy = np.stack([ball.x, ball.y], axis=1)
-    block_ball = _smoothed(ball_xy, BLOCK_SHIFT_TAU_S * fr)
+    block_ball = _smoothed(ball_xy, b.block_tau_s * fr)
+    shape = b.block_shape()
     pos, _ = tactical_targets(
-        setup, np.zeros((22, 2)), np.zeros((22, 2)), np.zeros(2), int(owner[0]), home_sign, running[0]
+        setup, np.zeros((22, 2)), np.zeros((22, 2)), np.zeros(2), int(owner[0]), home_sign, running[0],
+        shape=shape,
     )
     sign = np.where(setup.team == 0, home_sign, -home_sign)
     pos[:, 0] = np.where(
@@ -364,12 +393,17 @@ def _simulate(
     for c in range(n_c):
         f = c * COARSE_STEP
         target, urg = tactical_targets(
-            setup, pos, vel, ball_xy[f], int(owner[f]), home_sign, running[c], block_ball[f]
+            setup, pos, vel, ball_xy[f], int(owner[f]), home_sign, running[c], block_ball[f], shape=shape
         )
         target += drift[c]
+        if draws is not None:  # each player decides on his own clock, with his own intention and work rate
+            decide = draws.decide[c]
+            held_target[decide], held_urg[decide] = target[decide], urg[decide]
+            target = held_target + draws.offset[c] * np.where(setup.team == owner[f], 1.0, DEFENDING_ROAM)[:, None]
+            urg = np.clip(held_urg * draws.urgency[c], 0.05, 1.0)
         if not ball.alive[f]:
             urg = urg * DEAD_BALL_URGENCY
-        _head_for_next_event(target, urg, pos, vel, f, next_frame[c], next_xy[c], prof, fr)
+        _head_for_next_event(target, urg, pos, vel, f, next_frame[c], next_xy[c], prof, fr, b.foresight_s)
         fixed = ~np.isnan(script.override[c, :, 0])
         target[fixed] = script.override[c, fixed]
         urg[fixed] = 1.0
@@ -399,10 +433,14 @@ def _next_pins(pins: dict[int, dict[int, tuple[float, float]]], n_c: int) -> tup
 
 
 def _head_for_next_event(
-    target, urg, pos, vel, frame: int, next_frame, next_xy, prof: SpeedProfiles, fr: float
+    target, urg, pos, vel, frame: int, next_frame, next_xy, prof: SpeedProfiles, fr: float,
+    foresight_s: float = float("inf"),
 ) -> None:
     """Arrive on time: once reaching the next event spot needs more than ``HURRY_FRACTION`` of top speed (or it
-    is less than ``HURRY_HORIZON_S`` away), the player heads there at the speed the remaining time asks for."""
+    is less than ``HURRY_HORIZON_S`` away), the player heads there at the speed the remaining time asks for; only
+    spots at most ``foresight_s`` ahead count (what a player can see coming), unless waiting any longer would
+    need more than ``FORCED_FRACTION`` of his top speed (the play around him makes it obvious: without this the
+    pinning bumps would push him past a human top speed)."""
     remaining = np.maximum((next_frame - frame) / fr, 0.2)
     coast = np.minimum(HURRY_LOOKAHEAD_S, remaining)[:, None]
     ahead = pos + vel * coast  # where his momentum carries him: decide before he runs the wrong way
@@ -411,7 +449,8 @@ def _head_for_next_event(
         np.hypot(next_xy[:, 0] - pos[:, 0], next_xy[:, 1] - pos[:, 1]),
     )
     need = dist / remaining
-    hurry = (need > HURRY_FRACTION * prof.v_max) | (remaining < HURRY_HORIZON_S)
+    foreseen = (remaining <= foresight_s) | (need > FORCED_FRACTION * prof.v_max)
+    hurry = ((need > HURRY_FRACTION * prof.v_max) | (remaining < HURRY_HORIZON_S)) & foreseen
     target[hurry] = next_xy[hurry]
     urg[hurry] = np.clip(HURRY_GAIN * need[hurry] / prof.v_max[hurry], 0.35, 1.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from soccerai.schema import (
     PeriodInfo,
     conform,
 )
-from soccerai.synth.engine import Occupancy, PeriodResult, assign_slots, simulate_period
+from soccerai.synth.behaviour import CALIBRATED, Behaviour, draw_styles
+from soccerai.synth.engine import Humans, Occupancy, PeriodResult, assign_slots, simulate_period
 from soccerai.synth.kinematics import SpeedProfiles
 from soccerai.synth.tactics import FORMATIONS, team_setup
 from soccerai.synth.timeline import FRAME_RATE, PITCH, Timeline, read_timeline
@@ -28,10 +30,14 @@ PROVIDER = "soccerai-synth"
 Progress = Callable[[int], None]
 
 
-SYNTH_VERSION = 3
+SYNTH_VERSION = 4
 """Bump when the synthesizer's motion changes: cached simulated matches (``soccerai.datamodule.simulated_match_path``)
 carry it in their file name, so a new version synthesizes afresh. 2: bursts, sprints and restarts of play.
-3: ball holders dribble along the ball's path ahead of them instead of trailing it."""
+3: ball holders dribble along the ball's path ahead of them instead of trailing it. 4: calibrated to real play
+(:mod:`soccerai.synth.behaviour`: reaction delays, changing intentions, styles, limited foresight; curved passes
+and dribbling touches), ``behaviour=Behaviour.v3()`` reproduces version 3."""
+BEHAVIOUR_STREAM = 17
+"""The behaviour generator is ``default_rng([seed, BEHAVIOUR_STREAM])``: independent of the v3 generator."""
 
 
 def load_or_generate_timeline(events: Path | str | None, seed: int) -> Timeline:
@@ -48,6 +54,8 @@ def synthesize_match(
     seed: int = 0,
     duration_s: float | None = None,
     progress: Progress | None = None,
+    behaviour: Behaviour | None = None,
+    measurement: str | None = None,
 ) -> Match:
     """Simulate a full match at 25 Hz driven by an event timeline (real file, Timeline, or None = generated).
 
@@ -57,6 +65,11 @@ def synthesize_match(
     spot, what an event-vs-tracking check measures), ``unreachable_events`` (the spots the real timeline asks a
     player to reach faster than a human can, worst first, with how far he ended up) and ``max_pin_error_m``
     (residuals at the constraints actually pinned, ~0).
+
+    ``behaviour`` sets the players' random behaviour (default :data:`soccerai.synth.behaviour.CALIBRATED`;
+    ``Behaviour.v3()`` is the version-3 synthesizer, draw for draw). ``measurement`` ("broadcast" or "optical")
+    finally sees the match through that provider type's measurement model
+    (:func:`soccerai.synth.measurement.observe`: camera window and position error); None: perfect tracking.
     """
     if duration_s is not None and not (0 < duration_s <= 4 * 3600):
         raise InvalidParameterError(f"duration_s must be in (0, 14400] seconds, got {duration_s}")
@@ -69,13 +82,26 @@ def synthesize_match(
     setup = team_setup(home_f, away_f)
     occ = assign_slots(timeline, setup)
     prof = SpeedProfiles.draw(rng, setup.is_keeper)
+    behaviour = CALIBRATED if behaviour is None else behaviour
+    humans = None
+    if not behaviour.is_v3:
+        brng = np.random.default_rng([seed, BEHAVIOUR_STREAM])
+        humans = Humans(behaviour, brng, draw_styles(brng, behaviour))
     results = []
     for period, first, last in timeline.periods:
         if duration_s is not None:
             last = min(last, first + int(duration_s / 2 * FRAME_RATE) - 1)
-        results.append(simulate_period(timeline, period, first, last, setup, occ, prof, rng, progress))
+        results.append(simulate_period(timeline, period, first, last, setup, occ, prof, rng, progress, humans))
     match = _to_match(timeline, results, occ, seed, {"home": home_f, "away": away_f}, prof)
-    return with_canonical_ids(match)
+    match.metadata.extra["behaviour"] = "v3" if behaviour.is_v3 else dataclasses.asdict(behaviour)
+    match = with_canonical_ids(match)
+    if measurement is not None:
+        from soccerai.synth.measurement import MODELS, observe
+
+        if measurement not in MODELS:
+            raise InvalidParameterError(f"measurement must be one of {', '.join(MODELS)}, got {measurement!r}")
+        match = observe(match, MODELS[measurement], seed)
+    return match
 
 
 def with_canonical_ids(match: Match) -> Match:

@@ -1,0 +1,347 @@
+"""Realism benchmark: the v3 and the calibrated synthesizer against REAL play, and the calibration search.
+
+    SOCCERAI_DATA_DIR=../shared/data .venv/bin/python benchmarks/realism.py [--minutes 90] [--seed 0]
+    SOCCERAI_DATA_DIR=../shared/data .venv/bin/python benchmarks/realism.py --search [--candidates 16]
+
+Report (default): a SIMULATED match driven by the real Metrica Game 1 timeline, synthesized twice with one seed, by
+the version-3 synthesizer (``Behaviour.v3()``) and the calibrated one (``behaviour.CALIBRATED``), each seen through
+the broadcast measurement model against the REAL SkillCorner match and through the optical model against the REAL
+Hawk-Eye minutes (:mod:`soccerai.synth.realism`: same statistics, same code, visible tracks only). One table with
+ratios to real; the last line:
+``RESULT v3_objective=.. calibrated_objective=.. within10_skillcorner=k/n within10_hawkeye=k/n
+cv_ade4_skillcorner=.. cv_ade4_hawkeye=.. synth_s=.. synth_cpu_s=..`` (``objective`` = mean |ln(sim / real)| over
+all statistics, :func:`soccerai.synth.realism.realism_objective`; ``within10`` counts statistics of the calibrated
+synthesizer within 10 % of real; ``cv_ade4`` its constant-velocity ADE at 4 s over real's; the timing is the
+calibrated synthesis of the whole simulated span, wall and CPU seconds, on a shared machine).
+
+Calibration search (``--search``), documented here because ``behaviour.CALIBRATED`` and ``measurement.MODELS`` hold
+its result:
+
+* data: Game 1 timeline, seed 0, ``--search-minutes`` (default 20) minutes split over the halves;
+* objective: :func:`~soccerai.synth.realism.realism_objective`, the mean |ln(simulated / real)| over every statistic
+  of both real sources (SkillCorner through the broadcast model, Hawk-Eye through the optical one), except the
+  sample size and Hawk-Eye's sprint rate (its two minutes hold a single sprint: :data:`EXCLUDE`);
+* stage 1, measurement: coordinate search (each parameter over its :data:`NOISE_SPACE` grid in turn) on the
+  starting motion's simulated match (no re-simulation); broadcast parameters are scored against SkillCorner only,
+  optical ones against Hawk-Eye only;
+* stage 2, motion: ``--candidates`` points of a seeded random search over :data:`MOTION_SPACE` (uniform in each
+  range; the starting CALIBRATED is candidate 0), each one a fresh simulation, measurement models fixed;
+* stage 3, measurement again on the best motion's match;
+* stage 4, motion again: ``--candidates // 2`` random perturbations (+-15 % of each range) around the best.
+It prints every candidate and the winner as Python literals to paste into ``behaviour.CALIBRATED`` and
+``measurement.MODELS``; ``RESULT search_objective=.. v3_objective=.. evaluations=..``.
+
+Proof (``--proof``): does simulated pre-training help on REAL play? GVRNN forecasts (2 s observed, 4 s predicted,
+10 Hz) scored on the REAL SkillCorner second half (windows inside possessions with at least ``--min-players``
+players tracked in every frame; absent players masked), trained (a) on the REAL first half only (its last 10 % for
+validation), (b) on SIMULATED Games 1 + 2 only, (c) pre-trained as (b) and fine-tuned as (a); (b) and (c) with the
+v3 synthesizer (perfect tracking, as before) and with the calibrated one seen through the broadcast measurement
+model (the test data's provider type). Every fit gets ``--budget-s`` wall seconds (a loaded 2-core machine: small
+budgets, stated in the output). Paired against constant velocity on the same windows (the honest rollout of
+:func:`soccerai.evaluate.metrics.compare_models`); ``RESULT proof_ade_a=.. proof_ade_b_v3=.. ...`` (full-scene player
+ADE at 4 s, metres, REAL second half).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import hashlib
+import time
+
+import numpy as np
+import polars as pl
+
+from soccerai.config import data_dir, metrica_events_dir
+from soccerai.synth import synthesize_match
+from soccerai.synth.behaviour import CALIBRATED, Behaviour
+from soccerai.synth.measurement import MODELS, MeasurementModel
+from soccerai.synth.realism import (
+    DIAGNOSTIC_ROWS,
+    REAL_SOURCES,
+    grid_wide,
+    load_real,
+    real_statistics,
+    realism_objective,
+    realism_report,
+    report_statistics,
+    simulated_statistics,
+)
+
+GAME = "Sample_Game_1_RawEventsData.csv"
+SKILLCORNER, HAWKEYE = list(REAL_SOURCES)
+EXCLUDE = {HAWKEYE: ("sprints /player-minute",)}
+MOTION_SPACE: dict[str, tuple[float, float]] = {
+    "decision_mean_s": (0.1, 1.2),
+    "intention_rate_per_s": (0.03, 0.4),
+    "intention_sigma_m": (0.5, 8.0),
+    "intention_urgency_sigma": (0.0, 0.6),
+    "style_sigma": (0.0, 0.4),
+    "foresight_s": (0.8, 4.0),
+    "drift_sigma_m": (0.5, 4.0),
+    "block_length_scale": (0.55, 1.05),
+    "block_width_scale": (0.7, 1.05),
+    "block_tau_s": (0.5, 3.0),
+}
+NOISE_SPACE: dict[str, dict[str, tuple[float, ...]]] = {
+    "broadcast": {
+        "view_half_length_m": (10.0, 12.0, 14.0, 16.0, 18.0, 21.0, 24.0),
+        "camera_tau_s": (0.3, 0.6, 1.0, 2.0),
+        "sigma_m": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4),
+        "tau_s": (0.1, 0.2, 0.3, 0.5, 0.8),
+        "jitter_m": (0.0, 0.005, 0.01, 0.02, 0.03),
+    },
+    "optical": {
+        "sigma_m": (0.0, 0.01, 0.02, 0.04, 0.06),
+        "tau_s": (0.1, 0.2, 0.4),
+        "jitter_m": (0.0, 0.003, 0.006, 0.01),
+    },
+}
+SOURCE_OF = {"broadcast": SKILLCORNER, "optical": HAWKEYE}
+
+
+def simulate(behaviour: Behaviour, seed: int, minutes: float | None):
+    events = metrica_events_dir() / GAME
+    return synthesize_match(events, seed=seed, duration_s=None if minutes is None else minutes * 60, behaviour=behaviour)
+
+
+def observed(match, models: dict[str, MeasurementModel], seed: int) -> dict[str, dict[str, float]]:
+    from soccerai.synth.measurement import observe
+
+    return {SOURCE_OF[k]: report_statistics(grid_wide(observe(match, m, seed))) for k, m in models.items()}
+
+
+def within(sim: dict[str, float], real: dict[str, float], tol: float = 0.10) -> tuple[int, int]:
+    keys = [k for k in real if k not in DIAGNOSTIC_ROWS and real[k] > 0]
+    return sum(abs(sim[k] / real[k] - 1.0) <= tol for k in keys), len(keys)
+
+
+def report(args: argparse.Namespace) -> None:
+    real = real_statistics(data_dir())
+    minutes = None if args.minutes >= 90 else args.minutes
+    v3 = simulated_statistics(simulate(Behaviour.v3(), args.seed, minutes), args.seed)
+    start, cpu = time.perf_counter(), time.process_time()
+    match = simulate(CALIBRATED, args.seed, minutes)
+    synth_s, synth_cpu = time.perf_counter() - start, time.process_time() - cpu
+    calibrated = simulated_statistics(match, args.seed)
+    table = realism_report({"v3 (SIMULATED)": v3, "calibrated (SIMULATED)": calibrated}, real)
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=260, fmt_str_lengths=40):
+        for source in real:
+            short = source.split(" (")[0]
+            cols = ["statistic", *[c for c in table.columns if short in c]]
+            print(f"\n{source} vs SIMULATED Game 1 seed {args.seed} ({args.minutes:g} min), seen through its model")
+            print(table.select(cols))
+    k_sc, n_sc = within(calibrated[SKILLCORNER], real[SKILLCORNER])
+    k_he, n_he = within(calibrated[HAWKEYE], real[HAWKEYE])
+    extra = match.metadata.extra
+    print(f"\nevent alignment (calibrated): worst reachable event {extra['max_event_error_m']:.2f} m, "
+          f"{len(extra['unreachable_events'])} unreachable; synthesis {synth_s:.1f} s wall, {synth_cpu:.1f} s CPU")
+    ade = "CV ADE 4 s (m)"
+    print(
+        f"RESULT v3_objective={realism_objective(v3, real, EXCLUDE):.3f} "
+        f"calibrated_objective={realism_objective(calibrated, real, EXCLUDE):.3f} "
+        f"within10_skillcorner={k_sc}/{n_sc} within10_hawkeye={k_he}/{n_he} "
+        f"cv_ade4_skillcorner={calibrated[SKILLCORNER][ade] / real[SKILLCORNER][ade]:.3f} "
+        f"cv_ade4_hawkeye={calibrated[HAWKEYE][ade] / real[HAWKEYE][ade]:.3f} "
+        f"max_event_error_m={extra['max_event_error_m']:.3f} synth_s={synth_s:.1f} synth_cpu_s={synth_cpu:.1f}"
+    )
+
+
+def search(args: argparse.Namespace) -> None:
+    real = real_statistics(data_dir())
+    rng = np.random.default_rng(args.seed)
+    models = dict(MODELS)
+    evaluations = 0
+
+    def motion_score(b: Behaviour) -> tuple[float, object]:
+        nonlocal evaluations
+        evaluations += 1
+        match = simulate(b, 0, args.search_minutes)
+        return realism_objective(observed(match, models, 0), real, EXCLUDE), match
+
+    def show(tag: str, score: float, b: Behaviour) -> None:
+        values = {k: round(getattr(b, k), 3) for k in MOTION_SPACE}
+        print(f"{tag:>12s} objective={score:.4f} {values}", flush=True)
+
+    def fit_measurement(match, sweep: int) -> None:
+        nonlocal evaluations
+        for kind, space in NOISE_SPACE.items():
+            source = SOURCE_OF[kind]
+            for name, grid in space.items():
+                scores = []
+                for value in grid:
+                    model = models[kind].with_(**{name: value})
+                    stats = observed(match, {kind: model}, 0)
+                    scores.append(realism_objective(stats, {source: real[source]}, EXCLUDE))
+                    evaluations += 1
+                models[kind] = models[kind].with_(**{name: grid[int(np.argmin(scores))]})
+            print(f"measurement sweep {sweep} {kind}: {dataclasses.asdict(models[kind])} "
+                  f"objective({source})={min(scores):.4f}", flush=True)
+
+    v3_match = simulate(Behaviour.v3(), 0, args.search_minutes)
+    start_match = simulate(CALIBRATED, 0, args.search_minutes)
+    fit_measurement(start_match, 0)
+    v3_score = realism_objective(observed(v3_match, models, 0), real, EXCLUDE)
+    show("v3", v3_score, Behaviour.v3())
+    best_b, best_match = CALIBRATED, start_match
+    best = realism_objective(observed(start_match, models, 0), real, EXCLUDE)
+    show("candidate 0", best, best_b)
+    for i in range(1, args.candidates):
+        b = CALIBRATED.with_(**{k: float(rng.uniform(lo, hi)) for k, (lo, hi) in MOTION_SPACE.items()})
+        score, match = motion_score(b)
+        show(f"candidate {i}", score, b)
+        if score < best:
+            best_b, best, best_match = b, score, match
+    fit_measurement(best_match, 1)
+    best, _ = motion_score(best_b)
+    show("refit", best, best_b)
+    for i in range(args.candidates // 2):
+        b = best_b.with_(**{
+            k: float(np.clip(getattr(best_b, k) + rng.uniform(-0.15, 0.15) * (hi - lo), lo, hi))
+            for k, (lo, hi) in MOTION_SPACE.items()
+        })
+        score, _ = motion_score(b)
+        show(f"local {i}", score, b)
+        if score < best:
+            best_b, best = b, score
+    print("\nbehaviour.CALIBRATED =", best_b)
+    print("measurement.MODELS =", models)
+    print(f"RESULT search_objective={best:.4f} v3_objective={v3_score:.4f} evaluations={evaluations}")
+
+
+def real_windows(min_players: int, stride: int):
+    """(train, val, test) windows of the REAL SkillCorner match: first half (last 10 % val) / second half."""
+    from soccerai.config import output_dir
+    from soccerai.datamodule import split_windows
+    from soccerai.store import read_match, write_match
+
+    cache = output_dir() / "realism" / "skillcorner-canonical.parquet"
+    if not cache.is_file():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_match(load_real(data_dir() / REAL_SOURCES[SKILLCORNER][0]), cache)
+    match = read_match(cache)
+    halves = [windows_of(match, period, min_players, stride) for period in (1, 2)]
+    train, val = split_windows(halves[0], val_fraction=0.1)
+    return train, val, halves[1]
+
+
+def windows_of(match, period: int | None, min_players: int, stride: int):
+    """Possession windows of one period (None: all) at 10 Hz, 2 s + 4 s, absent players masked."""
+    import warnings
+
+    from soccerai.schema import Match
+    from soccerai.scoring import to_model_rate
+    from soccerai.windowing import make_windows
+
+    tracking = match.tracking if period is None else match.tracking.filter(pl.col("period") == period)
+    part = Match(tracking=tracking, players=match.players, metadata=match.metadata, events=match.events)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make_windows(to_model_rate(part), None, 2.0, 4.0, stride / 10.0, min_players=min_players)
+
+
+def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players: int, stride: int):
+    """(train, val) SIMULATED windows of Games 1 and 2 (seed 0), val = the last 10 %, cached under <out>/realism."""
+    from soccerai.config import output_dir
+    from soccerai.datamodule import split_windows
+    from soccerai.store import read_match, write_match
+    from soccerai.synth.match import SYNTH_VERSION
+    from soccerai.windows import TrajectoryWindows
+
+    parts = []
+    digest = hashlib.sha1(repr((behaviour, MODELS.get(measurement or ""))).encode()).hexdigest()[:8]
+    for game in ("Sample_Game_1_RawEventsData.csv", "Sample_Game_2_RawEventsData.csv"):
+        tag = "v3" if behaviour.is_v3 else f"v{SYNTH_VERSION}"
+        name = f"sim-{game.split('_Raw')[0]}-{tag}-{measurement or 'perfect'}-{digest}.parquet"
+        cache = output_dir() / "realism" / name
+        if not cache.is_file():
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            match = synthesize_match(metrica_events_dir() / game, seed=0, behaviour=behaviour, measurement=measurement)
+            write_match(match, cache)
+        parts.append(windows_of(read_match(cache), None, min_players, stride))
+    return split_windows(TrajectoryWindows.concat(parts), val_fraction=0.1)
+
+
+def proof(args: argparse.Namespace) -> None:
+    import torch
+
+    from soccerai.evaluate.metrics import compare_models
+    from soccerai.models import build_model
+    from soccerai.train import TrainConfig, fit_built_model
+
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    real_train, real_val, real_test = real_windows(args.min_players, args.stride)
+    sims = {
+        "v3": simulated_windows(Behaviour.v3(), None, args.min_players, args.stride),
+        "calibrated": simulated_windows(CALIBRATED, "broadcast", args.min_players, args.stride),
+    }
+    print(f"data ({time.perf_counter() - start:.0f} s): REAL SkillCorner first half {len(real_train)} train / "
+          f"{len(real_val)} val windows, second half {len(real_test)} test windows; SIMULATED Games 1 + 2 "
+          + ", ".join(f"{k} {len(t)} train / {len(v)} val" for k, (t, v) in sims.items()))
+    config = {"hidden": args.hidden, "latent": args.latent}
+    settings = TrainConfig(epochs=-1, batch_size=32, learning_rate=2e-3, patience=4, accelerator="cpu",
+                           max_time_s=args.budget_s, val_every_steps=50)
+
+    def fit(train, val, model=None):
+        torch.manual_seed(0)
+        model = model if model is not None else build_model("gvrnn", dict(config))
+        result = fit_built_model(model, train, val, settings)
+        return result.model.eval(), result.steps
+
+    models, steps = {"constant_velocity": build_model("constant_velocity")}, {}
+    models["(a) real first half"], steps["(a)"] = fit(real_train, real_val)
+    for name, (train, val) in sims.items():
+        pre, steps[f"(b) {name}"] = fit(train, val)
+        models[f"(b) sim {name}"] = pre
+        models[f"(c) sim {name} + real"], steps[f"(c) {name}"] = fit(real_train, real_val, copy.deepcopy(pre).train())
+    test = evenly(real_test, args.test_windows)
+    table = compare_models(models, test, n_samples=args.samples).with_columns(pl.col(pl.Float64).round(3))
+    with pl.Config(tbl_rows=-1, tbl_width_chars=200):
+        print(f"GVRNN (hidden {args.hidden}, latent {args.latent}), {args.budget_s:g} s per fit on a loaded CPU; "
+              f"optimiser steps {steps}")
+        print(f"REAL SkillCorner second half, {len(test)} windows, 2 s observed, 4 s predicted, honest rollout:")
+        print(table)
+    full = table.filter((pl.col("scenario") == "full_scene") & (pl.col("agents") == "players"))
+    ade = dict(zip(full["model"], full["ade"], strict=True))
+    keys = {"constant_velocity": "cv", "(a) real first half": "a", "(b) sim v3": "b_v3",
+            "(b) sim calibrated": "b_cal", "(c) sim v3 + real": "c_v3", "(c) sim calibrated + real": "c_cal"}
+    print("RESULT " + " ".join(f"proof_ade_{v}={ade[k]:.3f}" for k, v in keys.items())
+          + f" budget_s={args.budget_s:g} test_windows={len(test)} data=real_test")
+
+
+def evenly(windows, n: int):
+    """At most ``n`` windows spread evenly over ``windows``."""
+    if len(windows) <= n:
+        return windows
+    return windows.subset([int(i * len(windows) / n) for i in range(n)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=90.0, help="simulated minutes for the report (90: full)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--search", action="store_true", help="run the calibration search instead")
+    parser.add_argument("--candidates", type=int, default=16)
+    parser.add_argument("--search-minutes", type=float, default=20.0)
+    parser.add_argument("--proof", action="store_true", help="run the (a)/(b)/(c) pre-training proof instead")
+    parser.add_argument("--budget-s", type=float, default=90.0, help="--proof: wall seconds per fit")
+    parser.add_argument("--min-players", type=int, default=6, help="--proof: players tracked in every frame")
+    parser.add_argument("--stride", type=int, default=10, help="--proof: 10 Hz frames between window starts")
+    parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--latent", type=int, default=8)
+    parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--test-windows", type=int, default=400)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    if args.proof:
+        proof(args)
+    elif args.search:
+        search(args)
+    else:
+        report(args)
+
+
+if __name__ == "__main__":
+    main()
