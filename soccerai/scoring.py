@@ -30,19 +30,20 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError, SoccerAIError
-from soccerai.evaluate.cobso import CobsoResult, cobso, select_cobso_agents
+from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, select_cobso_agents
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
 from soccerai.layout import clock_frames, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.schema import Match
+from soccerai.shots import SHOT_TYPE as SHOT_TYPE
+from soccerai.shots import MatchShots, ShotSource, match_shots
 from soccerai.windowing import MatchCube, match_cube, window_at_frame
 from soccerai.windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
-SHOT_TYPE = "SHOT"
-
 SHOT_OBSO_SCHEMA: dict[str, pl.DataType] = {
     "shot_id": pl.String(),
+    "shot_source": pl.String(),
     "period": pl.Int8(),
     "frame": pl.Int64(),
     "scored_frame": pl.Int64(),
@@ -55,10 +56,12 @@ SHOT_OBSO_SCHEMA: dict[str, pl.DataType] = {
     "obso_total": pl.Float64(),
 }
 """One row per shot: ``frame`` is the shot's own frame, ``scored_frame`` the 10 Hz frame before it that is scored;
-``best_player`` / ``best_obso`` the attacker (shooter included) with the highest OBSO at that frame."""
+``best_player`` / ``best_obso`` the attacker (shooter included) with the highest OBSO at that frame; ``shot_source``
+says where the shot came from: the match's events, or detected in its tracking (:mod:`soccerai.shots`)."""
 
 COBSO_PAIR_SCHEMA: dict[str, pl.DataType] = {
     "shot_id": pl.String(),
+    "shot_source": pl.String(),
     "team": pl.String(),
     "shooter": pl.String(),
     "a1": pl.String(),
@@ -73,13 +76,8 @@ COBSO_PAIR_SCHEMA: dict[str, pl.DataType] = {
 
 
 def shots(match: Match) -> pl.DataFrame:
-    """The match's shots (events of type SHOT with a shooter), in time order."""
-    if match.events is None:
-        raise InvalidParameterError(f"match {match.match_id} has no events: shots are needed for OBSO / C-OBSO")
-    return (
-        match.events.filter((pl.col("type") == SHOT_TYPE) & pl.col("player_id").is_not_null())
-        .sort("period", "frame")
-    )
+    """The match's shots in time order: its event shots, or (no events) shots detected in its tracking."""
+    return match_shots(match).shots
 
 
 @dataclass
@@ -96,6 +94,8 @@ class ShotScene:
     shot_frame: int
     scored_frame: int
     """The window's last frame: the 10 Hz frame before the shot, where OBSO and C-OBSO are read."""
+    source: ShotSource = "events"
+    """Where the shot came from: the match's events or detected in its tracking."""
 
     @property
     def object_ids(self) -> list[str | None]:
@@ -107,44 +107,64 @@ class ShotScene:
         return state[:, :2], state[:, 2:], torch.as_tensor(self.window.mask[0, -1])
 
 
+SKIP_REASONS = {
+    "shooter_unknown": "shooter not visible at the kick",
+    "no_window": "ball missing or too little contiguous tracking around the shot",
+    "shooter_untracked": "shooter not tracked in the shot's window",
+}
+
+
 def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0,
-                cube: MatchCube | None = None) -> tuple[list[ShotScene], int]:
+                cube: MatchCube | None = None, found: MatchShots | None = None) -> tuple[list[ShotScene], int]:
     """A :class:`ShotScene` per shot whose window fits in the tracking; also the number of shots skipped.
 
     The match is laid out once (``cube``, built from ``match10`` when not given) and every shot's window is cut
     from it. A shot at frame ``f`` gets the window whose future ends at the last 10 Hz frame before ``f``.
+    ``found``: the shots to use (default :func:`soccerai.shots.match_shots` of ``match10``).
     """
+    scenes, skips = shot_scenes_counted(match10, obs_s, horizon_s, cube, found)
+    return scenes, sum(skips.values())
+
+
+def shot_scenes_counted(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0, cube: MatchCube | None = None,
+                        found: MatchShots | None = None) -> tuple[list[ShotScene], dict[str, int]]:
+    """:func:`shot_scenes` with the skipped shots counted by reason (the keys of :data:`SKIP_REASONS`)."""
+    found = found if found is not None else match_shots(match10)
     cube = cube if cube is not None else match_cube(match10)
     scenes: list[ShotScene] = []
-    skipped = 0
-    for shot in shots(match10).iter_rows(named=True):
-        scene = _shot_scene(cube, shot, obs_s, horizon_s, clock_frames(match10.metadata, horizon_s))
+    skips = dict.fromkeys(SKIP_REASONS, 0)
+    horizon_frames = clock_frames(match10.metadata, horizon_s)
+    for shot in found.shots.iter_rows(named=True):
+        scene, reason = _shot_scene(cube, shot, obs_s, horizon_s, horizon_frames, found.source)
         if scene is None:
-            skipped += 1
+            skips[reason] += 1
         else:
             scenes.append(scene)
-    return scenes, skipped
+    return scenes, skips
 
 
-def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, horizon_frames: int) -> ShotScene | None:
-    """The scene of one shot (an events row), or None when its window does not fit or its shooter is untracked.
+def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, horizon_frames: int,
+                source: ShotSource) -> tuple[ShotScene | None, str]:
+    """The scene of one shot (an events row), or None and why (its window does not fit, its shooter is unseen).
 
     ``horizon_frames`` is ``horizon_s`` on the match's frame clock (:func:`soccerai.layout.clock_frames`).
     """
+    if shot["player_id"] is None:
+        return None, "shooter_unknown"
     period, shot_frame = int(shot["period"]), int(shot["frame"])
     obs_end = shot_frame - 1 - horizon_frames
     try:
         window = window_at_frame(cube, period, obs_end, shot["team"], obs_s, horizon_s)
     except SoccerAIError:
-        return None
+        return None, "no_window"
     ids = list(window.meta.get_column("object_ids").item(0))
-    if shot["player_id"] not in ids[:N_PER_TEAM]:
-        return None
+    if shot["player_id"] not in ids[:N_PER_TEAM] or not window.mask[0, -1, ids.index(shot["player_id"])]:
+        return None, "shooter_untracked"
     frames = cube.periods[period].frames
     start = int(np.searchsorted(frames, int(window.meta["start_frame"][0])))
     scored_frame = int(frames[start + window.states.shape[1] - 1])
     return ShotScene(str(shot["event_id"]), shot["team"], shot["player_id"], ids.index(shot["player_id"]),
-                     shot.get("result"), window, period, shot_frame, scored_frame)
+                     shot.get("result"), window, period, shot_frame, scored_frame, source), ""
 
 
 def scenes_obso(scenes: Sequence[ShotScene], grid: Grid | None = None, params: PitchControlParams | None = None,
@@ -163,7 +183,7 @@ def scenes_obso(scenes: Sequence[ShotScene], grid: Grid | None = None, params: P
     rows = []
     for i, scene in enumerate(scenes):
         best = _best_attacker(attack_values[i])
-        rows.append((scene.shot_id, scene.period, scene.shot_frame, scene.scored_frame, scene.team, scene.shooter,
+        rows.append((scene.shot_id, scene.source, scene.period, scene.shot_frame, scene.scored_frame, scene.team, scene.shooter,
                      scene.result, float(attack_values[i, scene.shooter_index]),
                      None if best is None else scene.object_ids[best],
                      None if best is None else float(attack_values[i, best]), float(result.total[i])))
@@ -189,10 +209,16 @@ def shot_obso(match: Match, grid: Grid | None = None, params: PitchControlParams
 
 
 def match_scenes(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> list[ShotScene]:
-    """:func:`shot_scenes` of ``match`` at any rate (resampled to 10 Hz once); skipped shots give one warning."""
-    scenes, skipped = shot_scenes(to_model_rate(match), obs_s, horizon_s)
-    if skipped:
-        warnings.warn(f"{skipped} shots skipped: too little tracking before them or shooter untracked", stacklevel=2)
+    """:func:`shot_scenes` of ``match`` at any rate (resampled to 10 Hz once); skipped shots give one warning.
+
+    The shots are :func:`soccerai.shots.match_shots` of ``match`` at its own rate: its events when it has any,
+    else those detected in its tracking (each scene's ``source`` says which)."""
+    found = match_shots(match)
+    scenes, skips = shot_scenes_counted(to_model_rate(match), obs_s, horizon_s, found=found)
+    if sum(skips.values()):
+        reasons = ", ".join(f"{n} {SKIP_REASONS[k]}" for k, n in skips.items() if n)
+        warnings.warn(f"{sum(skips.values())} of {found.shots.height} shots ({found.source}) skipped: {reasons}",
+                      stacklevel=2)
     return scenes
 
 
@@ -211,11 +237,23 @@ def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[
                             batch.future_positions(), generator=generator)
 
 
+def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:
+    """The (A1, D1, D2) candidates of one shot whose three agents are tracked on every observed frame and at the frame
+    before the shot, and how many candidates were dropped because one of them was unseen (broadcast tracking: a
+    player out of camera view is never forecast from nothing)."""
+    positions, _, valid = scene.last_frame()
+    candidates = select_cobso_agents(positions, valid, scene.shooter_index)
+    window = scene.window
+    seen = window.mask[0, : window.obs_len].all(axis=0) & window.mask[0, -1]
+    kept = [c for c in candidates if all(bool(seen[a]) for a in c.replaced)]
+    return kept, len(candidates) - len(kept)
+
+
 def scene_cobso(model: TrajectoryModel, scene: ShotScene, n_samples: int = 10, seed: int = 0,
                 grid: Grid | None = None, params: PitchControlParams | None = None) -> list[CobsoResult]:
-    """C-OBSO of every A1 candidate of one shot."""
+    """C-OBSO of every A1 candidate of one shot whose A1, D1 and D2 are seen (:func:`seen_candidates`)."""
     positions, velocities, valid = scene.last_frame()
-    candidates = select_cobso_agents(positions, valid, scene.shooter_index)
+    candidates, _ = seen_candidates(scene)
     if not candidates:
         return []
     samples = sample_ghosts(model, scene, [c.replaced for c in candidates], n_samples, seed)
@@ -235,13 +273,18 @@ def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples:
     if n_samples < 1:
         raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
     rows = []
+    unseen = 0
     for scene in scenes if progress is None else progress(scenes):
         ids = scene.object_ids
+        unseen += seen_candidates(scene)[1]
         for res in scene_cobso(model, scene, n_samples, seed):
             a = res.agents
-            rows.append((scene.shot_id, scene.team, scene.shooter, ids[a.attacker], ids[a.attacker_defender],
-                         ids[a.shooter_defender], res.real_obso, float(res.predicted_obso.mean()), res.mean,
+            rows.append((scene.shot_id, scene.source, scene.team, scene.shooter, ids[a.attacker],
+                         ids[a.attacker_defender], ids[a.shooter_defender], res.real_obso, float(res.predicted_obso.mean()), res.mean,
                          res.std, n_samples))
+    if unseen:
+        warnings.warn(f"{unseen} (shot, A1) pairs skipped: A1, D1 or D2 not tracked over the window (out of camera "
+                      "view)", stacklevel=2)
     pairs = pl.DataFrame(rows, schema=COBSO_PAIR_SCHEMA, orient="row")
     return pairs, per_player_cobso(pairs)
 
@@ -263,7 +306,8 @@ def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:
     return (
         pairs.group_by("a1", "team")
         .agg(pl.len().alias("shots"), pl.col("cobso").mean().alias("cobso_mean"),
-             pl.col("cobso_std").mean().alias("cobso_std_mean"), pl.col("cobso").sum().alias("cobso_total"))
+             pl.col("cobso_std").mean().alias("cobso_std_mean"), pl.col("cobso").sum().alias("cobso_total"),
+             pl.col("shot_source").unique().sort().str.join(",").alias("shot_source"))
         .rename({"a1": "player"})
         .sort("cobso_mean", descending=True)
     )

@@ -102,9 +102,16 @@ def test_ghosts_move_only_the_replaced_agents(match) -> None:
 def test_bad_parameters_are_clear(match) -> None:
     with pytest.raises(InvalidParameterError, match="n_samples"):
         match_cobso(match, build_model("constant_velocity"), n_samples=0)
+
+
+
+def test_a_match_without_events_is_scored_at_the_shots_found_in_its_tracking(match) -> None:
+    """Events win when a match has them; without them the shots come from soccerai.shots and the table says so."""
+    assert set(shot_obso(match, GRID)["shot_source"]) == {"events"}
     no_events = type(match)(tracking=match.tracking, players=match.players, metadata=match.metadata)
-    with pytest.raises(InvalidParameterError, match="no events"):
-        shot_obso(no_events)
+    detected = shot_obso(no_events, GRID)
+    assert detected.height > 0 and set(detected["shot_source"]) == {"detected"}
+    assert detected["shooter_obso"].drop_nulls().is_between(0.0, 1.0).all()
 
 
 def test_cli_cobso_writes_pair_and_player_tables_and_the_figure(match, tmp_path, monkeypatch) -> None:
