@@ -234,7 +234,7 @@ def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask,
-                            batch.future_positions(), generator=generator)
+                            batch.given_future(), generator=generator)
 
 
 def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:

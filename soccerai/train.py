@@ -190,9 +190,13 @@ def train_and_save(
     metadata: dict[str, Any] | None = None,
 ) -> TrainResult:
     """:func:`fit_model`, then a checkpoint in ``out_dir`` recording the training settings and history."""
+    wall, cpu = time.perf_counter(), time.process_time()
     result = fit_model(name, model_config, train, val, config)
     record = {
         "train": asdict(config),
+        "steps": result.steps,
+        "train_wall_s": round(time.perf_counter() - wall, 1),
+        "train_cpu_s": round(time.process_time() - cpu, 1),
         "obs_len": train.obs_len,
         "pred_len": train.pred_len,
         "n_train_windows": len(train),

@@ -27,7 +27,7 @@ from soccerai.benchmarking import (
     save_table,
 )
 from soccerai.config import clips_dir, metrica_events_dir, output_dir
-from soccerai.errors import InvalidInputError
+from soccerai.errors import InvalidInputError, InvalidParameterError
 
 console = Console()
 DEFAULT_BUDGET_S = 40.0
@@ -53,11 +53,19 @@ def benchmark(
     generators: Annotated[str, typer.Option(help=f"Comma list of {', '.join(GENERATORS)} (default all).")] = "",
     seed: int = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for backbones.md / .parquet (default <out>/benchmarks).")] = None,
+    suite: Annotated[str, typer.Option(
+        help="backbones (simulated + clip ranking) or forecast (REAL match: VRNN/GVRNN/pretrained vs CV).")] = "backbones",
 ) -> None:
     """Rank the generators and the GVRNN interaction encoders (simulated and real test windows).
 
     Default: equal wall time per model. --steps N: equal optimiser steps (fairer on CPU than equal time).
+    ``--suite forecast``: the real-match forecast table of ``benchmarks/forecast.py`` (equal steps AND equal wall).
     """
+    if suite == "forecast":
+        _forecast_suite(steps, budget_s, hidden, seed, out)
+        return
+    if suite != "backbones":
+        raise InvalidParameterError(f"unknown --suite {suite!r}; choose backbones or forecast")
     config = BenchmarkConfig(
         budget_s=DEFAULT_BUDGET_S if budget_s is None and steps is None else budget_s, steps=steps, hidden=hidden, match_duration_s=match_duration_s, train_matches=train_matches,
         test_windows=test_windows, n_samples=samples, seed=seed,
@@ -80,6 +88,20 @@ def benchmark(
     _print(table, config)
     console.print(f"saved {markdown} and {parquet}")
     print(result_line(table, config), flush=True)  # plain stdout: one machine-readable line, never wrapped
+
+
+def _forecast_suite(steps: int | None, budget_s: float | None, hidden: int, seed: int, out: Path | None) -> None:
+    from soccerai import forecast_benchmark as fb
+    from soccerai.evaluate.forecast_table import markdown
+
+    defaults = fb.ForecastBenchmarkConfig()
+    config = fb.ForecastBenchmarkConfig(steps=steps or defaults.steps, budget_s=budget_s or defaults.budget_s,
+                                        hidden=hidden, seed=seed)
+    table, timings = fb.run(config, say=lambda message: console.log(escape(message)))
+    md, parquet = fb.save(table, out or output_dir() / "benchmarks", config)
+    console.print(markdown(table, config.n_samples), markup=False)
+    console.print(f"saved {md} and {parquet}")
+    print(fb.result_line(table, timings, config), flush=True)
 
 
 def _print(table: pl.DataFrame, config: BenchmarkConfig) -> None:

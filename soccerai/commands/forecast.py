@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from soccerai.checkpoint import load_checkpoint
+from soccerai import pretrained
 from soccerai.config import output_dir
 from soccerai.datamodule import load_windows, split_windows
 from soccerai.errors import InvalidParameterError
@@ -35,10 +35,18 @@ def _source(windows: TrajectoryWindows) -> str:
     return "simulated" if windows.simulated else "real"
 
 
+OptionalInputs = Annotated[list[Path] | None, typer.Argument(
+    help="Canonical .parquet matches or Last Row .csv clips (or none with --dataset).")]
+Dataset = Annotated[str | None, typer.Option(
+    help="Built-in REAL data set instead of files: skillcorner (first half trains, its last 10 min validate, "
+         "second half tests); evaluate also takes hawkeye and lastrow.")]
+CheckpointName = Annotated[str, typer.Option(help="Checkpoint folder or pretrained model name (gvrnn-skillcorner).")]
+
+
 def train(
-    inputs: Inputs,
+    inputs: OptionalInputs = None,
     model: Annotated[str, typer.Option(help=f"One of {', '.join(model_names())}.")] = "gvrnn",
-    epochs: Annotated[int, typer.Option(min=1)] = 20,
+    epochs: Annotated[int, typer.Option(min=-1, help="Epoch limit (-1: none; then --steps or --budget-s).")] = 20,
     obs: Annotated[int, typer.Option(help="Observed frames at 10 Hz.")] = 20,
     horizon: Annotated[int, typer.Option(help="Predicted frames at 10 Hz.")] = 40,
     stride: Annotated[int, typer.Option(help="Frames between window starts.")] = 5,
@@ -52,26 +60,66 @@ def train(
     budget_s: Annotated[float | None, typer.Option(help="Stop training after this many seconds.")] = None,
     val_every_steps: Annotated[int | None, typer.Option(help="Validate every N steps (default: each epoch).")] = None,
     out: Annotated[Path | None, typer.Option(help="Checkpoint folder (default <out>/models/<model>).")] = None,
+    dataset: Dataset = None,
+    steps: Annotated[int, typer.Option(help="Optimiser step limit (-1: none).")] = -1,
+    patience: Annotated[int, typer.Option(help="Validation checks without improvement before stopping.")] = 5,
 ) -> None:
-    """Train a forecaster; write safetensors weights + JSON config.
+    """Train a forecaster; write safetensors weights + JSON config (data, split, steps, commit, frame rate).
 
     Stored matches (``soccerai ingest``, ``soccerai synthesize --format parquet``) are cut into windows inside
-    possession segments; with several matches, whole matches are held out for validation.
+    possession segments; with several matches, whole matches are held out for validation. ``--dataset
+    skillcorner`` trains on the real match's first half (:func:`soccerai.datasets.skillcorner_sets`).
     """
-    windows = load_windows(inputs, obs, horizon, stride)
-    train_windows, val_windows = split_windows(windows, val_fraction, seed)
+    train_windows, val_windows, metadata = _training_data(inputs, dataset, obs, horizon, stride, val_fraction, seed)
     config = _model_config(model, {"hidden": hidden, "latent": latent, "horizon": horizon})
     target = out or output_dir() / "models" / model
     console.print(
         f"training {model} on {len(train_windows)} windows, validating on {len(val_windows)} "
-        f"({_source(windows)} tracking)"
+        f"({_source(train_windows)} tracking)"
     )
-    settings = TrainConfig(epochs, batch_size, learning_rate, seed=seed, accelerator=accelerator, progress_bar=True,
-                           max_time_s=budget_s, val_every_steps=val_every_steps)
-    metadata = {"inputs": [str(p) for p in inputs], "stride": stride}
-    result = train_and_save(model, config, train_windows, val_windows, settings, target, metadata)
+    settings = TrainConfig(epochs, batch_size, learning_rate, patience=patience, seed=seed, accelerator=accelerator,
+                           progress_bar=True, max_steps=steps, max_time_s=budget_s, val_every_steps=val_every_steps)
+    result = train_and_save(model, config, train_windows, val_windows, settings, target,
+                            {**metadata, **training_provenance()})
     last = result.history[-1] if result.history else {}
-    console.print(f"checkpoint written to {target}; last epoch: {last}")
+    console.print(f"checkpoint written to {target}; {result.steps} steps; last validation: {last}")
+
+
+def training_provenance() -> dict[str, object]:
+    """What a checkpoint records beside its data: frame rate, agent count, the soccerai commit."""
+    import subprocess
+
+    from soccerai.windows import FPS, N_AGENTS
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                                cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"fps": FPS, "n_agents": N_AGENTS, "commit": commit}
+
+
+def _training_data(inputs: list[Path] | None, dataset: str | None, obs: int, horizon: int, stride: int,
+                   val_fraction: float, seed: int) -> tuple[TrajectoryWindows, TrajectoryWindows, dict]:
+    """(train, val, metadata) from files or from the built-in real data set."""
+    if dataset is not None:
+        if inputs:
+            raise InvalidParameterError("give input files or --dataset, not both")
+        if dataset != "skillcorner":
+            raise InvalidParameterError(f"--dataset for training must be skillcorner, got {dataset!r}")
+        from soccerai.datasets import skillcorner_sets
+
+        train_windows, val_windows, _ = skillcorner_sets(obs_len=obs, pred_len=horizon, train_stride=stride)
+        return train_windows, val_windows, {
+            "data": "real: SkillCorner Bayern v Dortmund 2019-11-09 (broadcast, 10 Hz)",
+            "split": "train: first half minus its last 10 min (training windows end >= one window before); "
+                     "val: last 10 min of the first half; test: second half",
+            "stride": stride,
+        }
+    if not inputs:
+        raise InvalidParameterError("no input files given (or use --dataset skillcorner)")
+    train_windows, val_windows = split_windows(load_windows(inputs, obs, horizon, stride), val_fraction, seed)
+    return train_windows, val_windows, {"inputs": [str(p) for p in inputs], "stride": stride}
 
 
 def _model_config(model: str, wanted: dict[str, int]) -> dict[str, int]:
@@ -86,25 +134,55 @@ def _model_config(model: str, wanted: dict[str, int]) -> dict[str, int]:
     return {key: value for key, value in wanted.items() if key in known}
 
 
-def _load_models(checkpoints: list[Path]) -> dict[str, TrajectoryModel]:
+def _load_models(checkpoints: list[str]) -> dict[str, TrajectoryModel]:
     models: dict[str, TrajectoryModel] = {"constant_velocity": build_model("constant_velocity")}
-    for path in checkpoints:
-        model, record = load_checkpoint(path)
-        label = record["model"] if record["model"] not in models else f"{record['model']} ({path.name})"
+    for name in checkpoints:
+        model, record = pretrained.load(name)
+        label = record["model"] if record["model"] not in models else f"{record['model']} ({Path(name).name})"
         models[label] = model
     return models
 
 
+TEST_SETS = ("skillcorner", "hawkeye", "lastrow")
+
+
+def _test_set(dataset: str, obs: int, horizon: int) -> TrajectoryWindows:
+    """The built-in REAL test set ``dataset`` (second half / Hawk-Eye minutes / Last Row clip), 2 s apart."""
+    from soccerai import datasets
+
+    if dataset == "skillcorner":
+        return datasets.skillcorner_sets(obs_len=obs, pred_len=horizon)[2]
+    if dataset == "hawkeye":
+        return datasets.hawkeye_test_set(obs_len=obs, pred_len=horizon)
+    if dataset == "lastrow":
+        return datasets.lastrow_test_set(obs_len=obs, pred_len=horizon)
+    raise InvalidParameterError(f"unknown --dataset {dataset!r}; choose {', '.join(TEST_SETS)}")
+
+
 def evaluate(
-    inputs: Inputs,
-    checkpoint: Annotated[list[Path] | None, typer.Option(help="Checkpoint folders (repeat for VRNN, GVRNN).")] = None,
+    inputs: OptionalInputs = None,
+    checkpoint: Annotated[list[str] | None, typer.Option(
+        help="Checkpoint folders or pretrained names (repeat for VRNN, GVRNN).")] = None,
     obs: int = 20,
     horizon: int = 40,
     stride: int = 5,
     samples: Annotated[int, typer.Option(help="Samples per window (K of minADE_K).")] = DEFAULT_K,
     seed: int = 0,
+    dataset: Dataset = None,
+    out: Annotated[Path | None, typer.Option(help="With --dataset: folder for the table (.md + .parquet).")] = None,
 ) -> None:
-    """Compare constant velocity and trained models on held-out data: full scene and A1/D1/D2 ghosting."""
+    """Compare constant velocity and trained models on held-out data: full scene and A1/D1/D2 ghosting.
+
+    ``--dataset skillcorner|hawkeye|lastrow`` scores a built-in REAL test set and prints the forecast table of
+    ``benchmarks/forecast.py`` (per-scene and per-agent minADE, bootstrap intervals, wins against CV).
+    """
+    if dataset is not None:
+        if inputs:
+            raise InvalidParameterError("give input files or --dataset, not both")
+        _evaluate_dataset(dataset, checkpoint or [], obs, horizon, samples, seed, out)
+        return
+    if not inputs:
+        raise InvalidParameterError("no input files given (or use --dataset)")
     models = _load_models(checkpoint or [])  # checkpoints are verified before any data is read
     windows = load_windows(inputs, obs, horizon, stride)
     tables = [compare_models({name: model}, windows, samples, seed) for name, model in track(
@@ -113,6 +191,22 @@ def evaluate(
     console.print(_rich_table(table, f"Honest forecast error (m), {len(windows)} windows, {obs / 10:.1f} s observed, "
                                      f"{horizon / 10:.1f} s predicted, {_source(windows)} tracking"))
     console.print(_plausibility_table(models, windows, samples, seed))
+
+
+def _evaluate_dataset(dataset: str, checkpoints: list[str], obs: int, horizon: int, samples: int, seed: int,
+                      out: Path | None) -> None:
+    from soccerai.evaluate import forecast_table
+
+    models = _load_models(checkpoints)
+    windows = _test_set(dataset, obs, horizon)
+    table = forecast_table.forecast_table(models, {dataset: windows}, samples, seed)
+    view = table.select("data", "scenario", "agents", "model", "windows", pl.col(pl.Float64).exclude(
+        "^.*_(lo|hi)$"))
+    console.print(_rich_table(view, f"Forecast table, {dataset} ({_source(windows)} tracking), {obs / 10:g} s "
+                                    f"observed, {horizon / 10:g} s predicted, K={samples}"))
+    if out is not None:
+        md, parquet = forecast_table.save(table, out, f"evaluate-{dataset}", samples)
+        console.print(f"saved {md} and {parquet}")
 
 
 def _rich_table(frame: pl.DataFrame, title: str) -> Table:
@@ -139,7 +233,7 @@ def _plausibility_table(models: dict[str, TrajectoryModel], windows: TrajectoryW
 
 def predict(
     inputs: Inputs,
-    checkpoint: Annotated[Path, typer.Option(help="Checkpoint folder.")],
+    checkpoint: CheckpointName,
     out: Annotated[Path, typer.Option(help="Output parquet file.")],
     obs: int = 20,
     horizon: int = 40,
@@ -151,8 +245,9 @@ def predict(
     """Sample futures and write them as a long parquet table (one row per sample, window, step, agent)."""
     if out.suffix != ".parquet":
         raise InvalidParameterError(f"--out must be a .parquet file, got {out}")
-    model, record = load_checkpoint(checkpoint)
+    model, record = pretrained.load(checkpoint)  # verified before any data is read
     windows = load_windows(inputs, obs, horizon, stride)
+    pretrained.check_compatible(record, windows)
     futures, _, valid = forecast(model, windows, scenario, samples, seed)
     frame = futures_frame(futures, valid.any(dim=1), windows, record["model"])
     write_parquet_atomic(frame, out)

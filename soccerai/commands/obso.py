@@ -91,19 +91,20 @@ def obso_command(
 
 def cobso_command(
     match: Annotated[list[Path], typer.Argument(help="a stored match (.parquet) or one match's provider files")],
-    checkpoint: Annotated[Path | None, typer.Option(help="trained model folder (default: constant velocity)")] = None,
+    checkpoint: Annotated[str | None, typer.Option(
+        help="trained model folder or pretrained name, e.g. gvrnn-skillcorner (default: constant velocity)")] = None,
     samples: Annotated[int, typer.Option(help="predicted futures per (shot, A1)")] = 10,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out/cobso"),
 ) -> None:
     """C-OBSO of every off-ball attacker at every shot, against the model's counterfactual runs."""
     from rich.progress import track
 
-    from soccerai.checkpoint import load_checkpoint
+    from soccerai import pretrained
     from soccerai.models import build_model
     from soccerai.scoring import match_scenes, scenes_cobso
     from soccerai.viz import cobso_shot_figure
 
-    model = load_checkpoint(checkpoint)[0] if checkpoint else build_model("constant_velocity")  # verified first
+    model = pretrained.load(checkpoint)[0] if checkpoint else build_model("constant_velocity")  # verified first
     game = _load(match)
     scenes = match_scenes(game)
     pairs, players = scenes_cobso(scenes, model, n_samples=samples,

@@ -187,9 +187,14 @@ def forecast(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Honest forecasts of every window: ``(samples [S, W, H, N, 2], truth [W, H, N, 2], valid [W, H, N])``.
 
-    The model sees only the observed frames (``batch.history()``); in ``ghosting`` the A1 / D1 / D2 agents of
-    :func:`cobso_predict_mask` are predicted and the others are given their true future, in ``full_scene`` every
-    agent is predicted. ``valid`` marks predicted agents that are tracked in the future.
+    The model sees only the observed frames (``batch.history()``). Partial visibility (broadcast tracking):
+
+    * an agent is forecast only if it is tracked at the last observed frame (``batch.present()``); one that is not
+      is neither forecast nor scored (its zero-filled (0, 0) is never a starting point);
+    * in ``ghosting`` the A1 / D1 / D2 agents of :func:`cobso_predict_mask` are predicted and the others are GIVEN
+      their true future, held at their last tracked position where they leave the view
+      (:meth:`TrajectoryBatch.given_future`), never fed as (0, 0); in ``full_scene`` every present agent is predicted;
+    * ``valid`` marks predicted agents at the future frames where they are tracked: only those are scored.
     """
     if scenario not in SCENARIOS:
         raise InvalidParameterError(f"unknown scenario {scenario!r}; choose {' or '.join(SCENARIOS)}")
@@ -198,11 +203,13 @@ def forecast(
     for start in range(0, len(windows), batch_size):
         batch = TrajectoryBatch.from_windows(windows, slice(start, start + batch_size))
         history, truth = batch.history(), batch.future_positions()
+        present = batch.present()
         if scenario == "ghosting":
-            predict = cobso_predict_mask(history.states[:, -1], history.mask[:, -1])
+            predict = cobso_predict_mask(history.states[:, -1], present) & present
         else:
-            predict = torch.ones(batch.batch_size, batch.n_agents, dtype=torch.bool)
-        samples.append(model.sample(history, truth.shape[1], n_samples, predict, truth.clone(), generator=generator))
+            predict = present.clone()
+        samples.append(model.sample(history, truth.shape[1], n_samples, predict, batch.given_future(),
+                                    generator=generator))
         truths.append(truth)
         valids.append(batch.future_mask() & predict[:, None, :])
     return torch.cat(samples, dim=1), torch.cat(truths), torch.cat(valids)
@@ -232,3 +239,115 @@ def compare_models(
                     }
                 )
     return pl.DataFrame(rows)
+
+
+# -- per-window errors and intervals (the forecast table of soccerai.evaluate.forecast_table) -------------------
+HORIZONS_S = (1.0, 2.0, 3.0, 4.0)
+
+
+@dataclass
+class WindowErrors:
+    """Errors of one model per window (``W`` windows, horizons ``h`` in steps), metres.
+
+    With ``d_{s,t,k}`` the displacement of sample ``s`` of agent ``k`` at step ``t`` and ``V`` the scored
+    (predicted and tracked) ``(t, k)`` of the window:
+
+    * ``min_ade[w, j]``   per-scene ``min_s mean_{(t,k) in V, t <= h_j} d``;
+    * ``min_fde[w, j]``   per-scene ``min_s mean_{k: (h_j, k) in V} d_{s,h_j,k}``;
+    * ``ade_one[w]``      ``mean_{V} d`` of sample 0 only (the error of one forecast);
+    * ``agent_min_sum[w]`` ``sum_k min_s mean_{t: (t,k) in V} d`` over the window's scored agents, and
+      ``agent_count[w]`` how many there are (per-agent minADE_K = sum / count over windows, the published form).
+
+    Entries with nothing scored are NaN in the per-scene arrays and 0 in the per-agent sums.
+    """
+
+    horizons: tuple[int, ...]
+    min_ade: np.ndarray
+    min_fde: np.ndarray
+    ade_one: np.ndarray
+    agent_min_sum: np.ndarray
+    agent_count: np.ndarray
+
+    @property
+    def scored(self) -> np.ndarray:
+        """``[W]``: windows with at least one scored agent."""
+        return self.agent_count > 0
+
+
+def _nan_where_empty(values: Tensor, count: Tensor) -> Tensor:
+    return torch.where(count > 0, values, torch.full_like(values, float("nan")))
+
+
+def window_errors(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAULT_K,
+                  horizons: tuple[int, ...] | None = None) -> WindowErrors:
+    """:class:`WindowErrors` of ``samples [S, W, H, N, 2]`` (first ``k`` used) against ``truth`` where ``valid``."""
+    _check(samples, truth, valid)
+    if k < 1:
+        raise InvalidParameterError(f"k must be at least 1, got {k}")
+    h = truth.shape[1]
+    horizons = horizons or tuple(int(round(t * FPS)) for t in HORIZONS_S if round(t * FPS) <= h)
+    if not horizons or max(horizons) > h or min(horizons) < 1:
+        raise InvalidParameterError(f"horizons {horizons} must lie in 1..{h} steps")
+    d = displacement(samples[:k], truth).double()  # [S, W, H, N]
+    weights = valid.unsqueeze(0).expand(d.shape).double()
+    min_ade, min_fde = [], []
+    for step in horizons:
+        mean, count = _masked_mean(d[:, :, :step], weights[:, :, :step], (2, 3))  # [S, W]
+        min_ade.append(_nan_where_empty(mean.min(0).values, count[0]))
+        final, count = _masked_mean(d[:, :, step - 1], weights[:, :, step - 1], (2,))
+        min_fde.append(_nan_where_empty(final.min(0).values, count[0]))
+    one, count = _masked_mean(d[0], weights[0], (1, 2))
+    per_agent, agent_frames = _masked_mean(d, weights, (2,))  # [S, W, N]
+    has = agent_frames[0] > 0
+    best = per_agent.min(0).values.where(has, torch.zeros_like(per_agent[0]))
+    return WindowErrors(
+        horizons=tuple(horizons),
+        min_ade=torch.stack(min_ade, 1).numpy(),
+        min_fde=torch.stack(min_fde, 1).numpy(),
+        ade_one=_nan_where_empty(one, count).numpy(),
+        agent_min_sum=best.sum(1).numpy(),
+        agent_count=has.sum(1).numpy(),
+    )
+
+
+def whole_window_agents(mask: Tensor | np.ndarray) -> Tensor:
+    """``[W, N]``: agents tracked at every frame of their window (``mask [W, T, N]``)."""
+    return torch.as_tensor(mask).all(dim=1)
+
+
+def time_blocks(windows: TrajectoryWindows, block_s: float = 60.0) -> np.ndarray:
+    """Block label per window for the bootstrap: windows of the same match and period starting within the same
+    ``block_s`` seconds share a block (overlapping windows are not independent samples)."""
+    meta = windows.meta
+    starts = meta["start_frame"].to_numpy().astype(np.float64)
+    if "obs_end_frame" in meta.columns and windows.obs_len > 1:
+        per_second = (meta["obs_end_frame"].to_numpy() - starts) / (windows.obs_len - 1) * FPS
+    else:
+        per_second = np.full(len(starts), FPS)
+    per_second = np.where(per_second > 0, per_second, FPS)
+    keys = pl.DataFrame({
+        "match": meta["match_id"], "period": meta["period"].cast(pl.Int64),
+        "block": np.floor(starts / (per_second * block_s)).astype(np.int64),
+    })
+    return keys.select(pl.struct("match", "period", "block").rank("dense")).to_series().to_numpy() - 1
+
+
+def bootstrap_interval(
+    sums: np.ndarray, counts: np.ndarray, blocks: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile interval of the ratio ``sum(sums) / sum(counts)`` under a block bootstrap over windows.
+
+    Whole blocks (:func:`time_blocks`) are resampled with replacement, ``n_boot`` times; per-window entries with
+    ``counts == 0`` contribute nothing. Returns ``(lo, hi)``; NaN when nothing was counted.
+    """
+    if not len(sums) or counts.sum() <= 0:
+        return float("nan"), float("nan")
+    n_blocks = int(blocks.max()) + 1
+    block_sums = np.bincount(blocks, weights=sums, minlength=n_blocks)
+    block_counts = np.bincount(blocks, weights=counts, minlength=n_blocks)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_boot).astype(np.float64)
+    totals = draws @ block_counts
+    stats = (draws @ block_sums)[totals > 0] / totals[totals > 0]
+    alpha = (1.0 - level) / 2.0
+    return float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha))

@@ -78,6 +78,18 @@ class TrajectoryBatch:
         """``[B, H, N]``: True where the future position is known."""
         return self.mask[:, self.obs_len :]
 
+    def given_future(self) -> Tensor:
+        """Future positions ``[B, H, N, 2]`` to GIVE agents (ghosting), never an untracked (0, 0).
+
+        Where an agent is untracked at a future frame it holds its last tracked position of the window
+        (:func:`hold_last_tracked`); the given agents of broadcast tracking leave the camera view mid-window.
+        """
+        return hold_last_tracked(self.states[..., :2], self.mask)[:, self.obs_len :]
+
+    def present(self) -> Tensor:
+        """``[B, N]``: agents tracked at the last observed frame, the only ones a model may forecast."""
+        return self.mask[:, self.obs_len - 1]
+
     @staticmethod
     def from_windows(windows: TrajectoryWindows, index: Any = slice(None)) -> TrajectoryBatch:
         """Tensors of ``windows[index]`` (no edges: models that need them build complete graphs)."""
@@ -106,6 +118,18 @@ class TrajectoryBatch:
             obs_len=int(obs.item()),
             edge_index=batch.edge_index,
         )
+
+
+def hold_last_tracked(positions: Tensor, mask: Tensor) -> Tensor:
+    """Forward-fill ``positions [B, T, N, 2]`` along ``T`` where ``mask [B, T, N]`` is False.
+
+    ``out_{t,k} = positions_{s,k}`` with ``s = max{s' <= t : mask_{s',k}}``; frames before an agent's first tracked
+    frame keep their (zero) value, and such an agent is absent for the models anyway (``present = 0``).
+    """
+    t = positions.shape[1]
+    steps = torch.arange(t, device=positions.device).view(1, t, 1).expand_as(mask)
+    last = torch.where(mask, steps, torch.zeros_like(steps)).cummax(dim=1).values
+    return positions.gather(1, last.unsqueeze(-1).expand_as(positions))
 
 
 class TrajectoryModel(nn.Module, ABC):

@@ -92,7 +92,7 @@ def integrate(last_position: Tensor, last_velocity: Tensor, delta: Tensor) -> Te
 def residual_target(batch: TrajectoryBatch) -> Tensor:
     """The ``delta [B, H, N, 2]`` that :func:`integrate` maps onto the true future (m/s)."""
     last_position, last_velocity = last_kinematics(batch.history())
-    future = batch.future_positions()
+    future = batch.given_future()  # held where untracked: a frame after a gap is not measured from (0, 0)
     previous = torch.cat([last_position.unsqueeze(1), future[:, :-1]], dim=1)
     return (future - previous) / DT - last_velocity.unsqueeze(1)
 
@@ -104,7 +104,7 @@ def compose(predicted: Tensor, predict_mask: Tensor, given_future: Tensor) -> Te
 
 def training_ghosting(batch: TrajectoryBatch, rate: float) -> tuple[Tensor, Tensor]:
     """A random ``predict_mask [B, N]`` (full scene, or ``GHOSTED`` random players with probability ``rate``) and
-    the matching ``given_future`` (true futures of the given agents, zero for predicted ones)."""
+    the matching ``given_future`` (true futures of the given agents, held where untracked; zero for predicted ones)."""
     b, n = batch.batch_size, batch.n_agents
     device = batch.states.device
     scores = torch.rand(b, n, device=device)
@@ -114,7 +114,7 @@ def training_ghosting(batch: TrajectoryBatch, rate: float) -> tuple[Tensor, Tens
     ghosted.scatter_(1, scores.topk(GHOSTED, dim=1, largest=False).indices, True)
     use_ghosting = torch.rand(b, 1, device=device) < rate
     predict_mask = torch.where(use_ghosting, ghosted, torch.ones_like(ghosted))
-    given = batch.future_positions().masked_fill(predict_mask[:, None, :, None], 0.0)
+    given = batch.given_future().masked_fill(predict_mask[:, None, :, None], 0.0)
     return predict_mask, given
 
 
