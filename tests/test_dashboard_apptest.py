@@ -144,7 +144,7 @@ def test_stored_match_is_offered_and_invalid_store_file_reported(demo_match, tmp
     options = at.sidebar.selectbox(key="match").options
     assert [Path(o).name for o in options[:2]] == ["broken.parquet", "stored-demo.parquet"]
     assert not at.exception
-    assert at.error and "not a readable soccerai parquet file" in at.error[0].value
+    assert at.error and "broken.parquet: not a parquet file" in at.error[0].value
     at.sidebar.selectbox(key="match").set_value(options[1]).run()
     _no_errors(at)
     assert at.get("plotly_chart")
