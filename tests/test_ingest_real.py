@@ -8,6 +8,7 @@ minute on the full SkillCorner match), cut from the real files into a temporary 
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import lzma
 from pathlib import Path
@@ -94,9 +95,21 @@ COMPRESSORS = {"plain": (lambda b: b, ""), "gz": (gzip.compress, ".gz"), "bz2": 
                "xz": (lzma.compress, ".xz")}
 
 
+@functools.cache
+def _real_bytes(path: Path) -> bytes:
+    """Decompressed bytes of a real file, read once per test session (the slices of several tests cut them)."""
+    return read_bytes(path)
+
+
+@functools.cache
+def _real_frames(path: Path) -> list[dict]:
+    """The parsed SkillCorner frame array (not to be mutated: slices copy from it)."""
+    return orjson.loads(_real_bytes(path))
+
+
 def _skillcorner_slice(real_dir: Path, target: Path, per_period: int = 150, compress: str = "plain") -> list[Path]:
     """The match data and the first ``per_period`` frames with data of each half (plus a few empty ones)."""
-    frames = orjson.loads(read_bytes(real_dir / SKILLCORNER / "structured_data.json.xz"))
+    frames = _real_frames(real_dir / SKILLCORNER / "structured_data.json.xz")
     kept: list[dict] = []
     for period in (1, 2):
         first = next(i for i, f in enumerate(frames) if f["period"] == period and f["data"])
@@ -120,7 +133,7 @@ def _hawkeye_slice(real_dir: Path, target: Path, seconds: float = 4.0, compress:
             out.append(target / path.name)
             out[-1].write_bytes(path.read_bytes())
             continue
-        doc = orjson.loads(read_bytes(path))
+        doc = orjson.loads(_real_bytes(path))
         samples = doc["samples"]
         if "ball" in samples:
             samples["ball"] = [s for s in samples["ball"] if s["time"] < seconds]
