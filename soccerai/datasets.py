@@ -37,39 +37,18 @@ HAWKEYE = "real-matches/hawkeye-two-minutes"
 LASTROW = "lastrow/LIV_[2]-1_CHE.csv"
 MIN_PLAYERS = 6
 """Windows with fewer tracked players than this at some frame are skipped and counted (broadcast: 12-19 seen)."""
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 # -- reading the real matches ------------------------------------------------------------------------------------
-def _read_skillcorner(folder: Path) -> Match:
-    from soccerai.io.kloppy_loader import load_provider
+def _read_real(folder: Path) -> Match:
+    """The provider files of ``folder`` through :func:`soccerai.io.load_match` (provider sniffed from content)."""
+    from soccerai.io import load_match
 
-    meta, raw = folder / "match_data.json", _one(folder, "structured_data.json*")
-    return load_provider("skillcorner", {"meta": meta, "raw": raw})
-
-
-def _read_hawkeye(folder: Path) -> Match:
-    import kloppy.hawkeye
-
-    from soccerai.io.kloppy_loader import COORDINATES, dataset_to_match, run_kloppy
-
-    meta = folder / "hawkeye_meta.json"
-    balls, centroids = sorted(folder.glob("*.ball*")), sorted(folder.glob("*.centroids*"))
-    if not balls or not centroids or not meta.is_file():
-        raise InvalidInputError("expected hawkeye_meta.json, *.ball and *.centroids feeds", folder)
-    files = [meta, *balls, *centroids]
-    dataset, seen = run_kloppy("hawkeye", meta, files, lambda: kloppy.hawkeye.load(
-        ball_feeds=[str(p) for p in balls], player_centroid_feeds=[str(p) for p in centroids],
-        meta_data=str(meta), coordinates=COORDINATES))
-    return dataset_to_match(dataset, provider="hawkeye", source_files=files, match_id=folder.name,
-                            warnings_seen=seen, blame=meta)
-
-
-def _one(folder: Path, pattern: str) -> Path:
-    found = sorted(folder.glob(pattern))
-    if len(found) != 1:
-        raise InvalidInputError(f"expected one {pattern} file, found {len(found)}", folder)
-    return found[0]
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".xml" and not p.name.startswith("."))
+    if not files:
+        raise InvalidInputError("no provider files", folder)
+    return load_match(files)
 
 
 def real_match_10hz(folder: str | Path, cache: bool = True) -> Match:
@@ -86,13 +65,7 @@ def real_match_10hz(folder: str | Path, cache: bool = True) -> Match:
     path = output_dir() / "real" / f"{folder.name}-10hz-{key}-v{CACHE_VERSION}.parquet"
     if cache and path.is_file():
         return read_match(path)
-    if (folder / "match_data.json").is_file():
-        match = _read_skillcorner(folder)
-    elif (folder / "hawkeye_meta.json").is_file():
-        match = _read_hawkeye(folder)
-    else:
-        raise InvalidInputError("neither SkillCorner (match_data.json) nor Hawk-Eye (hawkeye_meta.json) files", folder)
-    match = to_model_rate(match)
+    match = to_model_rate(_read_real(folder))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_match(match, path)

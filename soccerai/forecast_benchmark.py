@@ -53,7 +53,7 @@ class ForecastBenchmarkConfig:
     pretrained: str | None = pretrained.DEFAULT_MODEL
     simulated: bool = True
     sim_duration_s: float = 600.0
-    sim_test_windows: int = 100
+    sim_test_windows: int = 40
     models: tuple[str, ...] = ("vrnn", "gvrnn")
     max_test_windows: int | None = None
     """Score at most this many windows per set, spread evenly (None: all; smoke runs only)."""

@@ -1,7 +1,7 @@
 """Pretrained forecasters shipped with soccerai, loaded by name (``gvrnn-skillcorner``) or by folder.
 
 Shipped models live in the repository's ``data/models/<name>/`` (a :mod:`soccerai.checkpoint` folder: safetensors
-weights + JSON config whose metadata records the training data, split, steps and commit). ``soccerai predict /
+weights + JSON manifest whose metadata records the training data, split, steps and commit). ``soccerai predict /
 evaluate / cobso --checkpoint gvrnn-skillcorner`` and the dashboard take either a name from :func:`available` or a
 checkpoint folder.
 
@@ -25,10 +25,12 @@ DEFAULT_MODEL = "gvrnn-skillcorner"
 
 
 def available() -> list[str]:
-    """Names of the shipped models (folders of :data:`SHIPPED_DIR` holding a ``config.json``)."""
+    """Names of the shipped models (folders of :data:`SHIPPED_DIR` holding a checkpoint manifest)."""
+    from soccerai.checkpoint import MANIFEST_FILE
+
     if not SHIPPED_DIR.is_dir():
         return []
-    return sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / "config.json").is_file())
+    return sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / MANIFEST_FILE).is_file())
 
 
 def resolve(name_or_path: str | Path) -> Path:

@@ -115,6 +115,7 @@ def _training_data(inputs: list[Path] | None, dataset: str | None, obs: int, hor
             "split": "train: first half minus its last 10 min (training windows end >= one window before); "
                      "val: last 10 min of the first half; test: second half",
             "stride": stride,
+            "matches": sorted(set(train_windows.meta["match_id"].to_list())),
         }
     if not inputs:
         raise InvalidParameterError("no input files given (or use --dataset skillcorner)")
