@@ -1,21 +1,24 @@
-"""Ingest benchmark: kloppy (load + ``to_df``) versus soccerai's native Metrica CSV reader on one full match.
+"""Ingest benchmark, one row per provider: kloppy (load + ``to_df``) versus soccerai's ``load_match``.
 
-Input: a full-length 25 Hz Metrica CSV pair (home + away). With ``--files HOME AWAY`` any pair is used (e.g. the
-match synthesizer's output); without it, a **tiled** pair is written to a temporary folder: the 6 real data rows
-of ``provider-samples/metrica_{home,away}.csv`` repeated to ``--minutes`` (default 90 = 135,000 frames per file,
-two halves), positions jittered by N(0, 0.0005) in normalised units (about 5 cm) so that no two frames are equal.
-Its motion is meaningless (it jumps back every 3 frames): it measures parsing, not football; every figure printed
-says "tiled/simulated".
+Inputs (every figure says which kind it is)
+    * **real**: the SkillCorner match (``real-matches/skillcorner-bayern-dortmund-2019-11-09``, 34,783 frames at
+      10 Hz) and the two Hawk-Eye minutes (``real-matches/hawkeye-two-minutes``, 6,000 frames at 50 Hz), as stored.
+    * **tiled**: a full match (``--minutes``, default 90, at the provider's rate, two halves) written in the
+      provider's format into a temporary folder by repeating the rows of the real provider sample (Metrica CSV,
+      Tracab DAT, Second Spectrum JSONL, PFF JSONL) with renumbered frames; Metrica positions also get ~5 cm
+      jitter. Right size and format, meaningless motion: it measures parsing, not football.
 
-Each engine runs in its own child process (``--child ENGINE HOME AWAY``) that times only the load (imports
-excluded) and reports its own peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, so the figure
-includes the interpreter and imported libraries: what a user's process would need). The parent prints a table and
-ends with one line::
+Each (provider, engine) runs in its own child process (``--child PROVIDER ENGINE FILE...``) that times only the
+load (imports excluded) and reports wall and CPU seconds and its peak resident memory (``ru_maxrss``: interpreter
+and libraries included, what a user's process needs). ``kloppy`` = the provider's kloppy loader with
+``coordinates="secondspectrum"`` then ``to_df`` (polars engine; pandas where polars fails, see the data README);
+``soccerai`` = :func:`soccerai.io.load_match` with the default engine (native reader where one is registered,
+else soccerai's kloppy path), which returns the full canonical Match. The parent prints a table and ends with::
 
-    RESULT kloppy_s=.. fast_s=.. speedup=.. fast_peak_mib=.. kloppy_peak_mib=..
+    RESULT skillcorner_speedup=.. skillcorner_s=.. hawkeye_speedup=.. ... peak_mib_max=..
 
-Run: ``.venv/bin/python benchmarks/ingest.py`` (about 1.5 minutes: kloppy alone takes about 70 s on a full match);
-``--minutes 5`` for a quick check; ``--skip-kloppy`` to time the fast path only.
+Run: ``.venv/bin/python benchmarks/ingest.py`` (a 90-minute tile per provider: kloppy needs minutes each);
+``--minutes 10`` for a quick check; ``--providers tracab metrica`` to choose; ``--skip-kloppy``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +79,157 @@ def write_tiled_pair(samples_dir: Path, out_dir: Path, minutes: float, seed: int
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Children: one engine each
+# More tiled providers: the real sample's frames repeated, renumbered from the metadata's period starts
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _frames_per_half(minutes: float, fps: float) -> int:
+    return int(round(minutes * 60 * fps / 2))
+
+
+def write_tiled_tracab(samples_dir: Path, out_dir: Path, minutes: float) -> list[Path]:
+    """Tracab DAT: ``frame:objects:ball:`` lines; frames from each period's ``iStartFrame`` in tracab_meta.xml."""
+    import re
+
+    meta = samples_dir / "tracab_meta.xml"
+    starts = [int(v) for v in re.findall(r'iStartFrame="(\d+)"', meta.read_text())[:2]]
+    bodies = [line.split(":", 1)[1] for line in (samples_dir / "tracab_raw.dat").read_text().splitlines() if line]
+    n = _frames_per_half(minutes, 25)
+    raw = out_dir / "tiled_tracab_raw.dat"
+    with raw.open("w") as handle:
+        for start in starts:
+            handle.writelines(f"{start + i}:{bodies[i % len(bodies)]}\n" for i in range(n))
+    target_meta = out_dir / "tiled_tracab_meta.xml"
+    target_meta.write_text(meta.read_text())
+    return [target_meta, raw]
+
+
+def write_tiled_secondspectrum(samples_dir: Path, out_dir: Path, minutes: float) -> list[Path]:
+    """Second Spectrum JSONL: each period's sample lines repeated, ``frameIdx`` and ``gameClock`` renumbered from
+    the XML metadata's ``iStartFrame``; the metadata's period ends moved to the tiled ends."""
+    import re
+
+    xml = (samples_dir / "second_spectrum_fake_metadata.xml").read_text()
+    starts = {
+        int(m.group("id")): int(m.group("start"))
+        for m in re.finditer(r'<period iEndFrame="\d+" iId="(?P<id>\d)" iStartFrame="(?P<start>\d+)"', xml)
+    }
+    lines = [json.loads(line) for line in (samples_dir / "second_spectrum_fake_data.jsonl").read_text().splitlines()]
+    n = _frames_per_half(minutes, 25)
+    raw = out_dir / "tiled_second_spectrum_data.jsonl"
+    with raw.open("w") as handle:
+        for period in (1, 2):
+            template = [line for line in lines if line["period"] == period] or lines
+            for i in range(n):
+                frame = dict(template[i % len(template)])
+                frame.update(period=period, frameIdx=starts[period] + i, gameClock=i / 25.0, wallClock=i * 40)
+                handle.write(json.dumps(frame) + "\n")
+    for period in (1, 2):
+        xml = re.sub(
+            rf'<period iEndFrame="\d+" iId="{period}" iStartFrame="{starts[period]}"',
+            f'<period iEndFrame="{starts[period] + n - 1}" iId="{period}" iStartFrame="{starts[period]}"',
+            xml,
+        )
+    meta = out_dir / "tiled_second_spectrum_metadata.xml"
+    meta.write_text(xml)
+    return [meta, raw]
+
+
+def write_tiled_pff(samples_dir: Path, out_dir: Path, minutes: float) -> list[Path]:
+    """PFF JSONL (game 10517, 29.97 Hz): each period's sample lines repeated with ``frameNum`` and the period
+    clocks renumbered; metadata and rosters copied."""
+    fps = 29.97
+    lines = [json.loads(line) for line in (samples_dir / "pff_10517.jsonl").read_text().splitlines()]
+    n = _frames_per_half(minutes, fps)
+    raw = out_dir / "tiled_pff_10517.jsonl"
+    first = lines[0]["frameNum"]
+    with raw.open("w") as handle:
+        for period in (1, 2):
+            template = [line for line in lines if line["period"] == period] or lines
+            offset = first + (period - 1) * (n + 1000)
+            for i in range(n):
+                frame = dict(template[i % len(template)])
+                frame.update(period=period, frameNum=offset + i, periodElapsedTime=i / fps,
+                             periodGameClockTime=i / fps, videoTimeMs=(offset + i) / fps * 1000)
+                handle.write(json.dumps(frame) + "\n")
+    out = [raw]
+    for name in ("pff_metadata_10517.json", "pff_rosters_10517.json"):
+        out.append(out_dir / f"tiled_{name}")
+        out[-1].write_text((samples_dir / name).read_text())
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The providers
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _real(folder: str) -> Callable[[Path, Path, float], list[Path]]:
+    def files(data_dir: Path, tmp: Path, minutes: float) -> list[Path]:
+        return sorted((data_dir / "real-matches" / folder).iterdir())
+
+    return files
+
+
+def _tiled(writer: Callable[[Path, Path, float], list[Path]] | None) -> Callable[[Path, Path, float], list[Path]]:
+    def files(data_dir: Path, tmp: Path, minutes: float) -> list[Path]:
+        folder = tmp / writer.__name__
+        folder.mkdir()
+        return writer(data_dir / "provider-samples", folder, minutes)
+
+    return files
+
+
+def _metrica_pair(samples_dir: Path, out_dir: Path, minutes: float) -> list[Path]:
+    return list(write_tiled_pair(samples_dir, out_dir, minutes))
+
+
+def _by(files: list[Path], *needles: str) -> Path:
+    return next(p for p in files if all(n in p.name for n in needles))
+
+
+def _kloppy(provider: str, files: list[Path]) -> int:
+    """kloppy's own load + to_df on the files (rows of its table)."""
+    from kloppy import hawkeye, metrica, pff, secondspectrum, skillcorner, tracab
+
+    ss = "secondspectrum"
+    if provider == "skillcorner":
+        ds = skillcorner.load(meta_data=str(_by(files, "match_data")), raw_data=str(_by(files, "structured")),
+                              include_empty_frames=False, coordinates=ss)
+    elif provider == "hawkeye":
+        ds = hawkeye.load(ball_feeds=[str(p) for p in files if ".ball" in p.name],
+                          player_centroid_feeds=[str(p) for p in files if ".centroids" in p.name],
+                          meta_data=str(_by(files, "meta.json")), coordinates=ss)
+        return ds.to_df(engine="pandas").shape[0]  # polars engine fails on these files (data README)
+    elif provider == "metrica":
+        ds = metrica.load_tracking_csv(home_data=str(_by(files, "home")), away_data=str(_by(files, "away")))
+    elif provider == "tracab":
+        ds = tracab.load(meta_data=str(_by(files, "meta")), raw_data=str(_by(files, "raw")), only_alive=False,
+                         coordinates=ss)
+    elif provider == "secondspectrum":
+        ds = secondspectrum.load(meta_data=str(_by(files, "metadata")), raw_data=str(_by(files, "data.jsonl")),
+                                 only_alive=False, coordinates=ss)
+    elif provider == "pff":
+        ds = pff.load_tracking(meta_data=str(_by(files, "metadata")), roster_meta_data=str(_by(files, "rosters")),
+                               raw_data=str(_by(files, ".jsonl")), only_alive=False, coordinates=ss)
+    else:
+        raise SystemExit(f"no kloppy call for {provider}")
+    return ds.to_df(engine="polars").height
+
+
+PROVIDER_INPUTS: dict[str, tuple[str, Callable[[Path, Path, float], list[Path]]]] = {
+    "skillcorner": ("real", _real("skillcorner-bayern-dortmund-2019-11-09")),
+    "hawkeye": ("real", _real("hawkeye-two-minutes")),
+    "metrica": ("tiled", _tiled(_metrica_pair)),
+    "tracab": ("tiled", _tiled(write_tiled_tracab)),
+    "secondspectrum": ("tiled", _tiled(write_tiled_secondspectrum)),
+    "pff": ("tiled", _tiled(write_tiled_pff)),
+}
+"""Provider -> (real or tiled, how its files are found or written). Sportec XML is not tiled yet (see README)."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Children: one (provider, engine) each
 # ----------------------------------------------------------------------------------------------------------------
 
 
@@ -83,42 +237,39 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
-def run_child(engine: str, home: Path, away: Path) -> dict[str, float]:
-    """Load the pair with one engine in this process; return seconds, rows and peak memory."""
+def run_child(provider: str, engine: str, files: list[Path]) -> dict[str, float | str]:
+    """Load the files with one engine in this process: wall and CPU seconds, rows, frames, peak memory."""
     import warnings
 
     warnings.simplefilter("ignore")
     if engine == "kloppy":
-        from kloppy import metrica
+        import kloppy  # noqa: F401 - imported before the clock starts
 
-        baseline = _peak_mib()
-        started = time.perf_counter()
-        rows = (
-            metrica.load_tracking_csv(home_data=str(home), away_data=str(away)).to_df(engine="polars").height
-        )
+        load: Callable[[], tuple[int, int | None, str]] = lambda: (_kloppy(provider, files), None, "kloppy")  # noqa: E731
     else:
-        from soccerai.io.metrica_fast import read_metrica_csv
+        from soccerai.io import load_match
 
-        baseline = _peak_mib()
-        started = time.perf_counter()
-        rows = read_metrica_csv(home, away).tracking.height
-    return {
-        "seconds": time.perf_counter() - started,
-        "rows": rows,
-        "peak_mib": _peak_mib(),
-        "import_mib": baseline,
-    }
+        def load() -> tuple[int, int | None, str]:
+            match = load_match(files)
+            frames = match.tracking.select(pl.struct("period", "frame").n_unique()).item()
+            native = "native-metrica" if match.metadata.provider.startswith("metrica") else "soccerai kloppy path"
+            return match.tracking.height, frames, str(match.metadata.extra.get("reader", native))
+
+    baseline = _peak_mib()
+    wall, cpu = time.perf_counter(), time.process_time()
+    rows, frames, reader = load()
+    return {"seconds": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "rows": rows,
+            "frames": frames if frames is not None else -1, "peak_mib": _peak_mib(), "import_mib": baseline,
+            "reader": reader}
 
 
-def _spawn(engine: str, home: Path, away: Path) -> dict[str, float]:
+def _spawn(provider: str, engine: str, files: list[Path]) -> dict[str, float | str]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", engine, str(home), str(away)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, __file__, "--child", provider, engine, *map(str, files)],
+        capture_output=True, text=True, check=False,
     )
     if out.returncode != 0:
-        raise SystemExit(f"{engine} child failed:\n{out.stderr[-2000:]}")
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1][:160]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -127,67 +278,69 @@ def _spawn(engine: str, home: Path, away: Path) -> dict[str, float]:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _print_table(label: str, home: Path, frames: int, runs: dict[str, dict[str, float]]) -> None:
+def _print_table(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Metrica CSV ingest, {frames:,} frames per file ({label})")
-    for name in ("engine", "what it produces", "seconds", "rows", "peak MiB", "MiB after imports"):
-        table.add_column(name, justify="left" if name in ("engine", "what it produces") else "right")
-    produces = {"kloppy": "TrackingDataset + wide to_df(polars)", "fast": "canonical long Match (metres, oriented)"}
-    for engine, run in runs.items():
-        table.add_row(
-            engine,
-            produces[engine],
-            f"{run['seconds']:.2f}",
-            f"{int(run['rows']):,}",
-            f"{run['peak_mib']:.0f}",
-            f"{run['import_mib']:.0f}",
-        )
-    Console().print(table)
-    print(f"input: {home.parent} ({label})")
+    table = Table(title="Ingest: kloppy load + to_df vs soccerai load_match (loaded machine: see CPU seconds)")
+    for name in ("provider", "input", "engine", "reader", "wall s", "CPU s", "rows", "frames", "peak MiB", "speedup"):
+        table.add_column(name, justify="left" if name in ("provider", "input", "engine", "reader") else "right")
+    for row in rows:
+        for engine in ("kloppy", "soccerai"):
+            run = row.get(engine)
+            if run is None:
+                continue
+            if "error" in run:
+                table.add_row(row["provider"], row["input"], engine, run["error"], *["-"] * 6)
+                continue
+            table.add_row(
+                row["provider"], row["input"], engine, str(run["reader"]), f"{run['seconds']:.2f}",
+                f"{run['cpu_s']:.2f}", f"{int(run['rows']):,}", "-" if run["frames"] < 0 else f"{int(run['frames']):,}",
+                f"{run['peak_mib']:.0f}", f"{row['speedup']:.1f}x" if engine == "soccerai" and row.get("speedup") else "",
+            )
+    Console(width=200).print(table)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--files", nargs=2, type=Path, metavar=("HOME", "AWAY"), help="a Metrica CSV pair to use"
-    )
-    parser.add_argument("--minutes", type=float, default=90.0, help="length of the tiled match (default 90)")
-    parser.add_argument("--skip-kloppy", action="store_true", help="time the fast path only")
-    parser.add_argument("--child", nargs=3, metavar=("ENGINE", "HOME", "AWAY"), help=argparse.SUPPRESS)
+    parser.add_argument("--minutes", type=float, default=90.0, help="length of each tiled match (default 90)")
+    parser.add_argument("--providers", nargs="+", choices=list(PROVIDER_INPUTS), default=list(PROVIDER_INPUTS))
+    parser.add_argument("--skip-kloppy", action="store_true", help="time soccerai only")
+    parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        engine, home, away = args.child
-        print(json.dumps(run_child(engine, Path(home), Path(away))))
+        provider, engine, *files = args.child
+        print(json.dumps(run_child(provider, engine, [Path(f) for f in files])))
         return
 
+    data_dir = Path(os.environ.get("SOCCERAI_DATA_DIR", "../shared/data"))
+    rows = []
     with tempfile.TemporaryDirectory(prefix="soccerai-bench-") as tmp:
-        if args.files:
-            home, away = args.files
-            label = "given files: say whether they are simulated or real when you report"
-        else:
-            samples = Path(os.environ.get("SOCCERAI_DATA_DIR", "../shared/data")) / "provider-samples"
-            home, away = write_tiled_pair(samples, Path(tmp), args.minutes)
-            label = "tiled/simulated from the real Metrica sample rows, not real motion"
-        frames = sum(1 for _ in home.open()) - HEADER_ROWS
-        runs = {"fast": _spawn("fast", home, away)}
+        for provider in args.providers:
+            kind, files_of = PROVIDER_INPUTS[provider]
+            files = files_of(data_dir, Path(tmp), args.minutes)
+            label = "real" if kind == "real" else f"tiled {args.minutes:g} min (simulated)"
+            row: dict = {"provider": provider, "input": label, "soccerai": _spawn(provider, "soccerai", files)}
+            if not args.skip_kloppy:
+                row["kloppy"] = _spawn(provider, "kloppy", files)
+                ok = "error" not in row["kloppy"] and "error" not in row["soccerai"]
+                row["speedup"] = row["kloppy"]["seconds"] / row["soccerai"]["seconds"] if ok else None
+            rows.append(row)
+            for path in files:  # tiled inputs are large: free the disk as soon as a provider is done
+                if kind == "tiled":
+                    path.unlink()
+    _print_table(rows)
+    parts = []
+    for row in rows:
+        p, fast = row["provider"], row["soccerai"]
+        parts.append(f"{p}_s={fast['seconds']:.2f}" if "error" not in fast else f"{p}_s=nan")
         if not args.skip_kloppy:
-            runs = {"kloppy": _spawn("kloppy", home, away), **runs}
-        _print_table(label, home, frames, runs)
-    fast = runs["fast"]
-    kloppy = runs.get("kloppy")
-    if kloppy:
-        print(
-            f"RESULT kloppy_s={kloppy['seconds']:.2f} fast_s={fast['seconds']:.2f} "
-            f"speedup={kloppy['seconds'] / fast['seconds']:.1f} fast_peak_mib={fast['peak_mib']:.0f} "
-            f"kloppy_peak_mib={kloppy['peak_mib']:.0f}"
-        )
-    else:
-        print(
-            f"RESULT kloppy_s=nan fast_s={fast['seconds']:.2f} speedup=nan fast_peak_mib={fast['peak_mib']:.0f} "
-            f"kloppy_peak_mib=nan"
-        )
+            parts.append(f"{p}_kloppy_s={row['kloppy']['seconds']:.2f}" if "error" not in row["kloppy"] else f"{p}_kloppy_s=nan")
+            parts.append(f"{p}_speedup={row['speedup']:.1f}" if row.get("speedup") else f"{p}_speedup=nan")
+    peaks = [r["soccerai"]["peak_mib"] for r in rows if "error" not in r["soccerai"]]
+    parts.append(f"peak_mib_max={max(peaks):.0f}" if peaks else "peak_mib_max=nan")
+    parts.append(f"tiled_minutes={args.minutes:g}")
+    print("RESULT " + " ".join(parts))
 
 
 if __name__ == "__main__":

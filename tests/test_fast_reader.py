@@ -180,3 +180,23 @@ def test_duplicated_frame_takes_the_repair_lane_and_still_equals_kloppy(csv_pair
     fast, slow = read_metrica_csv(home, away), kloppy_loader.load_metrica_csv(home, away)
     assert fast.metadata.extra["repairs"] == {"duplicated_frames": 1}
     assert_same_match(fast, slow)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Native Tracab .dat reader: equal to the kloppy path on every metadata variant kloppy reads with the .dat sample
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("meta", ["tracab_meta.xml", "tracab_meta_2.xml", "tracab_meta.json"])
+def test_native_tracab_dat_equals_kloppy(samples_dir: Path, meta: str) -> None:
+    files = [samples_dir / meta, samples_dir / "tracab_raw.dat"]
+    fast, slow = load_match(files), load_match(files, engine="kloppy")
+    assert fast.metadata.extra.pop("reader") == "native-tracab-dat"
+    assert fast.tracking.height == 161 and fast.players.height >= 22
+    assert_same_match(fast, slow)
+
+
+def test_tracab_json_raw_still_goes_to_kloppy(samples_dir: Path) -> None:
+    files = [samples_dir / "tracab_meta.json", samples_dir / "tracab_raw.json"]
+    assert "reader" not in load_match(files).metadata.extra
+    assert READERS["tracab"]["fast"] is not READERS["tracab"]["kloppy"]

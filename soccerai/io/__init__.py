@@ -34,6 +34,7 @@ OPTIONAL_READER_MODULES = (
     "soccerai.io.metrica_fast",
     "soccerai.io.skillcorner_fast",
     "soccerai.io.hawkeye_fast",
+    "soccerai.io.tracab_fast",
     "soccerai.io.lastrow",
 )
 """Modules imported on first use of :func:`load_match`; they call :func:`register_reader` when imported."""
