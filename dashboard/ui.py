@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from soccerai import replay
+from soccerai import pretrained, replay
 from soccerai.checkpoint import MANIFEST_FILE, load_checkpoint
 from soccerai.config import metrica_events_dir, output_dir, store_dir
 from soccerai.errors import SoccerAIError
@@ -103,9 +103,9 @@ def checkpoint_model(path: str, mtime: float) -> TrajectoryModel:
 
 
 def model_choices() -> list[str]:
-    """Baseline, the demo model and every checkpoint found under the output folder."""
+    """Baseline, the demo model, the shipped pretrained models (by name) and every checkpoint under the output folder."""
     found = [str(p) for p in replay.find_checkpoints(output_dir())]
-    return [BASELINE, DEMO_MODEL.format(steps=DEMO_TRAIN_STEPS), *found]
+    return [BASELINE, DEMO_MODEL.format(steps=DEMO_TRAIN_STEPS), *pretrained.available(), *found]
 
 
 def get_model(choice: str) -> TrajectoryModel:
@@ -114,8 +114,9 @@ def get_model(choice: str) -> TrajectoryModel:
         return build_model("constant_velocity")
     if choice == DEMO_MODEL.format(steps=DEMO_TRAIN_STEPS):
         return demo_model()
-    config = Path(choice) / MANIFEST_FILE
-    return checkpoint_model(choice, config.stat().st_mtime if config.is_file() else 0.0)
+    folder = pretrained.resolve(choice)  # a shipped model's name or a checkpoint folder
+    config = folder / MANIFEST_FILE
+    return checkpoint_model(str(folder), config.stat().st_mtime if config.is_file() else 0.0)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import numpy as np
 
 from soccerai.config import clips_dir, data_dir, output_dir
 from soccerai.errors import InvalidInputError, InvalidParameterError
+from soccerai.layout import clock_frames
 from soccerai.schema import Match
 from soccerai.windows import FPS, TrajectoryWindows
 
@@ -37,7 +38,7 @@ HAWKEYE = "real-matches/hawkeye-two-minutes"
 LASTROW = "lastrow/LIV_[2]-1_CHE.csv"
 MIN_PLAYERS = 6
 """Windows with fewer tracked players than this at some frame are skipped and counted (broadcast: 12-19 seen)."""
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 # -- reading the real matches ------------------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def _read_real(folder: Path) -> Match:
 
 def real_match_10hz(folder: str | Path, cache: bool = True) -> Match:
     """The real match in ``folder`` (SkillCorner or Hawk-Eye files) at 10 Hz with smoothed velocities, cached."""
-    from soccerai.scoring import to_model_rate
+    from soccerai.layout import to_model_rate
     from soccerai.store import read_match, write_match
 
     folder = Path(folder)
@@ -126,10 +127,6 @@ def check_separated(first: TrajectoryWindows, second: TrajectoryWindows, gap_fra
                 f"windows of {key} are closer than {gap_frames} frames across sets (gaps {gap_ab}, {gap_ba})")
 
 
-def _source_fps(match: Match) -> float:
-    return float(match.metadata.frame_rate)
-
-
 def skillcorner_sets(
     folder: str | Path | None = None,
     obs_len: int = 20,
@@ -155,11 +152,10 @@ def skillcorner_sets(
                     f"SkillCorner match cut every {train_stride} frames (first half kept)", [first])
     test = _windows(match, obs_len, pred_len, test_stride, min_players,
                     f"SkillCorner match cut every {test_stride} frames (second half kept)", [second])
-    fps = _source_fps(match)
-    gap = int(np.ceil((obs_len + pred_len) * fps / FPS))
+    gap = clock_frames(match.metadata, (obs_len + pred_len) / FPS)  # one window length on the source clock
     first_end = match.tracking.filter(match.tracking["period"] == first)["frame"].max()
     starts, ends = window_spans(half)
-    is_val = starts >= first_end - val_s * fps
+    is_val = starts >= first_end - clock_frames(match.metadata, val_s)
     if not is_val.any():
         raise InvalidInputError(f"no first-half window in the last {val_s:g} s for validation", folder)
     is_train = ~is_val & (ends + gap < starts[is_val].min())
