@@ -59,6 +59,52 @@ def gaussian_kl(mean_q: Tensor, log_std_q: Tensor, mean_p: Tensor, log_std_p: Te
     return (log_std_p - log_std_q + 0.5 * (var_ratio + mean_term) - 0.5).sum(-1)
 
 
+POOL_CHUNK_ELEMENTS = 1 << 18
+"""Messages held at once by :func:`dense_relu_pool` (``2^18`` floats = 1 MiB: stays in the CPU cache)."""
+
+
+def dense_relu_pool(receiver: Tensor, sender: Tensor) -> Tensor:
+    """``pooled[g, k] = sum_j ReLU(receiver[g, k] + sender[g, j])`` for ``[G, N, H]`` inputs, ``[G, N, H]`` out.
+
+    Differentiable, with the same numbers as ``(receiver[:, :, None] + sender[:, None]).relu().sum(2)`` but never
+    holding all ``G N^2 H`` messages: graphs are taken a few at a time (``POOL_CHUNK_ELEMENTS`` messages), and the
+    backward pass recomputes the message signs instead of keeping them, with the gradients
+    ``dL/dr_k = g_k sum_j [r_k + s_j > 0]`` and ``dL/ds_j = sum_k g_k [r_k + s_j > 0]``.
+    A ``-inf`` sender (an absent agent) sends exactly 0 and gets a zero gradient.
+    """
+    return _DenseReluPool.apply(receiver, sender)
+
+
+def _pool_chunks(receiver: Tensor) -> tuple[range, int]:
+    g, n, h = receiver.shape
+    step = max(1, POOL_CHUNK_ELEMENTS // max(1, n * n * h))
+    return range(0, g, step), step
+
+
+class _DenseReluPool(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, receiver: Tensor, sender: Tensor) -> Tensor:
+        ctx.save_for_backward(receiver, sender)
+        out = receiver.new_empty(receiver.shape)
+        starts, step = _pool_chunks(receiver)
+        for a in starts:
+            messages = receiver[a : a + step].unsqueeze(2) + sender[a : a + step].unsqueeze(1)  # [g, k, j, H]
+            torch.sum(messages.relu_(), dim=2, out=out[a : a + step])
+        return out
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor]:
+        receiver, sender = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_receiver, grad_sender = torch.empty_like(receiver), torch.empty_like(sender)
+        starts, step = _pool_chunks(receiver)
+        for a in starts:
+            active = (receiver[a : a + step].unsqueeze(2) + sender[a : a + step].unsqueeze(1)).gt_(0.0)  # 1.0 / 0.0
+            torch.mul(grad[a : a + step], active.sum(dim=2), out=grad_receiver[a : a + step])
+            torch.sum(active.mul_(grad[a : a + step].unsqueeze(2)), dim=1, out=grad_sender[a : a + step])
+        return grad_receiver, grad_sender
+
+
 @dataclass(frozen=True)
 class CompleteGraph:
     """The complete directed graph over the present agents of each of ``G`` scenes, kept dense.
@@ -127,33 +173,51 @@ class MPNNBlock(MessagePassing):
                 layer.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor | CompleteGraph) -> Tensor:
-        first, second = self.edge_mlp[0], self.edge_mlp[2]
-        receiver = x @ first.weight[:, : self.in_dim].T + first.bias
-        sender = x @ first.weight[:, self.in_dim :].T
+        weight, bias = self.input_projection()
+        return self.forward_projected(torch.addmm(bias, x, weight.T), edge_index)
+
+    def input_projection(self) -> tuple[Tensor, Tensor]:
+        """``(W [2H, in], b [2H])`` with ``[r, s] = W v + b``: receiver ``r = W_r v + b_1`` and sender ``s = W_s v``.
+
+        The first thing the block does to its input is this linear map, so a caller whose input is a concatenation
+        ``v = [a, h]`` may project each part on its own (``W[:, :|a|] a + W[:, |a|:] h + b``, e.g. ``h`` for
+        several networks in one product) and hand the sum to :meth:`forward_projected`.
+        """
+        first = self.edge_mlp[0]
+        weight = torch.cat([first.weight[:, : self.in_dim], first.weight[:, self.in_dim :]], dim=0)
+        return weight, torch.cat([first.bias, torch.zeros_like(first.bias)])
+
+    def forward_projected(self, projected: Tensor, edge_index: Tensor | CompleteGraph) -> Tensor:
+        """The block from its projected input ``[r, s]`` ``[M, 2H]`` (see :meth:`input_projection`)."""
+        second = self.edge_mlp[2]
+        receiver, sender = projected.chunk(2, dim=-1)
+        dtype, device = projected.dtype, projected.device
         if isinstance(edge_index, CompleteGraph):
             pooled, in_degree = self._dense_pool(receiver, sender, edge_index)
         else:
             pooled = self.propagate(edge_index, receiver=receiver, sender=sender)
-            in_degree = torch.zeros(x.shape[0], 1, dtype=x.dtype, device=x.device)
-            ones = torch.ones(edge_index.shape[1], 1, dtype=x.dtype, device=x.device)
+            in_degree = torch.zeros(projected.shape[0], 1, dtype=dtype, device=device)
+            ones = torch.ones(edge_index.shape[1], 1, dtype=dtype, device=device)
             in_degree.index_add_(0, edge_index[1], ones)
-        bias_weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(x.dtype)
-        messages = pooled @ second.weight.T + bias_weight * second.bias
-        return self.node_mlp(messages)
+        bias_weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(dtype)
+        # f_v's first layer W_v1 follows W_2 with nothing between: one product W_v1 W_2 (the same linear map)
+        first_node = self.node_mlp[0]
+        weight = first_node.weight @ second.weight
+        bias = torch.addmm(first_node.bias, bias_weight, (first_node.weight @ second.bias).unsqueeze(0))
+        return self.node_mlp[1:](torch.addmm(bias, pooled, weight.T))
 
     def _dense_pool(self, receiver: Tensor, sender: Tensor, graph: CompleteGraph) -> tuple[Tensor, Tensor]:
-        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph, messages as one ``[G, N, N, H]`` tensor.
+        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph (:func:`dense_relu_pool`).
 
         Absent senders get a ``-inf`` pre-activation, so their ReLU message is exactly 0; the sum over all present
         ``j`` then includes the self-pair ``j = k``, which is subtracted (``ReLU(r_k + s_k)``), and absent
-        receivers are zeroed. One broadcast add, one ReLU and one sum touch the big tensor.
+        receivers are zeroed.
         """
         g, n = graph.present.shape
         present = graph.present.unsqueeze(-1)  # [G, N, 1]
-        receiver = receiver.view(g, n, -1)
-        sender = sender.view(g, n, -1).masked_fill(~present, float("-inf"))
-        messages = (receiver.unsqueeze(2) + sender.unsqueeze(1)).relu_()  # [G, k, j, H], ReLU in place
-        pooled = (messages.sum(dim=2) - torch.relu(receiver + sender)) * present
+        receiver = receiver.reshape(g, n, -1)
+        sender = sender.reshape(g, n, -1).masked_fill(~present, float("-inf"))
+        pooled = (dense_relu_pool(receiver, sender) - torch.relu(receiver + sender)) * present
         n_present = present.sum(dim=1, keepdim=True).to(receiver.dtype)  # [G, 1, 1]
         in_degree = ((n_present - 1.0) * present).reshape(g * n, 1)
         if self.aggr == "mean":
@@ -173,6 +237,14 @@ class PerAgentBlock(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
         return self.net(x)
+
+    def input_projection(self) -> tuple[Tensor, Tensor]:
+        """``(W, b)`` of the first linear layer (see :meth:`MPNNBlock.input_projection`)."""
+        return self.net[0].weight, self.net[0].bias
+
+    def forward_projected(self, projected: Tensor, edge_index: Tensor | None = None) -> Tensor:
+        """The MLP after its first linear layer, from ``W x + b``."""
+        return self.net[1:](projected)
 
 
 InteractionEncoder = Callable[[int, int, int, str], nn.Module]

@@ -18,6 +18,21 @@ message passing over the agents (GVRNN, :mod:`soccerai.models.gvrnn`).
 Sampling (honest protocol): the history is encoded with posterior means; every future step draws ``z`` from the
 prior, takes the decoder mean velocity (plus its noise if ``decoder_noise``), integrates ``p += v * dt`` and feeds
 back ONLY the model's own positions and velocities for predicted agents (given agents follow ``given_future``).
+
+How it is computed (the same numbers as a loop running all three networks frame by frame, the former code kept in
+``tests/reference_gvrnn.py``; ``benchmarks/train_speed.py`` times both):
+
+* In training only the posterior sits on the recurrence (``z_t`` feeds ``h_t``); the prior of ``h_{t-1}`` and the
+  decoder of ``[z_t, h_{t-1}]`` feed the loss alone. So the frame loop runs posterior + GRU, and the prior and
+  the decoder then run ONCE over all ``T - 1`` frames stacked as ``(T - 1) B`` graphs, with the NLL and KL taken
+  in one go.
+* A network whose first layer is linear (the message passing block, the per-agent MLP: ``input_projection``) gets
+  its input ``[a, h]`` as ``W_a a + W_h h + b``: the ``h`` parts of every network and the GRU's ``W_hh h`` come
+  from one matrix product per frame, and parts that do not depend on the recurrence (node features of every
+  frame) are projected once for the whole window. The GRU is written out (``r, u, n`` gates as in
+  :class:`torch.nn.GRUCell`, whose weights it uses) so its input product can be split the same way.
+* The observed history is the same for every sample: it is encoded once and its state repeated ``n_samples``
+  times.
 """
 
 from __future__ import annotations
@@ -28,7 +43,14 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from soccerai.graph import NODE_FEATURES, VELOCITY_SCALE, complete_edges, node_features, repeat_edges
+from soccerai.graph import (
+    NODE_FEATURES,
+    POSITION_SCALE,
+    VELOCITY_SCALE,
+    complete_edges,
+    node_features,
+    repeat_edges,
+)
 from soccerai.models.base import (
     DT,
     TrajectoryBatch,
@@ -98,6 +120,7 @@ class VRNN(TrajectoryModel):
         The complete graph of the agents present at the last observed frame (the default, and what the window
         graphs of :mod:`soccerai.graph` carry by default) goes to encoders that support it as a dense
         :class:`CompleteGraph`, which is the same maths without an edge list; other graphs as ``edge_index``.
+        Absent agents (``mask`` False there) are in no edge: they neither send nor receive messages.
         """
         if self.config.encoder == "none":
             return None
@@ -121,27 +144,6 @@ class VRNN(TrajectoryModel):
             return net(inputs, edges, positions.reshape(-1, 2))
         return net(inputs, edges)
 
-    def _features(self, states: Tensor, present: Tensor, batch: TrajectoryBatch) -> Tensor:
-        """Flattened node features ``[M, F]`` from states ``[G, N, 4]`` (``G`` = copies x batch)."""
-        copies = states.shape[0] // batch.batch_size
-        goalkeeper = batch.is_goalkeeper.repeat(copies, 1)
-        return node_features(states, present, batch.roles, goalkeeper).reshape(-1, N_FEATURES)
-
-    def _encode_history(self, batch: TrajectoryBatch, states: Tensor, copies: int, edges: Tensor | None) -> Tensor:
-        """Run the recurrence over the observed frames with posterior means; returns ``h`` ``[M, H]``."""
-        mask = batch.mask[:, : batch.obs_len].repeat(copies, 1, 1)
-        states = states.repeat(copies, 1, 1, 1)
-        m = states.shape[0] * batch.n_agents
-        h = states.new_zeros(m, self.config.hidden)
-        z = states.new_zeros(m, self.config.latent)
-        for t in range(batch.obs_len):
-            x = self._features(states[:, t], mask[:, t], batch)
-            if t > 0:
-                posterior = self._interact(self.posterior_net, torch.cat([x, h], -1), edges, states[:, t, :, :2])
-                z, _ = split_gaussian(posterior)
-            h = self.rnn(torch.cat([x, z], -1), h)
-        return h
-
     def _velocity_target(self, velocity: Tensor, previous: Tensor) -> Tensor:
         """What the decoder models: ``v_t - v_{t-1}`` (residual) or ``v_t / 8``."""
         return velocity - previous if self.config.residual_velocity else velocity / VELOCITY_SCALE
@@ -150,34 +152,66 @@ class VRNN(TrajectoryModel):
         """Inverse of :meth:`_velocity_target`."""
         return previous + output if self.config.residual_velocity else output * VELOCITY_SCALE
 
+    def _recur(
+        self, cell: _Cell, x: Tensor, positions: Tensor, edges: Tensor | CompleteGraph | None, draw: bool
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """The recurrence over frames ``x [T, M, F]`` (agent positions ``[T, G, N, 2]``), posterior + GRU only.
+
+        ``h_0 = GRU([x_0, 0], 0)``; for ``t >= 1``: ``(mu, log sigma) = posterior([x_t, h_{t-1}])``,
+        ``z_t = mu + sigma * eps`` (``draw``) or ``mu``, ``h_t = GRU([x_t, z_t], h_{t-1})``. Returns ``h_{T-1}`` and,
+        stacked over ``t = 1..T-1``, ``h_{t-1}`` ``[T-1, M, H]``, ``z_t`` and the posterior ``(mu, log sigma)``.
+        """
+        m = x.shape[1]
+        # unbind, not x[t]: one backward node for all frames instead of a full-size zero gradient per frame
+        gates_x = cell.gru_input(x).unbind(0)  # T x [M, 3H]
+        posterior_x = cell.posterior_net.project_inputs(x[1:])
+        posterior_x = None if posterior_x is None else posterior_x.unbind(0)
+        frames, frame_positions = x.unbind(0), positions.unbind(0)
+        h0 = x.new_zeros(m, cell.hidden)
+        h = cell.gru(gates_x[0], x.new_zeros(m, self.config.latent), cell.bias_hh.expand(m, -1), h0)
+        hs, zs, posteriors = [], [], []
+        for t in range(1, x.shape[0]):
+            projected = cell.project_hidden(h, ("posterior", "gru"))
+            params = cell.posterior(
+                frames[t], posterior_x, t - 1, h, projected["posterior"], edges, frame_positions[t]
+            )
+            mean, log_std = split_gaussian(params)
+            z = mean + torch.randn_like(mean) * log_std.exp() if draw else mean
+            hs.append(h)
+            zs.append(z)
+            posteriors.append(params)
+            h = cell.gru(gates_x[t], z, projected["gru"], h)
+        if not hs:
+            empty = x.new_zeros(0, m, cell.hidden)
+            return h, empty, empty[..., : self.config.latent], x.new_zeros(0, m, 2 * self.config.latent)
+        return h, torch.stack(hs), torch.stack(zs), torch.stack(posteriors)
+
     # -- TrajectoryModel -----------------------------------------------------------------------------------------
     def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
         """Negative ELBO per valid agent-frame, with its NLL and KL parts."""
         states = kinematic_states(batch.states, batch.mask)
-        edges = self._edges(batch, 1)
-        m = batch.batch_size * batch.n_agents
-        h = states.new_zeros(m, self.config.hidden)
-        x = self._features(states[:, 0], batch.mask[:, 0], batch)
-        h = self.rnn(torch.cat([x, states.new_zeros(m, self.config.latent)], -1), h)
-        nll_sum = kl_sum = states.new_zeros(())
-        n_valid = states.new_zeros(())
-        for t in range(1, states.shape[1]):
-            x = self._features(states[:, t], batch.mask[:, t], batch)
-            known, current = states[:, t - 1, :, :2], states[:, t, :, :2]
-            prior_mean, prior_log_std = split_gaussian(self._interact(self.prior_net, h, edges, known))
-            post_mean, post_log_std = split_gaussian(
-                self._interact(self.posterior_net, torch.cat([x, h], -1), edges, current)
-            )
-            z = post_mean + torch.randn_like(post_mean) * post_log_std.exp()
-            decoded = self._interact(self.decoder_net, torch.cat([z, h], -1), edges, known)
-            velocity_mean, velocity_log_std = split_gaussian(decoded)
-            target = self._velocity_target(states[:, t, :, 2:4], states[:, t - 1, :, 2:4]).reshape(-1, 2)
-            valid = (batch.mask[:, t] & batch.mask[:, t - 1]).reshape(-1).to(states.dtype)
-            nll_sum = nll_sum + (gaussian_nll(target, velocity_mean, velocity_log_std) * valid).sum()
-            kl_sum = kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * valid).sum()
-            n_valid = n_valid + valid.sum()
-            h = self.rnn(torch.cat([x, z], -1), h)
-        n_valid = n_valid.clamp_min(1.0)
+        b, t_len, n = states.shape[:3]
+        cell = _Cell(self)
+        x = node_features(states, batch.mask, batch.roles, batch.is_goalkeeper[:, None])
+        x = x.transpose(0, 1).reshape(t_len, b * n, N_FEATURES)
+        positions = states[..., :2].transpose(0, 1)  # [T, B, N, 2]
+        _, h_prev, z, posterior = self._recur(cell, x, positions, self._edges(batch, 1), draw=True)
+        steps = t_len - 1
+        edges = self._edges(batch, steps)
+        known = positions[:-1].reshape(steps * b, n, 2)
+        flat = h_prev.reshape(steps * b * n, -1)
+        prior = cell.prior(None, flat, edges, known)
+        decoded = cell.decoder(z.reshape(steps * b * n, -1), flat, edges, known)
+        prior_mean, prior_log_std = split_gaussian(prior)
+        post_mean, post_log_std = split_gaussian(posterior.reshape(steps * b * n, -1))
+        velocity_mean, velocity_log_std = split_gaussian(decoded)
+        velocity = states[..., 2:4].transpose(0, 1)  # [T, B, N, 2]
+        target = self._velocity_target(velocity[1:], velocity[:-1]).reshape(-1, 2)
+        mask = batch.mask.transpose(0, 1)
+        valid = (mask[1:] & mask[:-1]).reshape(-1).to(states.dtype)
+        nll_sum = (gaussian_nll(target, velocity_mean, velocity_log_std) * valid).sum()
+        kl_sum = (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * valid).sum()
+        n_valid = valid.sum().clamp_min(1.0)
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
@@ -222,26 +256,185 @@ class VRNN(TrajectoryModel):
     ) -> Tensor:
         b, n = history.batch_size, history.n_agents
         obs = history.obs_len
+        cell = _Cell(self)
         observed = kinematic_states(history.states[:, :obs], history.mask[:, :obs])
+        x = node_features(observed, history.mask[:, :obs], history.roles, history.is_goalkeeper[:, None])
+        x = x.transpose(0, 1).reshape(obs, b * n, N_FEATURES)
+        h, _, _, _ = self._recur(cell, x, observed[..., :2].transpose(0, 1), self._edges(history, 1), draw=False)
+        h = h.repeat(copies, 1)  # the history is the same for every sample
         edges = self._edges(history, copies)
-        h = self._encode_history(history, observed, copies, edges)
         present = history.mask[:, obs - 1].repeat(copies, 1)
+        features = _RolloutFeatures(cell, present, history.roles, history.is_goalkeeper.repeat(copies, 1))
         predicted = predict_mask.repeat(copies, 1).unsqueeze(-1)  # [S*B, N, 1]
         given = given_future.repeat(copies, 1, 1, 1)  # [S*B, H, N, 2]
         positions = observed[:, -1, :, :2].repeat(copies, 1, 1)
         velocity = observed[:, -1, :, 2:4].repeat(copies, 1, 1)
+        noise = latent_noise.transpose(0, 1).reshape(horizon, -1, self.config.latent)  # [H, S*B*N, Z]
         out = []
         for step in range(horizon):
-            z_mean, z_log_std = split_gaussian(self._interact(self.prior_net, h, edges, positions))
-            z = z_mean + z_log_std.exp() * latent_noise[:, step].reshape(-1, self.config.latent)
-            v_mean, v_log_std = split_gaussian(self._interact(self.decoder_net, torch.cat([z, h], -1), edges, positions))
+            projected = cell.project_hidden(h, ("prior", "decoder", "gru"))
+            z_mean, z_log_std = split_gaussian(cell.prior(None, h, edges, positions, projected["prior"]))
+            z = z_mean + z_log_std.exp() * noise[step]
+            decoded = cell.decoder(z, h, edges, positions, projected["decoder"])
+            v_mean, v_log_std = split_gaussian(decoded)
             if self.config.decoder_noise:
                 v_mean = v_mean + v_log_std.exp() * torch.randn(v_mean.shape, generator=generator, device=v_mean.device)
             own_velocity = self._velocity_from_output(v_mean.reshape(copies * b, n, 2), velocity)
             given_velocity = (given[:, step] - positions) / DT
             velocity = torch.where(predicted, own_velocity, given_velocity)
             positions = torch.where(predicted, positions + own_velocity * DT, given[:, step])
-            x = self._features(torch.cat([positions, velocity], -1), present, history)
-            h = self.rnn(torch.cat([x, z], -1), h)
+            h = cell.gru(features.gates(positions, velocity), z, projected["gru"], h)
             out.append(positions)
         return torch.stack(out, dim=1).reshape(copies, b, horizon, n, 2)
+
+
+class _Network:
+    """One of the three networks, fed ``[a, h]`` (``a`` = node features, ``z`` or nothing; ``h`` the GRU state).
+
+    When the network exposes ``input_projection`` (its first layer is linear) the input is never concatenated:
+    ``W [a, h] + b = (W_a a + b) + W_h h``, with ``W_h h`` taken by :meth:`_Cell.project_hidden` together with the
+    other networks' ``h`` parts. Other encoders get ``[a, h]`` as they always did.
+    """
+
+    def __init__(self, net: nn.Module, a_dim: int) -> None:
+        self.net, self.a_dim = net, a_dim
+        projection = getattr(net, "input_projection", None)
+        self.weight_a = self.weight_h = self.bias = None
+        if projection is not None:
+            weight, self.bias = projection()
+            self.weight_a, self.weight_h = weight[:, :a_dim], weight[:, a_dim:]
+
+    @property
+    def projected(self) -> bool:
+        return self.weight_h is not None
+
+    def project_inputs(self, a: Tensor) -> Tensor | None:
+        """``W_a a + b`` for many rows at once (e.g. every frame), or None for a plain encoder."""
+        if not self.projected:
+            return None
+        return torch.matmul(a, self.weight_a.T) + self.bias
+
+    def __call__(
+        self,
+        a: Tensor | None,
+        h: Tensor,
+        edges: Tensor | CompleteGraph | None,
+        positions: Tensor,
+        hidden_part: Tensor | None = None,
+    ) -> Tensor:
+        """The network on ``[a, h]``; ``hidden_part`` is ``W_h h`` when already taken."""
+        if not self.projected:
+            inputs = h if a is None else torch.cat([a, h], -1)
+            return VRNN._interact(self.net, inputs, edges, positions)
+        hidden_part = h @ self.weight_h.T if hidden_part is None else hidden_part
+        if a is None:
+            projected = hidden_part + self.bias
+        else:
+            projected = torch.addmm(hidden_part + self.bias, a, self.weight_a.T)
+        return self.net.forward_projected(projected, edges)
+
+    def precomputed(
+        self,
+        a: Tensor,
+        projected_a: tuple[Tensor, ...] | None,
+        index: int,
+        h: Tensor,
+        hidden_part: Tensor | None,
+        edges: Tensor | CompleteGraph | None,
+        positions: Tensor,
+    ) -> Tensor:
+        """The network on ``[a, h]`` with ``W_a a + b`` already in ``projected_a[index]``."""
+        if projected_a is None or hidden_part is None:
+            return self(a, h, edges, positions, hidden_part)
+        return self.net.forward_projected(projected_a[index] + hidden_part, edges)
+
+
+class _Cell:
+    """The weights of one forward pass, arranged so each frame costs few, large operations.
+
+    ``project_hidden(h, names)`` returns ``W_h h`` for the named networks and the GRU's ``W_hh h + b_hh`` from
+    one product with their stacked ``h`` weights.
+    """
+
+    def __init__(self, model: VRNN) -> None:
+        config = model.config
+        self.hidden, self.latent = config.hidden, config.latent
+        self.prior = _Network(model.prior_net, 0)
+        self.posterior_net = _Network(model.posterior_net, N_FEATURES)
+        self.decoder_net = _Network(model.decoder_net, config.latent)
+        rnn = model.rnn
+        self.weight_x, self.weight_z = rnn.weight_ih[:, :N_FEATURES], rnn.weight_ih[:, N_FEATURES:]
+        self.bias_ih, self.bias_hh = rnn.bias_ih, rnn.bias_hh
+        networks = {"posterior": self.posterior_net, "prior": self.prior, "decoder": self.decoder_net}
+        blocks = [(name, net.weight_h) for name, net in networks.items() if net.projected]
+        blocks.append(("gru", rnn.weight_hh))
+        self._hidden_names = [name for name, _ in blocks]
+        self._hidden_sizes = [int(w.shape[0]) for _, w in blocks]
+        self._hidden_weight = {
+            names: torch.cat([w for name, w in blocks if name in names], dim=0)
+            for names in (("posterior", "gru"), ("prior", "decoder", "gru"))
+        }
+
+    def project_hidden(self, h: Tensor, names: tuple[str, ...]) -> dict[str, Tensor | None]:
+        """``{name: W_name h}`` (None for a plain encoder) and ``gru: W_hh h + b_hh``, in one matrix product."""
+        weight = self._hidden_weight[names]
+        present = [name for name in self._hidden_names if name in names]
+        sizes = [size for name, size in zip(self._hidden_names, self._hidden_sizes, strict=True) if name in names]
+        parts = dict(zip(present, (h @ weight.T).split(sizes, dim=-1), strict=True))
+        parts["gru"] = parts["gru"] + self.bias_hh
+        return {name: parts.get(name) for name in names}
+
+    def posterior(
+        self,
+        x_t: Tensor,
+        projected_x: tuple[Tensor, ...] | None,
+        index: int,
+        h: Tensor,
+        hidden_part: Tensor | None,
+        edges: Tensor | CompleteGraph | None,
+        positions: Tensor,
+    ) -> Tensor:
+        return self.posterior_net.precomputed(x_t, projected_x, index, h, hidden_part, edges, positions)
+
+    def decoder(
+        self, z: Tensor, h: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor,
+        hidden_part: Tensor | None = None,
+    ) -> Tensor:
+        return self.decoder_net(z, h, edges, positions, hidden_part)
+
+    def gru_input(self, x: Tensor) -> Tensor:
+        """``W_ix x + b_ih`` (the GRU's input product without its ``z`` part)."""
+        return torch.matmul(x, self.weight_x.T) + self.bias_ih
+
+    def gru(self, gates_x: Tensor, z: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
+        """:class:`torch.nn.GRUCell` on input ``[x, z]``: ``r = sigma(i_r + g_r)``, ``u = sigma(i_u + g_u)``,
+        ``n = tanh(i_n + r * g_n)``, ``h' = (1 - u) n + u h`` with ``i = W_i [x, z] + b_i``, ``g = W_h h + b_h``."""
+        gates_i = torch.addmm(gates_x, z, self.weight_z.T)
+        i_r, i_u, i_n = gates_i.chunk(3, dim=-1)
+        g_r, g_u, g_n = gates_h.chunk(3, dim=-1)
+        r = torch.sigmoid(i_r + g_r)
+        u = torch.sigmoid(i_u + g_u)
+        n = torch.tanh(torch.addcmul(i_n, r, g_n))
+        return torch.lerp(n, h, u)
+
+
+class _RolloutFeatures:
+    """The GRU's input product ``W_ix x_t + b_ih`` during a rollout, where only positions and velocities change.
+
+    ``x = [p / scale * present, v / 8 * present, role, goalkeeper, present]`` (:func:`soccerai.graph.node_features`),
+    so ``W_ix x = W_kin [p / scale, v / 8] * present + (W_rest [role, goalkeeper, present] + b_ih)``, the second part
+    fixed for the whole rollout.
+    """
+
+    def __init__(self, cell: _Cell, present: Tensor, roles: Tensor, is_goalkeeper: Tensor) -> None:
+        self.cell = cell
+        self.present = present.unsqueeze(-1).to(cell.weight_x.dtype)  # [G, N, 1]
+        zeros = self.present.new_zeros(*present.shape, 4)
+        constant = node_features(zeros, present, roles, is_goalkeeper).reshape(-1, N_FEATURES)
+        self.constant = cell.gru_input(constant)
+        self.weight_kinematic = cell.weight_x[:, :4]
+        self.scale = torch.cat([POSITION_SCALE, torch.full((2,), VELOCITY_SCALE)]).to(self.present)
+
+    def gates(self, positions: Tensor, velocity: Tensor) -> Tensor:
+        kinematics = torch.cat([positions, velocity], -1) / self.scale * self.present
+        return torch.addmm(self.constant, kinematics.reshape(-1, 4), self.weight_kinematic.T)

@@ -1,0 +1,136 @@
+"""GVRNN / VRNN training and sampling speed: the current implementation against the former one, in the same run.
+
+    SOCCERAI_DATA_DIR=../shared/data .venv/bin/python benchmarks/train_speed.py [--threads 2] [--steps 3]
+
+Data: REAL tracking, every 6 s window (2 s observed + 4 s predicted, 10 Hz) of the Last Row clip
+``LIV_[2]-1_CHE`` (20 tracked players + ball: two agent slots are absent, so the presence-mask path is exercised);
+the first ``--batch-size`` windows form the training batch (default 32, as the trainer uses).
+
+Old = ``tests/reference_gvrnn.py`` (the former code: every network run frame by frame, every message held as one
+``[G, N, N, H]`` tensor); new = :mod:`soccerai.models.vrnn`. Both get the same weights (``load_state_dict``).
+
+* Training: ``--steps`` timed steps of loss + backward + Adam per model after one warm-up step, old and new
+  alternated ``--rounds`` times so load on a shared machine hits both alike; sequences/s = steps x batch / wall
+  seconds (best round), with the process CPU seconds of the same steps.
+* Sampling: 20 samples x 23 agents x 40 steps (4 s) after 20 observed frames, batch 1, median of ``--repeats``.
+* Loss: the largest absolute difference of ``loss``, ``nll`` and ``kl`` between old and new on the batch with
+  the same seed (the same posterior draws), for GVRNN and VRNN; the maths is the same, so only rounding differs.
+
+Ends with ``RESULT old_train_seq_s=.. new_train_seq_s=.. speedup=.. sample_ms=.. max_loss_diff=..`` (GVRNN, the
+given thread count) plus CPU seconds, the old sampling time and the thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from reference_gvrnn import reference_model  # noqa: E402
+
+from soccerai.config import clips_dir  # noqa: E402
+from soccerai.datamodule import lastrow_clip_windows  # noqa: E402
+from soccerai.models import TrajectoryBatch, TrajectoryModel, build_model  # noqa: E402
+
+CLIP = "lastrow/LIV_[2]-1_CHE.csv"
+OBS, PRED, SAMPLES = 20, 40, 20
+
+
+def train_seconds(model: torch.nn.Module, batch: TrajectoryBatch, steps: int) -> tuple[float, float]:
+    """(wall s, CPU s) of ``steps`` Adam steps on ``batch``."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        optimiser.zero_grad()
+        model.loss(batch)["loss"].backward()
+        optimiser.step()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def sample_ms(model: TrajectoryModel, history: TrajectoryBatch, repeats: int) -> tuple[float, float]:
+    """Median (wall ms, CPU ms) of one 20-sample rollout."""
+    model.sample(history, PRED, SAMPLES)  # warm-up
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.sample(history, PRED, SAMPLES, generator=torch.Generator().manual_seed(0))
+        walls.append((time.perf_counter() - wall) * 1e3)
+        cpus.append((time.process_time() - cpu) * 1e3)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def loss_difference(name: str, batch: TrajectoryBatch) -> float:
+    """Largest |old - new| over loss / nll / kl with the same weights and seed."""
+    torch.manual_seed(0)
+    new = build_model(name).train()
+    old = reference_model(new.config).train()
+    old.load_state_dict(new.state_dict())
+    torch.manual_seed(1)
+    new_losses = new.loss(batch)
+    torch.manual_seed(1)
+    old_losses = old.loss(batch)
+    return max(abs(float(new_losses[k] - old_losses[k])) for k in ("loss", "nll", "kl"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=3, help="timed training steps per model and round")
+    parser.add_argument("--rounds", type=int, default=2, help="old / new alternations (best round counts)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed sampling runs per model")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    windows = lastrow_clip_windows(clips_dir() / CLIP, OBS, PRED, stride=1)
+    batch = TrajectoryBatch.from_windows(windows, slice(0, args.batch_size))
+    history = TrajectoryBatch.from_windows(windows, slice(0, 1)).history()
+    print(f"REAL tracking: {batch.batch_size} windows of the Last Row clip ({OBS} + {PRED} frames, "
+          f"{int(batch.mask[0, OBS - 1].sum())} of {batch.n_agents} agents tracked); {args.threads} thread(s); "
+          "shared machine: compare old and new of the same run, CPU seconds beside wall seconds")
+
+    diffs = {name: loss_difference(name, batch) for name in ("gvrnn", "vrnn")}
+    rows = []
+    for name in ("gvrnn", "vrnn"):
+        torch.manual_seed(0)
+        new = build_model(name).train()
+        old = reference_model(new.config).train()
+        old.load_state_dict(new.state_dict())
+        models = {"old": old, "new": new}
+        for model in models.values():
+            train_seconds(model, batch, 1)  # warm-up
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(args.rounds):
+            for label, model in models.items():
+                wall, cpu = train_seconds(model, batch, args.steps)
+                if label not in best or wall < best[label][0]:
+                    best[label] = (wall, cpu)
+        sampling = {label: sample_ms(model, history, args.repeats) for label, model in models.items()}
+        for label in models:
+            wall, cpu = best[label]
+            rows.append((name, label, args.steps * batch.batch_size / wall, cpu / args.steps, *sampling[label]))
+
+    print(f"{'model':6s} {'impl':4s} {'train seq/s':>11s} {'CPU s/step':>10s} {'sample ms':>9s} {'sample CPU ms':>13s}")
+    for name, label, seq_s, cpu_step, ms, cpu_ms in rows:
+        print(f"{name:6s} {label:4s} {seq_s:11.1f} {cpu_step:10.3f} {ms:9.1f} {cpu_ms:13.1f}")
+    for name in ("gvrnn", "vrnn"):
+        old, new = (next(r for r in rows if r[:2] == (name, label)) for label in ("old", "new"))
+        print(f"{name}: training {new[2] / old[2]:.2f}x sequences/s ({old[3] / new[3]:.2f}x by CPU s), "
+              f"sampling {old[4] / new[4]:.2f}x; largest loss difference old vs new {diffs[name]:.2e}")
+    old, new = (next(r for r in rows if r[:2] == ("gvrnn", label)) for label in ("old", "new"))
+    print(
+        f"RESULT old_train_seq_s={old[2]:.1f} new_train_seq_s={new[2]:.1f} speedup={new[2] / old[2]:.2f} "
+        f"sample_ms={new[4]:.1f} max_loss_diff={max(diffs.values()):.2e} old_sample_ms={old[4]:.1f} "
+        f"old_cpu_s_per_step={old[3]:.3f} new_cpu_s_per_step={new[3]:.3f} sample_cpu_ms={new[5]:.1f} "
+        f"threads={args.threads} data=real"
+    )
+
+
+if __name__ == "__main__":
+    main()
