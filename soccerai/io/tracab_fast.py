@@ -27,8 +27,8 @@ from typing import Any
 import polars as pl
 
 from soccerai.errors import InvalidInputError
-from soccerai.io import READERS, register_reader
-from soccerai.io.compression import open_binary, read_bytes, read_head
+from soccerai.io import READERS, compression, register_reader
+from soccerai.io.compression import open_binary, read_head
 from soccerai.io.detect import assign_roles
 from soccerai.io.kloppy_loader import MatchFacts, dataset_to_players, finalize_match
 from soccerai.schema import BALL_ID, DEFAULT_PITCH, Match
@@ -36,6 +36,7 @@ from soccerai.schema import BALL_ID, DEFAULT_PITCH, Match
 TEAMS = {"1": "home", "0": "away"}
 _MICRO = timedelta(microseconds=1)
 SKIPPED_TEAMS = ("-1", "3", "4")
+SLICE_LINES = 20_000
 
 
 def is_dat(raw: Path) -> bool:
@@ -64,16 +65,20 @@ def _metadata(meta: Path) -> dict[str, Any]:
 
 
 def _lines(raw: Path) -> pl.DataFrame:
-    text = read_bytes(raw)
-    lines = pl.Series("line", text.split(b"\n"), dtype=pl.Binary).cast(pl.String).str.strip_chars()
+    try:  # one string column of whole lines (no Python object per line); \x1f never occurs in Tracab text
+        lines = pl.read_csv(
+            compression.source(raw), has_header=False, separator="\x1f", quote_char=None, glob=False,
+            new_columns=["line"], schema_overrides={"line": pl.String},
+        )["line"].str.strip_chars()
+    except pl.exceptions.PolarsError as exc:
+        raise InvalidInputError(f"cannot be read as Tracab .dat ({str(exc).splitlines()[0][:120]})", raw) from exc
     lines = lines.filter(lines.str.len_chars() > 0)
-    parts = lines.str.split(":")
-    frame = parts.list.get(0, null_on_oob=True).str.strip_chars()
+    parts = lines.str.split_exact(":", 3)
     table = pl.DataFrame(
         {
-            "frame": frame.cast(pl.Int64, strict=False),
-            "objects": parts.list.get(1, null_on_oob=True),
-            "ball": parts.list.get(2, null_on_oob=True),
+            "frame": parts.struct.field("field_0").str.strip_chars().cast(pl.Int64, strict=False),
+            "objects": parts.struct.field("field_1"),
+            "ball": parts.struct.field("field_2"),
         }
     )
     bad = table.filter(pl.col("frame").is_null() | pl.col("ball").is_null())
@@ -112,17 +117,18 @@ def _rows(frames: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
         pl.col("b").list.get(5).replace_strict({"Alive": "alive", "Dead": "dead"}, default=None).alias("ball_state"),
     )
     objects = (
-        frames.select("order", "frame", "period", "time_s", pl.col("objects").str.split(";").alias("o"))
+        frames.select("order", pl.col("objects").str.split(";").alias("o"))
         .explode("o")
         .filter(pl.col("o").str.len_chars() > 0)
-        .with_columns(pl.col("o").str.split(","))
+        .with_columns(pl.col("o").str.split_exact(",", 5))
         .select(
-            "order", "frame", "period", "time_s",
-            pl.col("o").list.get(0).str.strip_chars().alias("code"),
-            pl.col("o").list.get(2).cast(pl.Int32).alias("jersey"),
-            (pl.col("o").list.get(3).cast(pl.Float64) / 100).alias("x"),
-            (pl.col("o").list.get(4).cast(pl.Float64) / 100).alias("y"),
+            "order",
+            pl.col("o").struct.field("field_0").str.strip_chars().alias("code"),
+            pl.col("o").struct.field("field_2").cast(pl.Int32).alias("jersey"),
+            (pl.col("o").struct.field("field_3").cast(pl.Float64) / 100).alias("x"),
+            (pl.col("o").struct.field("field_4").cast(pl.Float64) / 100).alias("y"),
         )
+        .join(frames.select("order", "frame", "period", "time_s"), on="order", how="left", maintain_order="left")
     )
     unknown = objects.filter(~pl.col("code").is_in([*TEAMS, *SKIPPED_TEAMS]))
     if unknown.height:
@@ -183,8 +189,8 @@ def read_tracab_dat(meta: Path, raw: Path) -> Match:
     frames = _periods(lines, info["periods"], float(info["fps"]))
     if frames.height == 0:
         raise InvalidInputError("no frame falls in a period of the metadata (metadata of another match?)", raw)
-    try:
-        tracking = _rows(frames, roster)
+    try:  # in slices of lines: the exploded object strings of a whole match would need ~1.5 GB at once
+        tracking = pl.concat([_rows(part, roster) for part in frames.iter_slices(SLICE_LINES)])
     except pl.exceptions.PolarsError as exc:
         raise InvalidInputError(f"malformed Tracab objects ({str(exc).splitlines()[0][:160]})", raw) from exc
     except InvalidInputError as exc:
