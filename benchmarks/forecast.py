@@ -31,9 +31,10 @@ import polars as pl
 import torch
 
 from soccerai.config import clips_dir, output_dir
-from soccerai.datamodule import lastrow_clip_windows, parquet_windows, simulated_match_path, split_windows
+from soccerai.datamodule import lastrow_clip_windows, parquet_windows, split_windows
 from soccerai.evaluate.metrics import compare_models
 from soccerai.models import TrajectoryBatch, TrajectoryModel, build_model
+from soccerai.synth.cache import simulated_match_path
 from soccerai.train import TrainConfig, train_and_save
 from soccerai.windows import TrajectoryWindows
 
