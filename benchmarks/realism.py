@@ -268,7 +268,8 @@ def proof(args: argparse.Namespace) -> None:
 
     from soccerai.evaluate.metrics import compare_models
     from soccerai.models import build_model
-    from soccerai.train import TrainConfig, fit_built_model
+    from soccerai.train import TrainConfig
+    from soccerai.train import fit as fit_windows
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -287,7 +288,7 @@ def proof(args: argparse.Namespace) -> None:
     def fit(train, val, model=None):
         torch.manual_seed(0)
         model = model if model is not None else build_model("gvrnn", dict(config))
-        result = fit_built_model(model, train, val, settings)
+        result = fit_windows(model, train, val, settings)
         return result.model.eval(), result.steps
 
     models, steps = {"constant_velocity": build_model("constant_velocity")}, {}

@@ -31,9 +31,9 @@ from pathlib import Path
 import polars as pl
 
 from soccerai.config import data_dir
-from soccerai.datamodule import METRICA_GAMES, simulated_match_path
 from soccerai.shots import SHOT_TYPE, detect_shots, score_detection
 from soccerai.store import read_match
+from soccerai.synth.cache import METRICA_GAMES, simulated_match_path
 
 REAL_FOLDER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
 

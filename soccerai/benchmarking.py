@@ -8,7 +8,7 @@ Protocol (:func:`run_benchmark`):
    :func:`soccerai.windowing.make_windows`); the simulated test set is windows of a DIFFERENT simulated match
    (another timeline and seed). The real test set is every window of the Last Row clips
    (:func:`soccerai.io.lastrow.load_lastrow`, same pipeline, stride 0.2 s).
-2. Training. Every trainable model is trained by :func:`soccerai.train.fit_built_model` (the common Lightning module)
+2. Training. Every trainable model is trained by :func:`soccerai.train.fit` (the common Lightning module)
    with the same batch size, learning rate, seed and data order, under one of two budgets:
 
    - ``wall`` (default, ``steps=None``): the same wall-clock time ``budget_s`` each (Lightning's ``max_time``). On a
@@ -50,7 +50,7 @@ from soccerai.models.transformer import TrajectoryTransformer
 from soccerai.models.vae import ConditionalVAE
 from soccerai.models.vrnn import VRNN
 from soccerai.store import atomic_path, write_parquet_atomic
-from soccerai.train import TrainConfig, fit_built_model
+from soccerai.train import TrainConfig, fit
 from soccerai.windows import TrajectoryWindows
 
 ENCODER_CHOICES = ("mpnn", "gcn", "gat", "sage", "graphormer", "sat")
@@ -234,7 +234,7 @@ def train_with_budget(model: TrajectoryModel, train: TrajectoryWindows, config: 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wall, cpu = time.perf_counter(), time.process_time()
-        result = fit_built_model(model, train, None, train_config)
+        result = fit(model, train, None, train_config)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     capped = None if config.steps is None else result.steps < config.steps
     return TrainingRecord(wall, cpu, result.steps, capped)

@@ -193,7 +193,8 @@ SIMULATED_SEEDS = {"game1": 1, "game2": 2, "game3": 3}
 def simulated_sets(obs_len: int = 20, pred_len: int = 40, stride: int = 10, duration_s: float | None = 900.0,
                    seeds: dict[str, int] | None = None) -> tuple[TrajectoryWindows, TrajectoryWindows]:
     """(train, test) SIMULATED windows: Games 1 + 2 train, Game 3 tests, each with its own seed."""
-    from soccerai.datamodule import parquet_windows, simulated_match_path
+    from soccerai.datamodule import parquet_windows
+    from soccerai.synth.cache import simulated_match_path
 
     seeds = seeds or SIMULATED_SEEDS
     paths = {game: simulated_match_path(game, seed=seed, duration_s=duration_s) for game, seed in seeds.items()}

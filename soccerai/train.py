@@ -1,7 +1,10 @@
-"""Training with Lightning: seeds, validation, early stopping, CPU or GPU, then a safetensors checkpoint.
+"""The one training loop of soccerai (:func:`fit`, the only ``L.Trainer`` in the code), then a checkpoint.
 
-``fit_model("gvrnn", model_config, train_windows, val_windows, TrainConfig(...))`` returns the trained model and
-the per-epoch history; :func:`train_and_save` also writes the checkpoint (see :mod:`soccerai.checkpoint`).
+:func:`fit` trains a built model with Lightning: seeds, validation, early stopping, step / time / epoch limits and
+the hardware (``accelerator``, ``devices``, ``strategy``, ``num_nodes`` of :class:`TrainConfig`: multi-GPU DDP is a
+config value). The CLI, the pipeline (:mod:`soccerai.pipeline.backends`), the demo, the dashboard and the benchmarks
+all train through it. ``fit_model("gvrnn", model_config, train_windows, val_windows, TrainConfig(...))`` builds
+and seeds first; :func:`train_and_save` also writes the checkpoint (see :mod:`soccerai.checkpoint`).
 """
 
 from __future__ import annotations
@@ -36,10 +39,15 @@ class TrainConfig:
     """Epoch limit; -1: none (then ``max_steps`` or ``max_time_s`` must bound the fit)."""
     batch_size: int = 32
     learning_rate: float = 1e-3
-    gradient_clip: float = 5.0
+    gradient_clip: float | None = 5.0
+    """Clip the gradient norm to this (Lightning's ``gradient_clip_val``); None: no clipping."""
     patience: int = 5
     seed: int = 0
     accelerator: str = "auto"
+    devices: int | str = 1
+    strategy: str = "auto"
+    """Lightning's strategy, e.g. ``"ddp"`` (or ``"ddp_spawn"`` from inside a worker process) with ``devices > 1``."""
+    num_nodes: int = 1
     progress_bar: bool = False
     max_steps: int = -1
     max_time_s: float | None = None
@@ -99,6 +107,8 @@ class TrainResult:
     sequences_per_second: float = math.nan
     steps: int = 0
     """Optimiser steps taken (Lightning's ``global_step``)."""
+    final_loss: float | None = None
+    """The last logged ``train_loss`` (None when the model is not trainable)."""
 
 
 def fit_model(
@@ -111,7 +121,7 @@ def fit_model(
     """Build model ``name`` and train it on ``train`` (early stopping on ``val_loss`` when ``val`` is given)."""
     _check_limits(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
-    return fit_built_model(build_model(name, model_config), train, val, config)
+    return fit(build_model(name, model_config), train, val, config)
 
 
 def _check_limits(config: TrainConfig) -> None:
@@ -125,7 +135,7 @@ def _check_limits(config: TrainConfig) -> None:
         raise InvalidParameterError("epochs=-1 needs max_steps or max_time_s: the fit would never stop")
 
 
-def fit_built_model(
+def fit(
     model: TrajectoryModel,
     train: TrajectoryWindows,
     val: TrajectoryWindows | None,
@@ -153,7 +163,9 @@ def fit_built_model(
             val_check_interval=_val_interval(config, len(train)),
             check_val_every_n_epoch=None if config.val_every_steps else 1,
             accelerator=config.accelerator,
-            devices=1,
+            devices=config.devices,
+            strategy=config.strategy,
+            num_nodes=config.num_nodes,
             gradient_clip_val=config.gradient_clip,
             callbacks=callbacks,
             enable_progress_bar=config.progress_bar,
@@ -169,7 +181,9 @@ def fit_built_model(
         elapsed = time.perf_counter() - start
     model = module.model.cpu().eval()
     throughput = module.sequences_seen / elapsed if elapsed > 0 else math.nan  # validation time included
-    return TrainResult(model, history.epochs, throughput, int(trainer.global_step))
+    loss = trainer.callback_metrics.get("train_loss")
+    return TrainResult(model, history.epochs, throughput, int(trainer.global_step),
+                       None if loss is None else float(loss))
 
 
 def _val_interval(config: TrainConfig, n_train: int) -> int | float:

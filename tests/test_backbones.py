@@ -321,13 +321,13 @@ def test_benchmark_rejects_bad_step_counts(steps: int) -> None:
 
 
 def test_fit_rejects_unbounded_or_empty_step_limits(six_real_windows: TrajectoryWindows) -> None:
-    from soccerai.train import TrainConfig, fit_built_model
+    from soccerai.train import TrainConfig, fit
 
     model = AutoEncoder(AEConfig(hidden=4, horizon=HORIZON))
     with pytest.raises(InvalidParameterError, match="max_steps"):
-        fit_built_model(model, six_real_windows, None, TrainConfig(max_steps=0))
+        fit(model, six_real_windows, None, TrainConfig(max_steps=0))
     with pytest.raises(InvalidParameterError, match="never stop"):
-        fit_built_model(model, six_real_windows, None, TrainConfig(epochs=-1))
+        fit(model, six_real_windows, None, TrainConfig(epochs=-1))
 
 
 def test_equal_steps_benchmark_labels_its_mode(events_dir: Path, clips_dir: Path, tmp_path: Path) -> None:

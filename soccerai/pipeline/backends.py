@@ -8,7 +8,6 @@ being written). A missing module raises :class:`StepUnavailableError`: the step 
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -125,57 +124,41 @@ def train_model(
 ) -> dict[str, Any]:
     """Train model ``settings["model"]`` from scratch (``init`` None) or fine-tune checkpoint ``init``; save to ``out_dir``.
 
-    Lightning's Trainer gets ``accelerator``/``devices``/``strategy`` from the settings (``strategy = "ddp_spawn"``
-    and ``devices = N`` for N GPUs from inside a pool worker). Returns what the model saw and its last losses.
+    The fit is :func:`soccerai.train.fit` (the one training loop): ``max_steps`` optimiser steps, no validation,
+    no gradient clipping, seed 0 before a fresh model is built (reproducible weights); ``accelerator``/``devices``/
+    ``strategy`` come from the settings (``strategy = "ddp_spawn"`` and ``devices = N`` for N GPUs from inside a
+    pool worker). Returns what the model saw and its last loss.
     """
     import lightning as L
 
     from soccerai.checkpoint import load_checkpoint, save_checkpoint
-    from soccerai.datamodule import WindowDataModule
     from soccerai.models.registry import build_model
-    from soccerai.train import TrajectoryLightningModule
+    from soccerai.train import TrainConfig, fit
 
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     data = _windows(windows)
+    L.seed_everything(0, workers=True, verbose=False)  # before building: a fresh model's weights are seeded too
     model = (
         load_checkpoint(init)[0]
         if init is not None
         else build_model(settings["model"], settings.get("model_options") or None)
     )
-    module = TrajectoryLightningModule(model.train(), settings["learning_rate"])
-    L.seed_everything(0, workers=True, verbose=False)
-    trainer = L.Trainer(
-        max_steps=settings["max_steps"],
-        max_epochs=-1,
-        accelerator=settings["accelerator"],
-        devices=settings["devices"],
-        strategy=settings["strategy"],
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        logger=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
+    config = TrainConfig(
+        epochs=-1, max_steps=settings["max_steps"], batch_size=settings["batch_size"],
+        learning_rate=settings["learning_rate"], gradient_clip=None, seed=0, accelerator=settings["accelerator"],
+        devices=settings["devices"], strategy=settings["strategy"],
     )
-    if model.trainable:
-        trainer.fit(module, datamodule=WindowDataModule(data, None, batch_size=settings["batch_size"]))
+    result = fit(model, data, None, config)
     record = {
         "model": settings["model"],
         "fine_tuned_from": str(init) if init else None,
         "n_windows": len(data),
         "matches": sorted(set(data.meta["match_id"].to_list())),
         "simulated": data.simulated,
-        "steps": int(trainer.global_step),
-        "final_loss": _last_loss(trainer),
+        "steps": result.steps,
+        "final_loss": result.final_loss,
     }
-    save_checkpoint(model.cpu().eval(), out_dir, record)
+    save_checkpoint(result.model.cpu().eval(), out_dir, record)
     return record
-
-
-def _last_loss(trainer: Any) -> float | None:
-    value = trainer.callback_metrics.get("train_loss")
-    return None if value is None else float(value)
 
 
 def evaluate_model(checkpoint: Path, windows: Sequence[Path]) -> dict[str, float]:

@@ -31,7 +31,7 @@ Progress = Callable[[int], None]
 
 
 SYNTH_VERSION = 4
-"""Bump when the synthesizer's motion changes: cached simulated matches (``soccerai.datamodule.simulated_match_path``)
+"""Bump when the synthesizer's motion changes: cached simulated matches (``soccerai.synth.cache.simulated_match_path``)
 carry it in their file name, so a new version synthesizes afresh. 2: bursts, sprints and restarts of play.
 3: ball holders dribble along the ball's path ahead of them instead of trailing it. 4: calibrated to real play
 (:mod:`soccerai.synth.behaviour`: reaction delays, changing intentions, styles, limited foresight; curved passes
