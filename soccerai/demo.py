@@ -1,4 +1,20 @@
-"""The end-to-end demo: every stage of soccerai on matches it synthesizes itself, offline, with no data at all.
+"""The end-to-end demo, offline: on the REAL SkillCorner match by default (:func:`run_real_demo`), or on matches
+soccerai synthesizes itself with no data at all (:func:`run_demo`, ``soccerai demo --simulated``).
+
+Real path (:func:`run_real_demo`): the SkillCorner open-data match FC Bayern v Borussia Dortmund (2019-11-09, broadcast
+tracking at 10 Hz: players out of camera view are absent, never placed) from ``$SOCCERAI_DATA_DIR/real-matches`` or,
+without a data folder, from the installed kloppy package's ``kloppy/tests/files`` (the same files):
+
+1. ingest it into the parquet store (native reader) and print its data quality;
+2. forecast: windows of the first half train a small GVRNN briefly (to show training); the shipped pretrained real
+   GVRNN (``soccerai.pretrained``, ``gvrnn-skillcorner``) forecasts when this checkout has it; they and constant
+   velocity are compared on second-half windows (a time split of the same match);
+3. shots found in the tracking (:mod:`soccerai.shots`: the match has no events), OBSO at the frame before each, C-OBSO
+   of the off-ball attackers with the GVRNN and with constant velocity beside it (shots or pairs whose shooter, A1, D1
+   or D2 is out of camera view are skipped and counted);
+4. the figure of the shot with the largest C-OBSO, labelled real.
+
+Simulated path (:func:`run_demo`):
 
 1. synthesize two matches from soccerai's own stochastic possession model (SIMULATED tracking) and write them as
    Metrica CSV + event files into a drop folder;
@@ -9,7 +25,8 @@
 5. a figure: the OBSO surface at the frame before the shot with the largest C-OBSO, with the real and predicted
    runs of A1, D1 and D2.
 
-Every output lives under one folder (default ``$SOCCERAI_OUT_DIR/demo``) and says that the tracking is simulated.
+Every output lives under one folder (default ``$SOCCERAI_OUT_DIR/demo``) and says whether its tracking is real or
+simulated.
 """
 
 from __future__ import annotations
@@ -40,6 +57,11 @@ class DemoResult:
     checkpoint: Path | None = None
     figure: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    tracking: str = "simulated"
+    shots: pl.DataFrame | None = None
+    shot_notes: list[str] = field(default_factory=list)
+    cobso_baseline_players: pl.DataFrame | None = None
+    forecaster: str = "gvrnn"
 
 
 def _timed(result: DemoResult, stage: str, started: float) -> None:
@@ -144,10 +166,157 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
     return result
 
 
-def _write_tables(out_dir: Path, result: DemoResult, pairs: pl.DataFrame) -> None:
+def _write_tables(out_dir: Path, result: DemoResult, pairs: pl.DataFrame,
+                  extra: dict[str, pl.DataFrame] | None = None) -> None:
+    """The demo's tables as parquet, each with a ``tracking`` column saying real or simulated."""
     from soccerai.store import write_parquet_atomic
 
     tables = {"forecast.parquet": result.forecast_table, "shot_obso.parquet": result.shot_obso,
-              "cobso_pairs.parquet": pairs, "cobso_players.parquet": result.cobso_players}
+              "cobso_pairs.parquet": pairs, "cobso_players.parquet": result.cobso_players, **(extra or {})}
     for name, table in tables.items():
+        if "tracking" not in table.columns:
+            table = table.with_columns(tracking=pl.lit(result.tracking))
         write_parquet_atomic(table, out_dir / name)
+
+
+REAL_MATCH = "skillcorner-bayern-dortmund-2019-11-09"
+REAL_SOURCE = "real — SkillCorner broadcast tracking (players out of camera view are not shown)"
+KLOPPY_NAMES = ("skillcorner_match_data.json", "skillcorner_structured_data.json")
+
+
+def pretrained_forecaster():
+    """The shipped pretrained real GVRNN (:mod:`soccerai.pretrained`), or None when this checkout has none."""
+    from soccerai import pretrained
+
+    if pretrained.DEFAULT_MODEL not in pretrained.available():
+        return None
+    return pretrained.load(pretrained.DEFAULT_MODEL)[0]
+
+
+def real_match_files() -> list[Path]:
+    """The real SkillCorner match's two files: from the data folder, else from the installed kloppy package."""
+    from soccerai.catalog import kloppy_files_dir
+    from soccerai.config import data_dir
+    from soccerai.errors import InvalidInputError
+
+    folder = data_dir() / "real-matches" / REAL_MATCH
+    if folder.is_dir():
+        return sorted(p for p in folder.iterdir() if p.name.startswith(("match_data", "structured_data")))
+    shipped = kloppy_files_dir()
+    if shipped is not None:
+        files = [shipped / name for name in KLOPPY_NAMES]
+        if all(p.is_file() for p in files):
+            return files
+    raise InvalidInputError("the real SkillCorner match was found neither in the data folder nor in kloppy's "
+                            "tests/files (set SOCCERAI_DATA_DIR, or run with --simulated)", folder)
+
+
+def ingest_real(drop: Path, store: Path) -> Path:
+    """Link the real match's files into ``drop/<match>/`` under their provider names and ingest that folder."""
+    from soccerai.errors import InvalidInputError
+    from soccerai.ingest import group_match_files, ingest_paths
+
+    folder = drop / REAL_MATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in real_match_files():
+        link = folder / source.name.removeprefix("skillcorner_")
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source.resolve())
+    results = ingest_paths(group_match_files([folder]), store)
+    failed = [r for r in results if not r.ok]
+    if failed or not results:
+        raise InvalidInputError(f"demo ingest of the real match failed: {failed[0].error if failed else 'no match'}",
+                                folder)
+    return results[0].path
+
+
+def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
+    """First-half windows (train) and second-half windows (test) of a 10 Hz real match: a time split, no window
+    crosses the half-time boundary. Broadcast frames show 12 to 19 players: absent agents are masked."""
+    import dataclasses
+
+    from soccerai.windowing import make_windows
+
+    halves = []
+    for period in (1, 2):
+        part = dataclasses.replace(match10, tracking=match10.tracking.filter(pl.col("period") == period))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # broadcast windows without the ball are skipped by design
+            halves.append(make_windows(part, obs_s=obs_s, pred_s=pred_s, stride_s=1.0 if period == 1 else 4.0,
+                                       min_players=10))
+    return halves[0], halves[1]
+
+
+def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 4, n_samples: int = 10,
+                  log: Log = print, store: Path | None = None, max_test_windows: int = 16) -> DemoResult:
+    """The demo on the real SkillCorner match (see the module docstring); returns what was made."""
+    from soccerai.config import store_dir
+    from soccerai.evaluate.metrics import compare_models
+    from soccerai.models import build_model
+    from soccerai.quality import quality_summary
+    from soccerai.scoring import SKIP_REASONS, scenes_cobso, scenes_obso, shot_scenes_counted, to_model_rate
+    from soccerai.shots import match_shots
+    from soccerai.store import read_match
+    from soccerai.train import TrainConfig, train_and_save
+
+    if not 5.0 <= train_budget_s <= 3600.0:
+        raise InvalidParameterError(f"train budget must be between 5 and 3600 s, got {train_budget_s}")
+    store = store or store_dir()
+    result = DemoResult(out_dir, tracking="real")
+    started = time.perf_counter()
+    log(f"1/5 ingesting the real match ({REAL_SOURCE})")
+    path = ingest_real(out_dir / "drop", store)
+    result.stored = [path]
+    match = read_match(path)
+    result.quality = [quality_summary(match)]
+    match10 = to_model_rate(match)
+    _timed(result, "ingest", started)
+
+    started = time.perf_counter()
+    train, test = real_windows(match10)
+    log(f"2/5 training a small GVRNN on {len(train)} first-half windows for ~{train_budget_s:g} s; testing on "
+        f"{len(test)} second-half windows")
+    config = TrainConfig(epochs=1000, max_time_s=train_budget_s, batch_size=16, learning_rate=2e-3, seed=0,
+                         accelerator="cpu")
+    trained = train_and_save("gvrnn", {"hidden": 32, "latent": 8}, train, None, config,
+                             out_dir / "models" / "gvrnn-demo", {"data": "real", "train_match": match.match_id,
+                                                                 "train_split": "period 1"}).model
+    result.checkpoint = out_dir / "models" / "gvrnn-demo"
+    models = {"constant_velocity": build_model("constant_velocity"), "gvrnn_demo": trained}
+    forecaster, result.forecaster = trained, "gvrnn_demo"
+    shipped = pretrained_forecaster()
+    if shipped is not None:
+        forecaster = models["gvrnn_pretrained"] = shipped
+        result.forecaster = "gvrnn_pretrained"
+    every = max(1, len(test) // max_test_windows)
+    result.forecast_table = compare_models(models, test.subset(list(range(0, len(test), every))), n_samples=20)
+    _timed(result, "train_and_evaluate", started)
+
+    started = time.perf_counter()
+    found = match_shots(match)
+    result.shots = found.shots.with_columns(shot_source=pl.lit(found.source), tracking=pl.lit("real"))
+    scenes, skips = shot_scenes_counted(match10, found=found)
+    result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips.items() if n]
+    log(f"3/5 {found.describe()}; OBSO at the {len(scenes)} shots with a scene, C-OBSO at up to {max_shots}")
+    result.shot_obso = scenes_obso(scenes)
+    first = scenes[:max_shots]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pairs, result.cobso_players = scenes_cobso(first, forecaster, n_samples=n_samples)
+        baseline_pairs, result.cobso_baseline_players = scenes_cobso(first, build_model("constant_velocity"),
+                                                                     n_samples=1)
+    result.shot_notes += sorted({str(w.message) for w in caught})
+    _write_tables(out_dir, result, pairs, {"shots.parquet": result.shots,
+                                           "cobso_pairs_constant_velocity.parquet": baseline_pairs,
+                                           "cobso_players_constant_velocity.parquet": result.cobso_baseline_players})
+    _timed(result, "obso_cobso", started)
+
+    started = time.perf_counter()
+    log("4/5 drawing the shot with the largest C-OBSO")
+    from soccerai.viz import cobso_shot_figure
+
+    result.figure = cobso_shot_figure(first, forecaster, pairs, out_dir / "demo.png", n_samples, "real")
+    _timed(result, "figure", started)
+    log(f"5/5 done: tables and figure in {out_dir}")
+    return result

@@ -199,8 +199,13 @@ def cobso_shot_figure(scenes, model, pairs, path: str | Path, n_samples: int = 1
     fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
     plot_surface(positions, surface, ax=axes[0], velocities=velocities, valid=valid, colorbar_label="OBSO",
                  title=f"OBSO before shot {best['shot_id']} by {best['shooter']} ({tracking} tracking)")
-    real = torch.as_tensor(scene.window.states[0, scene.window.obs_len:, :, :2])
+    # untracked frames (broadcast: out of camera view) are NaN, never drawn at the centre spot
+    future = scene.window.obs_len
+    real = torch.as_tensor(scene.window.states[0, future:, :, :2]).clone()
+    real[~torch.as_tensor(scene.window.mask[0, future:])] = float("nan")
+    context = positions.clone()
+    context[~valid.bool()] = float("nan")
     model_name = getattr(model, "name", type(model).__name__).replace("_", " ")
-    plot_runs(real, samples, ax=axes[1], agents=replaced, context_positions=positions,
+    plot_runs(real, samples, ax=axes[1], agents=replaced, context_positions=context,
               title=f"A1 {best['a1']}: real run (solid) vs {model_name} samples; C-OBSO {best['cobso']:.4f}")
     return save_figure(axes[0], path)

@@ -30,3 +30,33 @@ def test_demo_refuses_absurd_settings(tmp_path: Path) -> None:
         run_demo(tmp_path, minutes=0.5)
     with pytest.raises(InvalidParameterError, match="train budget"):
         run_demo(tmp_path, train_budget_s=-1)
+
+
+def test_real_match_files_come_from_kloppy_without_a_data_folder(tmp_path: Path, monkeypatch) -> None:
+    """On a fresh machine with no data folder the demo reads the real match kloppy's wheel ships."""
+    import json
+
+    from soccerai.demo import real_match_files
+
+    monkeypatch.setenv("SOCCERAI_DATA_DIR", str(tmp_path / "no-data"))
+    meta, raw = real_match_files()
+    assert (meta.name, raw.name) == ("skillcorner_match_data.json", "skillcorner_structured_data.json")
+    match_data = json.loads(meta.read_text())
+    assert match_data["id"] == 2417 and match_data["home_team"]["short_name"] == "Bayern Munchen"
+    assert raw.stat().st_size > 50_000_000  # the full match, not a sample
+
+
+@pytest.mark.slow
+def test_real_demo_writes_real_shots_obso_cobso_and_the_figure(tmp_path: Path) -> None:
+    from soccerai.demo import run_real_demo
+
+    result = run_real_demo(tmp_path / "demo", train_budget_s=5, max_shots=3, n_samples=2, log=lambda _m: None,
+                           store=tmp_path / "store")
+    assert result.tracking == "real" and not read_match(result.stored[0]).metadata.simulated
+    assert result.shots.height > 5 and set(result.shots["shot_source"]) == {"detected"}
+    for name in ("forecast", "shots", "shot_obso", "cobso_pairs", "cobso_players", "cobso_players_constant_velocity"):
+        table = pl.read_parquet(tmp_path / "demo" / f"{name}.parquet")
+        assert set(table["tracking"]) == {"real"}
+    assert result.shot_obso.height > 0 and result.shot_obso["shooter_obso"].is_between(0, 1).all()
+    assert any("skipped" in note for note in result.shot_notes)  # broadcast: shooters out of view are counted
+    assert result.figure is None or result.figure.read_bytes()[:4] == b"\x89PNG"

@@ -82,11 +82,11 @@ def obso_command(
     save_figure(ax, out / f"{game.match_id}_best.png")
     console.print(summary)
     console.print(f"OBSO of {len(frames) - result.skipped} frames ({result.skipped} skipped) on {kind} tracking -> {out}")
-    if game.events is not None and game.events.filter(pl.col("type") == "SHOT").height:
-        shots = shot_obso(game, cells).with_columns(tracking=pl.lit(kind))
+    shots = shot_obso(game, cells).with_columns(tracking=pl.lit(kind))  # event shots, else detected ones
+    if shots.height:
         _write(shots, out / f"{game.match_id}_shot_obso.parquet")
         console.print(shots)
-        console.print(f"OBSO at the frame before {shots.height} shots on {kind} tracking")
+        console.print(f"OBSO at the frame before {shots.height} shots ({shots['shot_source'][0]}) on {kind} tracking")
 
 
 def cobso_command(
@@ -114,7 +114,9 @@ def cobso_command(
     path = _write(players.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_players.parquet")
     figure = cobso_shot_figure(scenes, model, pairs, out / f"{game.match_id}_cobso_best.png", samples, kind)
     console.print(players)
-    console.print(f"C-OBSO of {pairs.height} (shot, A1) pairs on {kind} tracking -> {path}")
+    source = pairs["shot_source"][0] if pairs.height else "none"
+    console.print(f"C-OBSO of {pairs.height} (shot, A1) pairs at {len(scenes)} shots (source: {source}) on {kind} "
+                  f"tracking -> {path}")
     if figure is not None:
         console.print(f"figure of the shot with the largest C-OBSO -> {figure}")
 
