@@ -172,18 +172,34 @@ def test_stored_match_windows_train_and_the_validation_loss_falls(stored_simulat
     assert windows.simulated and len(windows) >= 8 and windows.states.shape[1:] == (20, 23, 4)
     assert windows.meta["match_id"].n_unique() == 1
     train, val = split_windows(windows, 0.25)
-    # A window covers 20 frames at 10 Hz: (20 - 1) / 10 s, i.e. 1.9 s x the source rate in source frames.
-    span = (windows.states.shape[1] - 1) / 10 * read_metadata(stored_simulated_match).frame_rate
-
-    def spans(part):
-        return list(zip(part.meta["period"].to_list(), part.meta["start_frame"].to_list(), strict=True))
-
-    shared = [(p, a, b) for p, a in spans(train) for q, b in spans(val) if p == q and a <= b + span and b <= a + span]
-    assert len(train) >= 4 and len(val) >= 2 and shared == [], f"train and validation windows share frames: {shared[:3]}"
+    assert not _shared_frames(train, val, stored_simulated_match)
     config = TrainConfig(epochs=3, batch_size=8, learning_rate=5e-3, val_every_steps=3, max_time_s=60)
     result = fit_model("gvrnn", dict(SMALL), train, val, config)
     val_losses = [h["val_loss"] for h in result.history if "val_loss" in h]
     assert len(val_losses) >= 3 and val_losses[-1] < val_losses[0], val_losses
+
+
+def _shared_frames(train, val, match_path: Path) -> list[tuple[int, int, int]]:
+    """(period, train start, validation start) of window pairs that share a source frame.
+
+    A window covers ``T`` frames at 10 Hz, i.e. ``(T - 1) / 10`` s, which is that times the source rate in the
+    source frames ``start_frame`` counts (25 Hz for the simulator)."""
+    span = (train.states.shape[1] - 1) / 10 * read_metadata(match_path).frame_rate
+
+    def starts(part):
+        return list(zip(part.meta["period"].to_list(), part.meta["start_frame"].to_list(), strict=True))
+
+    return [(p, a, b) for p, a in starts(train) for q, b in starts(val) if p == q and a <= b + span and b <= a + span]
+
+
+def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_match: Path) -> None:
+    """Windows every 0.5 s, 2 s long: each overlaps its neighbours, so a split by start alone would share frames."""
+    from soccerai.datamodule import load_windows
+
+    windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=5)
+    train, val = split_windows(windows, 0.25)
+    assert len(train) >= 10 and len(val) >= 5
+    assert _shared_frames(train, val, stored_simulated_match) == []
 
 
 def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None:
