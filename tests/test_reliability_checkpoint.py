@@ -138,3 +138,18 @@ def test_real_process_prints_one_line_and_exits_2(saved: Path, clips_dir: Path) 
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "config.hidden must be int, got float" in done.stderr
+
+
+def test_no_pickle_anywhere_in_the_code() -> None:
+    """Nothing soccerai reads from disk or from a user goes through pickle: no pickle/joblib/dill import, no
+    torch.load, no numpy allow_pickle=True, no pandas read_pickle (process-pool IPC between soccerai's own workers
+    is the only pickle, inside the standard library)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    banned = re.compile(r"^\s*(import|from)\s+(pickle|cPickle|dill|joblib|cloudpickle|shelve)\b|torch\.load\(|"
+                        r"allow_pickle\s*=\s*True|read_pickle\(|\.load_from_checkpoint\(", re.MULTILINE)
+    sources = [p for folder in ("soccerai", "dashboard", "benchmarks", "pipelines") for p in (root / folder).rglob("*.py")]
+    assert len(sources) > 50
+    hits = [f"{p.relative_to(root)}: {m.group(0).strip()}" for p in sources for m in banned.finditer(p.read_text())]
+    assert hits == []

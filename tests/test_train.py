@@ -13,6 +13,7 @@ from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, mani
 from soccerai.datamodule import lastrow_clip_windows, split_windows
 from soccerai.errors import CheckpointError
 from soccerai.models import TrajectoryBatch, build_model
+from soccerai.store import read_metadata
 from soccerai.train import TrainConfig, fit_model, train_and_save
 
 SMALL = {"hidden": 16, "latent": 4}
@@ -87,28 +88,71 @@ def test_config_that_does_not_fit_the_weights_is_refused(tmp_path: Path) -> None
         load_checkpoint(tmp_path / "missing")
 
 
-def test_cli_train_evaluate_predict(clips_dir: Path, tmp_path: Path) -> None:
+def _split_clip(clip: Path, folder: Path, fraction: float = 0.6) -> tuple[Path, Path]:
+    """The clip's first ``fraction`` of frames and the rest, as two Last Row CSV files (no frame in both)."""
+    import polars as pl
+
+    rows = pl.read_csv(clip, glob=False)
+    cut = int(rows["frame"].min() + fraction * (rows["frame"].max() - rows["frame"].min()))
+    early, late = folder / "early.csv", folder / "late.csv"
+    rows.filter(pl.col("frame") < cut).write_csv(early)
+    rows.filter(pl.col("frame") >= cut).write_csv(late)
+    return early, late
+
+
+def _table_rows(output: str, model: str) -> list[list[float]]:
+    """The numbers on the rows of a printed rich table whose first cell is ``model``."""
+    rows = []
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│┃").split("│")]
+        if cells and cells[0] == model:
+            rows.append([float(c) for c in cells if c.replace(".", "", 1).isdigit()])
+    return rows
+
+
+def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
     import polars as pl
     from typer.testing import CliRunner
 
     from soccerai.cli import app
+    from soccerai.commands import forecast
 
-    clip = str(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv")
-    short = ["--obs", "5", "--horizon", "5", "--stride", "8"]
+    monkeypatch.setattr(forecast.console, "width", 240)  # one table row per line
+    early, late = _split_clip(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", tmp_path)
+    short = ["--obs", "5", "--horizon", "5", "--stride", "4"]
     runner = CliRunner()
     ckpt = tmp_path / "vrnn"
-    result = runner.invoke(app, ["train", clip, "--model", "vrnn", "--epochs", "1", "--hidden", "8", "--latent", "2",
-                                 "--out", str(ckpt), *short])
+    result = runner.invoke(app, ["train", str(early), "--model", "vrnn", "--epochs", "1", "--hidden", "8",
+                                 "--latent", "2", "--out", str(ckpt), "--val-fraction", "0.3", *short])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["evaluate", clip, "--checkpoint", str(ckpt), "--samples", "2", *short])
+    result = runner.invoke(app, ["evaluate", str(late), "--checkpoint", str(ckpt), "--samples", "2", *short])
     assert result.exit_code == 0, result.output
-    flat = "".join(result.output.split())
-    assert "constant" in flat and "ghosting" in flat and "realtracking" in flat and "vrnn" in flat
+    errors = result.output.split("plausibility")[0]  # the forecast-error table (the motion table follows)
+    vrnn, constant = _table_rows(errors, "vrnn"), _table_rows(errors, "constant_velocity")
+    assert len(vrnn) == len(constant) >= 3  # full scene players and ball, ghosting
+    for row in vrnn + constant:
+        assert row and all(np.isfinite(v) and 0 < v < 80 for v in row), row
+    assert vrnn != constant, "the checkpoint was not what evaluate scored"
     out = tmp_path / "futures [x].parquet"
-    result = runner.invoke(app, ["predict", clip, "--checkpoint", str(ckpt), "--out", str(out), "--samples", "2", *short])
+    result = runner.invoke(app, ["predict", str(late), "--checkpoint", str(ckpt), "--out", str(out),
+                                 "--samples", "2", *short])
     assert result.exit_code == 0, result.output
     futures = pl.read_parquet(out, glob=False)
     assert futures["sample"].n_unique() == 2 and futures["step"].max() == 5 and not futures["simulated"].any()
+    windows = lastrow_clip_windows(late, obs_len=5, pred_len=5, stride=4)
+    assert futures["window_id"].n_unique() == len(windows)
+    first = futures.filter((pl.col("step") == 1) & pl.col("predicted")).sort("window_id", "sample", "agent")
+    index = {w: i for i, w in enumerate(windows.meta["window_id"].to_list())}
+    rows, agents = first["window_id"].replace_strict(index).to_numpy(), first["agent"].to_numpy()
+    last_seen = windows.states[rows, windows.obs_len - 1, agents, :2]
+    truth = windows.states[rows, windows.obs_len, agents, :2]
+    tracked = windows.mask[rows, windows.obs_len - 1, agents] & windows.mask[rows, windows.obs_len, agents]
+    step = np.linalg.norm(first.select("x", "y").to_numpy() - last_seen, axis=1)[tracked]
+    assert np.isfinite(step).all() and np.median(step) < 3.0  # 0.1 s after the last observed frame
+    error = np.linalg.norm(first.select("x", "y").to_numpy() - truth, axis=1)[tracked]
+    assert error.mean() > 1e-3, "the forecast equals the true future: it was leaked"
 
 
 # -- stored canonical matches (SIMULATED, short) ----------------------------------------------------------------
@@ -128,12 +172,34 @@ def test_stored_match_windows_train_and_the_validation_loss_falls(stored_simulat
     assert windows.simulated and len(windows) >= 8 and windows.states.shape[1:] == (20, 23, 4)
     assert windows.meta["match_id"].n_unique() == 1
     train, val = split_windows(windows, 0.25)
-    assert train.meta["start_frame"].max() + 20 <= val.meta["start_frame"].min() or \
-        set(train.meta["period"]) != set(val.meta["period"])
+    assert not _shared_frames(train, val, stored_simulated_match)
     config = TrainConfig(epochs=3, batch_size=8, learning_rate=5e-3, val_every_steps=3, max_time_s=60)
     result = fit_model("gvrnn", dict(SMALL), train, val, config)
     val_losses = [h["val_loss"] for h in result.history if "val_loss" in h]
     assert len(val_losses) >= 3 and val_losses[-1] < val_losses[0], val_losses
+
+
+def _shared_frames(train, val, match_path: Path) -> list[tuple[int, int, int]]:
+    """(period, train start, validation start) of window pairs that share a source frame.
+
+    A window covers ``T`` frames at 10 Hz, i.e. ``(T - 1) / 10`` s, which is that times the source rate in the
+    source frames ``start_frame`` counts (25 Hz for the simulator)."""
+    span = (train.states.shape[1] - 1) / 10 * read_metadata(match_path).frame_rate
+
+    def starts(part):
+        return list(zip(part.meta["period"].to_list(), part.meta["start_frame"].to_list(), strict=True))
+
+    return [(p, a, b) for p, a in starts(train) for q, b in starts(val) if p == q and a <= b + span and b <= a + span]
+
+
+def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_match: Path) -> None:
+    """Windows every 0.5 s, 2 s long: each overlaps its neighbours, so a split by start alone would share frames."""
+    from soccerai.datamodule import load_windows
+
+    windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=5)
+    train, val = split_windows(windows, 0.25)
+    assert len(train) >= 10 and len(val) >= 5
+    assert _shared_frames(train, val, stored_simulated_match) == []
 
 
 def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None:
