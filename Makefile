@@ -11,7 +11,7 @@ export SOCCERAI_DATA_DIR ?= $(abspath ../shared/data)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,docs]'
+	$(PY) -m pip install -q -e '.[dev,docs,scale]'
 	touch $(STAMP)
 
 setup: $(STAMP)

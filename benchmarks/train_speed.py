@@ -75,7 +75,7 @@ def loss_difference(name: str, batch: TrajectoryBatch) -> float:
     new_losses = new.loss(batch)
     torch.manual_seed(1)
     old_losses = old.loss(batch)
-    return max(abs(float(new_losses[k] - old_losses[k])) for k in ("loss", "nll", "kl"))
+    return max(abs(float((new_losses[k] - old_losses[k]).detach())) for k in ("loss", "nll", "kl"))
 
 
 def main() -> None:

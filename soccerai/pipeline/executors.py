@@ -1,7 +1,7 @@
 """Where per-match tasks run: in-process, a local process pool, or a Ray cluster (one setting: ``executor``).
 
 All three hand back :class:`concurrent.futures.Future` objects, so the runner has one code path. Ray is an optional
-extra (``pip install ray``); it is imported only when ``executor = "ray"``.
+extra (``pip install 'soccerai[scale]'``); it is imported only when ``executor = "ray"``.
 """
 
 from __future__ import annotations
@@ -69,26 +69,46 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-class RayExecutor:
-    """The same tasks as Ray remote functions (``address`` None starts a local Ray instance)."""
+RAY_TASK_RETRIES = 3
+"""How often Ray reruns a task whose worker process died (SIGKILL, out of memory, a lost node)."""
 
-    def __init__(self, address: str | None) -> None:
+
+class RayExecutor:
+    """The same per-match tasks as Ray tasks: Ray schedules, places and retries them; soccerai only submits.
+
+    ``address`` None starts a local Ray instance with ``workers`` CPUs (unless this process is already connected to
+    one, e.g. by an earlier ``ray.init``); ``"auto"`` or ``"HOST:6379"`` joins an existing cluster (``ray start
+    --head`` on one machine, ``ray start --address HOST:6379`` on the others). Each task asks for ``task_cpus``
+    CPUs (one by default: a per-match step is single-threaded numpy / polars / torch work), so a cluster runs as
+    many matches at once as it has CPUs. A task whose worker dies is rerun up to :data:`RAY_TASK_RETRIES` times
+    (steps write their outputs atomically, so a killed attempt leaves nothing half-written); an exception raised
+    by the step itself is not retried and reaches the runner like any other executor's (failed, or quarantined
+    when ingest finds bad input). Only an instance this executor started is shut down with it.
+    """
+
+    def __init__(self, address: str | None, workers: int = 2, task_cpus: float = 1.0) -> None:
         try:
             import ray
         except ImportError as exc:
             raise InvalidParameterError(
-                "executor = 'ray' needs the optional dependency ray (pip install ray)"
+                "executor = 'ray' needs the optional dependency ray (pip install 'soccerai[scale]')"
             ) from exc
         self._ray = ray
-        ray.init(address=address, ignore_reinit_error=True, include_dashboard=False)
+        self._owns = not ray.is_initialized()
+        if self._owns:
+            local = {"num_cpus": workers} if address is None else {}
+            ray.init(address=address, include_dashboard=False, **local)
+        self._options = {"num_cpus": task_cpus, "max_retries": RAY_TASK_RETRIES, "retry_exceptions": False}
         self._remote: dict[Callable, Any] = {}
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
-        remote = self._remote.setdefault(fn, self._ray.remote(fn))
-        return remote.remote(arg).future()
+        if fn not in self._remote:
+            self._remote[fn] = self._ray.remote(**self._options)(fn)
+        return self._remote[fn].remote(arg).future()
 
     def shutdown(self) -> None:
-        self._ray.shutdown()
+        if self._owns:
+            self._ray.shutdown()
 
 
 def make_executor(kind: str, workers: int, ray_address: str | None = None) -> TaskExecutor:
@@ -98,5 +118,5 @@ def make_executor(kind: str, workers: int, ray_address: str | None = None) -> Ta
     if kind == "process":
         return ProcessExecutor(workers)
     if kind == "ray":
-        return RayExecutor(ray_address)
+        return RayExecutor(ray_address, workers)
     raise InvalidParameterError(f"executor {kind!r} unknown; choose process, ray or inline")
