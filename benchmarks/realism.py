@@ -242,7 +242,8 @@ def windows_of(match, period: int | None, min_players: int, stride: int):
 
 
 def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players: int, stride: int):
-    """(train, val) SIMULATED windows of Games 1 and 2 (seed 0), val = the last 10 %, cached under <out>/realism."""
+    """(train, val) SIMULATED windows of Games 1 and 2 (seed 0), val = the last 10 % of each (no frame shared with
+    its training windows); the matches are cached under <out>/realism."""
     from soccerai.config import output_dir
     from soccerai.datamodule import split_windows
     from soccerai.store import read_match, write_match
@@ -259,8 +260,8 @@ def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players
             cache.parent.mkdir(parents=True, exist_ok=True)
             match = synthesize_match(metrica_events_dir() / game, seed=0, behaviour=behaviour, measurement=measurement)
             write_match(match, cache)
-        parts.append(windows_of(read_match(cache), None, min_players, stride))
-    return split_windows(TrajectoryWindows.concat(parts), val_fraction=0.1)
+        parts.append(split_windows(windows_of(read_match(cache), None, min_players, stride), val_fraction=0.1))
+    return TrajectoryWindows.concat([t for t, _ in parts]), TrajectoryWindows.concat([v for _, v in parts])
 
 
 def proof(args: argparse.Namespace) -> None:

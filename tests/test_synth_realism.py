@@ -190,3 +190,34 @@ def test_simulated_statistics_respect_visibility(calibrated: Match) -> None:
     assert broadcast["visible players /sample"] < 18.0
     assert broadcast["team length (m)"] < optical["team length (m)"]  # the camera shows part of each team
     assert 1.0 < optical["CV ADE 4 s (m)"] < 6.0 and optical["forecast anchors"] > 1000
+
+
+# --- against the real matches (slow: reading them takes ~1 min) ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_statistics_and_the_cli_report(data_dir: Path, events_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """The REAL SkillCorner match and Hawk-Eye minutes through the report code: broadcast visibility shows, the
+    figures are cached, and ``soccerai synthesize --report --report-v3`` prints both tables."""
+    import typer
+    from typer.testing import CliRunner
+
+    from soccerai.commands import synthesize
+    from soccerai.synth.realism import real_statistics
+
+    monkeypatch.setenv("SOCCERAI_OUT_DIR", str(tmp_path))
+    real = real_statistics(data_dir)
+    skillcorner, hawkeye = real["SkillCorner (real, broadcast)"], real["Hawk-Eye (real, optical)"]
+    assert skillcorner["visible players /sample"] < 14.0 and hawkeye["visible players /sample"] > 20.0
+    assert 3.0 < skillcorner["CV ADE 4 s (m)"] < 6.0 and 2.0 < hawkeye["CV ADE 4 s (m)"] < 4.0
+    assert skillcorner["speed p99 (m/s)"] < 12.0 and skillcorner["forecast anchors"] > 10_000
+    assert len(list((tmp_path / "realism").glob("real-*.json"))) == 2
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    synthesize.register(app)
+    args = ["synthesize", str(events_dir / "Sample_Game_1_RawEventsData.csv"), "--format", "parquet",
+            "--minutes", "2", "--out", str(tmp_path / "sim"), "--report", "--report-v3"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "SkillCorner (real, broadcast)" in result.output and "Hawk-Eye (real, optical)" in result.output
+    assert "v3 SIMULATED" in result.output and "CV ADE 4 s" in result.output

@@ -52,12 +52,11 @@ class MeasurementModel:
 
 MODELS: dict[str, MeasurementModel] = {
     "broadcast": MeasurementModel(
-        "broadcast", frame_rate=10.0, view_half_length_m=24.0, camera_tau_s=1.0, sigma_m=0.35, tau_s=0.4,
-        jitter_m=0.05,
+        "broadcast", frame_rate=10.0, view_half_length_m=21.0, camera_tau_s=2.0, sigma_m=0.2, tau_s=0.8, jitter_m=0.0
     ),
-    "optical": MeasurementModel("optical", sigma_m=0.03, tau_s=0.2, jitter_m=0.01),
+    "optical": MeasurementModel("optical", sigma_m=0.0, tau_s=0.1, jitter_m=0.006),
 }
-"""The fitted models (see the module docstring)."""
+"""The fitted models (``benchmarks/realism.py --search``, coordinate search over its ``NOISE_SPACE`` grids)."""
 
 
 def ar1_noise(rng: np.random.Generator, n: int, m: int, h: float, sigma: float, tau: float) -> np.ndarray:

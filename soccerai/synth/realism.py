@@ -381,46 +381,14 @@ def _predictability(w: Wide) -> dict[str, float]:
 
 
 def load_real(folder: Path) -> Match:
-    """A real match folder of the data folder (SkillCorner or Hawk-Eye files) as a canonical match.
-
-    Read by :func:`soccerai.io.load_match` (given the folder's files); while that reader does not know the
-    provider, by kloppy directly (``dataset_to_match``, the calls in the data folder's README).
-    """
-    from soccerai.errors import SoccerAIError
+    """A real match folder of the data folder (SkillCorner or Hawk-Eye files) as a canonical match, read by
+    :func:`soccerai.io.load_match` from the folder's files."""
     from soccerai.io import load_match
 
-    files = sorted(p for p in Path(folder).iterdir() if p.is_file())
+    files = sorted(p for p in Path(folder).iterdir() if p.is_file()) if Path(folder).is_dir() else []
     if not files:
         raise InvalidInputError("no real tracking files here", folder)
-    try:
-        return load_match(files)
-    except SoccerAIError:
-        return _load_real_with_kloppy(Path(folder), files)
-
-
-def _load_real_with_kloppy(folder: Path, files: list[Path]) -> Match:
-    from kloppy import hawkeye, skillcorner
-
-    from soccerai.io.kloppy_loader import COORDINATES, dataset_to_match
-
-    names = {p.name: p for p in files}
-    if "match_data.json" in names:
-        raw = next(p for p in files if p.name.startswith("structured_data"))
-        dataset = skillcorner.load(
-            meta_data=names["match_data.json"], raw_data=raw, include_empty_frames=False, coordinates=COORDINATES
-        )
-        provider = "skillcorner"
-    elif "hawkeye_meta.json" in names:
-        dataset = hawkeye.load(
-            ball_feeds=[p for p in files if ".ball" in p.name],
-            player_centroid_feeds=[p for p in files if ".centroids" in p.name],
-            meta_data=names["hawkeye_meta.json"],
-            coordinates=COORDINATES,
-        )
-        provider = "hawkeye"
-    else:
-        raise InvalidInputError("neither SkillCorner (match_data.json) nor Hawk-Eye (hawkeye_meta.json)", folder)
-    return dataset_to_match(dataset, provider=provider, source_files=files, match_id=folder.name)
+    return load_match(files)
 
 
 def real_statistics(data_dir: Path, cache_dir: Path | None = None) -> dict[str, dict[str, float]]:
