@@ -9,6 +9,7 @@ and seeds first; :func:`train_and_save` also writes the checkpoint (see :mod:`so
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -46,7 +47,8 @@ class TrainConfig:
     accelerator: str = "auto"
     devices: int | str = 1
     strategy: str = "auto"
-    """Lightning's strategy, e.g. ``"ddp"`` (or ``"ddp_spawn"`` from inside a worker process) with ``devices > 1``."""
+    """Lightning's strategy, e.g. ``"ddp"`` with ``devices > 1`` (one process per device, gloo on CPU; ``"ddp_spawn"``
+    from inside a worker process)."""
     num_nodes: int = 1
     progress_bar: bool = False
     max_steps: int = -1
@@ -63,6 +65,9 @@ class TrajectoryLightningModule(L.LightningModule):
         super().__init__()
         self.model, self.learning_rate = model, learning_rate
         self.sequences_seen = 0
+        self.windows_seen: list[int] = []
+        """Indices (into the training windows) of the windows this process trained on in the first epoch: its shard
+        under DDP (the distributed sampler reshuffles the shards every epoch)."""
 
     def _step(self, graphs: Batch, stage: str) -> torch.Tensor:
         batch = TrajectoryBatch.from_graph_batch(graphs)
@@ -73,6 +78,8 @@ class TrajectoryLightningModule(L.LightningModule):
 
     def training_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
         self.sequences_seen += int(graphs.num_graphs)
+        if self.current_epoch == 0:
+            self.windows_seen.extend(graphs.window.tolist())
         return self._step(graphs, "train")
 
     def validation_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
@@ -109,6 +116,11 @@ class TrainResult:
     """Optimiser steps taken (Lightning's ``global_step``)."""
     final_loss: float | None = None
     """The last logged ``train_loss`` (None when the model is not trainable)."""
+    global_rank: int = 0
+    """This process's rank in a multi-process (DDP) fit; only rank 0 writes checkpoints."""
+    ranks: list[dict[str, Any]] = field(default_factory=list)
+    """Per rank of the fit (one entry on a single device): ``windows`` (the training windows of its first-epoch shard) and
+    ``weights_sha256`` (a digest of its final weights: equal on every rank when DDP kept them in sync)."""
 
 
 def fit_model(
@@ -179,11 +191,32 @@ def fit(
         start = time.perf_counter()
         trainer.fit(module, datamodule=data)
         elapsed = time.perf_counter() - start
+    ranks = _gather_ranks(trainer, module)
     model = module.model.cpu().eval()
     throughput = module.sequences_seen / elapsed if elapsed > 0 else math.nan  # validation time included
     loss = trainer.callback_metrics.get("train_loss")
     return TrainResult(model, history.epochs, throughput, int(trainer.global_step),
-                       None if loss is None else float(loss))
+                       None if loss is None else float(loss), trainer.global_rank, ranks)
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 over the model's state dict (names, shapes and float32 bytes, in order)."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _gather_ranks(trainer: L.Trainer, module: TrajectoryLightningModule) -> list[dict[str, Any]]:
+    """Every rank's windows and weight digest, collected on every rank (one entry without DDP)."""
+    windows = sorted(set(module.windows_seen))
+    mine = {"rank": trainer.global_rank, "windows": windows, "weights_sha256": weights_digest(module.model)}
+    if trainer.world_size == 1:
+        return [mine]
+    gathered: list[Any] = [None] * trainer.world_size
+    torch.distributed.all_gather_object(gathered, mine)
+    return sorted(gathered, key=lambda rank: rank["rank"])
 
 
 def _val_interval(config: TrainConfig, n_train: int) -> int | float:
@@ -203,9 +236,15 @@ def train_and_save(
     out_dir: str | Path,
     metadata: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """:func:`fit_model`, then a checkpoint in ``out_dir`` recording the training settings and history."""
+    """:func:`fit_model`, then a checkpoint in ``out_dir`` recording the training settings and history.
+
+    Under DDP every process trains; rank 0 alone writes the checkpoint, with each rank's shard size and weight
+    digest in ``ranks`` (the saved weights are rank 0's, which DDP keeps equal to every other rank's).
+    """
     wall, cpu = time.perf_counter(), time.process_time()
     result = fit_model(name, model_config, train, val, config)
+    if result.global_rank != 0:
+        return result
     record = {
         "train": asdict(config),
         "steps": result.steps,
@@ -217,6 +256,7 @@ def train_and_save(
         "n_val_windows": 0 if val is None else len(val),
         "simulated": train.simulated,
         "history": result.history,
+        "ranks": result.ranks,
         **(metadata or {}),
     }
     save_checkpoint(result.model, out_dir, record)

@@ -57,6 +57,9 @@ def train(
     val_fraction: float = 0.2,
     seed: int = 0,
     accelerator: Annotated[str, typer.Option(help="auto, cpu or gpu.")] = "auto",
+    devices: Annotated[int, typer.Option(min=1, help="Devices (processes) per node; >1 with --strategy ddp.")] = 1,
+    strategy: Annotated[str, typer.Option(help="Lightning strategy: auto, ddp (one process per device).")] = "auto",
+    num_nodes: Annotated[int, typer.Option(min=1, help="Machines taking part (DDP across nodes).")] = 1,
     budget_s: Annotated[float | None, typer.Option(help="Stop training after this many seconds.")] = None,
     val_every_steps: Annotated[int | None, typer.Option(help="Validate every N steps (default: each epoch).")] = None,
     out: Annotated[Path | None, typer.Option(help="Checkpoint folder (default <out>/models/<model>).")] = None,
@@ -78,9 +81,12 @@ def train(
         f"({_source(train_windows)} tracking)"
     )
     settings = TrainConfig(epochs, batch_size, learning_rate, patience=patience, seed=seed, accelerator=accelerator,
-                           progress_bar=True, max_steps=steps, max_time_s=budget_s, val_every_steps=val_every_steps)
+                           devices=devices, strategy=strategy, num_nodes=num_nodes, progress_bar=True,
+                           max_steps=steps, max_time_s=budget_s, val_every_steps=val_every_steps)
     result = train_and_save(model, config, train_windows, val_windows, settings, target,
                             {**metadata, **training_provenance()})
+    if result.global_rank != 0:
+        return  # a DDP worker process: rank 0 writes and reports
     last = result.history[-1] if result.history else {}
     console.print(f"checkpoint written to {target}; {result.steps} steps; last validation: {last}")
 
