@@ -105,7 +105,7 @@ def check_parquet_budget(
             handle.seek(max(size - 8, 0))
             tail = handle.read(8)
         if len(tail) < 8 or tail[4:] != b"PAR1":
-            raise InvalidInputError("not a readable parquet file (no PAR1 footer)", path)
+            raise InvalidInputError("not a parquet file (no PAR1 footer): not a readable match", path)
         footer = int.from_bytes(tail[:4], "little")
         if footer > min(MAX_FOOTER_BYTES, size):
             raise InvalidInputError(f"parquet footer claims {footer} bytes (limit {MAX_FOOTER_BYTES})", path)
