@@ -29,7 +29,7 @@ edits = ui.edits_key(selection)
 view = ui.guarded(lambda: ui.scene(selection.source, selection.moment_index, edits), "Cannot build the replay")
 if view is None:
     st.stop()
-ui.source_banner(view)
+ui.source_banner(view, ui.get_match(selection.source).metadata.provider)
 
 
 def seconds(i: int) -> str:

@@ -24,6 +24,7 @@ from soccerai.models.base import TrajectoryModel
 from soccerai.schema import Match
 
 DEMO = "demo: simulated match (synthesizer)"
+REAL = "real: SkillCorner, FC Bayern v Borussia Dortmund, 2019-11-09"
 DEMO_SECONDS = float(os.environ.get("SOCCERAI_DEMO_SECONDS", "360"))
 """Length of the demo match (half in each period); tests shorten it."""
 DEMO_TRAIN_STEPS = int(os.environ.get("SOCCERAI_DEMO_TRAIN_STEPS", "30"))
@@ -57,6 +58,25 @@ def demo_match(seconds: float = DEMO_SECONDS) -> Match:
     return synthesize_match(events if events.is_file() else None, seed=0, duration_s=seconds)
 
 
+@st.cache_resource(show_spinner="Reading the real SkillCorner match and finding its shots...")
+def real_match() -> Match:
+    """The real SkillCorner match (data folder, else the installed kloppy package's test files)."""
+    from soccerai.demo import real_match_files
+    from soccerai.io import load_match
+
+    return load_match(real_match_files())
+
+
+def real_available() -> bool:
+    from soccerai.demo import real_match_files
+
+    try:
+        real_match_files()
+    except SoccerAIError:
+        return False
+    return True
+
+
 @st.cache_resource(show_spinner="Reading the match...")
 def stored_match(path: str, mtime: float) -> Match:
     return replay.load_match(Path(path))
@@ -65,6 +85,8 @@ def stored_match(path: str, mtime: float) -> Match:
 def get_match(source: str) -> Match:
     if source == DEMO:
         return demo_match()
+    if source == REAL:
+        return real_match()
     path = Path(source)
     if not path.is_file():
         raise SoccerAIError("match file has gone", path)
@@ -145,11 +167,13 @@ def pick_match() -> Selection | None:
     """Sidebar: match (store files, else the demo) and moment (shot or attack)."""
     upload_box()
     stored = [str(p) for p in replay.list_matches(store_dir())]
-    options = [*stored, DEMO]
-    source = st.sidebar.selectbox("Match", options, format_func=lambda s: s if s == DEMO else Path(s).name,
+    options = [*stored, *([REAL] if real_available() else []), DEMO]
+    source = st.sidebar.selectbox("Match", options, format_func=lambda s: s if s in (DEMO, REAL) else Path(s).name,
                                   key="match", help=f"parquet files in {store_dir()}")
     if not stored:
-        st.sidebar.caption("The store is empty: showing a small **simulated** demo match.")
+        st.sidebar.caption("The store is empty: showing the **real** SkillCorner match (its shots found in the "
+                           "tracking)" if options[0] == REAL else "The store is empty: showing a small **simulated** "
+                           "demo match.")
     found = guarded(lambda: moments(source), "Cannot read this match")
     if found is None:
         return None
@@ -175,9 +199,13 @@ def clear_edits(selection: Selection) -> None:
     st.session_state.setdefault("edits", {}).pop((selection.source, selection.moment_index), None)
 
 
-def source_banner(view: replay.Scene) -> None:
-    """Say loudly whether the tracking is simulated."""
+def source_banner(view: replay.Scene, provider: str | None = None) -> None:
+    """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
+    from soccerai.demo import REAL_SOURCE
+
     if view.simulated:
         st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")
+    elif provider == "skillcorner":
+        st.info(REAL_SOURCE, icon="📺")
     else:
         st.caption("Real tracking.")

@@ -125,15 +125,17 @@ def load_match(path: Path) -> Match:
 
 
 def list_moments(match: Match) -> list[Moment]:
-    """Shots (from the events table), then attacks reaching the final third (:func:`soccerai.possession.attacks`)."""
-    moments = []
-    events = match.events if match.events is not None else pl.DataFrame()
-    if events.height:
-        shots = events.filter((pl.col("type") == "SHOT") & pl.col("team").is_in(["home", "away"])
-                              & pl.col("frame").is_not_null()).sort("period", "frame")
-        moments += [Moment(f"shot {i + 1}: {r['team']}, period {r['period']}, {r['time_s'] or 0:.0f} s", "shot",
-                           int(r["period"]), int(r["frame"]), r["team"])
-                    for i, r in enumerate(shots.iter_rows(named=True))]
+    """Shots (the match's events, else those found in its tracking: :func:`soccerai.shots.match_shots`), then
+    attacks reaching the final third (:func:`soccerai.possession.attacks`)."""
+    from soccerai.shots import match_shots
+
+    found = match_shots(match)
+    shots = found.shots.filter(pl.col("team").is_in(["home", "away"]) & pl.col("frame").is_not_null())
+    tag = " (detected)" if found.source == "detected" else ""
+    moments = [Moment(f"shot {i + 1}{tag}: {r['team']}, period {r['period']}, {r['time_s'] or 0:.0f} s"
+                      + (f", {r['result'].lower()}" if r["result"] else ""), "shot",
+                      int(r["period"]), int(r["frame"]), r["team"])
+               for i, r in enumerate(shots.sort("period", "frame").iter_rows(named=True))]
     found = attacks(match.tracking, zone="third", pitch_length=match.metadata.pitch_length)
     moments += [Moment(f"attack {i + 1}: {r['team']}, period {r['period']}, {r['duration']:.0f} s", "attack",
                        int(r["period"]), int(r["end_frame"]), r["team"], int(r["start_frame"]))
@@ -151,6 +153,8 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
     if sliced.height == 0:
         raise InvalidTrackingError(f"no tracking frames around frame {moment.frame} of period {moment.period}")
     sliced = to_model_rate(replace(match, tracking=sliced, events=None)).tracking
+    # an object seen on one isolated frame has no velocity: absent there (broadcast flicker), never at rest
+    sliced = sliced.filter(pl.col("vx").is_not_null() & pl.col("vy").is_not_null())
     tensors = frame_tensors(sliced, match.players, moment.team)
     labels = _labels(tensors.object_ids, match.players)
     frames = tensors.frames
@@ -328,6 +332,11 @@ def simulate(model: TrajectoryModel, scene: Scene, start: int, predicted: list[i
     """
     if not predicted:
         raise InvalidParameterError("choose at least one agent to predict")
+    scene.check_index(start)
+    unseen = [k for k in predicted if not scene.valid[start, k]]
+    if unseen:
+        raise InvalidParameterError(f"agents {unseen} are not tracked at this frame (out of camera view): they "
+                                    "cannot be simulated")
     if not (1 <= n_samples <= 100 and 1 <= horizon <= 100 and 2 <= obs_len <= 100):
         raise InvalidParameterError(f"samples {n_samples} (1-100), horizon {horizon} (1-100), history {obs_len} (2-100)")
     history = history_batch(scene, start, obs_len)

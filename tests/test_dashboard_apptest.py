@@ -67,8 +67,31 @@ def _no_errors(at: AppTest) -> None:
 # Replay & what-if page
 
 
-def test_replay_page_pick_match_change_frame_overlays() -> None:
+def _on_simulated_demo(at: AppTest) -> AppTest:
+    """The app switched to the simulated demo match (it opens on the real SkillCorner match)."""
+    demo = next(o for o in at.sidebar.selectbox(key="match").options if o.startswith("demo: simulated"))
+    return at.sidebar.selectbox(key="match").set_value(demo).run()
+
+
+def test_replay_page_opens_on_the_real_match_with_its_detected_shots() -> None:
+    """With an empty store the app shows the real SkillCorner match: banner, detected shots, nobody at (0, 0)."""
     at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run()
+    _no_errors(at)
+    assert at.sidebar.selectbox(key="match").value.startswith("real: SkillCorner")
+    assert any("real — SkillCorner broadcast tracking (players out of camera view are not shown)" in i.value
+               for i in at.info)
+    moments = at.sidebar.selectbox(key="moment").options
+    assert moments[0].startswith("shot 1 (detected)")
+    figure = _figure(at)
+    assert "real tracking" in figure["layout"]["title"]["text"]
+    for trace in figure["data"]:
+        if trace.get("name") in ("attack", "defence"):
+            xy = np.stack([_values(trace["x"]), _values(trace["y"])], axis=1)
+            assert not (np.abs(xy) < 1e-9).all(axis=1).any(), "an absent player was drawn at (0, 0)"
+
+
+def test_replay_page_pick_match_change_frame_overlays() -> None:
+    at = _on_simulated_demo(AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run())
     _no_errors(at)
     assert any("Simulated tracking" in w.value for w in at.warning)
     moments = at.sidebar.selectbox(key="moment").options
@@ -93,7 +116,7 @@ def test_replay_page_pick_match_change_frame_overlays() -> None:
 
 
 def test_simulate_then_edit_updates_the_prediction() -> None:
-    at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run()
+    at = _on_simulated_demo(AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run())
     demo = next(o for o in at.selectbox(key="model").options if "untrained demo model" in o)
     at.selectbox(key="model").set_value(demo)
     at.button(key="run_simulation").click().run()

@@ -1,8 +1,10 @@
 """End to end: the dashboard in a real headless browser (Debian's chromium driven by playwright, no download).
 
 Starts ``streamlit run dashboard/app.py`` on a free port of 127.0.0.1 (the same command ``soccerai dashboard``
-runs), loads the app on the simulated demo match, measures in-browser playback speed, runs a simulation, checks
-the predicted futures appear, and saves a screenshot under ``test-artifacts/``. The server is always stopped.
+runs) with an empty store, so the app opens on the REAL SkillCorner match: checks the broadcast banner and that the
+selected moment is a shot detected in the tracking, measures in-browser playback speed, runs a simulation on that
+real shot, checks the predicted futures appear, and saves a screenshot under ``test-artifacts/``. The server is
+always stopped.
 """
 
 from __future__ import annotations
@@ -91,11 +93,13 @@ def test_dashboard_in_headless_chromium(dashboard_url: str) -> None:
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1300})
             page.goto(dashboard_url, timeout=60_000)
-            expect(page.get_by_text("Simulated tracking").first).to_be_visible(timeout=180_000)
+            banner = "real — SkillCorner broadcast tracking (players out of camera view are not shown)"
+            expect(page.get_by_text(banner).first).to_be_visible(timeout=240_000)
+            expect(page.get_by_text("shot 1 (detected)").first).to_be_visible(timeout=60_000)
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
 
             fps = page.evaluate(PLAYBACK_FPS_JS, 3000)
-            print(f"in-browser playback: {fps:.1f} frames/s (simulated tracking, 1x = 10 fps requested)")
+            print(f"in-browser playback: {fps:.1f} frames/s (real tracking, 1x = 10 fps requested)")
             assert fps >= 5.0, f"playback too slow: {fps:.1f} frames/s"
 
             page.get_by_role("button", name="Run simulation").click()
@@ -111,7 +115,7 @@ def test_dashboard_in_headless_chromium(dashboard_url: str) -> None:
             page.wait_for_timeout(1000)
             first = surface.get_attribute("href")
             fps = page.evaluate(PLAYBACK_FPS_JS, 3000)
-            print(f"in-browser playback with the pitch-control surface: {fps:.1f} frames/s (simulated tracking)")
+            print(f"in-browser playback with the pitch-control surface: {fps:.1f} frames/s (real tracking)")
             assert fps >= 5.0, f"playback with a surface too slow: {fps:.1f} frames/s"
             expect(surface).to_be_attached()
             assert surface.get_attribute("href") != first, "the surface must change while the replay plays"
