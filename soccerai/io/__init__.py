@@ -97,6 +97,8 @@ def load_match(
     return infer_goalkeepers(engines[chosen](files))
 
 
+from soccerai.io.any import load_any  # noqa: E402  (after load_match: it loads through soccerai.ingest)
+
 __all__ = [
     "PROVIDERS",
     "READERS",
@@ -104,6 +106,7 @@ __all__ = [
     "Reader",
     "assign_roles",
     "detect_provider",
+    "load_any",
     "load_match",
     "load_with_kloppy",
     "register_reader",
