@@ -40,23 +40,17 @@ import torch
 
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.metrics import agent_group_mask, forecast, score
-from soccerai.models.ae import AutoEncoder
 from soccerai.models.base import TrajectoryModel
 from soccerai.models.baselines import ConstantVelocity
-from soccerai.models.diffusion import TrajectoryDiffusion
-from soccerai.models.gan import TrajectoryGAN
 from soccerai.models.gvrnn import GVRNN
-from soccerai.models.transformer import TrajectoryTransformer
-from soccerai.models.vae import ConditionalVAE
+from soccerai.models.registry import GENERATORS, MODELS, encoder_names
 from soccerai.models.vrnn import VRNN
 from soccerai.store import atomic_path, write_parquet_atomic
 from soccerai.train import TrainConfig, fit
 from soccerai.windows import TrajectoryWindows
 
-ENCODER_CHOICES = ("mpnn", "gcn", "gat", "sage", "graphormer", "sat")
-GENERATORS: dict[str, type[TrajectoryModel]] = {
-    cls.name: cls for cls in (AutoEncoder, ConditionalVAE, TrajectoryGAN, TrajectoryDiffusion, TrajectoryTransformer)
-}
+ENCODER_CHOICES = encoder_names()
+"""The GVRNN encoders the benchmark can rank (from the one registry, :mod:`soccerai.models.registry`)."""
 FAST_SAMPLER_STEPS = 10
 Progress = Callable[[str], None]
 
@@ -81,7 +75,7 @@ class BenchmarkConfig:
     pred_s: float = 4.0
     seed: int = 0
     encoders: tuple[str, ...] = ENCODER_CHOICES
-    generators: tuple[str, ...] = tuple(GENERATORS)
+    generators: tuple[str, ...] = GENERATORS
 
     def __post_init__(self) -> None:
         checks = {
@@ -210,7 +204,7 @@ def entries(config: BenchmarkConfig) -> list[Entry]:
         "transformer": {"hidden": h, "horizon": horizon},
     }
     for name in config.generators:
-        cls = GENERATORS[name]
+        cls = MODELS[name]
         variants = {}
         label = name
         if name == "diffusion":

@@ -159,9 +159,11 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
 
     started = time.perf_counter()
     log("5/5 drawing the shot with the largest C-OBSO")
+    from soccerai.scoring import cobso_shot_view
     from soccerai.viz import cobso_shot_figure
 
-    result.figure = cobso_shot_figure(first_scenes, model, pairs, out_dir / "demo.png", n_samples)
+    view = cobso_shot_view(first_scenes, model, pairs, n_samples)
+    result.figure = None if view is None else cobso_shot_figure(view, out_dir / "demo.png")
     _timed(result, "figure", started)
     return result
 
@@ -314,9 +316,11 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
 
     started = time.perf_counter()
     log("4/5 drawing the shot with the largest C-OBSO")
+    from soccerai.scoring import cobso_shot_view
     from soccerai.viz import cobso_shot_figure
 
-    result.figure = cobso_shot_figure(first, forecaster, pairs, out_dir / "demo.png", n_samples, "real")
+    view = cobso_shot_view(first, forecaster, pairs, n_samples)
+    result.figure = None if view is None else cobso_shot_figure(view, out_dir / "demo.png", "real")
     _timed(result, "figure", started)
     log(f"5/5 done: tables and figure in {out_dir}")
     return result

@@ -31,9 +31,9 @@ import torch
 
 from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, select_cobso_agents
-from soccerai.evaluate.obso import obso
+from soccerai.evaluate.obso import ObsoResult, match_summary, obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
-from soccerai.layout import clock_frames, to_model_rate
+from soccerai.layout import FrameTensors, check_team, clock_frames, frame_tensors, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.schema import Match
 from soccerai.shots import SHOT_TYPE as SHOT_TYPE
@@ -311,3 +311,81 @@ def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:
         .rename({"a1": "player"})
         .sort("cobso_mean", descending=True)
     )
+
+
+@dataclass
+class SpanObso:
+    """OBSO over a span of play: the frame tensors (attack frame), the OBSO result and the per-player summary."""
+
+    frames: FrameTensors
+    result: ObsoResult
+    summary: pl.DataFrame
+
+    @property
+    def best_frame(self) -> int:
+        """Index of the frame with the largest total OBSO (skipped frames count as -1)."""
+        return int(self.result.total.nan_to_num(-1.0).argmax())
+
+
+def span_obso(match: Match, attacking_team: str, period: int, start_s: float, seconds: float,
+              grid: Grid | None = None, score_model: str = "potential") -> SpanObso:
+    """OBSO of every 10 Hz frame of ``period`` between ``start_s`` and ``start_s + seconds`` (period clock).
+
+    The span is brought to model rate (:func:`soccerai.layout.to_model_rate`, velocities smoothed over the span),
+    laid out for ``attacking_team`` (:func:`soccerai.layout.frame_tensors`) and scored by
+    :func:`soccerai.evaluate.obso.obso`; the summary is :func:`soccerai.evaluate.obso.match_summary`.
+    """
+    check_team(attacking_team)
+    if seconds <= 0:
+        raise InvalidParameterError(f"seconds must be positive, got {seconds}")
+    span = match.tracking.filter((pl.col("period") == period) & pl.col("time_s").is_between(start_s, start_s + seconds))
+    if span.height == 0:
+        raise InvalidParameterError(f"no tracking in period {period} between {start_s} s and {start_s + seconds} s")
+    match10 = to_model_rate(Match(tracking=span, players=match.players, metadata=match.metadata))
+    frames = frame_tensors(match10.tracking, match.players, attacking_team)
+    result = obso(frames.positions, frames.velocities, frames.valid, grid, score_model=score_model)
+    return SpanObso(frames, result, match_summary(result, frames.object_ids))
+
+
+@dataclass
+class CobsoShotView:
+    """What the C-OBSO shot figure draws: the shot with the largest C-OBSO, computed here, drawn by :mod:`soccerai.viz`.
+
+    ``positions``/``velocities``/``valid`` and ``surface [ny, nx]`` at the frame before the shot; ``real [H, 23, 2]``
+    the true future of the window, ``samples [S, H, 23, 2]`` the model's counterfactual futures of ``agents``
+    (A1, D1, D2).
+    """
+
+    pair: dict
+    positions: torch.Tensor
+    velocities: torch.Tensor
+    valid: torch.Tensor
+    surface: torch.Tensor
+    real: torch.Tensor
+    samples: torch.Tensor
+    agents: list[int]
+    model_name: str
+
+
+def cobso_shot_view(scenes: Sequence[ShotScene], model: TrajectoryModel, pairs: pl.DataFrame,
+                    n_samples: int = 10) -> CobsoShotView | None:
+    """The (shot, A1) pair with the largest C-OBSO and what to draw of it; None when ``pairs`` is empty.
+
+    ``scenes`` are those C-OBSO was computed on (:func:`shot_scenes`), ``pairs`` its table (:func:`scenes_cobso`).
+    """
+    if pairs.height == 0:
+        return None
+    best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
+    scene = next((s for s in scenes if s.shot_id == best["shot_id"]), None)
+    if scene is None:
+        raise InvalidParameterError(f"shot {best['shot_id']} of the C-OBSO pairs is not among the given scenes")
+    ids = scene.object_ids
+    agents = sorted({ids.index(best[k]) for k in ("a1", "d1", "d2")})
+    positions, velocities, valid = scene.last_frame()
+    surface = obso(positions[None], velocities[None], valid[None]).surface[0]
+    samples = sample_ghosts(model, scene, [agents], n_samples)[:, 0]
+    future = scene.window.obs_len
+    real = torch.as_tensor(scene.window.states[0, future:, :, :2]).clone()
+    real[~torch.as_tensor(scene.window.mask[0, future:])] = float("nan")  # unseen frames are not drawn
+    name = getattr(model, "name", type(model).__name__).replace("_", " ")
+    return CobsoShotView(best, positions, velocities, valid, surface, real, samples, agents, name)

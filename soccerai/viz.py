@@ -174,38 +174,19 @@ def save_figure(ax: Axes, path: str | Path, dpi: int = 110) -> Path:
     return path
 
 
-def cobso_shot_figure(scenes, model, pairs, path: str | Path, n_samples: int = 10, tracking: str = "simulated",
-                      ) -> Path | None:
-    """The shot with the largest C-OBSO: its OBSO surface at the frame before the shot (left) and the real 4 s runs of
-    A1, D1, D2 (solid) against ``model``'s counterfactual samples (faint, right). None when ``pairs`` is empty.
-
-    ``scenes`` are the shot scenes C-OBSO was computed on (:func:`soccerai.scoring.shot_scenes`) and ``pairs`` its
-    pair table (:func:`soccerai.scoring.scenes_cobso`); ``tracking`` ("simulated" or "real") goes in the title.
+def cobso_shot_figure(view, path: str | Path, tracking: str = "simulated") -> Path:
+    """Draw a :class:`soccerai.scoring.CobsoShotView` (:func:`soccerai.scoring.cobso_shot_view`): the OBSO surface at
+    the frame before the shot (left) and the real runs of A1, D1, D2 (solid) against the model's counterfactual
+    samples (faint, right). ``tracking`` ("simulated" or "real") goes in the title.
     """
-    from soccerai.evaluate.obso import obso
-    from soccerai.scoring import sample_ghosts
-
-    if pairs.height == 0:
-        return None
-    best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
-    scene = next((s for s in scenes if s.shot_id == best["shot_id"]), None)
-    if scene is None:
-        raise InvalidParameterError(f"shot {best['shot_id']} of the C-OBSO pairs is not among the given scenes")
-    ids = scene.object_ids
-    replaced = sorted({ids.index(best[k]) for k in ("a1", "d1", "d2")})
-    positions, velocities, valid = scene.last_frame()
-    surface = obso(positions[None], velocities[None], valid[None]).surface[0]
-    samples = sample_ghosts(model, scene, [replaced], n_samples)[:, 0]  # [S, H, 23, 2]
+    best = view.pair
     fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
-    plot_surface(positions, surface, ax=axes[0], velocities=velocities, valid=valid, colorbar_label="OBSO",
+    plot_surface(view.positions, view.surface, ax=axes[0], velocities=view.velocities, valid=view.valid,
+                 colorbar_label="OBSO",
                  title=f"OBSO before shot {best['shot_id']} by {best['shooter']} ({tracking} tracking)")
-    # untracked frames (broadcast: out of camera view) are NaN, never drawn at the centre spot
-    future = scene.window.obs_len
-    real = torch.as_tensor(scene.window.states[0, future:, :, :2]).clone()
-    real[~torch.as_tensor(scene.window.mask[0, future:])] = float("nan")
-    context = positions.clone()
-    context[~valid.bool()] = float("nan")
-    model_name = getattr(model, "name", type(model).__name__).replace("_", " ")
-    plot_runs(real, samples, ax=axes[1], agents=replaced, context_positions=context,
-              title=f"A1 {best['a1']}: real run (solid) vs {model_name} samples; C-OBSO {best['cobso']:.4f}")
+    # untracked agents (broadcast: out of camera view) are NaN in the view, never drawn at the centre spot
+    context = view.positions.clone()
+    context[~view.valid.bool()] = float("nan")
+    plot_runs(view.real, view.samples, ax=axes[1], agents=view.agents, context_positions=context,
+              title=f"A1 {best['a1']}: real run (solid) vs {view.model_name} samples; C-OBSO {best['cobso']:.4f}")
     return save_figure(axes[0], path)

@@ -18,7 +18,6 @@ from rich.table import Table
 
 from soccerai.benchmarking import (
     ENCODER_CHOICES,
-    GENERATORS,
     BenchmarkConfig,
     capped_text,
     entries,
@@ -28,6 +27,7 @@ from soccerai.benchmarking import (
 )
 from soccerai.config import clips_dir, metrica_events_dir, output_dir
 from soccerai.errors import InvalidInputError, InvalidParameterError
+from soccerai.models.registry import GENERATORS
 
 console = Console()
 DEFAULT_BUDGET_S = 40.0
@@ -69,7 +69,7 @@ def benchmark(
     config = BenchmarkConfig(
         budget_s=DEFAULT_BUDGET_S if budget_s is None and steps is None else budget_s, steps=steps, hidden=hidden, match_duration_s=match_duration_s, train_matches=train_matches,
         test_windows=test_windows, n_samples=samples, seed=seed,
-        encoders=_names(encoders, ENCODER_CHOICES), generators=_names(generators, tuple(GENERATORS)),
+        encoders=_names(encoders, ENCODER_CHOICES), generators=_names(generators, GENERATORS),
     )
     clips = sorted(p for p in (clips_dir() / "lastrow").glob("*.csv") if not p.name.endswith("_passes.csv"))
     if not clips:

@@ -86,15 +86,9 @@ def ingest_command(
 
 
 def _load_for_info(paths: list[Path]) -> Match:
-    from soccerai.io import load_match
-    from soccerai.store import read_match
+    from soccerai.io import load_any
 
-    if len(paths) == 1 and paths[0].suffix.lower() == ".parquet":
-        return read_match(paths[0])
-    groups = group_match_files(paths)
-    if len(groups) != 1:
-        raise InvalidInputError(f"expected the files of one match, found {len(groups)} matches", paths[0])
-    return load_match(groups[0])
+    return load_any(paths)
 
 
 def info_command(

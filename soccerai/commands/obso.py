@@ -12,12 +12,9 @@ console = Console()
 
 
 def _load(match_files: list[Path]):
-    from soccerai.ingest import load_group
-    from soccerai.store import read_match
+    from soccerai.io import load_any
 
-    if len(match_files) == 1 and match_files[0].suffix == ".parquet":
-        return read_match(match_files[0])
-    return load_group(match_files)
+    return load_any(match_files)
 
 
 def _write(table, path: Path) -> Path:
@@ -51,31 +48,18 @@ def obso_command(
     import polars as pl
 
     from soccerai.config import output_dir
-    from soccerai.errors import InvalidParameterError
-    from soccerai.evaluate.obso import match_summary, obso
-    from soccerai.evaluate.pitch_control import frames_from_tracking
-    from soccerai.scoring import shot_obso, to_model_rate
+    from soccerai.scoring import shot_obso, span_obso
     from soccerai.viz import plot_surface, save_figure
 
-    if attacking not in ("home", "away"):
-        raise InvalidParameterError(f"attacking_team must be 'home' or 'away', got {attacking!r}")
-    if seconds <= 0:
-        raise InvalidParameterError(f"seconds must be positive, got {seconds}")
     cells = _grid(grid)
     game = _load(match)
     kind = "simulated" if game.metadata.simulated else "real"
     out = out or output_dir() / "obso"
-    span = game.tracking.filter(
-        (pl.col("period") == period) & pl.col("time_s").is_between(start_s, start_s + seconds)
-    )
-    if span.height == 0:
-        raise InvalidParameterError(f"no tracking in period {period} between {start_s} s and {start_s + seconds} s")
-    match10 = to_model_rate(type(game)(tracking=span, players=game.players, metadata=game.metadata))
-    frames = frames_from_tracking(match10.tracking, game.players, attacking)
-    result = obso(frames.positions, frames.velocities, frames.valid, cells, score_model=score)
-    summary = match_summary(result, frames.object_ids).with_columns(tracking=pl.lit(kind))
+    span = span_obso(game, attacking, period, start_s, seconds, cells, score)
+    frames, result = span.frames, span.result
+    summary = span.summary.with_columns(tracking=pl.lit(kind))
     _write(summary, out / f"{game.match_id}_summary.parquet")
-    best = int(result.total.nan_to_num(-1.0).argmax())
+    best = span.best_frame
     ax = plot_surface(frames.positions[best], result.surface[best], velocities=frames.velocities[best],
                       valid=frames.valid[best], colorbar_label="OBSO",
                       title=f"{game.match_id} frame {frames.frames[best]}: OBSO ({kind} tracking)")
@@ -101,7 +85,7 @@ def cobso_command(
 
     from soccerai import pretrained
     from soccerai.models import build_model
-    from soccerai.scoring import match_scenes, scenes_cobso
+    from soccerai.scoring import cobso_shot_view, match_scenes, scenes_cobso
     from soccerai.viz import cobso_shot_figure
 
     model = pretrained.load(checkpoint)[0] if checkpoint else build_model("constant_velocity")  # verified first
@@ -112,7 +96,8 @@ def cobso_command(
     kind = "simulated" if game.metadata.simulated else "real"
     _write(pairs.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_pairs.parquet")
     path = _write(players.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_players.parquet")
-    figure = cobso_shot_figure(scenes, model, pairs, out / f"{game.match_id}_cobso_best.png", samples, kind)
+    view = cobso_shot_view(scenes, model, pairs, samples)
+    figure = None if view is None else cobso_shot_figure(view, out / f"{game.match_id}_cobso_best.png", kind)
     console.print(players)
     source = pairs["shot_source"][0] if pairs.height else "none"
     console.print(f"C-OBSO of {pairs.height} (shot, A1) pairs at {len(scenes)} shots (source: {source}) on {kind} "

@@ -110,6 +110,8 @@ def load_match(
     return match
 
 
+from soccerai.io.any import load_any  # noqa: E402  (after load_match: it loads through soccerai.ingest)
+
 __all__ = [
     "PROVIDERS",
     "READERS",
@@ -117,6 +119,7 @@ __all__ = [
     "Reader",
     "assign_roles",
     "detect_provider",
+    "load_any",
     "load_match",
     "load_with_kloppy",
     "register_reader",

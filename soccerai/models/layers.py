@@ -256,17 +256,10 @@ def build_encoder(name: str, in_dim: int, hidden: int, out_dim: int, aggregation
     """The interaction encoder registered as ``name``, mapping ``[M, in_dim] -> [M, out_dim]``.
 
     Every encoder takes ``(in_dim, hidden, out_dim, aggregation)``; those without neighbours ignore ``aggregation``.
-    Names not defined here are looked up in ``soccerai.models.encoders.ENCODERS`` (GCN, GAT, ...).
+    The registry is ``INTERACTION_ENCODERS``: MPNN, the per-agent block and ``soccerai.models.encoders.ENCODERS``.
     """
-    registry = dict(INTERACTION_ENCODERS) | _extra_encoders()
-    if name not in registry:
-        raise InvalidParameterError(f"unknown interaction encoder {name!r}; choose one of {', '.join(sorted(registry))}")
-    return registry[name](in_dim, hidden, out_dim, aggregation)
-
-
-def _extra_encoders() -> dict[str, InteractionEncoder]:
-    try:
-        from soccerai.models.encoders import ENCODERS
-    except ImportError:
-        return {}
-    return dict(ENCODERS)
+    if name not in INTERACTION_ENCODERS:
+        raise InvalidParameterError(
+            f"unknown interaction encoder {name!r}; choose one of {', '.join(sorted(INTERACTION_ENCODERS))}"
+        )
+    return INTERACTION_ENCODERS[name](in_dim, hidden, out_dim, aggregation)

@@ -1,4 +1,9 @@
-"""Model registry: a name maps to a :class:`TrajectoryModel` class built from its small config dataclass."""
+"""The one model and encoder registry: a name maps to a :class:`TrajectoryModel` class built from its config.
+
+:data:`MODELS` holds every trajectory model; :data:`GENERATORS` names the generic generators (the backbone
+benchmark ranks them), :func:`encoder_names` the GVRNN interaction encoders (``soccerai.models.layers`` builds them
+with ``build_encoder``). The CLI, the benchmarks and the dashboard enumerate these, never their own lists.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +30,21 @@ MODELS: dict[str, type[TrajectoryModel]] = {
 }
 
 
+GENERATORS: tuple[str, ...] = tuple(
+    cls.name for cls in (AutoEncoder, ConditionalVAE, TrajectoryGAN, TrajectoryDiffusion, TrajectoryTransformer)
+)
+"""The generic generators (each with the MPNN scene encoder), in benchmark order."""
+
+
 def model_names() -> list[str]:
     return sorted(MODELS)
+
+
+def encoder_names() -> tuple[str, ...]:
+    """The GVRNN interaction encoders with neighbours (``mpnn`` first; ``none``, per-agent only, is left out)."""
+    from soccerai.models.layers import INTERACTION_ENCODERS
+
+    return tuple(name for name in INTERACTION_ENCODERS if name != "none")
 
 
 def config_from_dict(name: str, values: dict[str, Any] | None = None) -> Any:

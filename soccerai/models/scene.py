@@ -25,20 +25,12 @@ from torch import Tensor, nn
 from soccerai.errors import InvalidParameterError
 from soccerai.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
-from soccerai.models.encoders import ENCODERS
 from soccerai.models.layers import build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
 from soccerai.windows import BALL_INDEX
 
 GIVEN_SCALE = 10.0
 GHOSTED = 3
-
-
-def interaction_encoder(name: str, in_dim: int, hidden: int, out_dim: int, aggregation: str = "sum") -> nn.Module:
-    """An encoder of :data:`soccerai.models.encoders.ENCODERS`, else one of ``soccerai.models.layers``."""
-    if name in ENCODERS:
-        return ENCODERS[name](in_dim, hidden, out_dim, aggregation)
-    return build_encoder(name, in_dim, hidden, out_dim, aggregation)
 
 
 class SceneEncoder(nn.Module):
@@ -49,7 +41,7 @@ class SceneEncoder(nn.Module):
         self.horizon = horizon
         self.rnn = nn.GRU(len(NODE_FEATURES), hidden, batch_first=True)
         self.given = mlp(2 * horizon + 1, hidden, hidden)
-        self.interaction = interaction_encoder(encoder, hidden, hidden, hidden, aggregation)
+        self.interaction = build_encoder(encoder, hidden, hidden, hidden, aggregation)
 
     def forward(self, history: TrajectoryBatch, predict_mask: Tensor, given_future: Tensor) -> Tensor:
         obs = history.obs_len

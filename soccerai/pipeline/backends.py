@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from soccerai.errors import InvalidInputError, SoccerAIError
+from soccerai.errors import SoccerAIError
 from soccerai.schema import Match
 from soccerai.store import read_match
 from soccerai.windows import TrajectoryWindows
@@ -34,29 +34,8 @@ def _function(module: str, name: str) -> Any:
 
 
 def load_match_files(files: Sequence[Path]) -> Match:
-    """Read one match's provider files (or one canonical parquet file) into a canonical :class:`Match`.
-
-    The files are grouped by content (``soccerai.ingest.group_match_files``); files no tracking provider recognises
-    (event files beside the tracking) are left out. Anything but exactly one tracking group is bad input.
-    """
-    if len(files) == 1 and files[0].suffix == ".parquet":
-        return read_match(files[0])
-    groups = _function("soccerai.ingest", "group_match_files")(list(files))
-    tracking = [g for g in groups if len(g) > 1 or _is_tracking(g[0])]
-    if len(tracking) != 1:
-        names = ", ".join(p.name for p in files)
-        raise InvalidInputError(
-            f"expected the tracking files of one match, found {len(tracking)} in: {names}", files[0]
-        )
-    return _function("soccerai.ingest", "load_group")(tracking[0])
-
-
-def _is_tracking(path: Path) -> bool:
-    try:
-        _function("soccerai.io.detect", "classify_file")(path)
-    except SoccerAIError:
-        return False
-    return True
+    """Read one match's provider files (or one canonical parquet file): :func:`soccerai.io.load_any`."""
+    return _function("soccerai.io", "load_any")(list(files))
 
 
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
