@@ -77,8 +77,9 @@ def dense_relu_pool(receiver: Tensor, sender: Tensor) -> Tensor:
 
 
 def _pool_chunks(receiver: Tensor) -> tuple[range, int]:
+    """Graph starts and graphs per chunk: cache-sized on a CPU, all at once on a GPU (launches cost more there)."""
     g, n, h = receiver.shape
-    step = max(1, POOL_CHUNK_ELEMENTS // max(1, n * n * h))
+    step = max(1, g) if receiver.is_cuda else max(1, POOL_CHUNK_ELEMENTS // max(1, n * n * h))
     return range(0, g, step), step
 
 
