@@ -27,8 +27,6 @@ import polars as pl
 from soccerai.errors import InvalidTrackingError
 
 BALL_ID = "ball"
-SHOT = "SHOT"
-"""The events ``type`` of a shot (kloppy's upper-case event type)."""
 TEAMS = ("home", "away")
 DEFAULT_PITCH = (105.0, 68.0)
 MAX_PLAYER_SPEED = 12.0
