@@ -28,17 +28,18 @@ import torch
 
 from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 from soccerai.errors import InvalidInputError, InvalidParameterError, InvalidTrackingError, SoccerAIError
-from soccerai.evaluate.cobso import CobsoResult, cobso, select_cobso_agents
+from soccerai.evaluate.cobso import CobsoResult, select_cobso_agents
 from soccerai.evaluate.obso import ScoreModel, obso, on_ball_attacker
 from soccerai.evaluate.obso import player_values as player_obso_values
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.layout import frame_tensors, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.possession import attacks
-from soccerai.schema import Match
+from soccerai.schema import DEFAULT_PITCH, Match
+from soccerai.scoring import ghost_cobso
 from soccerai.store import atomic_path, check_parquet_budget, read_match
 from soccerai.train import TrainConfig, fit_model
-from soccerai.windowing import make_windows
+from soccerai.windowing import array_windows, make_windows
 from soccerai.windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
 DT = 1.0 / FPS
@@ -92,7 +93,7 @@ class Scene:
     key_index: int
     simulated: bool
     match_id: str
-    pitch: tuple[float, float] = (105.0, 68.0)
+    pitch: tuple[float, float] = DEFAULT_PITCH
     fps: float = FPS
     edits: list[str] = field(default_factory=list)
 
@@ -287,25 +288,18 @@ def default_agents(scene: Scene, start: int, horizon: int) -> list[int]:
 
 
 def history_batch(scene: Scene, start: int, obs_len: int) -> TrajectoryBatch:
-    """The ``obs_len`` frames ending at ``start`` as a one-window batch (missing frames before the scene: masked)."""
+    """The ``obs_len`` frames ending at ``start`` as a one-window batch (missing frames before the scene: masked).
+
+    Cut by :func:`soccerai.windowing.array_windows` (one frame of future, dropped by ``history()``).
+    """
     scene.check_index(start)
-    first = start - obs_len + 1
-    states = np.zeros((obs_len, N_AGENTS, 4))
-    mask = np.zeros((obs_len, N_AGENTS), dtype=bool)
-    lo = max(0, first)
-    states[lo - first :, :, :2] = np.nan_to_num(scene.positions[lo : start + 1])
-    states[lo - first :, :, 2:] = np.nan_to_num(scene.velocities[lo : start + 1])
-    mask[lo - first :] = scene.valid[lo : start + 1]
-    # a window needs at least one future frame: repeat the last one (history() drops it again)
-    windows = TrajectoryWindows(
-        states=np.concatenate([states, states[-1:]])[None].astype(np.float32),
-        mask=np.concatenate([mask, mask[-1:]])[None], is_goalkeeper=_goalkeepers(scene)[None], obs_len=obs_len,
-        meta=pl.DataFrame({"window_id": [0]}), simulated=scene.simulated,
-    )
+    windows = array_windows(scene.positions, scene.velocities, scene.valid, [start - obs_len + 1], obs_len,
+                            obs_len + 1, _goalkeepers(scene), scene.simulated)
     return TrajectoryBatch.from_windows(windows).history()
 
 
 def _goalkeepers(scene: Scene) -> np.ndarray:
+    """Slots 0 and 11 hold the keepers (:mod:`soccerai.layout`) where the scene tracks one."""
     keepers = np.zeros(N_AGENTS, dtype=bool)
     keepers[[0, N_PER_TEAM]] = scene.valid[:, [0, N_PER_TEAM]].any(axis=0)
     return keepers
@@ -360,7 +354,7 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
     """C-OBSO of the simulation: the shooter's OBSO at the last simulated frame, real minus predicted, per sample.
 
     Defined only when the predicted agents are an (A1, D1, D2) set of :func:`select_cobso_agents` at that frame
-    and the scene still has the real frame; otherwise None.
+    and the scene still has the real frame; otherwise None. The arithmetic is :func:`soccerai.scoring.ghost_cobso`.
     """
     horizon = sim.futures.shape[1]
     end = sim.start + horizon
@@ -372,24 +366,18 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
                    if set(c.replaced) == set(sim.predicted)), None)
     if agents is None:
         return None
-    predicted = torch.from_numpy(sim.futures[:, -1]).float()
-    step = torch.from_numpy(sim.futures[:, -1] - sim.futures[:, -2]).float() / DT if horizon > 1 else None
-    return cobso(pos[end], vel[end], ok[end], shooter, agents, predicted, step, grid=grid or Grid())
+    return ghost_cobso(pos[end], vel[end], ok[end], shooter, agents, torch.from_numpy(sim.futures).float(),
+                       grid or Grid())
 
 
 def scene_windows(scene: Scene, obs_len: int, pred_len: int, stride: int = 5) -> TrajectoryWindows:
-    """Sliding training windows over a scene (used to fit the tiny demo model)."""
+    """Sliding training windows over a scene (:func:`soccerai.windowing.array_windows`)."""
     total = obs_len + pred_len
     starts = list(range(0, len(scene) - total + 1, stride))
     if not starts:
         raise InvalidTrackingError(f"scene of {len(scene)} frames is shorter than one window of {total}")
-    states = np.concatenate([np.nan_to_num(scene.positions), np.nan_to_num(scene.velocities)], axis=-1)
-    return TrajectoryWindows(
-        states=np.stack([states[s : s + total] for s in starts]).astype(np.float32),
-        mask=np.stack([scene.valid[s : s + total] for s in starts]),
-        is_goalkeeper=np.repeat(_goalkeepers(scene)[None], len(starts), axis=0), obs_len=obs_len,
-        meta=pl.DataFrame({"window_id": list(range(len(starts)))}), simulated=scene.simulated,
-    )
+    return array_windows(scene.positions, scene.velocities, scene.valid, starts, obs_len, total,
+                         _goalkeepers(scene), scene.simulated)
 
 
 def find_checkpoints(root: Path, limit: int = 50) -> list[Path]:
@@ -418,7 +406,7 @@ def train_demo_model(match: Match, steps: int = 30, seed: int = 0) -> Trajectory
 # The plotly replay figure
 
 
-def pitch_shapes(length: float = 105.0, width: float = 68.0) -> list[dict]:
+def pitch_shapes(length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1]) -> list[dict]:
     """mplsoccer-style pitch markings as plotly shapes (centred pitch, metres), drawn above surfaces; the grass is
     the plot background."""
     hl, hw = length / 2, width / 2

@@ -257,13 +257,20 @@ def scene_cobso(model: TrajectoryModel, scene: ShotScene, n_samples: int = 10, s
     if not candidates:
         return []
     samples = sample_ghosts(model, scene, [c.replaced for c in candidates], n_samples, seed)
-    results = []
-    for row, agents in enumerate(candidates):
-        end = samples[:, row, -1]  # [S, 23, 2] at the frame before the shot
-        end_velocity = (samples[:, row, -1] - samples[:, row, -2]) * FPS
-        results.append(cobso(positions, velocities, valid, scene.shooter_index, agents, end, end_velocity,
-                             grid, params))
-    return results
+    return [ghost_cobso(positions, velocities, valid, scene.shooter_index, agents, samples[:, row], grid, params)
+            for row, agents in enumerate(candidates)]
+
+
+def ghost_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.Tensor, shooter: int,
+                agents: CobsoAgents, futures: torch.Tensor, grid: Grid | None = None,
+                params: PitchControlParams | None = None) -> CobsoResult:
+    """C-OBSO of sampled futures ``[S, H, 23, 2]`` whose last frame is the scene ``positions [23, 2]``.
+
+    The predicted agents end at ``futures[:, -1]`` moving at ``(futures[:, -1] - futures[:, -2]) * 10`` m/s (the
+    last 10 Hz step; none with ``H = 1``); :func:`soccerai.evaluate.cobso.cobso` does the rest.
+    """
+    end_velocity = (futures[:, -1] - futures[:, -2]) * FPS if futures.shape[1] > 1 else None
+    return cobso(positions, velocities, valid, shooter, agents, futures[:, -1], end_velocity, grid, params)
 
 
 def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples: int = 10, seed: int = 0,

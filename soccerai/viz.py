@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from mplsoccer import Pitch
 
 from soccerai.errors import InvalidParameterError
+from soccerai.schema import DEFAULT_PITCH
 from soccerai.store import atomic_path
 from soccerai.windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
 
@@ -26,7 +27,7 @@ def _numpy(value) -> np.ndarray:
     return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
 
-def draw_pitch(ax: Axes | None = None, length: float = 105.0, width: float = 68.0) -> tuple[Pitch, Axes]:
+def draw_pitch(ax: Axes | None = None, length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1]) -> tuple[Pitch, Axes]:
     """A centred 105 x 68 (or given) pitch on ``ax`` (a new figure when None)."""
     pitch = Pitch(
         pitch_type="skillcorner",
@@ -99,8 +100,8 @@ def plot_surface(
     cmap: str = "RdBu_r",
     vmin: float | None = 0.0,
     vmax: float | None = None,
-    length: float = 105.0,
-    width: float = 68.0,
+    length: float = DEFAULT_PITCH[0],
+    width: float = DEFAULT_PITCH[1],
     colorbar_label: str = "",
 ) -> Axes:
     """A surface ``[ny, nx]`` (row = y from -width/2) as a heatmap under the players of one frame ``[23, 2]``."""
@@ -132,8 +133,8 @@ def plot_runs(
     title: str = "",
     agents: list[int] | None = None,
     context_positions=None,
-    length: float = 105.0,
-    width: float = 68.0,
+    length: float = DEFAULT_PITCH[0],
+    width: float = DEFAULT_PITCH[1],
 ) -> Axes:
     """Real trajectories (solid) and predicted samples (a faint fan) of some agents.
 

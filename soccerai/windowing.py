@@ -270,6 +270,40 @@ def window_at_frame(
     return windows
 
 
+def array_windows(
+    positions: np.ndarray,
+    velocities: np.ndarray,
+    valid: np.ndarray,
+    starts: Sequence[int],
+    obs_len: int,
+    length: int,
+    is_goalkeeper: np.ndarray,
+    simulated: bool,
+) -> TrajectoryWindows:
+    """Windows of ``length`` frames starting at ``starts`` cut from frames already in model layout.
+
+    ``positions``/``velocities [F, 23, 2]`` (attack frame, NaN allowed where ``valid [F, 23]`` is False) are
+    frames of one scene (e.g. a replay scene after what-if edits). Frames before 0 or after ``F - 1`` are masked;
+    masked agents get zero features. ``is_goalkeeper [23]`` is shared by every window.
+    """
+    if not 0 < obs_len < length:
+        raise InvalidParameterError(f"obs_len {obs_len} must be between 1 and length - 1 = {length - 1}")
+    n = positions.shape[0]
+    states = np.concatenate([positions, velocities], axis=-1)
+    out = np.zeros((len(starts), length, N_AGENTS, 4), np.float32)
+    mask = np.zeros((len(starts), length, N_AGENTS), bool)
+    for w, start in enumerate(starts):
+        lo, hi = max(0, start), min(n, start + length)
+        if lo < hi:
+            mask[w, lo - start : hi - start] = valid[lo:hi]
+            out[w, lo - start : hi - start] = np.nan_to_num(states[lo:hi])
+    out[~mask] = 0.0
+    return TrajectoryWindows(
+        states=out, mask=mask, is_goalkeeper=np.repeat(is_goalkeeper[None], len(starts), axis=0), obs_len=obs_len,
+        meta=pl.DataFrame({"window_id": [str(s) for s in starts]}), simulated=simulated,
+    )
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Parameters and input
 # ----------------------------------------------------------------------------------------------------------------

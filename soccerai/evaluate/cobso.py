@@ -24,6 +24,7 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import ATTACK_SLOTS, DEFENCE_SLOTS, Grid, PitchControlParams
+from soccerai.schema import DEFAULT_PITCH
 from soccerai.windows import BALL_INDEX, N_AGENTS
 
 
@@ -68,7 +69,7 @@ def _nearest_defender(positions: torch.Tensor, valid: torch.Tensor, agent: int) 
 
 
 def select_cobso_agents(
-    positions: torch.Tensor, valid: torch.Tensor, shooter: int, pitch_length: float = 105.0
+    positions: torch.Tensor, valid: torch.Tensor, shooter: int, pitch_length: float = DEFAULT_PITCH[0]
 ) -> list[CobsoAgents]:
     """(A1, D1, D2) for every off-ball attacker in the attacking third of one frame (``positions [23, 2]``)."""
     if positions.shape != (N_AGENTS, 2) or valid.shape != (N_AGENTS,):

@@ -51,6 +51,7 @@ import torch
 
 from soccerai.errors import InvalidParameterError
 from soccerai.layout import FrameTensors, frame_tensors
+from soccerai.schema import DEFAULT_PITCH
 from soccerai.windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
 
 ATTACK_SLOTS = slice(0, N_PER_TEAM)
@@ -61,7 +62,7 @@ N_PLAYERS = 2 * N_PER_TEAM
 
 @dataclass(frozen=True)
 class PitchControlParams:
-    """Parameters of Spearman's pitch control (defaults: ARCHITECTURE.md section 3).
+    """Parameters of Spearman's pitch control (defaults: Spearman 2018, as documented in docs/concepts/scoring.md).
 
     Times in seconds, speeds in m/s, rates per second.
     """
@@ -128,8 +129,8 @@ class Grid:
 
     nx: int = 50
     ny: int = 32
-    length: float = 105.0
-    width: float = 68.0
+    length: float = DEFAULT_PITCH[0]
+    width: float = DEFAULT_PITCH[1]
 
     def __post_init__(self) -> None:
         if not (isinstance(self.nx, int) and isinstance(self.ny, int)) or self.nx < 1 or self.ny < 1:

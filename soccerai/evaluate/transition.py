@@ -1,7 +1,7 @@
 """OBSO's transition model: where the ball is likely to be next.
 
 Spearman (2018) models the next on-ball location as an isotropic Gaussian around the ball,
-``T(r) = exp(-|r - p_ball|^2 / (2 sigma^2))`` with ``sigma = 14 m``, here scaled to peak 1 (ARCHITECTURE.md §3)
+``T(r) = exp(-|r - p_ball|^2 / (2 sigma^2))`` with ``sigma = 14 m``, here scaled to peak 1 (docs/concepts/scoring.md)
 rather than normalised to a probability over the pitch, so OBSO values do not depend on the grid resolution.
 """
 

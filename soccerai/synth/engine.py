@@ -33,7 +33,7 @@ from soccerai.synth.kinematics import (
     pursuit_step,
 )
 from soccerai.synth.tactics import TeamSetup, tactical_targets
-from soccerai.synth.timeline import Timeline
+from soccerai.synth.timeline import FRAME_RATE, Timeline
 
 COARSE_STEP = 8
 """Frames between tactical decisions (0.32 s at 25 Hz: a player's reaction time)."""
@@ -312,7 +312,7 @@ def simulate_period(
 ) -> PeriodResult:
     """Simulate frames ``first_frame..last_frame`` of one period (``humans``: the players' random behaviour, None =
     the v3 synthesizer)."""
-    fr = 25.0
+    fr = FRAME_RATE
     events = timeline.events.filter(
         (pl.col("period") == period) & pl.col("start_frame").is_between(first_frame, last_frame)
     ).with_columns(pl.col("end_frame").clip(upper_bound=last_frame))
@@ -455,7 +455,7 @@ def _head_for_next_event(
     urg[hurry] = np.clip(HURRY_GAIN * need[hurry] / prof.v_max[hurry], 0.35, 1.0)
 
 
-def _holders_chase_ball(script: _Script, ball: BallPath, frame_rate: float = 25.0) -> None:
+def _holders_chase_ball(script: _Script, ball: BallPath, frame_rate: float = FRAME_RATE) -> None:
     """While a player holds the ball (carry, reception until his next action) his target is where the ball will be
     ``HOLD_LOOKAHEAD_S`` later (never past the hold's end): he dribbles along its path instead of trailing it."""
     n = ball.x.size
