@@ -190,7 +190,8 @@ def frame_tensors(tracking: pl.DataFrame, players: pl.DataFrame, attacking_team:
     """Every frame of a canonical tracking slice (static orientation) as 23 agents for ``attacking_team``.
 
     Slots by :func:`agent_slots` over the whole slice (a player counts as seen on each frame he has a row); an
-    agent is valid on a frame where he has a row. Velocities must have been filled (:func:`to_model_rate`).
+    agent is valid on a frame where he has a row with a velocity (:func:`to_model_rate` fills them; a row whose
+    velocity could not be measured, e.g. a single isolated sample, counts as absent).
     """
     check_team(attacking_team)
     if tracking.height == 0:
@@ -198,8 +199,13 @@ def frame_tensors(tracking: pl.DataFrame, players: pl.DataFrame, attacking_team:
     missing = [c for c in ("period", "frame", "object_id", "team", "x", "y", "vx", "vy") if c not in tracking.columns]
     if missing:
         raise InvalidTrackingError(f"tracking slice lacks columns {missing}")
-    if tracking.select(pl.col("vx").is_null().any() | pl.col("vy").is_null().any()).item():
-        raise InvalidTrackingError("tracking slice has null velocities: fill them with soccerai.tracking first")
+    measured = tracking.filter(pl.col("vx").is_not_null() & pl.col("vy").is_not_null())
+    if measured.height == 0:
+        raise InvalidTrackingError("tracking slice has no velocities: fill them with soccerai.layout.to_model_rate first")
+    # A sample whose velocity cannot be measured (an object seen on one isolated frame, as broadcast tracking has
+    # when a player crosses the camera's edge) is absent on that frame, never a player standing still.
+    keys = tracking.select("period", "frame").unique().sort("period", "frame").with_row_index("row")
+    tracking = measured
     counts = tracking.group_by("object_id").agg(pl.len(), pl.col("team").first())
     seen = dict(zip(counts["object_id"].to_list(), counts["len"].to_list(), strict=True))
     teams = dict(zip(counts["object_id"].to_list(), counts["team"].to_list(), strict=True))
@@ -210,7 +216,6 @@ def frame_tensors(tracking: pl.DataFrame, players: pl.DataFrame, attacking_team:
          "slot": [i for i, o in enumerate(object_ids) if o is not None]},
         schema={"object_id": pl.String(), "slot": pl.Int64()},
     )
-    keys = tracking.select("period", "frame").unique().sort("period", "frame").with_row_index("row")
     rows = tracking.join(slot_of, on="object_id").join(keys, on=["period", "frame"])
     n = keys.height
     positions = np.full((n, N_AGENTS, 2), np.nan, dtype=np.float32)

@@ -8,7 +8,7 @@ import pytest
 from test_tracking import constant_velocity_table
 
 from soccerai import layout, tracking
-from soccerai.errors import InvalidParameterError
+from soccerai.errors import InvalidParameterError, InvalidTrackingError
 from soccerai.io.lastrow import load_lastrow
 from soccerai.windowing import make_windows_with_stats
 from soccerai.windows import BALL_INDEX, N_PER_TEAM
@@ -87,3 +87,21 @@ def test_orient_attack() -> None:
     assert layout.attack_sign("home") == 1.0 and layout.attack_sign("away") == -1.0
     with pytest.raises(InvalidParameterError):
         layout.orient_attack(table, "left")
+
+
+def test_frame_tensors_treat_an_unmeasured_velocity_as_absent(clip) -> None:
+    """A row whose velocity could not be measured (one isolated broadcast sample) is absent, not standing still."""
+    match10 = layout.to_model_rate(clip)
+    frames = layout.frame_tensors(match10.tracking, match10.players, "home")
+    player = frames.object_ids[1]
+    frame = int(frames.frames[5])
+    blanked = match10.tracking.with_columns(
+        pl.when((pl.col("object_id") == player) & (pl.col("frame") == frame)).then(None)
+        .otherwise(pl.col("vx")).alias("vx"))
+    again = layout.frame_tensors(blanked, match10.players, "home")
+    assert again.object_ids == frames.object_ids and len(again) == len(frames)
+    assert not again.valid[5, 1] and again.positions[5, 1].isnan().all()
+    assert bool(again.valid[4, 1]) and bool(again.valid[6, 1])
+    with pytest.raises(InvalidTrackingError, match="no velocities"):
+        layout.frame_tensors(match10.tracking.with_columns(pl.lit(None, pl.Float64).alias("vx")),
+                             match10.players, "home")
