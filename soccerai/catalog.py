@@ -13,7 +13,6 @@ behind. A file whose hash the catalog does not know is trusted on first use: its
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from soccerai.config import data_dir, output_dir
 from soccerai.errors import InvalidInputError, InvalidParameterError, SoccerAIError
+from soccerai.hashing import sha256_file
 
 CATALOG_ENV = "SOCCERAI_CATALOG"
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data" / "catalog.toml"
@@ -191,15 +191,6 @@ def find_local(dataset: Dataset, downloads: Path | None = None) -> LocalCopy | N
     if not found:
         return None
     return next((c for c in found if c.complete), max(found, key=lambda c: len(c.files)))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download(url: str, part: Path, retries: int, timeout_s: float, progress: Progress | None,

@@ -46,6 +46,7 @@ from safetensors.torch import load_file, save_file
 
 from soccerai import __version__
 from soccerai.errors import CheckpointError, SoccerAIError
+from soccerai.hashing import sha256_file
 from soccerai.models.base import TrajectoryModel
 from soccerai.models.registry import MODELS, build_model
 from soccerai.store import atomic_path, write_json_atomic
@@ -63,14 +64,6 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 _UNIT_INTERVAL = {"ghosting_rate", "eta"}
 _POSITIVE_FLOATS = {"sigma", "clip_sample"}
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def manifest_hash(manifest: dict[str, Any]) -> str:
@@ -104,7 +97,7 @@ def save_checkpoint(
         "model": model.name,
         "config": model.config_dict(),
         "tensors": {name: list(t.shape) for name, t in tensors.items()},
-        "weights_sha256": sha256_of(weights),
+        "weights_sha256": sha256_file(weights),
         "weights_bytes": weights.stat().st_size,
         "training_data": sorted(str(t) for t in training_data),
         "metadata": metadata,
@@ -251,7 +244,7 @@ def load_checkpoint(directory: str | Path) -> tuple[TrajectoryModel, dict[str, A
     if size > MAX_WEIGHTS_BYTES or size != record["weights_bytes"]:
         raise CheckpointError(f"weights file is {size} bytes; the manifest says {record['weights_bytes']} "
                               f"(limit {MAX_WEIGHTS_BYTES // 2**30} GiB)", weights)
-    if sha256_of(weights) != record["weights_sha256"]:
+    if sha256_file(weights) != record["weights_sha256"]:
         raise CheckpointError("weights sha256 does not match the manifest (file changed or tampered with)", weights)
     header = _header_shapes(weights)
     if header != record["tensors"]:

@@ -24,6 +24,7 @@ import pytest
 
 from soccerai import catalog
 from soccerai.errors import InvalidInputError
+from soccerai.hashing import sha256_file
 
 
 @dataclass
@@ -131,7 +132,7 @@ def test_every_recorded_hash_is_the_hash_of_the_copy_it_names(data_dir: Path) ->
                 copy = bundled / f.kloppy
             else:
                 copy = data_dir / f.sha256_of.split("'s ", 1)[1].split(" ")[0]
-            assert catalog.sha256_file(copy) == f.sha256, (ds.name, f.name, copy)
+            assert sha256_file(copy) == f.sha256, (ds.name, f.name, copy)
             checked += 1
     assert checked >= 10
 

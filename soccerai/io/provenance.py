@@ -14,27 +14,15 @@ A manifest that cannot be read is an error naming it: the mark must not be lost 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from soccerai.errors import InvalidInputError
+from soccerai.hashing import sha256_file
 
 MANIFEST_NAME = "soccerai_provenance.json"
 GENERATOR = "soccerai synthesize"
-HASH_CHUNK_BYTES = 1 << 20
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, streamed."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_manifest(folder: Path) -> dict[str, str]:
     """``{file name: sha256}`` of the simulated files the manifest in ``folder`` lists ({} when there is none)."""
     path = Path(folder) / MANIFEST_NAME
@@ -56,7 +44,7 @@ def write_manifest(folder: Path, files: Iterable[Path]) -> Path:
 
     folder = Path(folder)
     listed = read_manifest(folder)
-    listed.update({Path(p).name: file_sha256(Path(p)) for p in files})
+    listed.update({Path(p).name: sha256_file(Path(p)) for p in files})
     doc = {"generator": GENERATOR, "tracking": "simulated", "files": dict(sorted(listed.items()))}
     return write_json_atomic(doc, folder / MANIFEST_NAME)
 
@@ -72,6 +60,6 @@ def declared_simulated(paths: Sequence[Path]) -> bool:
         listed = read_manifest(path.parent)
         if not listed:
             continue
-        if path.name in listed or file_sha256(path) in set(listed.values()):
+        if path.name in listed or sha256_file(path) in set(listed.values()):
             return True
     return False

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soccerai.errors import InvalidInputError
+from soccerai.hashing import sha256_file
 
 ROLE_SUFFIX = re.compile(
     r"(_RawTrackingData_(Home|Away)_Team|_RawEventsData|_(home|away|tracking|metadata|meta|events|raw|positional))$",
     re.IGNORECASE,
 )
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
-CHUNK = 1 << 20
 
 HashCache = Callable[[Path], str]
 
@@ -35,15 +35,6 @@ class MatchSource:
     key: str
     files: tuple[Path, ...]
     source_hash: str
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _wanted(path: Path) -> bool:

@@ -31,8 +31,9 @@ from typing import Any
 from rich.progress import Progress
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError, SoccerAIError
+from soccerai.hashing import sha256_file
 from soccerai.pipeline.config import GLOBAL_STEPS, PipelineConfig
-from soccerai.pipeline.discover import MatchSource, discover, sha256_file, source_hash
+from soccerai.pipeline.discover import MatchSource, discover, source_hash
 from soccerai.pipeline.executors import TaskExecutor, make_executor
 from soccerai.pipeline.ledger import GLOBAL_KEY, Ledger
 from soccerai.pipeline.lock import state_lock
