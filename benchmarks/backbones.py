@@ -6,7 +6,7 @@ model; a model the cap stops early is marked ``capped``). The options are those 
 ranks models against constant velocity, run in the same process on the same windows; simulated and real (Last Row)
 rows are labelled as such. It prints the table, saves it as markdown and parquet, and ends with one line
 ``RESULT data=simulated scenario=ghosting best=<model> budget=steps:N|wall:S <model>_minade20=<metres> ...``
-(:func:`soccerai.benchmarking.result_line`).
+(:func:`soccerai.backbone_benchmark.result_line`).
 """
 
 from __future__ import annotations

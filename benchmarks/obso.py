@@ -32,7 +32,7 @@ from reference_score import reference_potential_score  # noqa: E402
 
 from soccerai.evaluate.obso import obso  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid, control_surfaces  # noqa: E402
-from soccerai.evaluate.score import distance_score, potential_score  # noqa: E402
+from soccerai.evaluate.score_model import distance_score, potential_score  # noqa: E402
 
 
 def timed(label: str, n_frames: int, run: Callable[[Callable[[int], None]], torch.Tensor]):

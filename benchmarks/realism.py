@@ -230,9 +230,9 @@ def windows_of(match, period: int | None, min_players: int, stride: int):
     """Possession windows of one period (None: all) at 10 Hz, 2 s + 4 s, absent players masked."""
     import warnings
 
+    from soccerai.match_obso import to_model_rate
     from soccerai.schema import Match
-    from soccerai.scoring import to_model_rate
-    from soccerai.windowing import make_windows
+    from soccerai.window_cutter import make_windows
 
     tracking = match.tracking if period is None else match.tracking.filter(pl.col("period") == period)
     part = Match(tracking=tracking, players=match.players, metadata=match.metadata, events=match.events)
@@ -248,7 +248,7 @@ def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players
     from soccerai.datamodule import split_windows
     from soccerai.store import read_match, write_match
     from soccerai.synth.match import SYNTH_VERSION
-    from soccerai.windows import TrajectoryWindows
+    from soccerai.trajectory_windows import TrajectoryWindows
 
     parts = []
     digest = hashlib.sha1(repr((behaviour, MODELS.get(measurement or ""))).encode()).hexdigest()[:8]

@@ -61,14 +61,14 @@ def demo_match(seconds: float = DEMO_SECONDS) -> Match:
 @st.cache_resource(show_spinner="Reading the real SkillCorner match and finding its shots...")
 def real_match() -> Match:
     """The real SkillCorner match (data folder, else the installed kloppy package's test files)."""
-    from soccerai.demo import real_match_files
+    from soccerai.end_to_end_demo import real_match_files
     from soccerai.io import load_match
 
     return load_match(real_match_files())
 
 
 def real_available() -> bool:
-    from soccerai.demo import real_match_files
+    from soccerai.end_to_end_demo import real_match_files
 
     try:
         real_match_files()
@@ -201,7 +201,7 @@ def clear_edits(selection: Selection) -> None:
 
 def source_banner(view: replay.Scene, provider: str | None = None) -> None:
     """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
-    from soccerai.demo import REAL_SOURCE
+    from soccerai.end_to_end_demo import REAL_SOURCE
 
     if view.simulated:
         st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")

@@ -1,13 +1,13 @@
 """Where model windows come from, and the Lightning data module that feeds them as torch_geometric batches.
 
-Sources of :class:`~soccerai.windows.TrajectoryWindows`:
+Sources of :class:`~soccerai.trajectory_windows.TrajectoryWindows`:
 
 * :func:`lastrow_clip_windows`: the real Last Row clips (read by :func:`soccerai.io.lastrow.load_lastrow`, then the
   same 10 Hz / velocity / windowing steps as stored matches, a window at every stride over the whole clip);
 * :func:`random_walk_windows`: small synthetic scenes for unit tests (smooth random walks, labelled simulated);
 * :func:`load_windows`: files given on the command line. Last Row CSVs go through :func:`lastrow_clip_windows`;
   stored canonical parquet matches (``soccerai ingest``, ``soccerai synthesize --format parquet``) are brought to
-  10 Hz with velocities and cut by ``soccerai.windowing.make_windows`` inside possession segments
+  10 Hz with velocities and cut by ``soccerai.window_cutter.make_windows`` inside possession segments
   (:func:`parquet_windows`);
 """
 
@@ -26,7 +26,7 @@ from torch_geometric.data import Batch, Data
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.graph import EdgeKind, batch_windows, window_graph
 from soccerai.schema import Match
-from soccerai.windows import N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.trajectory_windows import N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
 TARGET_HZ = 10
 
@@ -35,7 +35,7 @@ def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -
     import warnings
 
     from soccerai.layout import to_model_rate  # resamples to 10 Hz and adds smoothed velocities when needed
-    from soccerai.windowing import make_windows
+    from soccerai.window_cutter import make_windows
 
     _check_lengths(obs_len, pred_len, stride)
     with warnings.catch_warnings():
@@ -73,7 +73,7 @@ def lastrow_clip_windows(
 
     The clip is read by :func:`soccerai.io.lastrow.load_lastrow` (metres on a 105 x 68 pitch, the attacking team
     as ``home`` towards +x, the defending goalkeeper guessed from depth), brought to 10 Hz with smoothed velocities
-    (:func:`soccerai.layout.to_model_rate`), then cut by :func:`soccerai.windowing.make_windows` with the whole
+    (:func:`soccerai.layout.to_model_rate`), then cut by :func:`soccerai.window_cutter.make_windows` with the whole
     clip as one ``home`` possession: a window starts at every ``stride``-th 10 Hz frame (not only inside inferred
     possession segments, which :func:`match_windows` would use). Only the players Last Row tracked are there
     (10 + 10 on ``LIV_[2]-1_CHE``), the other slots stay masked; no minimum player count is applied.
@@ -100,7 +100,7 @@ def lastrow_clip_windows(
 def _windows_of_whole_clip(match_10hz: Match, obs_len: int, pred_len: int, stride: int) -> TrajectoryWindows:
     """Windows every ``stride`` frames over the whole 10 Hz clip, its ``home`` team attacking throughout."""
     from soccerai.possession import SEGMENT_SCHEMA
-    from soccerai.windowing import make_windows_with_stats
+    from soccerai.window_cutter import make_windows_with_stats
 
     whole_clip = (
         match_10hz.tracking.group_by("period")

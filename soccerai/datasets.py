@@ -11,7 +11,7 @@
 * :func:`simulated_sets` - SIMULATED matches from the three real Metrica event timelines with DIFFERENT seeds
   (Games 1 and 2 train, Game 3 tests), so the test game shares no formation, speed profile or run draw.
 
-Windows are cut by :func:`soccerai.windowing.make_windows_with_stats`; windows where the ball is missing or fewer
+Windows are cut by :func:`soccerai.window_cutter.make_windows_with_stats`; windows where the ball is missing or fewer
 than ``min_players`` of the 22 players are tracked at some frame are skipped, counted and reported in one warning
 per set. Broadcast tracking keeps the other players masked (absent), never at (0, 0).
 
@@ -31,7 +31,7 @@ from soccerai.config import clips_dir, data_dir, output_dir
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.layout import clock_frames
 from soccerai.schema import Match
-from soccerai.windows import FPS, TrajectoryWindows
+from soccerai.trajectory_windows import FPS, TrajectoryWindows
 
 SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
 HAWKEYE = "real-matches/hawkeye-two-minutes"
@@ -76,7 +76,7 @@ def real_match_10hz(folder: str | Path, cache: bool = True) -> Match:
 # -- windows and splits ----------------------------------------------------------------------------------------
 def _windows(match: Match, obs_len: int, pred_len: int, stride: int, min_players: int, label: str,
              periods: Sequence[int] | None = None) -> TrajectoryWindows:
-    from soccerai.windowing import make_windows_with_stats
+    from soccerai.window_cutter import make_windows_with_stats
 
     if obs_len < 2 or pred_len < 1 or stride < 1:
         raise InvalidParameterError(f"need obs_len >= 2, pred_len >= 1, stride >= 1; got {obs_len}, {pred_len}, {stride}")

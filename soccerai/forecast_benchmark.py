@@ -28,10 +28,10 @@ import polars as pl
 import torch
 
 from soccerai import datasets, pretrained
-from soccerai.benchmarking import BenchmarkConfig, train_with_budget
+from soccerai.backbone_benchmark import BenchmarkConfig, train_with_budget
 from soccerai.evaluate.forecast_table import CV, forecast_table, headline
 from soccerai.models import TrajectoryBatch, TrajectoryModel, build_model
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 OBS, PRED = 20, 40
 

@@ -1,6 +1,6 @@
 """Player graphs: frames and windows of the 23 agents as torch_geometric ``Data`` / ``Batch`` objects.
 
-Nodes are the 23 agents in the fixed order of :mod:`soccerai.windows` (0..10 attackers, 11..21 defenders, 22 ball).
+Nodes are the 23 agents in the fixed order of :mod:`soccerai.trajectory_windows` (0..10 attackers, 11..21 defenders, 22 ball).
 Node features of one frame (``NODE_FEATURES``)::
 
     [x / 52.5, y / 34, vx / 8, vy / 8, attacker, defender, ball, goalkeeper, present]
@@ -27,7 +27,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from soccerai.errors import InvalidParameterError
-from soccerai.windows import BALL, N_AGENTS, TrajectoryWindows, agent_roles
+from soccerai.trajectory_windows import BALL, N_AGENTS, TrajectoryWindows, agent_roles
 
 EdgeKind = Literal["complete", "knn", "same_team"]
 EDGE_KINDS: tuple[str, ...] = ("complete", "knn", "same_team")

@@ -1,7 +1,8 @@
 """The one owner of "canonical match -> model rate (10 Hz) -> 23 agents in the attack frame".
 
-Every part that needs agents in model order calls this module: windows (:mod:`soccerai.windowing`), pitch
-control's frame tensors (:func:`frame_tensors`), scoring, the pipeline, replay and the benchmarks.
+Every part that needs agents in model order calls this module: windows (:mod:`soccerai.window_cutter`), pitch
+control's frame tensors (:func:`frame_tensors`), match OBSO (:mod:`soccerai.match_obso`), the pipeline, replay and
+the benchmarks.
 
 **Model rate.** :func:`to_model_rate` resamples a canonical match to :data:`MODEL_HZ` (10 Hz) with smoothed
 velocities (:func:`soccerai.tracking.resample`, :func:`soccerai.tracking.add_velocities`). Frame numbers stay on
@@ -15,7 +16,7 @@ so events, shots and moments chosen on the source clock still point at the right
 A duration in seconds becomes a frame-number offset with :func:`clock_frames` (``round(s * frame_rate)``), never
 with the sample rate.
 
-**The 23-agent layout** (index ``k``, :mod:`soccerai.windows`): 0..10 the attacking team, 11..21 the defending
+**The 23-agent layout** (index ``k``, :mod:`soccerai.trajectory_windows`): 0..10 the attacking team, 11..21 the defending
 team, 22 the ball. One keeper rule, for every caller (:func:`team_slots`):
 
 * slot 0 of a team (0 and 11) is its goalkeeper: the player marked ``is_goalkeeper`` seen on the most frames
@@ -46,7 +47,7 @@ import torch
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
 from soccerai.schema import BALL_ID, Match, MatchMetadata
 from soccerai.tracking import add_velocities, resample
-from soccerai.windows import FPS, N_AGENTS, N_PER_TEAM
+from soccerai.trajectory_windows import FPS, N_AGENTS, N_PER_TEAM
 
 MODEL_HZ = FPS
 """The model rate: rows per second of everything the models, windows and C-OBSO see."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from soccerai.errors import CheckpointError, InvalidParameterError
 from soccerai.models.base import TrajectoryModel
-from soccerai.windows import FPS, N_AGENTS, TrajectoryWindows
+from soccerai.trajectory_windows import FPS, N_AGENTS, TrajectoryWindows
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 """Where the repository keeps its shipped models."""

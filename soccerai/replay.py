@@ -33,14 +33,14 @@ from soccerai.evaluate.obso import ScoreModel, obso, on_ball_attacker
 from soccerai.evaluate.obso import player_values as player_obso_values
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.layout import frame_tensors, to_model_rate
+from soccerai.match_obso import ghost_cobso
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.possession import attacks
 from soccerai.schema import DEFAULT_PITCH, Match
-from soccerai.scoring import ghost_cobso
 from soccerai.store import atomic_path, check_parquet_budget, read_match
 from soccerai.train import TrainConfig, fit_model
-from soccerai.windowing import array_windows, make_windows
-from soccerai.windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.window_cutter import array_windows, make_windows
 
 DT = 1.0 / FPS
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024

@@ -29,7 +29,7 @@ from soccerai.datamodule import WindowDataModule
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.registry import build_model
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """Reference potential score: the original one-tensor implementation of the C-OBSO potential score model.
 
-This is :func:`soccerai.evaluate.score.potential_score` as it was before it was restructured for speed (commit
+This is :func:`soccerai.evaluate.score_model.potential_score` as it was before it was restructured for speed (commit
 01854ac): every frame builds a dense ``[frames, cells, 181 vectors, 11 defenders]`` tensor, masks out the vectors
 that miss the goal mouth and the defenders that are not goal side, and sums. Same maths as the fast version (see
-the module docstring of :mod:`soccerai.evaluate.score`), kept so tests and ``benchmarks/obso.py`` can check the
+the module docstring of :mod:`soccerai.evaluate.score_model`), kept so tests and ``benchmarks/obso.py`` can check the
 fast version against it. Tests and the benchmark only.
 """
 
@@ -14,7 +14,7 @@ import math
 import torch
 
 from soccerai.evaluate.pitch_control import DEFENCE_SLOTS, DEFENDING_GOALKEEPER, N_PER_TEAM, Grid
-from soccerai.evaluate.score import PotentialScoreParams, line_blocking
+from soccerai.evaluate.score_model import PotentialScoreParams, line_blocking
 
 
 def reference_potential_score(

@@ -10,8 +10,8 @@ from test_tracking import constant_velocity_table
 from soccerai import layout, tracking
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
 from soccerai.io.lastrow import load_lastrow
-from soccerai.windowing import make_windows_with_stats
-from soccerai.windows import BALL_INDEX, N_PER_TEAM
+from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+from soccerai.window_cutter import make_windows_with_stats
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from soccerai.datamodule import lastrow_clip_windows
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate import metrics
 from soccerai.models import build_model
-from soccerai.windows import N_AGENTS
+from soccerai.trajectory_windows import N_AGENTS
 
 
 def _case() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -12,7 +12,7 @@ from soccerai.errors import InvalidParameterError
 from soccerai.models import TrajectoryBatch, build_model, model_names
 from soccerai.models.base import DT
 from soccerai.models.gvrnn import GVRNNConfig
-from soccerai.windows import N_AGENTS
+from soccerai.trajectory_windows import N_AGENTS
 
 SMALL = {"hidden": 16, "latent": 4}
 HORIZON = 6

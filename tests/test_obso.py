@@ -21,7 +21,7 @@ from soccerai.evaluate.cobso import (
 )
 from soccerai.evaluate.obso import event_summary, match_summary, obso, on_ball_attacker
 from soccerai.evaluate.pitch_control import Grid, pitch_control
-from soccerai.evaluate.score import (
+from soccerai.evaluate.score_model import (
     GOAL_WIDTH,
     PotentialScoreParams,
     ShotVectors,

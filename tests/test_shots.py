@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from soccerai.errors import InvalidParameterError
+from soccerai.match_obso import shot_scenes_counted, to_model_rate
 from soccerai.schema import Match
-from soccerai.scoring import shot_scenes_counted, to_model_rate
 from soccerai.shots import ShotRules, detect_shots, goal_angle_deg, match_shots, score_detection
 from soccerai.synth import synthesize_match
 

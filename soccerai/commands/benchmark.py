@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from soccerai.benchmarking import (
+from soccerai.backbone_benchmark import (
     ENCODER_CHOICES,
     BenchmarkConfig,
     capped_text,

@@ -31,7 +31,7 @@ def demo(
 ) -> None:
     """Ingest, train GVRNN, forecast, find the shots, score OBSO / C-OBSO: on the REAL SkillCorner match."""
     from soccerai.config import output_dir
-    from soccerai.demo import REAL_SOURCE, run_demo, run_real_demo
+    from soccerai.end_to_end_demo import REAL_SOURCE, run_demo, run_real_demo
     from soccerai.quality import quality_table
 
     out = (out or output_dir() / "demo").resolve()

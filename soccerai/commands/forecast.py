@@ -25,7 +25,7 @@ from soccerai.evaluate.metrics import DEFAULT_K, SCENARIOS, compare_models, fore
 from soccerai.models import TrajectoryModel, build_model, model_names
 from soccerai.store import write_parquet_atomic
 from soccerai.train import TrainConfig, train_and_save
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 console = Console()
 Inputs = Annotated[list[Path], typer.Argument(help="Canonical .parquet matches or Last Row .csv clips.")]
@@ -95,7 +95,7 @@ def training_provenance() -> dict[str, object]:
     """What a checkpoint records beside its data: frame rate, agent count, the soccerai commit."""
     import subprocess
 
-    from soccerai.windows import FPS, N_AGENTS
+    from soccerai.trajectory_windows import FPS, N_AGENTS
 
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,

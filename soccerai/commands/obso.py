@@ -48,7 +48,7 @@ def obso_command(
     import polars as pl
 
     from soccerai.config import output_dir
-    from soccerai.scoring import shot_obso, span_obso
+    from soccerai.match_obso import shot_obso, span_obso
     from soccerai.viz import plot_surface, save_figure
 
     cells = _grid(grid)
@@ -84,8 +84,8 @@ def cobso_command(
     from rich.progress import track
 
     from soccerai import pretrained
+    from soccerai.match_obso import cobso_shot_view, match_scenes, scenes_cobso
     from soccerai.models import build_model
-    from soccerai.scoring import cobso_shot_view, match_scenes, scenes_cobso
     from soccerai.viz import cobso_shot_figure
 
     model = pretrained.load(checkpoint)[0] if checkpoint else build_model("constant_velocity")  # verified first

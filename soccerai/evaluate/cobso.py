@@ -25,7 +25,7 @@ from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import ATTACK_SLOTS, DEFENCE_SLOTS, Grid, PitchControlParams
 from soccerai.schema import DEFAULT_PITCH
-from soccerai.windows import BALL_INDEX, N_AGENTS
+from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from soccerai.evaluate.metrics import (
 )
 from soccerai.models.baselines import ConstantVelocity
 from soccerai.store import write_parquet_atomic
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 CV = "constant_velocity"
 AGENT_SETS = ("visible", "whole_window")

@@ -25,9 +25,9 @@ from soccerai.evaluate.pitch_control import (
     PitchControlParams,
     control_surfaces,
 )
-from soccerai.evaluate.score import PotentialScoreParams, distance_score, potential_score
+from soccerai.evaluate.score_model import PotentialScoreParams, distance_score, potential_score
 from soccerai.evaluate.transition import DEFAULT_SIGMA, transition
-from soccerai.windows import BALL_INDEX, N_AGENTS
+from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS
 
 ScoreModel = Literal["distance", "potential"]
 

@@ -1,6 +1,6 @@
 """Spearman's physics-based pitch control, vectorised over frames x cells x players with torch.
 
-Frames are tensors in the modelling agent order of :mod:`soccerai.windows`: ``positions [F, 23, 2]``,
+Frames are tensors in the modelling agent order of :mod:`soccerai.trajectory_windows`: ``positions [F, 23, 2]``,
 ``velocities [F, 23, 2]``, ``valid [F, 23]``; agents 0..10 attack (slot 0 = goalkeeper), 11..21 defend
 (slot 11 = goalkeeper), 22 is the ball; attack towards ``+x``; pitch centred on the centre spot, metres.
 
@@ -52,7 +52,7 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.layout import FrameTensors, frame_tensors
 from soccerai.schema import DEFAULT_PITCH
-from soccerai.windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
+from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
 
 ATTACK_SLOTS = slice(0, N_PER_TEAM)
 DEFENCE_SLOTS = slice(N_PER_TEAM, 2 * N_PER_TEAM)

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.windows import FPS, N_AGENTS, TrajectoryWindows, agent_roles
+from soccerai.trajectory_windows import FPS, N_AGENTS, TrajectoryWindows, agent_roles
 
 DT = 1.0 / FPS
 

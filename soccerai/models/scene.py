@@ -27,7 +27,7 @@ from soccerai.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
 from soccerai.models.layers import build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
-from soccerai.windows import BALL_INDEX
+from soccerai.trajectory_windows import BALL_INDEX
 
 GIVEN_SCALE = 10.0
 GHOSTED = 3

@@ -11,7 +11,7 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError
 from soccerai.store import atomic_path, write_json_atomic, write_parquet_atomic
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 __all__ = ["write_json_atomic", "write_parquet_atomic", "save_windows", "load_windows_file", "read_json"]
 

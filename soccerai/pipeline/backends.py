@@ -17,7 +17,7 @@ import polars as pl
 from soccerai.errors import SoccerAIError
 from soccerai.schema import Match
 from soccerai.store import read_match
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 
 class StepUnavailableError(SoccerAIError):
@@ -41,7 +41,7 @@ def load_match_files(files: Sequence[Path]) -> Match:
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
     """Model windows of one stored match: at model rate (``soccerai.layout.to_model_rate``), cut in windows."""
     to_model_rate = _function("soccerai.layout", "to_model_rate")
-    cut = _function("soccerai.windowing", "make_windows")
+    cut = _function("soccerai.window_cutter", "make_windows")
     return cut(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
 
 
@@ -62,12 +62,12 @@ OBSO_SCHEMA = {
 def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
     """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the frame before it.
 
-    Calls ``soccerai.scoring.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
+    Calls ``soccerai.match_obso.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
     ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` (the ``[obso]`` keys of
     ``soccerai.pipeline.config.OBSO_STEP_OPTIONS``) go to it. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
     table.
     """
-    shot_obso = _function("soccerai.scoring", "shot_obso")
+    shot_obso = _function("soccerai.match_obso", "shot_obso")
     match = read_match(match_path)
     if match.events is None:
         return pl.DataFrame(schema=OBSO_SCHEMA)
@@ -83,8 +83,8 @@ def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
 def match_cobso(match_path: Path, checkpoint: Path | None, options: dict[str, Any]) -> pl.DataFrame:
     """One row per (shot, off-ball attacker): C-OBSO with the model at ``checkpoint`` (None: constant velocity)."""
     from soccerai.checkpoint import load_checkpoint
+    from soccerai.match_obso import match_cobso as score_match
     from soccerai.models import build_model
-    from soccerai.scoring import match_cobso as score_match
 
     model = load_checkpoint(checkpoint)[0] if checkpoint is not None else build_model("constant_velocity")
     match = read_match(match_path)

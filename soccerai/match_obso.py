@@ -1,7 +1,7 @@
 """Scoring opportunity of a whole match: OBSO at every shot, and C-OBSO with a trained trajectory model.
 
 This module joins the pieces: canonical match -> 10 Hz with velocities (:func:`soccerai.layout.to_model_rate`) -> one model
-window per shot, cut from the match laid out once (:func:`soccerai.windowing.match_cube`) -> OBSO
+window per shot, cut from the match laid out once (:func:`soccerai.window_cutter.match_cube`) -> OBSO
 (:mod:`soccerai.evaluate.obso`) and the C-OBSO counterfactual (:mod:`soccerai.evaluate.cobso`) with A1, D1, D2 forecast by a :class:`TrajectoryModel`.
 
 OBSO at a shot means one thing everywhere in soccerai (:func:`scenes_obso`; the pipeline, the CLI and the demo call
@@ -38,8 +38,8 @@ from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.schema import Match
 from soccerai.shots import SHOT_TYPE as SHOT_TYPE
 from soccerai.shots import MatchShots, ShotSource, match_shots
-from soccerai.windowing import MatchCube, match_cube, window_at_frame
-from soccerai.windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.trajectory_windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.window_cutter import MatchCube, match_cube, window_at_frame
 
 SHOT_OBSO_SCHEMA: dict[str, pl.DataType] = {
     "shot_id": pl.String(),

@@ -1,4 +1,4 @@
-"""Cut 10 Hz canonical tracking into model windows (:class:`soccerai.windows.TrajectoryWindows`).
+"""Cut 10 Hz canonical tracking into model windows (:class:`soccerai.trajectory_windows.TrajectoryWindows`).
 
 A window is ``T = T_obs + T_pred`` consecutive 10 Hz frames (``T_obs = 10 obs_s``, ``T_pred = 10 pred_s``; the
 horizons of the C-OBSO setup are 4, 6, 8 and 10 s) lying inside one possession segment, whose team is the
@@ -31,7 +31,7 @@ from soccerai.layout import agent_slots, attack_sign, goalkeepers, slot_goalkeep
 from soccerai.possession import possession_segments
 from soccerai.schema import BALL_ID, Match, validate_tracking
 from soccerai.tracking import frame_period
-from soccerai.windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
 CONTIGUOUS_STEP_S = 1.5 / FPS
 """Consecutive 10 Hz frames further apart than this break a run."""

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai import tracking, windowing
+from soccerai import tracking, window_cutter
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
 from soccerai.io.lastrow import load_lastrow
 from soccerai.schema import Match
@@ -34,7 +34,7 @@ def _swap_sides(match: Match) -> Match:
 
 
 def test_lastrow_windows(lastrow_10hz: Match) -> None:
-    windows, stats = windowing.make_windows_with_stats(lastrow_10hz, obs_s=2.0, pred_s=4.0)
+    windows, stats = window_cutter.make_windows_with_stats(lastrow_10hz, obs_s=2.0, pred_s=4.0)
     assert windows.states.shape[1:] == (60, 23, 4) and len(windows) >= 1
     assert windows.obs_len == 20 and windows.simulated is False
     assert stats.produced == len(windows) and stats.skipped == 0
@@ -55,8 +55,8 @@ def test_lastrow_windows(lastrow_10hz: Match) -> None:
 
 def test_orientation_puts_attack_towards_plus_x(lastrow_10hz: Match) -> None:
     """Swapping which team is "home" changes nothing in the windows: the attacking team always plays +x."""
-    original = windowing.make_windows(lastrow_10hz)
-    swapped = windowing.make_windows(_swap_sides(lastrow_10hz))
+    original = window_cutter.make_windows(lastrow_10hz)
+    swapped = window_cutter.make_windows(_swap_sides(lastrow_10hz))
     assert (swapped.meta.get_column("attacking_team") == "away").all()
     np.testing.assert_allclose(swapped.states, original.states, atol=1e-5)
     np.testing.assert_array_equal(swapped.mask, original.mask)
@@ -64,10 +64,10 @@ def test_orientation_puts_attack_towards_plus_x(lastrow_10hz: Match) -> None:
 
 def test_skipped_windows_are_counted(lastrow_10hz: Match) -> None:
     with pytest.warns(UserWarning, match="3 with too few tracked players"):
-        windows = windowing.make_windows(lastrow_10hz, min_players=21)
+        windows = window_cutter.make_windows(lastrow_10hz, min_players=21)
     assert len(windows) == 0 and windows.states.shape == (0, 60, 23, 4)
     tracking_no_ball = lastrow_10hz.tracking.filter(~((pl.col("team") == "ball") & (pl.col("frame") == 100)))
-    windows, stats = windowing.make_windows_with_stats(
+    windows, stats = window_cutter.make_windows_with_stats(
         dataclasses.replace(lastrow_10hz, tracking=tracking_no_ball)
     )
     assert stats.skipped_missing_ball >= 1 and stats.produced == len(windows)
@@ -80,34 +80,34 @@ def test_horizons_and_window_at_frame(lastrow_10hz: Match) -> None:
         schema_overrides={"period": pl.Int8},
     )
     for pred_s, expected in ((4.0, 4), (6.0, 2), (8.0, 0)):
-        windows = windowing.make_windows(lastrow_10hz, pred_s=pred_s, segments=segments)
+        windows = window_cutter.make_windows(lastrow_10hz, pred_s=pred_s, segments=segments)
         assert len(windows) == expected and windows.states.shape[1] == 20 + 10 * int(pred_s)
-    windows = windowing.make_windows(lastrow_10hz, segments=segments)
-    one = windowing.window_at_frame(lastrow_10hz, 1, int(windows.meta.item(1, "obs_end_frame")), "home")
+    windows = window_cutter.make_windows(lastrow_10hz, segments=segments)
+    one = window_cutter.window_at_frame(lastrow_10hz, 1, int(windows.meta.item(1, "obs_end_frame")), "home")
     np.testing.assert_array_equal(one.states[0], windows.states[1])
-    odd_frame = windowing.window_at_frame(
+    odd_frame = window_cutter.window_at_frame(
         lastrow_10hz, 1, 59, "home"
     )  # a 20 Hz frame: last 10 Hz frame before it
     assert odd_frame.meta.item(0, "obs_end_frame") == 58
     with pytest.raises(InvalidParameterError, match="lacks"):
-        windowing.window_at_frame(lastrow_10hz, 1, 10, "home")
+        window_cutter.window_at_frame(lastrow_10hz, 1, 10, "home")
     with pytest.raises(InvalidParameterError):
-        windowing.window_at_frame(lastrow_10hz, 2, 100, "home")
+        window_cutter.window_at_frame(lastrow_10hz, 2, 100, "home")
 
 
 def test_window_at_frame_cuts_the_same_window_from_a_prebuilt_cube(lastrow_10hz: Match) -> None:
-    cube = windowing.match_cube(lastrow_10hz)
+    cube = window_cutter.match_cube(lastrow_10hz)
     assert cube.match_id == lastrow_10hz.match_id and set(cube.periods) == {1}
     for frame, team in ((58, "home"), (80, "away")):
-        from_match = windowing.window_at_frame(lastrow_10hz, 1, frame, team)
-        from_cube = windowing.window_at_frame(cube, 1, frame, team)
+        from_match = window_cutter.window_at_frame(lastrow_10hz, 1, frame, team)
+        from_cube = window_cutter.window_at_frame(cube, 1, frame, team)
         np.testing.assert_array_equal(from_cube.states, from_match.states)
         np.testing.assert_array_equal(from_cube.mask, from_match.mask)
         assert from_cube.meta.equals(from_match.meta)
     with pytest.raises(InvalidParameterError, match="lacks"):
-        windowing.window_at_frame(cube, 1, 10, "home")
+        window_cutter.window_at_frame(cube, 1, 10, "home")
     with pytest.raises(InvalidParameterError, match="expected a Match"):
-        windowing.match_cube(lastrow_10hz.tracking)  # type: ignore[arg-type]
+        window_cutter.match_cube(lastrow_10hz.tracking)  # type: ignore[arg-type]
 
 
 def test_windows_for_matches_and_split(lastrow_10hz: Match) -> None:
@@ -117,19 +117,19 @@ def test_windows_for_matches_and_split(lastrow_10hz: Match) -> None:
         )
         for i in range(3)
     ]
-    windows = windowing.windows_for_matches(copies)
-    train, val, test = windowing.split_by_match(windows, test_matches=["m0"], val_matches=["m1"])
+    windows = window_cutter.windows_for_matches(copies)
+    train, val, test = window_cutter.split_by_match(windows, test_matches=["m0"], val_matches=["m1"])
     assert len(train) + len(val) + len(test) == len(windows)
     assert set(train.meta.get_column("match_id")) == {"m2"}
     assert set(val.meta.get_column("match_id")) == {"m1"} and set(test.meta.get_column("match_id")) == {"m0"}
     with pytest.raises(InvalidParameterError, match="both"):
-        windowing.split_by_match(windows, ["m0"], ["m0"])
+        window_cutter.split_by_match(windows, ["m0"], ["m0"])
     with pytest.raises(InvalidParameterError, match="no windows"):
-        windowing.split_by_match(windows, ["nope"])
+        window_cutter.split_by_match(windows, ["nope"])
 
 
 def test_deterministic(lastrow_10hz: Match) -> None:
-    a, b = windowing.make_windows(lastrow_10hz), windowing.make_windows(lastrow_10hz)
+    a, b = window_cutter.make_windows(lastrow_10hz), window_cutter.make_windows(lastrow_10hz)
     np.testing.assert_array_equal(a.states, b.states)
     assert a.meta.equals(b.meta)
 
@@ -143,19 +143,19 @@ def test_bad_input(lastrow_10hz: Match) -> None:
         {"min_players": 30},
     ):
         with pytest.raises(InvalidParameterError):
-            windowing.make_windows(lastrow_10hz, **kwargs)
+            window_cutter.make_windows(lastrow_10hz, **kwargs)
     raw_20hz = dataclasses.replace(
         lastrow_10hz, tracking=tracking.add_velocities(load_lastrow_tracking(lastrow_10hz))
     )
     with pytest.raises(InvalidTrackingError, match="resample"):
-        windowing.make_windows(raw_20hz)
+        window_cutter.make_windows(raw_20hz)
     no_velocity = lastrow_10hz.tracking.with_columns(pl.lit(None, pl.Float64).alias("vx"))
     with pytest.raises(InvalidTrackingError, match="add_velocities"):
-        windowing.make_windows(no_velocity)
+        window_cutter.make_windows(no_velocity)
     with pytest.raises(InvalidTrackingError):
-        windowing.make_windows(lastrow_10hz.tracking.clear())
+        window_cutter.make_windows(lastrow_10hz.tracking.clear())
     with pytest.raises(InvalidParameterError):
-        windowing.make_windows("not a match")  # type: ignore[arg-type]
+        window_cutter.make_windows("not a match")  # type: ignore[arg-type]
 
 
 def load_lastrow_tracking(match: Match) -> pl.DataFrame:

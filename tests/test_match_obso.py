@@ -1,4 +1,4 @@
-"""Match-level OBSO and C-OBSO (soccerai.scoring) on a short SIMULATED match with real event-driven shots."""
+"""Match-level OBSO and C-OBSO (soccerai.match_obso) on a short SIMULATED match with real event-driven shots."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import torch
 
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.pitch_control import Grid
-from soccerai.models import build_model
-from soccerai.models.base import TrajectoryModel
-from soccerai.scoring import (
+from soccerai.match_obso import (
     match_cobso,
     sample_ghosts,
     scenes_cobso,
@@ -19,9 +17,11 @@ from soccerai.scoring import (
     shot_scenes,
     to_model_rate,
 )
+from soccerai.models import build_model
+from soccerai.models.base import TrajectoryModel
 from soccerai.synth import synthesize_match
-from soccerai.windowing import match_cube
-from soccerai.windows import N_PER_TEAM
+from soccerai.trajectory_windows import N_PER_TEAM
+from soccerai.window_cutter import match_cube
 
 GRID = Grid(30, 20)
 

@@ -93,10 +93,10 @@ def train_and_compare(train_match, test_match, budget_s: float, checkpoint_dir: 
                       max_test_windows: int = 32):
     """Train GVRNN on ``train_match`` for about ``budget_s`` seconds; compare with constant velocity on ``test_match``."""
     from soccerai.evaluate.metrics import compare_models
+    from soccerai.match_obso import to_model_rate
     from soccerai.models import build_model
-    from soccerai.scoring import to_model_rate
     from soccerai.train import TrainConfig, train_and_save
-    from soccerai.windowing import make_windows
+    from soccerai.window_cutter import make_windows
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped-window counts are reported by make_windows_with_stats users
@@ -123,8 +123,8 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
         raise InvalidParameterError(f"minutes must be between 4 and 90, got {minutes}")
     if not 5.0 <= train_budget_s <= 3600.0:
         raise InvalidParameterError(f"train budget must be between 5 and 3600 s, got {train_budget_s}")
+    from soccerai.match_obso import scenes_cobso, scenes_obso, shot_scenes, to_model_rate
     from soccerai.quality import quality_summary
-    from soccerai.scoring import scenes_cobso, scenes_obso, shot_scenes, to_model_rate
     from soccerai.store import read_match
 
     result = DemoResult(out_dir)
@@ -159,7 +159,7 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
 
     started = time.perf_counter()
     log("5/5 drawing the shot with the largest C-OBSO")
-    from soccerai.scoring import cobso_shot_view
+    from soccerai.match_obso import cobso_shot_view
     from soccerai.viz import cobso_shot_figure
 
     view = cobso_shot_view(first_scenes, model, pairs, n_samples)
@@ -238,7 +238,7 @@ def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
     crosses the half-time boundary. Broadcast frames show 12 to 19 players: absent agents are masked."""
     import dataclasses
 
-    from soccerai.windowing import make_windows
+    from soccerai.window_cutter import make_windows
 
     halves = []
     for period in (1, 2):
@@ -255,9 +255,15 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
     """The demo on the real SkillCorner match (see the module docstring); returns what was made."""
     from soccerai.config import store_dir
     from soccerai.evaluate.metrics import compare_models
+    from soccerai.match_obso import (
+        SKIP_REASONS,
+        scenes_cobso,
+        scenes_obso,
+        shot_scenes_counted,
+        to_model_rate,
+    )
     from soccerai.models import build_model
     from soccerai.quality import quality_summary
-    from soccerai.scoring import SKIP_REASONS, scenes_cobso, scenes_obso, shot_scenes_counted, to_model_rate
     from soccerai.shots import match_shots
     from soccerai.store import read_match
     from soccerai.train import TrainConfig, train_and_save
@@ -316,7 +322,7 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
 
     started = time.perf_counter()
     log("4/5 drawing the shot with the largest C-OBSO")
-    from soccerai.scoring import cobso_shot_view
+    from soccerai.match_obso import cobso_shot_view
     from soccerai.viz import cobso_shot_figure
 
     view = cobso_shot_view(first, forecaster, pairs, n_samples)

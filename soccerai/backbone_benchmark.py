@@ -5,7 +5,7 @@ Protocol (:func:`run_benchmark`):
 
 1. Data. Train windows come from ``train_matches`` simulated matches (``soccerai.synth.synthesize_match`` driven by
    the real Metrica event timelines, then :func:`soccerai.tracking.resample` to 10 Hz, :func:`add_velocities`,
-   :func:`soccerai.windowing.make_windows`); the simulated test set is windows of a DIFFERENT simulated match
+   :func:`soccerai.window_cutter.make_windows`); the simulated test set is windows of a DIFFERENT simulated match
    (another timeline and seed). The real test set is every window of the Last Row clips
    (:func:`soccerai.io.lastrow.load_lastrow`, same pipeline, stride 0.2 s).
 2. Training. Every trainable model is trained by :func:`soccerai.train.fit` (the common Lightning module)
@@ -47,7 +47,7 @@ from soccerai.models.registry import GENERATORS, MODELS, encoder_names
 from soccerai.models.vrnn import VRNN
 from soccerai.store import atomic_path, write_parquet_atomic
 from soccerai.train import TrainConfig, fit
-from soccerai.windows import TrajectoryWindows
+from soccerai.trajectory_windows import TrajectoryWindows
 
 ENCODER_CHOICES = encoder_names()
 """The GVRNN encoders the benchmark can rank (from the one registry, :mod:`soccerai.models.registry`)."""
@@ -159,7 +159,7 @@ def lastrow_windows(paths: Iterable[Path], config: BenchmarkConfig) -> Trajector
 
 def _windows_of(match: Any, config: BenchmarkConfig, stride_s: float) -> TrajectoryWindows:
     from soccerai.layout import to_model_rate
-    from soccerai.windowing import make_windows
+    from soccerai.window_cutter import make_windows
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # skipped-window counts
