@@ -27,6 +27,7 @@ from reference_pitch_control import reference_pitch_control  # noqa: E402
 
 from soccerai.config import output_dir  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams, frames_from_tracking, pitch_control  # noqa: E402
+from soccerai.schema import DEFAULT_PITCH  # noqa: E402
 
 
 def synthetic_frames(
@@ -56,6 +57,7 @@ def synthetic_frames(
     p = home.copy()
     v = np.zeros((23, 2))
     cap = np.r_[np.full(22, 8.0), 25.0][:, None]
+    half = np.array(DEFAULT_PITCH) / 2
     for f in range(n_frames):
         target = home + block[f]
         target[22] = (
@@ -66,7 +68,7 @@ def synthetic_frames(
         v = 0.9 * v + 0.1 * (target - p) * 0.5 + rng.normal(0, 0.6, (23, 2))
         speed = np.linalg.norm(v, axis=1, keepdims=True)
         v = np.where(speed > cap, v * cap / np.maximum(speed, 1e-9), v)
-        p = np.clip(p + v * dt, [-52.5, -34.0], [52.5, 34.0])
+        p = np.clip(p + v * dt, -half, half)
         pos[f], vel[f] = p, v
     valid = torch.ones(n_frames, 23, dtype=torch.bool)
     return torch.from_numpy(pos).float(), torch.from_numpy(vel).float(), valid

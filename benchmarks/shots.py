@@ -31,7 +31,8 @@ from pathlib import Path
 import polars as pl
 
 from soccerai.config import data_dir
-from soccerai.shots import SHOT_TYPE, detect_shots, score_detection
+from soccerai.schema import SHOT
+from soccerai.shots import detect_shots, score_detection
 from soccerai.store import read_match
 from soccerai.synth.cache import METRICA_GAMES, simulated_match_path
 
@@ -52,7 +53,7 @@ def simulated_rows(games: list[str], seed: int, tolerance_s: float) -> list[dict
     rows = []
     for game in games:
         match = read_match(simulated_match_path(game, seed=seed))
-        truth = match.events.filter(pl.col("type") == SHOT_TYPE)
+        truth = match.events.filter(pl.col("type") == SHOT)
         started = time.perf_counter()
         detection = detect_shots(match)
         rows.append(_row("simulated", f"{game} seed {seed}", truth, detection, match.metadata.frame_rate,
@@ -71,7 +72,7 @@ def provider_sample_row(tolerance_s: float) -> dict | None:
     match = load_match(tracking)
     frames = match.tracking.get_column("frame")
     events = load_events(samples / "metrica_events.json", match=match, meta=samples / "epts_metrica_metadata.xml")
-    truth = events.filter((pl.col("type") == SHOT_TYPE) & pl.col("frame").is_between(frames.min(), frames.max()))
+    truth = events.filter((pl.col("type") == SHOT) & pl.col("frame").is_between(frames.min(), frames.max()))
     started = time.perf_counter()
     detection = detect_shots(match)
     return _row("real", "Metrica EPTS sample + events", truth, detection, match.metadata.frame_rate, tolerance_s,

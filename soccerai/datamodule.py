@@ -26,9 +26,8 @@ from torch_geometric.data import Batch, Data
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.graph import EdgeKind, batch_windows, window_graph
 from soccerai.schema import Match
-from soccerai.trajectory_windows import N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.trajectory_windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 
-TARGET_HZ = 10
 
 def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -> TrajectoryWindows:
     """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames."""
@@ -40,7 +39,7 @@ def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -
     _check_lengths(obs_len, pred_len, stride)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped windows are expected (ball out of play, substitutions)
-        return make_windows(to_model_rate(match), None, obs_len / TARGET_HZ, pred_len / TARGET_HZ, stride / TARGET_HZ)
+        return make_windows(to_model_rate(match), None, obs_len / FPS, pred_len / FPS, stride / FPS)
 
 
 def parquet_windows(paths: Sequence[Path], obs_len: int, pred_len: int, stride: int) -> TrajectoryWindows:
@@ -114,7 +113,7 @@ def _windows_of_whole_clip(match_10hz: Match, obs_len: int, pred_len: int, strid
         .select(SEGMENT_SCHEMA.keys())
         .cast(SEGMENT_SCHEMA)
     )
-    seconds = [frames / TARGET_HZ for frames in (obs_len, pred_len, stride)]
+    seconds = [frames / FPS for frames in (obs_len, pred_len, stride)]
     windows, _ = make_windows_with_stats(match_10hz, None, *seconds, segments=whole_clip, min_players=0)
     return windows
 
@@ -129,8 +128,8 @@ def random_walk_windows(n_windows: int, obs_len: int, pred_len: int, seed: int =
     length = obs_len + pred_len
     start = rng.uniform([-45.0, -30.0], [45.0, 30.0], size=(n_windows, N_AGENTS, 2))
     accel = rng.normal(0.0, 1.5, size=(n_windows, length, N_AGENTS, 2))
-    velocity = np.cumsum(accel / TARGET_HZ, axis=1) + rng.normal(0.0, 1.5, size=(n_windows, 1, N_AGENTS, 2))
-    positions = start[:, None] + np.cumsum(velocity / TARGET_HZ, axis=1)
+    velocity = np.cumsum(accel / FPS, axis=1) + rng.normal(0.0, 1.5, size=(n_windows, 1, N_AGENTS, 2))
+    positions = start[:, None] + np.cumsum(velocity / FPS, axis=1)
     states = np.concatenate([positions, velocity], axis=-1).astype(np.float32)
     is_goalkeeper = np.zeros((n_windows, N_AGENTS), bool)
     is_goalkeeper[:, [0, N_PER_TEAM]] = True

@@ -27,13 +27,15 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from soccerai.errors import InvalidParameterError
+from soccerai.schema import DEFAULT_PITCH
 from soccerai.trajectory_windows import BALL, N_AGENTS, TrajectoryWindows, agent_roles
 
 EdgeKind = Literal["complete", "knn", "same_team"]
 EDGE_KINDS: tuple[str, ...] = ("complete", "knn", "same_team")
 NODE_FEATURES = ("x", "y", "vx", "vy", "attacker", "defender", "ball", "goalkeeper", "present")
 EDGE_FEATURES = ("dx", "dy", "distance", "same_team")
-POSITION_SCALE = torch.tensor([52.5, 34.0])
+POSITION_SCALE = torch.tensor(DEFAULT_PITCH) / 2
+"""Half the default pitch, (52.5, 34) m: node positions are divided by it."""
 VELOCITY_SCALE = 8.0
 
 

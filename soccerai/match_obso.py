@@ -36,7 +36,6 @@ from soccerai.evaluate.pitch_control import Grid, PitchControlParams
 from soccerai.layout import FrameTensors, check_team, clock_frames, frame_tensors, to_model_rate
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.schema import Match
-from soccerai.shots import SHOT_TYPE as SHOT_TYPE
 from soccerai.shots import MatchShots, ShotSource, match_shots
 from soccerai.trajectory_windows import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 from soccerai.window_cutter import MatchCube, match_cube, window_at_frame

@@ -29,6 +29,9 @@ from soccerai.errors import InvalidTrackingError
 BALL_ID = "ball"
 TEAMS = ("home", "away")
 DEFAULT_PITCH = (105.0, 68.0)
+"""Pitch length and width in metres when the provider gives none."""
+SHOT = "SHOT"
+"""The events table's ``type`` of a shot (kloppy's upper-case event type)."""
 MAX_PLAYER_SPEED = 12.0
 MAX_ABS_COORD_M = 1000.0
 """No tracked object is a kilometre from the centre spot: larger coordinates are corrupt data (e.g. 1e30 m)."""

@@ -53,9 +53,8 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidParameterError
-from soccerai.schema import BALL_ID, EVENTS_SCHEMA, Match, conform
+from soccerai.schema import BALL_ID, EVENTS_SCHEMA, SHOT, Match, conform
 
-SHOT_TYPE = "SHOT"
 DETECTED_SUBTYPE = "DETECTED"
 GOAL_HALF_WIDTH = 3.66
 GOAL_HEIGHT = 2.44
@@ -118,7 +117,7 @@ class MatchShots:
 def match_shots(match: Match, rules: ShotRules | None = None) -> MatchShots:
     """The match's shots: its event shots when it has events (they always win), else :func:`detect_shots`."""
     if match.events is not None and match.events.height > 0:
-        shots = match.events.filter((pl.col("type") == SHOT_TYPE) & pl.col("player_id").is_not_null())
+        shots = match.events.filter((pl.col("type") == SHOT) & pl.col("player_id").is_not_null())
         return MatchShots(shots.sort("period", "frame"), "events")
     detection = detect_shots(match, rules)
     return MatchShots(detection.shots, "detected", detection)
@@ -427,7 +426,7 @@ def _shots_table(match_id: str, rows: list[dict]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=EVENTS_SCHEMA)
     table = pl.DataFrame(rows, orient="row").with_columns(
-        match_id=pl.lit(match_id), type=pl.lit(SHOT_TYPE), subtype=pl.lit(DETECTED_SUBTYPE),
+        match_id=pl.lit(match_id), type=pl.lit(SHOT), subtype=pl.lit(DETECTED_SUBTYPE),
     ).with_row_index("n")
     table = table.with_columns(event_id=pl.format("detected-{}", pl.col("n")))
     return conform(table, EVENTS_SCHEMA).sort("period", "frame")

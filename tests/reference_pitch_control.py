@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
+from soccerai.schema import DEFAULT_PITCH
 
 
 def _is_offside(x: float, defender_xs: list[float], ball_x: float, tolerance: float) -> bool:
@@ -110,7 +111,7 @@ def _as_lists(value):
 LASTROW_FPS = 20.0
 
 
-def lastrow_frames(clips_dir, pitch=(105.0, 68.0)):
+def lastrow_frames(clips_dir, pitch=DEFAULT_PITCH):
     """The Last Row Liverpool goal as frame tensors ``(positions, velocities, valid)`` ``[195, 23, 2]``.
 
     The CSV has 0-100 coordinates, 20 Hz, ``dx``/``dy`` per-frame displacements, team attack/defense/empty (ball);

@@ -42,7 +42,7 @@ import polars as pl
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
 from soccerai.io.detect import read_head
-from soccerai.schema import DEFAULT_PITCH, EVENTS_SCHEMA, Match, conform
+from soccerai.schema import DEFAULT_PITCH, EVENTS_SCHEMA, SHOT, Match, conform
 
 FRAME_RATE = 25.0
 CSV_COLUMNS = (
@@ -259,7 +259,7 @@ def shot_result(subtype: str | None) -> str | None:
 
 
 def _result(event_type: str, subtype: str | None) -> str | None:
-    if event_type == "SHOT":
+    if event_type == SHOT:
         return shot_result(subtype)
     parts = set((subtype or "").upper().split("-"))
     return "WON" if "WON" in parts else "LOST" if "LOST" in parts else None
@@ -269,7 +269,7 @@ def _directions_from_events(table: pl.DataFrame) -> dict[int, bool]:
     """Per period: does home attack +x? Home shoots towards the side where its shots are (module docstring)."""
     directions: dict[int, bool] = {}
     for (period,), part in table.group_by("period"):
-        shots = part.filter(pl.col("type") == "SHOT")
+        shots = part.filter(pl.col("type") == SHOT)
         basis = shots if shots.select(pl.col("team").n_unique()).item() >= 1 and shots.height else part
         means = dict(basis.group_by("team").agg(pl.col("x").mean()).iter_rows())
         home, away = means.get("home"), means.get("away")

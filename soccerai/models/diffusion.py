@@ -23,10 +23,9 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
+from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
 from soccerai.models.schedulers import NoiseSchedule, make_sampler
 
-DELTA_SCALE = 3.0
 TIME_FEATURES = 32
 
 

@@ -28,9 +28,7 @@ from torch.func import functional_call
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
-
-DELTA_SCALE = 3.0
+from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
 
 
 @dataclass

@@ -31,6 +31,9 @@ from soccerai.trajectory_windows import BALL_INDEX
 
 GIVEN_SCALE = 10.0
 GHOSTED = 3
+DELTA_SCALE = 3.0
+"""m/s: the velocity corrections ``delta`` are divided by this where a generator's network reads them (the CVAE
+posterior, the GAN discriminator, the diffusion chain's ``x0``; diffusion's samples are multiplied back)."""
 
 
 class SceneEncoder(nn.Module):

@@ -23,9 +23,7 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import gaussian_kl, mlp, split_gaussian
-from soccerai.models.scene import SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
-
-DELTA_SCALE = 3.0
+from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
 
 
 @dataclass

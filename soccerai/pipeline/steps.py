@@ -20,7 +20,7 @@ import polars as pl
 
 from soccerai.pipeline import backends
 from soccerai.pipeline.artifacts import save_windows, write_json_atomic, write_parquet_atomic
-from soccerai.schema import BALL_ID
+from soccerai.schema import BALL_ID, SHOT
 from soccerai.store import read_match, write_match
 
 MATCH_FILE = "match.parquet"
@@ -105,7 +105,7 @@ def summary(task: StepTask) -> StepOutcome:
         .agg(pl.col("x").mean(), pl.col("y").mean())
         .sort("object_id")
     )
-    shots = 0 if match.events is None else match.events.filter(pl.col("type") == "SHOT").height
+    shots = 0 if match.events is None else match.events.filter(pl.col("type") == SHOT).height
     facts = {
         "match_id": meta.match_id,
         "provider": meta.provider,
