@@ -4,7 +4,7 @@ the same split, then scored on held-out SIMULATED matches and on REAL Last Row c
 Protocol (:func:`run_benchmark`):
 
 1. Data. Train windows come from ``train_matches`` simulated matches (``soccerai.synth.synthesize_match`` driven by
-   the real Metrica event timelines, then :func:`soccerai.tracking.resample` to 10 Hz, :func:`add_velocities`,
+   the real Metrica event timelines, then :func:`soccerai.layout.to_model_rate` (10 Hz, smoothed velocities) and
    :func:`soccerai.window_cutter.make_windows`); the simulated test set is windows of a DIFFERENT simulated match
    (another timeline and seed). The real test set is every window of the Last Row clips
    (:func:`soccerai.io.lastrow.load_lastrow`, same pipeline, stride 0.2 s).

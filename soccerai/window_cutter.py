@@ -349,9 +349,9 @@ def _cube(
     validate_tracking(tracking)
     step = frame_period(tracking)
     if abs(step - 1.0 / FPS) > 0.005:
-        raise InvalidTrackingError(f"tracking is at {1 / step:.3g} Hz; resample it to {FPS:g} Hz first")
+        raise InvalidTrackingError(f"tracking is at {1 / step:.3g} Hz; bring it to {FPS:g} Hz first (soccerai.layout.to_model_rate)")
     if tracking.get_column("vx").is_null().all():
-        raise InvalidTrackingError("tracking has no velocities; run soccerai.tracking.add_velocities first")
+        raise InvalidTrackingError("tracking has no velocities; run soccerai.layout.to_model_rate first")
     if tracking.get_column("match_id").n_unique() != 1:
         raise InvalidTrackingError("tracking holds several matches; cut windows one match at a time")
     keepers = goalkeepers(players)
