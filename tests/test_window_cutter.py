@@ -147,10 +147,10 @@ def test_bad_input(lastrow_10hz: Match) -> None:
     raw_20hz = dataclasses.replace(
         lastrow_10hz, tracking=tracking.add_velocities(load_lastrow_tracking(lastrow_10hz))
     )
-    with pytest.raises(InvalidTrackingError, match="resample"):
+    with pytest.raises(InvalidTrackingError, match="Hz first .soccerai.layout.to_model_rate"):
         window_cutter.make_windows(raw_20hz)
     no_velocity = lastrow_10hz.tracking.with_columns(pl.lit(None, pl.Float64).alias("vx"))
-    with pytest.raises(InvalidTrackingError, match="add_velocities"):
+    with pytest.raises(InvalidTrackingError, match="no velocities; run soccerai.layout.to_model_rate"):
         window_cutter.make_windows(no_velocity)
     with pytest.raises(InvalidTrackingError):
         window_cutter.make_windows(lastrow_10hz.tracking.clear())
