@@ -1,0 +1,84 @@
+"""View data for the dashboard: replay scenes, what-if edits, simulations, figures, exports and tables.
+
+Everything the Streamlit app shows is computed here (the app only lays it out), so it is testable without a
+browser. One module per idea:
+
+* :mod:`~soccerai.replay.scene`: moments (shots, attacks) and the 10 Hz :class:`Scene` around them;
+* :mod:`~soccerai.replay.edits`: what-if edits of a scene;
+* :mod:`~soccerai.replay.surfaces`: pitch control and OBSO of every scene frame;
+* :mod:`~soccerai.replay.simulation`: sampled futures of some agents and their C-OBSO;
+* :mod:`~soccerai.replay.figure`: the plotly replay figure (animated in the browser);
+* :mod:`~soccerai.replay.export`: PNG, GIF and MP4 exports (matplotlib + mplsoccer);
+* :mod:`~soccerai.replay.tables`: uploads, pipeline outputs and the C-OBSO leaderboard.
+
+The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mod:`soccerai.layout`,
+:mod:`soccerai.window_cutter`, :mod:`soccerai.evaluate`, :mod:`soccerai.match_obso`); this package wires scenes to them.
+Every public name is re-exported here: ``from soccerai import replay; replay.Scene``.
+"""
+
+from soccerai.replay.edits import edit_player
+from soccerai.replay.export import (
+    MAX_DPI,
+    MIN_DPI,
+    VIDEO_CODECS,
+    frame_png,
+    replay_frames,
+    replay_gif,
+    replay_mp4,
+    video_codec,
+)
+from soccerai.replay.figure import (
+    LINE_COLOUR,
+    PITCH_COLOUR,
+    Overlays,
+    pitch_shapes,
+    replay_figure,
+    simulation_traces,
+)
+from soccerai.replay.scene import (
+    DT,
+    MAX_LABEL,
+    Moment,
+    Scene,
+    list_matches,
+    list_moments,
+    load_match,
+    scene_for_moment,
+    scene_tensors,
+    shooter_at,
+)
+from soccerai.replay.simulation import (
+    Simulation,
+    default_agents,
+    find_checkpoints,
+    history_batch,
+    real_future,
+    scene_windows,
+    simulate,
+    simulation_cobso,
+    train_demo_model,
+)
+from soccerai.replay.surfaces import SceneSurfaces, scene_surfaces
+from soccerai.replay.tables import (
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_DECODED_BYTES,
+    PLAYER_COLUMNS,
+    VALUE_COLUMNS,
+    cobso_leaderboard,
+    pipeline_outputs,
+    read_table,
+    save_upload,
+)
+from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
+from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
+
+__all__ = [
+    "ATTACK_COLOUR", "BALL_COLOUR", "BALL_INDEX", "DEFENCE_COLOUR", "DT", "FPS", "LINE_COLOUR", "MAX_DPI",
+    "MAX_LABEL", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_DECODED_BYTES", "MIN_DPI", "N_AGENTS", "N_PER_TEAM",
+    "PITCH_COLOUR", "PLAYER_COLUMNS", "VALUE_COLUMNS", "VIDEO_CODECS", "Moment", "Overlays", "Scene",
+    "SceneSurfaces", "Simulation", "cobso_leaderboard", "default_agents", "edit_player", "find_checkpoints",
+    "frame_png", "history_batch", "list_matches", "list_moments", "load_match", "pipeline_outputs", "pitch_shapes",
+    "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "save_upload",
+    "scene_for_moment", "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at", "simulate",
+    "simulation_cobso", "simulation_traces", "train_demo_model", "video_codec",
+]

@@ -1,0 +1,120 @@
+"""Uploads and the tables of the leaderboard and benchmark pages (pipeline outputs, C-OBSO leaderboard)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import polars as pl
+
+from soccerai.errors import InvalidInputError, SoccerAIError
+from soccerai.replay.scene import load_match
+from soccerai.store import atomic_path, check_parquet_budget
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+"""Uploaded match files larger than this are refused."""
+MAX_UPLOAD_DECODED_BYTES = 1024 * 1024 * 1024
+"""An upload may decode to at most 1 GiB (a full match is a few hundred MiB)."""
+
+
+def save_upload(name: str, data: bytes, folder: Path) -> Path:
+    """Check an uploaded match file and store it in ``folder`` under a safe name; returns its path.
+
+    Refused (:class:`InvalidInputError`): too large, not ``.parquet``, or not a valid soccerai match. The file is
+    validated in a temporary file inside ``folder`` and only renamed into place when valid.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInputError(f"upload is {len(data) / 2**20:.1f} MiB; the limit is {MAX_UPLOAD_BYTES // 2**20} MiB", name)
+    name = name[:255]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".")
+    if not safe.endswith(".parquet") or len(safe) <= len(".parquet"):
+        raise InvalidInputError("only soccerai .parquet match files can be uploaded", name)
+    target = Path(folder) / safe
+    with atomic_path(target, ".parquet") as tmp:
+        tmp.write_bytes(data)
+        try:
+            check_parquet_budget(tmp, max_bytes=MAX_UPLOAD_DECODED_BYTES)  # by metadata, before decoding
+            load_match(tmp)
+        except SoccerAIError as exc:
+            raise InvalidInputError(f"not valid tracking data ({exc.problem})", name) from exc
+    return target
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tables for the leaderboard and benchmark pages
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A parquet, CSV or JSON table, read from bytes (brackets in names are not globs); one-line errors."""
+    path = Path(path)
+    try:
+        data = io.BytesIO(path.read_bytes())
+        if path.suffix == ".parquet":
+            check_parquet_budget(path)
+            return pl.read_parquet(data)
+        if path.suffix == ".csv":
+            return pl.read_csv(data)
+        if path.suffix == ".json":
+            return _json_table(path)
+    except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
+        raise InvalidInputError(f"unreadable table ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]})",
+                                path) from exc
+    raise InvalidInputError("tables must be .parquet, .csv or .json", path)
+
+
+def _json_table(path: Path) -> pl.DataFrame:
+    """JSON as rows: a list of records, or one record whose nested dicts are flattened (``metrics.ade`` ...)."""
+    import json
+
+    raw = json.loads(path.read_text())
+    rows = raw if isinstance(raw, list) else [raw]
+    return pl.DataFrame([_flatten(r) for r in rows if isinstance(r, dict)])
+
+
+def _flatten(record: dict, prefix: str = "") -> dict:
+    flat: dict = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        elif not isinstance(value, list):
+            flat[name] = value
+    return flat
+
+
+PLAYER_COLUMNS = ("player", "object_id", "player_id", "a1")
+VALUE_COLUMNS = ("cobso_mean", "cobso")
+
+
+def cobso_leaderboard(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per-player C-OBSO over matches from the pipeline's ``cobso`` outputs (``{match: table}``).
+
+    Rows of each table are (player, value[, shots]); a player's score is the shot-weighted mean of his values,
+    ``sum_m shots_m * value_m / sum_m shots_m``, shown beside his total shots, matches and best single value.
+    """
+    parts = []
+    for match, table in tables.items():
+        player = next((c for c in PLAYER_COLUMNS if c in table.columns), None)
+        value = next((c for c in VALUE_COLUMNS if c in table.columns), None)
+        if player is None or value is None:
+            raise InvalidInputError(f"C-OBSO table of {match} lacks a player column {PLAYER_COLUMNS} or a value "
+                                    f"column {VALUE_COLUMNS}")
+        shots = pl.col("shots").cast(pl.Float64) if "shots" in table.columns else pl.lit(1.0)
+        team = pl.col("team").cast(pl.String) if "team" in table.columns else pl.lit(None, pl.String)
+        parts.append(table.select(pl.col(player).cast(pl.String).alias("player"), team.alias("team"),
+                                  pl.col(value).cast(pl.Float64).alias("value"), shots.alias("shots"),
+                                  pl.lit(match).alias("match")))
+    if not parts:
+        return pl.DataFrame(schema={"player": pl.String(), "team": pl.String(), "cobso": pl.Float64(),
+                                    "shots": pl.Float64(), "matches": pl.UInt32(), "best": pl.Float64()})
+    rows = pl.concat(parts).filter(pl.col("value").is_finite())
+    return (rows.group_by("player", "team")
+            .agg(((pl.col("value") * pl.col("shots")).sum() / pl.col("shots").sum()).alias("cobso"),
+                 pl.col("shots").sum(), pl.col("match").n_unique().alias("matches"), pl.col("value").max().alias("best"))
+            .sort("cobso", descending=True))
+
+
+def pipeline_outputs(state_root: Path, name: str) -> dict[str, Path]:
+    """``{match key: file}`` of one per-match pipeline output (``matches/<key>/<name>``) under ``state_root``."""
+    return {p.parent.name: p for p in sorted(Path(state_root).glob(f"**/matches/*/{name}"))}
