@@ -16,7 +16,7 @@ The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mo
 Every public name is re-exported here: ``from soccerai import replay; replay.Scene``.
 """
 
-from soccerai.replay.edits import edit_player
+from soccerai.replay.edits import Edit, EditList, edit_player
 from soccerai.replay.export import (
     MAX_DPI,
     MIN_DPI,
@@ -35,50 +35,74 @@ from soccerai.replay.figure import (
     replay_figure,
     simulation_traces,
 )
+from soccerai.replay.players import (
+    PLAYER_TABLE_SCHEMA,
+    TABLE_KINDS,
+    PlayerInfo,
+    Roles,
+    frame_obso,
+    player_info,
+    player_table,
+    roles,
+)
 from soccerai.replay.scene import (
     DT,
     MAX_LABEL,
+    PERIOD_START_MIN,
     Moment,
     Scene,
+    format_clock,
+    frame_times,
     list_matches,
     list_moments,
     load_match,
+    scene_at,
     scene_for_moment,
     scene_tensors,
     shooter_at,
+    team_name,
+    timeline,
 )
 from soccerai.replay.simulation import (
+    COMPARE_SCHEMA,
     Simulation,
+    compare_simulations,
     default_agents,
     find_checkpoints,
     history_batch,
+    load_model,
     real_future,
     scene_windows,
     simulate,
     simulation_cobso,
-    train_demo_model,
 )
 from soccerai.replay.surfaces import SceneSurfaces, scene_surfaces
 from soccerai.replay.tables import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_DECODED_BYTES,
     PLAYER_COLUMNS,
+    SUMMARY_SCHEMA,
     VALUE_COLUMNS,
     cobso_leaderboard,
+    match_summaries,
     pipeline_outputs,
     read_table,
     save_upload,
 )
+from soccerai.replay.values import format_columns, format_value
 from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
 from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
 
 __all__ = [
-    "ATTACK_COLOUR", "BALL_COLOUR", "BALL_INDEX", "DEFENCE_COLOUR", "DT", "FPS", "LINE_COLOUR", "MAX_DPI",
-    "MAX_LABEL", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_DECODED_BYTES", "MIN_DPI", "N_AGENTS", "N_PER_TEAM",
-    "PITCH_COLOUR", "PLAYER_COLUMNS", "VALUE_COLUMNS", "VIDEO_CODECS", "Moment", "Overlays", "Scene",
-    "SceneSurfaces", "Simulation", "cobso_leaderboard", "default_agents", "edit_player", "find_checkpoints",
-    "frame_png", "history_batch", "list_matches", "list_moments", "load_match", "pipeline_outputs", "pitch_shapes",
-    "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "save_upload",
-    "scene_for_moment", "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at", "simulate",
-    "simulation_cobso", "simulation_traces", "train_demo_model", "video_codec",
+    "ATTACK_COLOUR", "BALL_COLOUR", "BALL_INDEX", "COMPARE_SCHEMA", "DEFENCE_COLOUR", "DT", "Edit", "EditList",
+    "FPS", "LINE_COLOUR", "MAX_DPI", "MAX_LABEL", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_DECODED_BYTES", "MIN_DPI",
+    "Moment", "N_AGENTS", "N_PER_TEAM", "Overlays", "PERIOD_START_MIN", "PITCH_COLOUR", "PLAYER_COLUMNS",
+    "PLAYER_TABLE_SCHEMA", "PlayerInfo", "Roles", "SUMMARY_SCHEMA", "Scene", "SceneSurfaces", "Simulation",
+    "TABLE_KINDS", "VALUE_COLUMNS", "VIDEO_CODECS", "cobso_leaderboard", "compare_simulations", "default_agents",
+    "edit_player", "find_checkpoints", "format_clock", "format_columns", "format_value", "frame_obso", "frame_png",
+    "frame_times", "history_batch", "list_matches", "list_moments", "load_match", "load_model", "match_summaries",
+    "pipeline_outputs", "pitch_shapes", "player_info", "player_table", "read_table", "real_future", "replay_figure",
+    "replay_frames", "replay_gif", "replay_mp4", "roles", "save_upload", "scene_at", "scene_for_moment",
+    "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at", "simulate", "simulation_cobso",
+    "simulation_traces", "team_name", "timeline", "video_codec",
 ]

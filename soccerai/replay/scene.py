@@ -10,8 +10,11 @@ was measured or written by soccerai's synthesizer.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -19,28 +22,61 @@ import torch
 
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.obso import on_ball_attacker
-from soccerai.layout import frame_tensors, to_model_rate
+from soccerai.layout import check_team, clock_frames, frame_tensors, to_model_rate
 from soccerai.possession import attacks
-from soccerai.schema import DEFAULT_PITCH, Match
+from soccerai.schema import DEFAULT_PITCH, Match, MatchMetadata
 from soccerai.shots import match_shots
 from soccerai.store import read_match
-from soccerai.trajectory_windows import FPS
+from soccerai.trajectory_windows import BALL_INDEX, FPS, N_PER_TEAM
 
 DT = 1.0 / FPS
 MAX_LABEL = 16
 """Provider-given object ids shown as labels are cut to this many characters."""
 
 
-@dataclass
+MomentKind = Literal["shot", "goal", "attack", "free"]
+MomentSource = Literal["event", "detected", "chosen"]
+PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
+"""Match-clock minute at which each period starts (3 and 4: extra time, 5: penalties)."""
+
+
+def format_clock(period: int, seconds_in_period: float) -> str:
+    """The football match clock ``"mm:ss"``: ``PERIOD_START_MIN[period] * 60 + seconds`` (the second half starts at
+    45:00; stoppage time keeps counting, e.g. 47:12 in the first half). Seconds are floored, as a clock shows them."""
+    if period not in PERIOD_START_MIN:
+        raise InvalidParameterError(f"period must be one of {sorted(PERIOD_START_MIN)}, got {period!r}")
+    if not math.isfinite(seconds_in_period) or seconds_in_period < 0:
+        raise InvalidParameterError(f"seconds in the period must be finite and >= 0, got {seconds_in_period!r}")
+    total = PERIOD_START_MIN[period] * 60 + int(math.floor(seconds_in_period))
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def team_name(metadata: MatchMetadata, side: str) -> str:
+    """The team's name from the metadata (``"Home"`` / ``"Away"`` when the provider gave none)."""
+    name = metadata.home_team if side == "home" else metadata.away_team if side == "away" else side
+    return side.capitalize() if name in (None, "", side) else str(name)
+
+
+@dataclass(frozen=True)
 class Moment:
-    """Something worth replaying: a shot or an attack, on the match's own frame clock."""
+    """Something worth replaying: a shot, a goal, an attack, or a point chosen on the match clock.
+
+    ``frame`` is the key frame on the match's own frame clock (the shot, the attack's last frame); ``clock`` the
+    match clock there (:func:`format_clock`); ``source`` says where it came from: the match's events, detected in
+    its tracking (:mod:`soccerai.shots`, :func:`soccerai.possession.attacks`) or chosen by the user (free navigation).
+    """
 
     label: str
-    kind: str  # "shot" | "attack"
+    kind: str  # MomentKind
     period: int
     frame: int  # the key frame (the shot, or the attack's last frame)
     team: str  # attacking team, "home" | "away"
     start_frame: int | None = None
+    time_s: float | None = None
+    clock: str = ""
+    source: str = "event"  # MomentSource
+    player: str | None = None  # the shooter's object id where known
+    result: str | None = None
 
 
 @dataclass
@@ -53,6 +89,9 @@ class Scene:
         frames: provider frame number of each scene frame ``[F]``.
         labels: 23 short names (jersey numbers, "ball").
         key_index: index of the moment's key frame (the shot) in the scene.
+        times: seconds in the period of each scene frame ``[F]`` (the match clock: :meth:`clock`).
+        teams: team names by side, ``{"home": ..., "away": ...}``.
+        players: the match's players table (names, jerseys, positions: :mod:`soccerai.replay.roles`).
     """
 
     positions: np.ndarray
@@ -69,6 +108,9 @@ class Scene:
     pitch: tuple[float, float] = DEFAULT_PITCH
     fps: float = FPS
     edits: list[str] = field(default_factory=list)
+    times: np.ndarray | None = None
+    teams: dict[str, str] = field(default_factory=lambda: {"home": "Home", "away": "Away"})
+    players: pl.DataFrame | None = None
 
     def __len__(self) -> int:
         return self.positions.shape[0]
@@ -78,10 +120,37 @@ class Scene:
         """'simulated tracking' or 'real tracking' (every figure says which)."""
         return "simulated tracking" if self.simulated else "real tracking"
 
+    @property
+    def defending_team(self) -> str:
+        return "away" if self.attacking_team == "home" else "home"
+
+    @property
+    def title(self) -> str:
+        """``"FC Bayern v Dortmund"``: home first."""
+        return f"{self.teams['home']} v {self.teams['away']}"
+
     def check_index(self, index: int) -> int:
-        if not 0 <= index < len(self):
-            raise InvalidParameterError(f"frame index {index} is outside the scene (0..{len(self) - 1})")
-        return index
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < len(self):
+            raise InvalidParameterError(f"frame index {index!r} is outside the scene (0..{len(self) - 1})")
+        return int(index)
+
+    def clock(self, index: int) -> str:
+        """The match clock ``"mm:ss"`` at scene frame ``index`` (``"P2 +12.3 s"``-free: :func:`format_clock`)."""
+        index = self.check_index(index)
+        if self.times is None or not np.isfinite(self.times[index]):
+            return f"P{self.period} frame {self.frames[index]}"
+        return format_clock(self.period, float(self.times[index]))
+
+    def side_of(self, agent: int) -> str:
+        """``"home"`` / ``"away"`` / ``"ball"`` of agent slot ``agent`` (slots 0..10 attack, 11..21 defend)."""
+        return "ball" if agent == BALL_INDEX else self.attacking_team if agent < N_PER_TEAM else self.defending_team
+
+    @property
+    def key(self) -> str:
+        """A short, hashable cache key of what the scene shows (match, period, frames, edits)."""
+        edits = hashlib.sha1("\n".join(self.edits).encode()).hexdigest()[:12]
+        return (f"{self.match_id}|P{self.period}|{self.frames[0] if len(self) else -1}-"
+                f"{self.frames[-1] if len(self) else -1}|{self.attacking_team}|{edits}")
 
 
 def list_matches(store: Path) -> list[Path]:
@@ -98,45 +167,122 @@ def load_match(path: Path) -> Match:
         raise InvalidTrackingError(f"not valid tracking data: {exc}", path) from exc
 
 
-def list_moments(match: Match) -> list[Moment]:
-    """Shots (the match's events, else those found in its tracking: :func:`soccerai.shots.match_shots`), then
-    attacks reaching the final third (:func:`soccerai.possession.attacks`)."""
+def frame_times(tracking: pl.DataFrame) -> pl.DataFrame:
+    """One row per (period, frame) of a tracking table with its ``time_s`` (seconds in the period)."""
+    return tracking.group_by("period", "frame").agg(pl.col("time_s").first()).sort("period", "frame")
+
+
+def _time_at(times: pl.DataFrame, period: int, frame: int) -> float | None:
+    """``time_s`` of the tracked frame nearest ``frame`` in ``period`` (None when the period has none)."""
+    rows = times.filter(pl.col("period") == period)
+    if rows.height == 0:
+        return None
+    i = int(np.argmin(np.abs(rows.get_column("frame").to_numpy() - frame)))
+    value = rows.get_column("time_s")[i]
+    return None if value is None else float(value)
+
+
+def timeline(match: Match) -> list[Moment]:
+    """Every shot, goal and attack of the match in match-time order, each with its clock and source.
+
+    Shots and goals: :func:`soccerai.shots.match_shots` (the match's events; real tracking without events gets the
+    shots detected in its tracking, labelled "detected"); a shot whose result is ``GOAL`` is a goal. Attacks: the
+    possessions reaching the final third (:func:`soccerai.possession.attacks`, always found in the tracking, so
+    "detected"). Labels read ``"23:41 shot (detected) - FC Bayern Munchen"``.
+    """
+    times = frame_times(match.tracking)
     found = match_shots(match)
+    source = "event" if found.source == "events" else "detected"
+    moments: list[Moment] = []
     shots = found.shots.filter(pl.col("team").is_in(["home", "away"]) & pl.col("frame").is_not_null())
-    tag = " (detected)" if found.source == "detected" else ""
-    moments = [Moment(f"shot {i + 1}{tag}: {r['team']}, period {r['period']}, {r['time_s'] or 0:.0f} s"
-                      + (f", {r['result'].lower()}" if r["result"] else ""), "shot",
-                      int(r["period"]), int(r["frame"]), r["team"])
-               for i, r in enumerate(shots.sort("period", "frame").iter_rows(named=True))]
-    found = attacks(match.tracking, zone="third", pitch_length=match.metadata.pitch_length)
-    moments += [Moment(f"attack {i + 1}: {r['team']}, period {r['period']}, {r['duration']:.0f} s", "attack",
-                       int(r["period"]), int(r["end_frame"]), r["team"], int(r["start_frame"]))
-                for i, r in enumerate(found.sort("period", "start_frame").iter_rows(named=True))]
-    return moments
+    for r in shots.iter_rows(named=True):
+        period, frame = int(r["period"]), int(r["frame"])
+        kind = "goal" if (r["result"] or "").upper() == "GOAL" else "shot"
+        moments.append(_moment(match, times, kind, source, period, frame, r["team"], None, r["player_id"],
+                               r["result"]))
+    found_attacks = attacks(match.tracking, zone="third", pitch_length=match.metadata.pitch_length)
+    for r in found_attacks.iter_rows(named=True):
+        moments.append(_moment(match, times, "attack", "detected", int(r["period"]), int(r["end_frame"]), r["team"],
+                               int(r["start_frame"])))
+    order = {"goal": 0, "shot": 1, "attack": 2}
+    return sorted(moments, key=lambda m: (m.period, m.time_s if m.time_s is not None else math.inf, m.frame,
+                                          order.get(m.kind, 3)))
+
+
+def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: int, frame: int, team: str,
+            start_frame: int | None = None, player: str | None = None, result: str | None = None) -> Moment:
+    time_s = _time_at(times, period, frame)
+    clock = format_clock(period, time_s) if time_s is not None else f"P{period}"
+    tag = " (detected)" if source == "detected" else ""
+    outcome = f", {result.lower()}" if result and kind == "shot" else ""
+    label = f"{clock} {kind}{tag}{outcome} - {team_name(match.metadata, team)}"
+    return Moment(label, kind, period, frame, team, start_frame, time_s, clock, source, player, result)
+
+
+def list_moments(match: Match) -> list[Moment]:
+    """The match's moments worth replaying: :func:`timeline` (kept under its old name)."""
+    return timeline(match)
 
 
 def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_s: float = 4.0) -> Scene:
-    """The scene around ``moment``: ``before_s`` seconds before its key frame to ``after_s`` after, at 10 Hz."""
-    if before_s < 0 or after_s < 0 or before_s + after_s <= 0:
+    """The scene around ``moment``: ``before_s`` seconds before its key frame to ``after_s`` after, at 10 Hz.
+
+    The slice is brought to model rate (:func:`soccerai.layout.to_model_rate`) and laid out for the moment's
+    attacking team (:func:`soccerai.layout.frame_tensors`).
+    """
+    if not (math.isfinite(before_s) and math.isfinite(after_s)) or before_s < 0 or after_s < 0 \
+            or before_s + after_s <= 0:
         raise InvalidParameterError(f"scene span must be positive, got before={before_s}s after={after_s}s")
-    rate = match.metadata.frame_rate
-    lo, hi = moment.frame - int(before_s * rate), moment.frame + int(after_s * rate)
+    lo = moment.frame - clock_frames(match.metadata, before_s)
+    hi = moment.frame + clock_frames(match.metadata, after_s)
     sliced = match.tracking.filter((pl.col("period") == moment.period) & pl.col("frame").is_between(lo, hi))
     if sliced.height == 0:
         raise InvalidTrackingError(f"no tracking frames around frame {moment.frame} of period {moment.period}")
     sliced = to_model_rate(replace(match, tracking=sliced, events=None)).tracking
-    # an object seen on one isolated frame has no velocity: absent there (broadcast flicker), never at rest
-    sliced = sliced.filter(pl.col("vx").is_not_null() & pl.col("vy").is_not_null())
     tensors = frame_tensors(sliced, match.players, moment.team)
-    labels = _labels(tensors.object_ids, match.players)
     frames = tensors.frames
+    times = frame_times(sliced).get_column("time_s").to_numpy().astype(np.float64)
     key = int(np.argmin(np.abs(frames - moment.frame)))
     return Scene(
         positions=tensors.positions.numpy().astype(np.float64), velocities=tensors.velocities.numpy().astype(np.float64),
         valid=tensors.valid.numpy(), frames=frames, period=moment.period, attacking_team=moment.team,
-        object_ids=tensors.object_ids, labels=labels, key_index=key, simulated=match.metadata.simulated,
-        match_id=match.match_id, pitch=(match.metadata.pitch_length, match.metadata.pitch_width),
+        object_ids=tensors.object_ids, labels=_labels(tensors.object_ids, match.players), key_index=key,
+        simulated=match.metadata.simulated, match_id=match.match_id,
+        pitch=(match.metadata.pitch_length, match.metadata.pitch_width), times=times,
+        teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
     )
+
+
+def scene_at(match: Match, period: int, seconds: float, before_s: float = 6.0, after_s: float = 4.0,
+             team: str | None = None) -> Scene:
+    """Free navigation: the scene around ``seconds`` into ``period`` (any point of the match, not only moments).
+
+    The key frame is the tracked frame nearest that time; the attacking team is ``team``, else the team owning
+    the ball there (the ball's ``ball_owning_team``, the nearest frame that says), else home.
+    """
+    if not math.isfinite(seconds):
+        raise InvalidParameterError(f"seconds must be finite, got {seconds!r}")
+    rows = frame_times(match.tracking).filter(pl.col("period") == period)
+    if rows.height == 0:
+        periods = sorted(match.tracking.get_column("period").unique().to_list())
+        raise InvalidParameterError(f"the match has no tracking in period {period} (periods {periods})")
+    i = int(np.argmin(np.abs(rows.get_column("time_s").to_numpy() - seconds)))
+    frame = int(rows.get_column("frame")[i])
+    side = check_team(team) if team is not None else _owner_near(match.tracking, period, frame)
+    time_s = float(rows.get_column("time_s")[i])
+    clock = format_clock(period, time_s)
+    moment = Moment(f"{clock} - {team_name(match.metadata, side)} attacking", "free", period, frame, side,
+                    time_s=time_s, clock=clock, source="chosen")
+    return scene_for_moment(match, moment, before_s, after_s)
+
+
+def _owner_near(tracking: pl.DataFrame, period: int, frame: int) -> str:
+    owned = (tracking.filter((pl.col("period") == period) & pl.col("ball_owning_team").is_in(["home", "away"]))
+             .select("frame", "ball_owning_team"))
+    if owned.height == 0:
+        return "home"
+    i = int(np.argmin(np.abs(owned.get_column("frame").to_numpy() - frame)))
+    return str(owned.get_column("ball_owning_team")[i])
 
 
 def _labels(object_ids: list[str | None], players: pl.DataFrame) -> list[str]:

@@ -4,18 +4,77 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
 from soccerai.errors import InvalidInputError, SoccerAIError
-from soccerai.replay.scene import load_match
-from soccerai.store import atomic_path, check_parquet_budget
+from soccerai.replay.scene import list_matches, load_match, team_name, timeline
+from soccerai.schema import SHOT as SHOT_TYPE
+from soccerai.schema import MatchMetadata
+from soccerai.store import atomic_path, check_parquet_budget, read_metadata
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 """Uploaded match files larger than this are refused."""
 MAX_UPLOAD_DECODED_BYTES = 1024 * 1024 * 1024
 """An upload may decode to at most 1 GiB (a full match is a few hundred MiB)."""
+
+
+SUMMARY_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String(), "match_id": pl.String(), "home": pl.String(), "away": pl.String(), "date": pl.String(),
+    "score": pl.String(), "provider": pl.String(), "simulated": pl.Boolean(), "duration_s": pl.Float64(),
+    "n_moments": pl.Int64(), "label": pl.String(), "problem": pl.String(),
+}
+"""One row per stored match for a match picker. ``date`` and ``score`` when the provider's metadata has them
+(``metadata.extra["date"]``, ``["score"]``) or, for the score, the match's event goals; ``duration_s`` the tracked
+time summed over periods; ``n_moments`` the length of its :func:`soccerai.replay.timeline`; ``problem`` why a file
+could not be read (its other columns are then null): nothing is skipped silently."""
+
+
+def match_summaries(store: Path, count_moments: bool = True) -> pl.DataFrame:
+    """:data:`SUMMARY_SCHEMA` of every match file in ``store`` (:func:`list_matches`), sorted by date then label.
+
+    Metadata and durations are read without decoding the frames; counting moments reads each match once (the
+    result is cached per file, path and modification time, in this process).
+    """
+    rows = [_summary(str(p), p.stat().st_mtime_ns, count_moments) for p in list_matches(store)]
+    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row").sort("date", "label", nulls_last=True)
+
+
+@lru_cache(maxsize=256)
+def _summary(path: str, mtime_ns: int, count_moments: bool) -> tuple:
+    try:
+        meta = read_metadata(path)
+        periods = (pl.scan_parquet(path, glob=False).group_by("period")
+                   .agg((pl.col("time_s").max() - pl.col("time_s").min()).alias("span")).collect())
+        duration = float(periods.get_column("span").sum())
+        match = load_match(Path(path)) if count_moments else None
+        moments = len(timeline(match)) if match is not None else None
+        score = meta.extra.get("score") or (_event_score(match) if match is not None else None)
+    except (SoccerAIError, OSError, pl.exceptions.PolarsError) as exc:
+        return (path, None, None, None, None, None, None, None, None, None, Path(path).name, str(exc)[:200])
+    home, away = team_name(meta, "home"), team_name(meta, "away")
+    date = meta.extra.get("date")
+    label = ", ".join(str(p) for p in (f"{home} v {away}", date, score) if p) + \
+        f" ({'simulated' if meta.simulated else 'real'} {meta.provider})"
+    return (path, meta.match_id, home, away, date, score, meta.provider, meta.simulated, duration, moments, label,
+            None)
+
+
+def _event_score(match) -> str | None:
+    """``"home-away"`` goals from the match's shot events with result GOAL (None without events)."""
+    if match.events is None or match.events.height == 0:
+        return None
+    goals = match.events.filter((pl.col("type") == SHOT_TYPE) & (pl.col("result").str.to_uppercase() == "GOAL"))
+    counts = {t: goals.filter(pl.col("team") == t).height for t in ("home", "away")}
+    return f"{counts['home']}-{counts['away']}"
+
+
+def summary_label(meta: MatchMetadata) -> str:
+    """``"FC Bayern v Dortmund (real skillcorner)"``: a match as a picker shows it before its summary is read."""
+    return f"{team_name(meta, 'home')} v {team_name(meta, 'away')} ({'simulated' if meta.simulated else 'real'} " \
+           f"{meta.provider})"
 
 
 def save_upload(name: str, data: bytes, folder: Path) -> Path:

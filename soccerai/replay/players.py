@@ -1,0 +1,202 @@
+"""Who is who in a scene: player names from the metadata, the roles of the C-OBSO setup, and a per-player table.
+
+Roles at one frame (:func:`roles`), with the definitions of :mod:`soccerai.evaluate.cobso` (never a second copy):
+
+* **shooter / ball carrier**: the valid attacker nearest the ball (:func:`soccerai.evaluate.obso.on_ball_attacker`);
+* **A1**: among the C-OBSO candidates (:func:`soccerai.evaluate.cobso.select_cobso_agents`: off-ball attackers in
+  the attacking third, not the goalkeeper), the one with the highest OBSO at that frame;
+* **D1**: A1's nearest defender; **D2**: the shooter's nearest defender (as chosen by ``select_cobso_agents``).
+
+Labels name players as the metadata does: ``"A1 - Müller (#25, RW)"``, never by an internal agent index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from soccerai.errors import InvalidTrackingError
+from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, select_cobso_agents
+from soccerai.evaluate.obso import obso
+from soccerai.evaluate.pitch_control import Grid
+from soccerai.replay.scene import MAX_LABEL, Scene, scene_tensors, shooter_at
+from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+
+MAX_NAME = 32
+"""Player names shown are cut to this many characters (provider text is data, not layout)."""
+
+
+@dataclass(frozen=True)
+class PlayerInfo:
+    """A player of a scene as the metadata names him (``slot`` is the agent index in the scene)."""
+
+    slot: int
+    object_id: str
+    name: str
+    short_name: str
+    jersey: int | None
+    position: str | None
+    side: str  # "home" | "away"
+    team: str  # the team's name
+
+    def label(self, role: str | None = None) -> str:
+        """``"A1 - Müller (#25, RW)"`` (``"Müller (#25, RW)"`` without a role)."""
+        details = ", ".join(p for p in (f"#{self.jersey}" if self.jersey is not None else None,
+                                        self.position if self.position not in (None, "", "UNK") else None) if p)
+        text = f"{self.short_name} ({details})" if details else self.short_name
+        return f"{role} - {text}" if role else text
+
+
+def player_info(scene: Scene, slot: int) -> PlayerInfo | None:
+    """The metadata of the player in agent ``slot`` (None for the ball or an empty slot)."""
+    if not 0 <= slot < BALL_INDEX or scene.object_ids[slot] is None:
+        return None
+    object_id = str(scene.object_ids[slot])
+    row = _player_rows(scene).get(object_id, {})
+    name = str(row.get("name") or "").strip()[:MAX_NAME] or f"player {object_id[:MAX_LABEL]}"
+    jersey = row.get("jersey")
+    side = scene.side_of(slot)
+    return PlayerInfo(slot, object_id, name, _short(name), None if jersey is None else int(jersey),
+                      row.get("position"), side, scene.teams.get(side, side))
+
+
+def _player_rows(scene: Scene) -> dict[str, dict]:
+    if scene.players is None or scene.players.height == 0:
+        return {}
+    return {str(r["object_id"]): r for r in scene.players.iter_rows(named=True)}
+
+
+def _short(name: str) -> str:
+    """The surname as a label shows it: the last word of a full name ("Thomas Müller" -> "Müller")."""
+    words = name.split()
+    return words[-1] if len(words) > 1 and not name.startswith("player ") else name
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The roles at scene frame ``frame``: each a :class:`PlayerInfo` or None when the frame has no such player."""
+
+    frame: int
+    shooter: PlayerInfo | None
+    a1: PlayerInfo | None
+    d1: PlayerInfo | None
+    d2: PlayerInfo | None
+    agents: CobsoAgents | None
+
+    def items(self) -> list[tuple[str, PlayerInfo]]:
+        """``[("shooter", info), ("A1", info), ...]`` for the roles that exist (D1 == D2 listed once as D1/D2)."""
+        named = [("shooter", self.shooter), ("A1", self.a1), ("D1", self.d1), ("D2", self.d2)]
+        if self.d1 is not None and self.d2 is not None and self.d1.slot == self.d2.slot:
+            named = [("shooter", self.shooter), ("A1", self.a1), ("D1/D2", self.d1)]
+        return [(role, info) for role, info in named if info is not None]
+
+    def of(self, slot: int) -> str | None:
+        """The role names of agent ``slot`` joined by "/" (None when he has none)."""
+        names = [role for role, info in self.items() if info.slot == slot]
+        return "/".join(names) or None
+
+    def slots(self) -> dict[str, int]:
+        """``{"shooter": slot, "A1": slot, "D1": slot, "D2": slot}`` for the roles that exist."""
+        named = {"shooter": self.shooter, "A1": self.a1, "D1": self.d1, "D2": self.d2}
+        return {role: info.slot for role, info in named.items() if info is not None}
+
+    def labels(self) -> list[str]:
+        """``["shooter - Lewandowski (#9, CF)", "A1 - Müller (#25, RW)", ...]``."""
+        return [info.label(role) for role, info in self.items()]
+
+    @property
+    def predicted(self) -> list[int]:
+        """The agents a C-OBSO simulation forecasts: A1, D1, D2 (D1 == D2 once); empty without A1."""
+        return [] if self.agents is None else self.agents.replaced
+
+
+def frame_obso(scene: Scene, frame: int, grid: Grid | None = None) -> np.ndarray:
+    """Each agent's OBSO ``[23]`` at scene frame ``frame`` (:func:`soccerai.evaluate.obso.obso`; NaN where absent)."""
+    frame = scene.check_index(frame)
+    pos, vel, ok = scene_tensors(scene)
+    sl = slice(frame, frame + 1)
+    result = obso(pos[sl], vel[sl], ok[sl], grid or Grid(length=scene.pitch[0], width=scene.pitch[1]))
+    return result.player_values[0].double().numpy()
+
+
+def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None) -> Roles:
+    """Shooter, A1, D1 and D2 at scene frame ``frame`` (see the module docstring).
+
+    ``player_obso [23]``: the agents' OBSO at that frame when already computed (e.g.
+    ``scene_surfaces(...).player_obso[frame]``); computed for the one frame otherwise.
+    """
+    frame = scene.check_index(frame)
+    try:
+        shooter = shooter_at(scene, frame)
+    except InvalidTrackingError:
+        return Roles(frame, None, None, None, None, None)
+    pos, _, ok = scene_tensors(scene)
+    candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch[0]) \
+        if bool(ok[frame, N_PER_TEAM:BALL_INDEX].any()) else []
+    if not candidates:
+        return Roles(frame, player_info(scene, shooter), None, None, None, None)
+    values = frame_obso(scene, frame) if player_obso is None else np.asarray(player_obso, dtype=np.float64)
+    best = max(candidates, key=lambda c: (np.nan_to_num(values[c.attacker], nan=-1.0), -c.attacker))
+    return Roles(frame, player_info(scene, shooter), player_info(scene, best.attacker),
+                 player_info(scene, best.attacker_defender), player_info(scene, best.shooter_defender), best)
+
+
+PLAYER_TABLE_SCHEMA: dict[str, pl.DataType] = {
+    "slot": pl.Int64(), "role": pl.String(), "name": pl.String(), "jersey": pl.Int32(), "position": pl.String(),
+    "team": pl.String(), "side": pl.String(), "attacking": pl.Boolean(), "frames_seen": pl.Int64(),
+    "distance_m": pl.Float64(), "top_speed_kmh": pl.Float64(), "obso": pl.Float64(), "cobso": pl.Float64(),
+    "cobso_std": pl.Float64(),
+}
+"""One row per player tracked in the clip. ``distance_m``: path length over consecutive tracked frames;
+``top_speed_kmh``: the largest smoothed speed (``3.6 |v|``); ``obso``: his OBSO at the table's frame (attackers;
+defenders have none); ``cobso``/``cobso_std``: C-OBSO of the simulation's A1 (mean and spread over samples)."""
+TABLE_KINDS = {"distance_m": "distance", "top_speed_kmh": "speed", "obso": "probability", "cobso": "probability",
+               "cobso_std": "probability"}
+"""How :func:`soccerai.replay.values.format_columns` shows the table's numbers."""
+
+
+def player_table(scene: Scene, simulation=None, frame: int | None = None, player_obso: np.ndarray | None = None,
+                 role_info: Roles | None = None) -> pl.DataFrame:
+    """Per player in the clip (:data:`PLAYER_TABLE_SCHEMA`): name, team, position, distance (m), top speed (km/h),
+    OBSO at ``frame`` (default the key frame) and, given a simulation (a :class:`soccerai.replay.Simulation`, whose
+    C-OBSO :func:`soccerai.replay.simulation_cobso` computes, or that C-OBSO itself), A1's C-OBSO; attackers
+    first, then by OBSO.
+
+    Distance sums ``|p_{t+1} - p_t|`` over pairs of consecutive scene frames where he is tracked on both (a player
+    out of camera view adds nothing; no gap is bridged). Every number is finite or null.
+    """
+    frame = scene.key_index if frame is None else scene.check_index(frame)
+    result = _cobso_of(scene, simulation)
+    values = frame_obso(scene, frame) if player_obso is None else np.asarray(player_obso, dtype=np.float64)
+    who = role_info if role_info is not None else roles(scene, frame, values)
+    rows = []
+    for slot in range(BALL_INDEX):
+        info = player_info(scene, slot)
+        seen = scene.valid[:, slot]
+        if info is None or not seen.any():
+            continue
+        steps = np.linalg.norm(np.diff(scene.positions[:, slot], axis=0), axis=-1)
+        both = seen[1:] & seen[:-1] & np.isfinite(steps)
+        speed = np.linalg.norm(scene.velocities[seen, slot], axis=-1)
+        attacking = slot < N_PER_TEAM
+        value = float(values[slot]) if attacking and np.isfinite(values[slot]) else None
+        cobso = std = None
+        if result is not None and result.agents.attacker == slot:
+            cobso, std = result.mean, result.std
+        rows.append((slot, who.of(slot), info.name, info.jersey, info.position, info.team, info.side, attacking,
+                     int(seen.sum()), float(steps[both].sum()), float(speed.max() * 3.6) if speed.size else None,
+                     value, cobso, std))
+    table = pl.DataFrame(rows, schema=PLAYER_TABLE_SCHEMA, orient="row", nan_to_null=True)
+    return table.sort(["attacking", "obso"], descending=[True, True], nulls_last=True)
+
+
+
+def _cobso_of(scene: Scene, simulation) -> CobsoResult | None:
+    """The C-OBSO of a simulation (None where it is undefined), or ``simulation`` itself when it is one."""
+    if simulation is None or isinstance(simulation, CobsoResult):
+        return simulation
+    from soccerai.replay.simulation import simulation_cobso  # simulation imports this module
+
+    return simulation_cobso(scene, simulation)
