@@ -27,14 +27,15 @@ def _numpy(value) -> np.ndarray:
     return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
 
-def draw_pitch(ax: Axes | None = None, length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1]) -> tuple[Pitch, Axes]:
-    """A centred 105 x 68 (or given) pitch on ``ax`` (a new figure when None)."""
+def draw_pitch(ax: Axes | None = None, length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1],
+               line_colour: str = "#c7d5cc", pitch_colour: str = "#22312b") -> tuple[Pitch, Axes]:
+    """A centred 105 x 68 (or given) pitch on ``ax`` (a new figure when None); lines above surfaces (zorder 2)."""
     pitch = Pitch(
         pitch_type="skillcorner",
         pitch_length=length,
         pitch_width=width,
-        line_color="#c7d5cc",
-        pitch_color="#22312b",
+        line_color=line_colour,
+        pitch_color=pitch_colour,
         line_zorder=2,
     )
     if ax is None:

@@ -18,7 +18,10 @@ Every public name is re-exported here: ``from soccerai import replay; replay.Sce
 
 from soccerai.replay.edits import Edit, EditList, edit_player
 from soccerai.replay.export import (
+    EXPORT_DPI,
+    EXPORT_INCHES,
     MAX_DPI,
+    MAX_GIF_PIXELS,
     MIN_DPI,
     VIDEO_CODECS,
     frame_png,
@@ -28,6 +31,7 @@ from soccerai.replay.export import (
     video_codec,
 )
 from soccerai.replay.figure import (
+    DARK_LINE_COLOUR,
     LINE_COLOUR,
     PITCH_COLOUR,
     Overlays,
@@ -76,7 +80,17 @@ from soccerai.replay.simulation import (
     simulate,
     simulation_cobso,
 )
-from soccerai.replay.surfaces import SceneSurfaces, scene_surfaces
+from soccerai.replay.style import (
+    AWAY_COLOUR,
+    CONTROL_SCALE,
+    HOME_COLOUR,
+    OBSO_EXPLANATION,
+    OBSO_SCALE_MAX,
+    SurfaceStyle,
+    surface_style,
+    view_title,
+)
+from soccerai.replay.surfaces import SURFACE_CACHE_SIZE, SceneSurfaces, cached_surfaces, scene_surfaces
 from soccerai.replay.tables import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_DECODED_BYTES,
@@ -94,15 +108,18 @@ from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
 from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
 
 __all__ = [
-    "ATTACK_COLOUR", "BALL_COLOUR", "BALL_INDEX", "COMPARE_SCHEMA", "DEFENCE_COLOUR", "DT", "Edit", "EditList",
-    "FPS", "LINE_COLOUR", "MAX_DPI", "MAX_LABEL", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_DECODED_BYTES", "MIN_DPI",
-    "Moment", "N_AGENTS", "N_PER_TEAM", "Overlays", "PERIOD_START_MIN", "PITCH_COLOUR", "PLAYER_COLUMNS",
-    "PLAYER_TABLE_SCHEMA", "PlayerInfo", "Roles", "SUMMARY_SCHEMA", "Scene", "SceneSurfaces", "Simulation",
-    "TABLE_KINDS", "VALUE_COLUMNS", "VIDEO_CODECS", "cobso_leaderboard", "compare_simulations", "default_agents",
-    "edit_player", "find_checkpoints", "format_clock", "format_columns", "format_value", "frame_obso", "frame_png",
-    "frame_times", "history_batch", "list_matches", "list_moments", "load_match", "load_model", "match_summaries",
-    "pipeline_outputs", "pitch_shapes", "player_info", "player_table", "read_table", "real_future", "replay_figure",
-    "replay_frames", "replay_gif", "replay_mp4", "roles", "save_upload", "scene_at", "scene_for_moment",
-    "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at", "simulate", "simulation_cobso",
-    "simulation_traces", "team_name", "timeline", "video_codec",
+    "ATTACK_COLOUR", "AWAY_COLOUR", "BALL_COLOUR", "BALL_INDEX", "COMPARE_SCHEMA", "CONTROL_SCALE",
+    "DARK_LINE_COLOUR", "DEFENCE_COLOUR", "DT", "EXPORT_DPI", "EXPORT_INCHES", "Edit", "EditList", "FPS",
+    "HOME_COLOUR", "LINE_COLOUR", "MAX_DPI", "MAX_GIF_PIXELS", "MAX_LABEL", "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_DECODED_BYTES", "MIN_DPI", "Moment", "N_AGENTS", "N_PER_TEAM", "OBSO_EXPLANATION", "OBSO_SCALE_MAX",
+    "Overlays", "PERIOD_START_MIN", "PITCH_COLOUR", "PLAYER_COLUMNS", "PLAYER_TABLE_SCHEMA", "PlayerInfo", "Roles",
+    "SUMMARY_SCHEMA", "SURFACE_CACHE_SIZE", "Scene", "SceneSurfaces", "Simulation", "SurfaceStyle", "TABLE_KINDS",
+    "VALUE_COLUMNS", "VIDEO_CODECS", "cached_surfaces", "cobso_leaderboard", "compare_simulations",
+    "default_agents", "edit_player", "find_checkpoints", "format_clock", "format_columns", "format_value",
+    "frame_obso", "frame_png", "frame_times", "history_batch", "list_matches", "list_moments", "load_match",
+    "load_model", "match_summaries", "pipeline_outputs", "pitch_shapes", "player_info", "player_table",
+    "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "roles",
+    "save_upload", "scene_at", "scene_for_moment", "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at",
+    "simulate", "simulation_cobso", "simulation_traces", "surface_style", "team_name", "timeline", "video_codec",
+    "view_title",
 ]

@@ -10,20 +10,34 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from soccerai.replay.players import Roles, player_info
 from soccerai.replay.scene import DT, Scene
 from soccerai.replay.simulation import Simulation
+from soccerai.replay.style import (
+    BALL_COLOUR,
+    PALETTE,
+    SurfaceStyle,
+    decluttered,
+    smooth,
+    surface_style,
+    team_colour,
+    view_title,
+)
+from soccerai.replay.values import format_value
 from soccerai.schema import DEFAULT_PITCH
 from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
-from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
 
 PITCH_COLOUR, LINE_COLOUR = "#2e7d32", "rgba(255,255,255,0.85)"
+DARK_LINE_COLOUR = "rgba(40,40,40,0.75)"
+"""Pitch lines over an opaque surface (white lines vanish in its light, contested middle)."""
 
 
-def pitch_shapes(length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1]) -> list[dict]:
+def pitch_shapes(length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1],
+                 colour: str = LINE_COLOUR) -> list[dict]:
     """mplsoccer-style pitch markings as plotly shapes (centred pitch, metres), drawn above surfaces; the grass is
-    the plot background."""
+    the plot background (dark lines over an opaque surface: :data:`DARK_LINE_COLOUR`)."""
     hl, hw = length / 2, width / 2
-    line = {"color": LINE_COLOUR, "width": 2}
+    line = {"color": colour, "width": 2}
 
     def rect(x0: float, y0: float, x1: float, y1: float) -> dict:
         return {"type": "rect", "x0": x0, "y0": y0, "x1": x1, "y1": y1, "line": line, "layer": "above"}
@@ -40,14 +54,19 @@ def pitch_shapes(length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[
             rect(goal_line, -9.16, goal_line - side * 5.5, 9.16),
             rect(goal_line, -3.66, goal_line + side * 2.0, 3.66),
             {"type": "circle", "x0": side * (hl - 11) - 0.3, "y0": -0.3, "x1": side * (hl - 11) + 0.3, "y1": 0.3,
-             "fillcolor": LINE_COLOUR, "line": line, "layer": "above"},
+             "fillcolor": colour, "line": line, "layer": "above"},
         ]
     return shapes
 
 
 @dataclass
 class Overlays:
-    """Which layers the replay draws."""
+    """Which layers the replay draws.
+
+    ``surface [F, ny, nx]`` is drawn by its kind, read from ``surface_name`` (:func:`soccerai.replay.style.surface_kind`):
+    "pitch control" as home/away control, "OBSO" on the fixed OBSO scale. ``values [F, 23]`` are written beside
+    the attackers (OBSO, as %). ``roles`` marks the shooter, A1, D1 and D2 on the pitch.
+    """
 
     trail_frames: int = 10
     velocities: bool = True
@@ -55,68 +74,97 @@ class Overlays:
     surface_name: str = ""
     values: np.ndarray | None = None  # [F, 23] per-player values (e.g. OBSO)
     values_name: str = "OBSO"
-    colorscale: str = "RdBu_r"  # a name both plotly and matplotlib know
+    colorscale: str = "RdBu_r"  # kept for callers; the scale comes from the surface's kind
+    roles: Roles | None = None
+
+
+def _hover(scene: Scene, k: int) -> str:
+    info = player_info(scene, k)
+    name = info.label() if info is not None else scene.labels[k]
+    return html.escape(f"{name} - {scene.teams.get(scene.side_of(k), '')}")  # provider text, never plotly HTML
 
 
 def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
-    """The dynamic traces of frame ``f``, always in the same order (the animation replaces them one for one).
-
-    The surface is not a trace: it is a layout image (:func:`_surface_image`)."""
+    """The dynamic traces of frame ``f``, always the same traces in the same order (the animation replaces them
+    one for one): per team its trails and markers (jersey number inside), the values beside the attackers
+    (decluttered), the role rings, the velocity arrows and the ball. The surface is a layout image."""
     pos, ok = scene.positions[f], scene.valid[f]
     traces: list[go.BaseTraceType] = []
     lo = max(0, f - ov.trail_frames)
-    for team, agents, colour in (("attack", range(N_PER_TEAM), ATTACK_COLOUR),
-                                 ("defence", range(N_PER_TEAM, 2 * N_PER_TEAM), DEFENCE_COLOUR)):
-        xs, ys = _segments([scene.positions[lo : f + 1, k] for k in agents if ok[k]])
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.6,
-                                 hoverinfo="skip", showlegend=False, name=f"{team} trails"))
+    for agents in (range(N_PER_TEAM), range(N_PER_TEAM, 2 * N_PER_TEAM)):
+        side = scene.side_of(agents[0])
+        colour = team_colour(side)
         idx = [k for k in agents if ok[k]]
-        text = [html.escape(scene.labels[k]) for k in idx]  # provider names are text, never plotly HTML
-        if ov.values is not None and team == "attack":
-            text = [f"{t}<br>{ov.values[f, k]:.3f}" if np.isfinite(ov.values[f, k]) else t for t, k in zip(text, idx, strict=False)]
-        traces.append(go.Scatter(x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", text=text,
-                                 textposition="top center", textfont={"color": "white", "size": 10},
-                                 marker={"size": 13, "color": colour, "line": {"color": "white", "width": 1}},
-                                 name="attack" if team == "attack" else "defence",
-                                 customdata=idx, hovertemplate="%{text} (agent %{customdata})<extra></extra>"))
+        xs, ys = _segments([scene.positions[lo : f + 1, k] for k in idx])
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.7,
+                                 hoverinfo="skip", showlegend=False, name=f"{scene.teams[side]} trails"))
+        traces.append(go.Scatter(
+            x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", text=[html.escape(scene.labels[k]) for k in idx],
+            textposition="middle center", textfont={"color": "white", "size": 9},
+            marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1.5}},
+            name=html.escape(scene.teams[side]), customdata=[[k, _hover(scene, k)] for k in idx],
+            hovertemplate="%{customdata[1]}<extra></extra>"))
+    shown = decluttered(pos, ov.values[f], [k for k in range(N_PER_TEAM) if ok[k]]) if ov.values is not None else []
+    traces.append(go.Scatter(x=pos[shown, 0], y=pos[shown, 1] - 2.4, mode="text", hoverinfo="skip", showlegend=False,
+                             text=[format_value(ov.values[f, k], "probability") for k in shown],
+                             textfont={"color": "black", "size": 10}, name=ov.values_name))
+    marked = [(role, info.slot) for role, info in ov.roles.items() if ok[info.slot]] if ov.roles is not None else []
+    traces.append(go.Scatter(x=[pos[k, 0] for _, k in marked], y=[pos[k, 1] for _, k in marked], mode="markers+text",
+                             text=[role for role, _ in marked], textposition="top center", hoverinfo="skip",
+                             textfont={"color": "black", "size": 11}, showlegend=False, name="roles",
+                             marker={"size": 27, "symbol": "circle-open", "color": "black", "line": {"width": 2.5}}))
     vel = scene.velocities[f] if ov.velocities else np.zeros_like(pos)
     arrows = [np.stack([pos[k], pos[k] + vel[k]]) for k in range(BALL_INDEX) if ok[k] and ov.velocities]
     xs, ys = _segments(arrows)
-    traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "yellow", "width": 2}, hoverinfo="skip",
+    traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2}, hoverinfo="skip",
                              name="velocity (1 s)", showlegend=False))
     ball = pos[BALL_INDEX] if ok[BALL_INDEX] else np.array([np.nan, np.nan])
     traces.append(go.Scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball",
-                             marker={"size": 9, "color": BALL_COLOUR, "line": {"color": "black", "width": 1}}))
+                             marker={"size": 10, "color": BALL_COLOUR, "line": {"color": "black", "width": 1.5}}))
     return traces
 
 
-def _surface_top(surface: np.ndarray) -> float:
-    top = float(np.nanmax(surface)) if np.isfinite(surface).any() else 1.0
-    return top if top > 0 else 1.0
-
-
-def _colorbar(ov: Overlays) -> go.Scatter:
+def _colorbar(style: SurfaceStyle) -> go.Scatter:
     """A static, invisible trace carrying the surface's colour bar (the surface itself is a layout image)."""
-    return go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name=ov.surface_name,
-                      marker={"color": [0.0], "colorscale": ov.colorscale, "cmin": 0.0, "cmax": _surface_top(ov.surface),
-                              "showscale": True, "colorbar": {"title": {"text": ov.surface_name}, "len": 0.6}})
+    return go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name=style.title,
+                      marker={"color": [style.vmin], "colorscale": _plotly_scale(style.scale), "cmin": style.vmin,
+                              "cmax": style.vmax, "showscale": True,
+                              "colorbar": {"title": {"text": style.title}, "len": 0.75, "tickvals": style.tickvals,
+                                           "ticktext": [html.escape(t) for t in style.ticktext]}})
 
 
-def _surface_image(surface: np.ndarray, top: float, colorscale: str, length: float, width: float,
-                   alpha: float = 0.55) -> dict:
-    """One frame's surface ``[ny, nx]`` as a plotly layout image stretched over the pitch.
+def _plotly_scale(scale: list[tuple[float, str]] | str) -> list | str:
+    return [[p, c] for p, c in scale] if isinstance(scale, list) else scale.capitalize()
+
+
+def colour_map(scale: list[tuple[float, str]] | str):
+    """The matplotlib colour map of a :class:`SurfaceStyle` scale."""
+    from matplotlib import colormaps
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("soccerai", scale) if isinstance(scale, list) else colormaps[scale]
+
+
+def surface_rgba(surface: np.ndarray, style: SurfaceStyle) -> np.ndarray:
+    """One frame ``[ny, nx]`` as smoothed, opaque RGBA ``[ny*U, nx*U, 4]`` (NaN cells transparent), row 0 = -y."""
+    fine = smooth(surface)
+    rgba = colour_map(style.scale)(np.clip((np.nan_to_num(fine, nan=style.vmin) - style.vmin)
+                                           / (style.vmax - style.vmin), 0.0, 1.0))
+    rgba[..., 3] = np.where(np.isfinite(fine), 1.0, 0.0)
+    return rgba
+
+
+def _surface_image(surface: np.ndarray, style: SurfaceStyle, length: float, width: float) -> dict:
+    """One frame's surface as a plotly layout image stretched over the pitch, opaque and smoothed.
 
     plotly.js drops heatmap traces while animating (plotly.js #4491, still in the 4.x Streamlit ships), but
-    updates layout images from frames, so each frame carries its surface as a small PNG (NaN cells transparent).
+    updates layout images from frames, so each frame carries its surface as a small PNG.
     """
     import base64
 
-    from matplotlib import colormaps
     from PIL import Image
 
-    rgba = colormaps[colorscale](np.clip(np.nan_to_num(surface, nan=0.0) / top, 0.0, 1.0))
-    rgba[..., 3] = np.where(np.isfinite(surface), alpha, 0.0)
-    picture = Image.fromarray((rgba[::-1] * 255).astype(np.uint8), "RGBA")  # image rows run top (+y) down
+    picture = Image.fromarray((surface_rgba(surface, style)[::-1] * 255).astype(np.uint8), "RGBA")  # top row = +y
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), "xref": "x",
@@ -138,15 +186,19 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
     """Static traces: the fan of sampled futures (thin, one colour per agent) and the real future (dashed)."""
     traces = []
     start = scene.positions[sim.start]
-    palette = ["#ff7f0e", "#9467bd", "#17becf", "#e377c2", "#bcbd22", "#8c564b"]
     for i, k in enumerate(sim.predicted):
-        colour = palette[i % len(palette)]
+        colour = PALETTE[i % len(PALETTE)]
+        who = html.escape(sim.names.get(k) or scene.labels[k])
         paths = [np.concatenate([start[k][None], sim.futures[s, :, k]]) for s in range(sim.futures.shape[0])]
         xs, ys = _segments(paths)
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1}, opacity=0.7,
-                                 name=f"predicted {html.escape(scene.labels[k])} ({sim.futures.shape[0]} samples)"))
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.2}, opacity=0.75,
+                                 name=f"{who}: {sim.n_samples} futures ({html.escape(sim.model_label)})"))
+        ends = sim.futures[:, -1, k]
+        traces.append(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker={"size": 5, "color": colour, "line": {"color": "black", "width": 0.5}},
+                                 name=f"{who}: where the futures end"))
         real = np.concatenate([start[k][None], sim.real[:, k]])
-        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {html.escape(scene.labels[k])}",
+        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"{who}: real",
                                  line={"color": colour, "width": 3, "dash": "dash"}))
     return traces
 
@@ -161,26 +213,36 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     ov = overlays or Overlays()
     initial = scene.check_index(scene.key_index if initial is None else initial)
     static = simulation_traces(simulation, scene) if simulation is not None else []
-    if ov.surface is not None:
-        static.append(_colorbar(ov))
+    style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
+    if style is not None:
+        static.append(_colorbar(style))
     dynamic = _frame_traces(scene, initial, ov)
     n_static = len(static)
     length, width = scene.pitch
     redraw = ov.surface is not None  # surface images need a full redraw per frame; markers and lines do not
 
     def images(f: int) -> list[dict]:
-        if ov.surface is None:
+        if style is None or not np.isfinite(style.values[f]).any():
             return []
-        return [_surface_image(ov.surface[f], _surface_top(ov.surface), ov.colorscale, length, width)]
+        return [_surface_image(style.values[f], style, length, width)]
 
     frames = [go.Frame(name=str(f), data=_frame_traces(scene, f, ov), layout={"images": images(f)},
                        traces=list(range(n_static, n_static + len(dynamic))))
               for f in range(len(scene))]
     fig = go.Figure(data=[*static, *dynamic], frames=frames)
     fig.update_layout(images=images(initial))
-    heading = title or f"{scene.match_id} — P{scene.period}, {scene.attacking_team} attacks →"
+    heading = title or view_title(scene, initial, simulation.model_label if simulation is not None else None)
+    notes = [style.explanation] if style is not None else []
+    if ov.values is not None:
+        notes.append(f"Numbers under attackers: their {ov.values_name} (%)")
+    if ov.roles is not None:
+        notes.append("Rings: " + ", ".join(html.escape(label) for label in ov.roles.labels()))
     fig.update_layout(
-        title=f"{heading} ({scene.source})", shapes=pitch_shapes(length, width), plot_bgcolor=PITCH_COLOUR,
+        title={"text": html.escape(heading), "font": {"size": 14}}, plot_bgcolor=PITCH_COLOUR,
+        shapes=pitch_shapes(length, width, DARK_LINE_COLOUR if style is not None else LINE_COLOUR),
+        annotations=[{"text": "<br>".join(notes), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
+                      "y": 1.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
+                      "font": {"size": 11}}] if notes else [],
         xaxis={"range": [-length / 2 - 4, length / 2 + 4], "visible": False, "fixedrange": True},
         yaxis={"range": [-width / 2 - 4, width / 2 + 4], "visible": False, "scaleanchor": "x", "fixedrange": True},
         margin={"l": 10, "r": 10, "t": 50, "b": 120}, height=720, legend={"orientation": "h", "y": -0.2},
@@ -203,11 +265,11 @@ def _play_menu(redraw: bool) -> dict:
 
 
 def _slider(scene: Scene, initial: int, redraw: bool) -> dict:
-    """A frame slider labelled in seconds relative to the key frame; scrubbing animates in the browser."""
-    steps = [{"label": f"{(f - scene.key_index) * DT:+.1f}s", "method": "animate",
+    """A frame slider labelled on the match clock (and seconds from the key frame); scrubbing animates in the browser."""
+    steps = [{"label": f"{scene.clock(f)} ({(f - scene.key_index) * DT:+.1f}s)", "method": "animate",
               "args": [[str(f)], {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate"}]}
              for f in range(len(scene))]
     return {"active": initial, "steps": steps, "x": 0.3, "len": 0.7, "y": 0.0, "yanchor": "top",
-            "pad": {"t": 30}, "currentvalue": {"prefix": "t = "}}
+            "pad": {"t": 30}, "currentvalue": {"prefix": ""}}
 
 

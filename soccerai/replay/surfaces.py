@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +12,7 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.obso import ScoreModel, obso
 from soccerai.evaluate.obso import player_values as player_obso_values
-from soccerai.evaluate.pitch_control import Grid
+from soccerai.evaluate.pitch_control import Grid, usable_frames
 from soccerai.replay.scene import Scene, scene_tensors
 
 
@@ -28,16 +30,46 @@ def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreMod
                    stride: int = 1) -> SceneSurfaces:
     """Pitch control, OBSO and each player's OBSO for the scene (:func:`soccerai.evaluate.obso.obso`).
 
-    ``stride > 1`` computes every ``stride``-th frame only and holds each surface until the next one (overlays at
-    ``10 / stride`` Hz). Both score models are cheap now: OBSO with the "potential" model costs ~2 ms of CPU per
-    frame on a 50 x 32 grid, the "distance" model ~1.5 ms (``benchmarks/obso.py``).
+    ``stride > 1`` computes every ``stride``-th frame pitch control can use (ball and both teams tracked:
+    :func:`soccerai.evaluate.pitch_control.usable_frames`) and holds each surface until the next one (overlays at
+    about ``10 / stride`` Hz; frames before the first computed one show it too), so a broadcast gap at a stride
+    frame never blanks the frames after it. Both score models are cheap: OBSO with the "potential" model costs ~2
+    ms of CPU per frame on a 50 x 32 grid, the "distance" model ~1.5 ms (``benchmarks/obso.py``).
     """
-    if stride < 1:
-        raise InvalidParameterError(f"stride must be at least 1, got {stride}")
-    grid = grid or Grid()
+    if isinstance(stride, bool) or not isinstance(stride, int | np.integer) or stride < 1:
+        raise InvalidParameterError(f"stride must be a whole number, at least 1, got {stride!r}")
+    grid = grid or Grid(length=scene.pitch[0], width=scene.pitch[1])
     positions, velocities, valid = scene_tensors(scene)
-    keep = torch.arange(0, len(scene), stride)
+    usable = np.flatnonzero(usable_frames(positions, velocities, valid).numpy())
+    if stride == 1 or usable.size == 0:
+        keep = np.arange(len(scene))
+    else:
+        keep = usable[::stride]
     result = obso(positions[keep], velocities[keep], valid[keep], grid=grid, score_model=score_model)
-    hold = torch.arange(len(scene)) // stride
+    hold = torch.from_numpy(np.clip(np.searchsorted(keep, np.arange(len(scene)), side="right") - 1, 0, None))
     player = player_obso_values(result.surface[hold], positions, valid, grid)
     return SceneSurfaces(grid, result.control[hold].numpy(), result.surface[hold].numpy(), player.numpy())
+
+
+SURFACE_CACHE_SIZE = 16
+"""Scenes whose surfaces :func:`cached_surfaces` keeps (about 2 MB each for 100 frames on a 50 x 32 grid)."""
+_CACHE: OrderedDict[tuple, SceneSurfaces] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def cached_surfaces(scene: Scene, grid_shape: tuple[int, int] = (50, 32), score_model: ScoreModel = "potential",
+                    stride: int = 1) -> SceneSurfaces:
+    """:func:`scene_surfaces` kept per ``(scene.key, grid_shape, score_model, stride)`` in a bounded, thread-safe LRU
+    cache of :data:`SURFACE_CACHE_SIZE` scenes (shared by every session of a process). The key is hashable and
+    small, so a Streamlit app may also key ``st.cache_data`` on ``scene.key`` instead of hashing the scene."""
+    key = (scene.key, tuple(grid_shape), score_model, stride)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    result = scene_surfaces(scene, Grid(*grid_shape, *scene.pitch), score_model, stride)
+    with _LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > SURFACE_CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
