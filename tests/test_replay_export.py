@@ -29,7 +29,7 @@ from soccerai.io.lastrow import load_lastrow  # noqa: E402
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
 CLIP = "LIV_[2]-1_CHE.csv"
-FIGURE_INCHES = (8.0, 5.4)  # replay._mpl_pitch's figure size
+FIGURE_INCHES = replay.EXPORT_INCHES  # every export's figure size (10 x 7 in: 1600 px wide at the default dpi)
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +69,9 @@ def test_mp4_holds_the_replay_frames_at_scene_speed(goal_scene: replay.Scene) ->
 
 
 def test_odd_sizes_are_padded_and_slow_rates_kept(goal_scene: replay.Scene) -> None:
-    every, dpi = 40, 45  # 360 x 243 px: the height is odd; 0.25 frames per second
+    every, dpi = 40, 45  # 450 x 315 px: the height is odd; 0.25 frames per second
     frames, stream, duration = _decode(replay.replay_mp4(goal_scene, dpi=dpi, every=every))
-    assert frames[0].shape == (244, 360, 3) and (stream.width, stream.height) == (360, 244)
+    assert frames[0].shape == (316, 450, 3) and (stream.width, stream.height) == (450, 316)
     assert len(frames) == len(range(0, len(goal_scene), every))
     assert duration == pytest.approx(len(frames) * every / goal_scene.fps, abs=0.01)
 

@@ -1,0 +1,215 @@
+"""The replay package behind the dashboard, on REAL tracking: the SkillCorner match (Bayern v Dortmund, broadcast,
+10 Hz, no events: its shots are detected) cut to its first minutes of each half, and the Sportec provider sample
+(8 s, no shots or attacks). Nothing is mocked; the forecasts come from the shipped pretrained GVRNN.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from PIL import Image
+
+from soccerai import replay
+from soccerai.errors import InvalidParameterError
+from soccerai.evaluate.cobso import select_cobso_agents
+from soccerai.evaluate.pitch_control import Grid
+from soccerai.io import load_match
+from soccerai.schema import Match
+from soccerai.store import write_match
+
+SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
+MINUTES = 6.0
+
+
+@pytest.fixture(scope="module")
+def real(data_dir: Path) -> Match:
+    """The first six minutes of each half of the real SkillCorner match."""
+    folder = data_dir / SKILLCORNER
+    match = load_match([folder / "match_data.json", folder / "structured_data.json.xz"])
+    kept = match.tracking.filter(pl.col("time_s") < MINUTES * 60)
+    return replace(match, tracking=kept)
+
+
+@pytest.fixture(scope="module")
+def sportec(samples_dir: Path) -> Match:
+    return load_match([samples_dir / "sportec_meta.xml", samples_dir / "sportec_positional.xml"])
+
+
+@pytest.fixture(scope="module")
+def moments(real: Match) -> list[replay.Moment]:
+    return replay.timeline(real)
+
+
+@pytest.fixture(scope="module")
+def shot_scene(real: Match, moments: list[replay.Moment]) -> replay.Scene:
+    shot = next(m for m in moments if m.kind in ("shot", "goal"))
+    return replay.scene_for_moment(real, shot)
+
+
+def test_match_clock() -> None:
+    assert replay.format_clock(1, 0.0) == "00:00"
+    assert replay.format_clock(1, 754.9) == "12:34"  # a clock floors: 12:34.9 shows 12:34
+    assert replay.format_clock(2, 61.0) == "46:01"  # the second half starts at 45:00
+    assert replay.format_clock(1, 46 * 60 + 5) == "46:05"  # first-half stoppage time keeps counting
+    assert replay.format_clock(3, 0.0) == "90:00"
+    for bad in ((0, 1.0), (2, -1.0), (1, math.nan)):
+        with pytest.raises(InvalidParameterError):
+            replay.format_clock(*bad)
+
+
+def test_timeline_is_in_match_time_with_mm_ss_clocks(real: Match, moments: list[replay.Moment]) -> None:
+    assert {m.kind for m in moments} >= {"shot", "attack"} and {m.period for m in moments} == {1, 2}
+    keys = [(m.period, m.time_s) for m in moments]
+    assert keys == sorted(keys)
+    assert {m.source for m in moments} == {"detected"}  # real tracking without events: every moment is found in it
+    for m in moments:
+        start = 45 * 60 if m.period == 2 else 0
+        minutes, seconds = (int(p) for p in m.clock.split(":"))
+        assert minutes * 60 + seconds == start + math.floor(m.time_s)
+        assert m.label.startswith(f"{m.clock} {m.kind} (detected)") and m.label.endswith(("Home", "Away",
+                                                                                          "Munchen", "Dortmund"))
+    second = next(m for m in moments if m.period == 2)
+    assert second.clock >= "45:00"
+
+
+def test_any_point_replays_even_without_moments(sportec: Match, real: Match) -> None:
+    assert replay.timeline(sportec) == []  # 8 s of real Sportec tracking: no shot, no attack
+    scene = replay.scene_at(sportec, 1, 3.0, before_s=2.0, after_s=1.0)
+    assert len(scene) >= 25 and scene.clock(scene.key_index) == "00:03"
+    assert scene.valid[:, :22].sum() > 0 and not scene.simulated
+    later = replay.scene_at(real, 2, 200.0)
+    assert later.clock(later.key_index) == "48:20" and later.period == 2
+    with pytest.raises(InvalidParameterError, match="no tracking in period 3"):
+        replay.scene_at(real, 3, 10.0)
+
+
+def test_edit_and_undo_restore_the_scene_exactly(shot_scene: replay.Scene) -> None:
+    frame = shot_scene.key_index
+    agent = next(k for k in range(1, 11) if shot_scene.valid[frame, k])
+    edits = replay.EditList().add(agent, frame, (30.0, -10.0))
+    moved = edits.apply(shot_scene)
+    assert np.allclose(moved.positions[frame, agent], (30.0, -10.0))
+    assert not np.allclose(shot_scene.positions[frame, agent], (30.0, -10.0))  # the scene itself is untouched
+    name = replay.player_info(shot_scene, agent).short_name
+    assert name in moved.edits[0] and "agent" not in moved.edits[0]
+    twice = edits.add(agent, frame, (31.0, -9.0))
+    assert np.allclose(twice.apply(shot_scene).positions[frame, agent], (31.0, -9.0))
+    back = twice.undo().undo().apply(shot_scene)
+    for field in ("positions", "velocities", "valid"):
+        assert np.array_equal(getattr(back, field), getattr(shot_scene, field), equal_nan=True)
+    assert back.edits == shot_scene.edits and back.key == shot_scene.key and moved.key != shot_scene.key
+    assert {edits: 1}[replay.EditList().add(agent, frame, (30.0, -10.0))] == 1  # hashable: a cache key
+    with pytest.raises(InvalidParameterError, match="off the pitch"):
+        replay.EditList().add(agent, frame, (300.0, 0.0)).apply(shot_scene)
+
+
+def test_roles_are_named_from_the_metadata(real: Match, shot_scene: replay.Scene) -> None:
+    frame = shot_scene.key_index
+    roles = replay.roles(shot_scene, frame)
+    assert roles.shooter is not None and roles.a1 is not None and roles.d1 is not None and roles.d2 is not None
+    players = {r["object_id"]: r for r in real.players.iter_rows(named=True)}
+    for role, info in roles.items():
+        row = players[info.object_id]
+        assert info.name == row["name"] and info.jersey == row["jersey"]
+        assert info.label(role).startswith(f"{role} - {row['name'].split()[-1]} (#{row['jersey']}")
+    pos, _, ok = replay.scene_tensors(shot_scene)
+    candidates = select_cobso_agents(pos[frame], ok[frame], roles.shooter.slot, shot_scene.pitch[0])
+    values = replay.frame_obso(shot_scene, frame)
+    assert roles.a1.slot == max((c.attacker for c in candidates), key=lambda a: values[a])  # highest OBSO
+    assert roles.agents in candidates and roles.predicted == roles.agents.replaced
+    assert set(roles.slots()) >= {"shooter", "A1", "D1", "D2"}
+
+
+def test_player_table_has_finite_numbers_in_one_format(shot_scene: replay.Scene) -> None:
+    table = replay.player_table(shot_scene)
+    assert table.height >= 12 and table.get_column("name").null_count() == 0
+    assert not table.get_column("name").str.contains("agent").any()
+    seconds = len(shot_scene) / shot_scene.fps
+    assert table.get_column("distance_m").is_finite().all()
+    assert (table.get_column("distance_m") <= 12.0 * seconds).all() and table.get_column("distance_m").max() > 1.0
+    assert (table.get_column("top_speed_kmh") <= 12.0 * 3.6 + 1e-6).all()
+    attackers = table.filter(pl.col("attacking"))
+    assert attackers.get_column("obso").drop_nulls().is_finite().all() and attackers.get_column("obso").max() > 0
+    assert table.filter(~pl.col("attacking")).get_column("obso").null_count() == table.filter(~pl.col("attacking")).height
+    shown = replay.format_columns(table, replay.TABLE_KINDS)
+    assert shown.get_column("obso").str.contains(r"^(\d+\.\d\d %|-)$").all()
+    assert shown.get_column("top_speed_kmh").str.ends_with(" km/h").all()
+    assert replay.format_value(3e-13, "probability") == "0.00 %" and replay.format_value(0.0168) == "1.68 %"
+    assert replay.format_value(None) == replay.format_value(math.nan) == "-"
+
+
+def test_pretrained_simulation_and_comparison(shot_scene: replay.Scene) -> None:
+    assert replay.load_model() is replay.load_model()  # loaded once per process
+    start = max(0, len(shot_scene) - 41)
+    sim = replay.simulate("gvrnn-skillcorner", shot_scene, start)
+    assert len(sim.predicted) == 3 and sim.futures.shape == (20, 40, 23, 2)
+    assert np.isfinite(sim.futures[:, :, sim.predicted]).all() and len(sim.names) == 3
+    assert sim.futures[:, -1, sim.predicted].std(axis=0).max() > 0.05  # 20 different futures, not one
+    edited = replay.EditList().add(sim.predicted[0], start, tuple(shot_scene.positions[start, sim.predicted[0]]
+                                                                  + (0.0, 6.0))).apply(shot_scene)
+    after = replay.simulate(replay.load_model(), edited, start, sim.predicted, model_label="after edit")
+    table = replay.compare_simulations(sim, after)
+    assert table.height == 3 and table.get_column("end_shift_m").is_finite().all()
+    assert table.row(0, named=True)["end_shift_m"] > 1.0  # the edited player's futures moved with him
+    assert replay.compare_simulations(sim, sim).get_column("end_shift_m").max() == 0.0
+    with_cobso = replay.player_table(shot_scene, sim)
+    assert with_cobso.get_column("cobso").drop_nulls().len() <= 1
+
+
+def test_exports_are_presentation_sized_with_the_futures(shot_scene: replay.Scene) -> None:
+    start = max(0, len(shot_scene) - 41)
+    sim = replay.simulate("gvrnn-skillcorner", shot_scene, start, n_samples=5)
+    maps = replay.scene_surfaces(shot_scene, Grid(25, 16, *shot_scene.pitch), stride=10)
+    ov = replay.Overlays(surface=maps.control, surface_name="pitch control", values=maps.player_obso,
+                         roles=replay.roles(shot_scene, start))
+    png = Image.open(io.BytesIO(replay.frame_png(shot_scene, start, ov, sim)))
+    assert png.size[0] >= 1600
+    plain = replay.replay_frames(shot_scene, dpi=20, every=60)
+    fan = replay.replay_frames(shot_scene, dpi=20, every=60, simulation=sim)
+    assert np.abs(next(plain).astype(int) - next(fan).astype(int)).mean() > 0.05  # the fan is drawn from frame 0
+    title = replay.view_title(shot_scene, start, sim.model_label)
+    assert shot_scene.clock(start) in title and "gvrnn-skillcorner" in title and "real tracking" in title
+    with pytest.raises(InvalidParameterError, match="too large"):
+        replay.replay_gif(shot_scene, dpi=300, every=1)
+
+
+def test_figure_legends_and_fixed_obso_scale(shot_scene: replay.Scene) -> None:
+    maps = replay.scene_surfaces(shot_scene, Grid(25, 16, *shot_scene.pitch), stride=10)
+    control = replay.replay_figure(shot_scene, replay.Overlays(surface=maps.control, surface_name="pitch control"))
+    bar = next(t for t in control.data if t.marker.showscale).marker
+    assert bar.colorbar.ticktext[0].endswith("control") and bar.colorbar.ticktext[-1].endswith("control")
+    assert control.layout.images[0].source.startswith("data:image/png")
+    for scale in (1.0, 5.0):  # the OBSO scale does not follow the play
+        fig = replay.replay_figure(shot_scene, replay.Overlays(surface=maps.obso * scale, surface_name="OBSO"))
+        assert next(t for t in fig.data if t.marker.showscale).marker.cmax == replay.OBSO_SCALE_MAX
+    assert shot_scene.clock(shot_scene.key_index) in control.layout.title.text
+
+
+def test_surfaces_are_cached_by_scene_key(shot_scene: replay.Scene) -> None:
+    first = replay.cached_surfaces(shot_scene, (25, 16), stride=10)
+    assert replay.cached_surfaces(shot_scene, (25, 16), stride=10) is first
+    moved = replay.EditList().add(next(k for k in range(1, 11) if shot_scene.valid[0, k]), 0, (0.0, 0.0)).apply(shot_scene)
+    assert replay.cached_surfaces(moved, (25, 16), stride=10) is not first
+    assert np.isfinite(first.control).any(axis=(1, 2)).all()  # held from the nearest usable frame, never blank
+
+
+def test_match_summaries_of_a_store(real: Match, sportec: Match, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    write_match(real, store / "bayern-dortmund.parquet")
+    write_match(sportec, store / "sportec.parquet")
+    (store / "broken.parquet").write_bytes(b"PAR1 not really")
+    table = replay.match_summaries(store)
+    assert table.height == 3
+    broken = table.filter(pl.col("path").str.ends_with("broken.parquet")).row(0, named=True)
+    assert broken["problem"] and broken["home"] is None
+    good = table.filter(pl.col("problem").is_null())
+    assert set(good.get_column("provider")) == {"skillcorner", "sportec"}
+    assert not good.get_column("simulated").any() and (good.get_column("duration_s") > 0).all()
+    bayern = good.filter(pl.col("provider") == "skillcorner").row(0, named=True)
+    assert bayern["n_moments"] == len(replay.timeline(real)) and "real skillcorner" in bayern["label"]
