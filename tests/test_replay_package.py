@@ -72,8 +72,8 @@ def test_timeline_is_in_match_time_with_mm_ss_clocks(real: Match, moments: list[
         start = 45 * 60 if m.period == 2 else 0
         minutes, seconds = (int(p) for p in m.clock.split(":"))
         assert minutes * 60 + seconds == start + math.floor(m.time_s)
-        assert m.label.startswith(f"{m.clock} {m.kind} (detected)") and m.label.endswith(("Home", "Away",
-                                                                                          "Munchen", "Dortmund"))
+        assert m.label.startswith(f"{m.clock} {m.kind} (detected)")
+        assert m.label.endswith(" - FC Bayern Munchen" if m.team == "home" else " - Borussia Dortmund")
     second = next(m for m in moments if m.period == 2)
     assert second.clock >= "45:00"
 
@@ -183,7 +183,7 @@ def test_figure_legends_and_fixed_obso_scale(shot_scene: replay.Scene) -> None:
     maps = replay.scene_surfaces(shot_scene, Grid(25, 16, *shot_scene.pitch), stride=10)
     control = replay.replay_figure(shot_scene, replay.Overlays(surface=maps.control, surface_name="pitch control"))
     bar = next(t for t in control.data if t.marker.showscale).marker
-    assert bar.colorbar.ticktext[0].endswith("control") and bar.colorbar.ticktext[-1].endswith("control")
+    assert bar.colorbar.ticktext == ("Borussia Dortmund control", "contested", "FC Bayern Munchen control")
     assert control.layout.images[0].source.startswith("data:image/png")
     for scale in (1.0, 5.0):  # the OBSO scale does not follow the play
         fig = replay.replay_figure(shot_scene, replay.Overlays(surface=maps.obso * scale, surface_name="OBSO"))
@@ -213,3 +213,7 @@ def test_match_summaries_of_a_store(real: Match, sportec: Match, tmp_path: Path)
     assert not good.get_column("simulated").any() and (good.get_column("duration_s") > 0).all()
     bayern = good.filter(pl.col("provider") == "skillcorner").row(0, named=True)
     assert bayern["n_moments"] == len(replay.timeline(real)) and "real skillcorner" in bayern["label"]
+    assert (bayern["home"], bayern["away"], bayern["date"], bayern["score"]) == (
+        "FC Bayern Munchen", "Borussia Dortmund", "2019-11-09", "4-0")  # from SkillCorner's match_data.json
+    freiburg = good.filter(pl.col("provider") == "sportec").row(0, named=True)
+    assert freiburg["home"] == "Sport-Club Freiburg" and freiburg["n_moments"] == 0

@@ -60,7 +60,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,25 @@ class MatchFacts:
     source_files: tuple[Path, ...]
     extra: dict[str, Any] = field(default_factory=dict)
     simulated: bool = False
+    home_team: str = "home"
+    away_team: str = "away"
+    """Team names where the provider's metadata gives them (with ``extra["date"]`` / ``["score"]``: the dashboard's
+    match picker); ``"home"`` / ``"away"`` otherwise."""
+
+
+def kloppy_team_facts(meta: Any) -> dict[str, Any]:
+    """Team names, ``date`` (ISO ``YYYY-MM-DD``) and ``score`` (``"home-away"``) of a kloppy dataset's metadata,
+    where it has them: ``{"home_team": ..., "away_team": ..., "extra": {"date": ..., "score": ...}}``."""
+    names = {str(getattr(team.ground, "value", team.ground)).lower(): team.name for team in (meta.teams or [])
+             if team is not None and team.name}
+    extra: dict[str, Any] = {}
+    date = getattr(meta, "date", None)
+    if date is not None and hasattr(date, "date"):
+        extra["date"] = date.date().isoformat()
+    score = getattr(meta, "score", None)
+    if score is not None and score.home is not None and score.away is not None:
+        extra["score"] = f"{score.home}-{score.away}"
+    return {"home_team": str(names.get("home", "home")), "away_team": str(names.get("away", "away")), "extra": extra}
 
 
 def match_metadata(
@@ -182,6 +201,8 @@ def match_metadata(
         pitch_length=float(facts.pitch[0]),
         pitch_width=float(facts.pitch[1]),
         periods=period_infos(tracking, directions),
+        home_team=facts.home_team,
+        away_team=facts.away_team,
         simulated=facts.simulated,
         source_files=tuple(str(p) for p in facts.source_files),
         extra={**facts.extra, "repairs": repairs},
@@ -360,9 +381,12 @@ def dataset_to_match(
     warnings_seen: Sequence[str] = (),
     blame: Path | None = None,
     simulated: bool = False,
+    team_facts: bool = False,
 ) -> Match:
     """Canonical :class:`Match` from a kloppy ``TrackingDataset`` loaded in ``secondspectrum`` coordinates.
 
+    ``team_facts``: take team names, date and score from kloppy's metadata (:func:`kloppy_team_facts`; off for the
+    providers whose native readers must equal this path and do not read them yet).
     Errors name ``blame`` (default: the last source file, the raw data for most providers)."""
     source = Path(blame) if blame is not None else Path(source_files[-1])
     if not len(dataset.frames):
@@ -378,6 +402,10 @@ def dataset_to_match(
         extra={"source_frames": len(dataset.frames), "kloppy_warnings": list(warnings_seen)},
         simulated=simulated,
     )
+    if team_facts:
+        named = kloppy_team_facts(meta)
+        facts = replace(facts, home_team=named["home_team"], away_team=named["away_team"],
+                                    extra={**facts.extra, **named["extra"]})
     players = dataset_to_players(dataset)
     tracking, dropped = identified_only(dataset_to_tracking(dataset, flip_y=flip_y), players)
     if dropped:
@@ -451,7 +479,8 @@ class KloppyProvider:
     keywords of the loader. ``match_id`` computes the id from the files (default: kloppy's ``game_id``, else the
     first file's stem, :func:`stem_match_id`); ``flip_y`` undoes kloppy's ``1 - y`` (Metrica CSV);
     ``simulated_flag`` is the role whose file may declare simulated tracking (EPTS metadata); ``options_for``
-    computes further keywords from the files (SkillCorner: which of its formats).
+    computes further keywords from the files (SkillCorner: which of its formats); ``team_facts`` reads team names,
+    date and score from kloppy's metadata (off where a native reader must equal this path and does not read them).
     """
 
     name: str
@@ -466,6 +495,7 @@ class KloppyProvider:
     options_for: Callable[[dict[str, list[Path]]], dict[str, Any]] | None = None
     flip_y: bool = False
     simulated_flag: str | None = None
+    team_facts: bool = True
 
     def loader(self) -> Callable[..., Any]:
         """kloppy's load function (kloppy is imported on first use: it is slow to import)."""
@@ -491,14 +521,14 @@ KLOPPY_PROVIDERS: dict[str, KloppyProvider] = {
     for spec in (
         KloppyProvider(
             "metrica-csv", "metrica", "load_tracking_csv", {"home": "home_data", "away": "away_data"},
-            blame="home", flip_y=True,
+            blame="home", flip_y=True, team_facts=False,
             match_id=lambda files: metrica_csv_match_id(files["home"][0], files["away"][0]),
         ),
         KloppyProvider(
-            "metrica-epts", "metrica", "load_tracking_epts", META_RAW, simulated_flag="meta",
+            "metrica-epts", "metrica", "load_tracking_epts", META_RAW, simulated_flag="meta", team_facts=False,
             match_id=lambda files: stem_match_id(files["meta"][0]),
         ),
-        KloppyProvider("tracab", "tracab", "load", META_RAW, options=ALL_FRAMES),
+        KloppyProvider("tracab", "tracab", "load", META_RAW, options=ALL_FRAMES, team_facts=False),
         KloppyProvider("sportec", "sportec", "load_tracking", META_RAW, options=ALL_FRAMES),
         KloppyProvider(
             "secondspectrum", "secondspectrum", "load",
@@ -524,7 +554,7 @@ KLOPPY_PROVIDERS: dict[str, KloppyProvider] = {
         KloppyProvider(
             "hawkeye", "hawkeye", "load",
             {"ball": "ball_feeds", "centroids": "player_centroid_feeds", "meta": "meta_data"},
-            blame="centroids", optional=("meta",), many=("ball", "centroids"),
+            blame="centroids", optional=("meta",), many=("ball", "centroids"), team_facts=False,
         ),
     )
 }
@@ -583,6 +613,7 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
         warnings_seen=seen,
         blame=blame,
         simulated=simulated,
+        team_facts=spec.team_facts,
     )
 
 

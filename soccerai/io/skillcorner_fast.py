@@ -207,9 +207,23 @@ def read_skillcorner_open_data(meta_path: Path, raw_path: Path, match_id: str | 
         pitch=(float(length), float(width)) if length and width else DEFAULT_PITCH,
         source_files=(meta_path, raw_path),
         extra={"source_frames": frames.height, "kloppy_warnings": [], "reader": "native-skillcorner-open-data",
-               **({"unidentified_rows": unidentified} if unidentified else {})},
+               **({"unidentified_rows": unidentified} if unidentified else {}), **_date_and_score(meta)},
+        home_team=str(meta["home_team"].get("name") or "home"),
+        away_team=str(meta["away_team"].get("name") or "away"),
     )
     return finalize_match(tracking, players, facts, blame=raw_path)
+
+
+def _date_and_score(meta: dict[str, Any]) -> dict[str, str]:
+    """``date`` (``YYYY-MM-DD`` of ``date_time``) and ``score`` (``"home-away"``) as kloppy's metadata gives them."""
+    out: dict[str, str] = {}
+    when = meta.get("date_time")
+    if isinstance(when, str) and len(when) >= 10:
+        out["date"] = when[:10]
+    home, away = meta.get("home_team_score"), meta.get("away_team_score")
+    if home is not None and away is not None:
+        out["score"] = f"{home}-{away}"
+    return out
 
 
 def _read_files(paths: Sequence[Path]) -> Match:
