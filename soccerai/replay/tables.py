@@ -11,8 +11,7 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.replay.scene import list_matches, load_match, team_name, timeline
-from soccerai.schema import SHOT as SHOT_TYPE
-from soccerai.schema import MatchMetadata
+from soccerai.schema import SHOT, MatchMetadata
 from soccerai.store import atomic_path, check_parquet_budget, read_metadata
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -66,7 +65,7 @@ def _event_score(match) -> str | None:
     """``"home-away"`` goals from the match's shot events with result GOAL (None without events)."""
     if match.events is None or match.events.height == 0:
         return None
-    goals = match.events.filter((pl.col("type") == SHOT_TYPE) & (pl.col("result").str.to_uppercase() == "GOAL"))
+    goals = match.events.filter((pl.col("type") == SHOT) & (pl.col("result").str.to_uppercase() == "GOAL"))
     counts = {t: goals.filter(pl.col("team") == t).height for t in ("home", "away")}
     return f"{counts['home']}-{counts['away']}"
 
