@@ -79,6 +79,7 @@ from soccerai.replay.simulation import (
     scene_windows,
     simulate,
     simulation_cobso,
+    train_demo_model,
 )
 from soccerai.replay.style import (
     AWAY_COLOUR,
@@ -120,6 +121,6 @@ __all__ = [
     "load_model", "match_summaries", "pipeline_outputs", "pitch_shapes", "player_info", "player_table",
     "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "roles",
     "save_upload", "scene_at", "scene_for_moment", "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at",
-    "simulate", "simulation_cobso", "simulation_traces", "surface_style", "team_name", "timeline", "video_codec",
+    "simulate", "simulation_cobso", "simulation_traces", "surface_style", "team_name", "timeline", "train_demo_model", "video_codec",
     "view_title",
 ]

@@ -102,12 +102,12 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
             x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", text=[html.escape(scene.labels[k]) for k in idx],
             textposition="middle center", textfont={"color": "white", "size": 9},
             marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1.5}},
-            name=html.escape(scene.teams[side]), customdata=[[k, _hover(scene, k)] for k in idx],
+            name="attack" if agents[0] == 0 else "defence", customdata=[[k, _hover(scene, k)] for k in idx],
             hovertemplate="%{customdata[1]}<extra></extra>"))
     shown = decluttered(pos, ov.values[f], [k for k in range(N_PER_TEAM) if ok[k]]) if ov.values is not None else []
     traces.append(go.Scatter(x=pos[shown, 0], y=pos[shown, 1] - 2.4, mode="text", hoverinfo="skip", showlegend=False,
                              text=[format_value(ov.values[f, k], "probability") for k in shown],
-                             textfont={"color": "black", "size": 10}, name=ov.values_name))
+                             textfont={"color": "black", "size": 10}, name=f"{ov.values_name} values"))
     marked = [(role, info.slot) for role, info in ov.roles.items() if ok[info.slot]] if ov.roles is not None else []
     traces.append(go.Scatter(x=[pos[k, 0] for _, k in marked], y=[pos[k, 1] for _, k in marked], mode="markers+text",
                              text=[role for role, _ in marked], textposition="top center", hoverinfo="skip",
@@ -124,9 +124,9 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
     return traces
 
 
-def _colorbar(style: SurfaceStyle) -> go.Scatter:
+def _colorbar(style: SurfaceStyle, name: str) -> go.Scatter:
     """A static, invisible trace carrying the surface's colour bar (the surface itself is a layout image)."""
-    return go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name=style.title,
+    return go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name=name or style.title,
                       marker={"color": [style.vmin], "colorscale": _plotly_scale(style.scale), "cmin": style.vmin,
                               "cmax": style.vmax, "showscale": True,
                               "colorbar": {"title": {"text": style.title}, "len": 0.75, "tickvals": style.tickvals,
@@ -192,13 +192,13 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
         paths = [np.concatenate([start[k][None], sim.futures[s, :, k]]) for s in range(sim.futures.shape[0])]
         xs, ys = _segments(paths)
         traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.2}, opacity=0.75,
-                                 name=f"{who}: {sim.n_samples} futures ({html.escape(sim.model_label)})"))
+                                 name=f"predicted {who}: {sim.n_samples} futures ({html.escape(sim.model_label)})"))
         ends = sim.futures[:, -1, k]
         traces.append(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
                                  marker={"size": 5, "color": colour, "line": {"color": "black", "width": 0.5}},
                                  name=f"{who}: where the futures end"))
         real = np.concatenate([start[k][None], sim.real[:, k]])
-        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"{who}: real",
+        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {who}",
                                  line={"color": colour, "width": 3, "dash": "dash"}))
     return traces
 
@@ -215,14 +215,14 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     static = simulation_traces(simulation, scene) if simulation is not None else []
     style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
     if style is not None:
-        static.append(_colorbar(style))
+        static.append(_colorbar(style, ov.surface_name))
     dynamic = _frame_traces(scene, initial, ov)
     n_static = len(static)
     length, width = scene.pitch
     redraw = ov.surface is not None  # surface images need a full redraw per frame; markers and lines do not
 
     def images(f: int) -> list[dict]:
-        if style is None or not np.isfinite(style.values[f]).any():
+        if style is None:
             return []
         return [_surface_image(style.values[f], style, length, width)]
 
@@ -232,6 +232,8 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     fig = go.Figure(data=[*static, *dynamic], frames=frames)
     fig.update_layout(images=images(initial))
     heading = title or view_title(scene, initial, simulation.model_label if simulation is not None else None)
+    if scene.source not in heading:  # every figure says whether its tracking is real or simulated
+        heading = f"{heading} ({scene.source})"
     notes = [style.explanation] if style is not None else []
     if ov.values is not None:
         notes.append(f"Numbers under attackers: their {ov.values_name} (%)")

@@ -121,11 +121,14 @@ def frame_obso(scene: Scene, frame: int, grid: Grid | None = None) -> np.ndarray
     return result.player_values[0].double().numpy()
 
 
-def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None) -> Roles:
+def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
+          tracked_at: int | None = None) -> Roles:
     """Shooter, A1, D1 and D2 at scene frame ``frame`` (see the module docstring).
 
     ``player_obso [23]``: the agents' OBSO at that frame when already computed (e.g.
-    ``scene_surfaces(...).player_obso[frame]``); computed for the one frame otherwise.
+    ``scene_surfaces(...).player_obso[frame]``); computed for the one frame otherwise. ``tracked_at``: only
+    (A1, D1, D2) sets whose three players are tracked at that frame too (a simulation starting there can forecast
+    only players it sees, as :func:`soccerai.match_obso.seen_candidates` demands).
     """
     frame = scene.check_index(frame)
     try:
@@ -135,6 +138,9 @@ def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None) -> Ro
     pos, _, ok = scene_tensors(scene)
     candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch[0]) \
         if bool(ok[frame, N_PER_TEAM:BALL_INDEX].any()) else []
+    if tracked_at is not None:
+        seen = scene.valid[scene.check_index(tracked_at)]
+        candidates = [c for c in candidates if all(seen[a] for a in c.replaced)]
     if not candidates:
         return Roles(frame, player_info(scene, shooter), None, None, None, None)
     values = frame_obso(scene, frame) if player_obso is None else np.asarray(player_obso, dtype=np.float64)

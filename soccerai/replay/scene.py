@@ -34,7 +34,7 @@ MAX_LABEL = 16
 """Provider-given object ids shown as labels are cut to this many characters."""
 
 
-MomentKind = Literal["shot", "goal", "attack", "free"]
+MomentKind = Literal["shot", "attack", "free"]
 MomentSource = Literal["event", "detected", "chosen"]
 PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
 """Match-clock minute at which each period starts (3 and 4: extra time, 5: penalties)."""
@@ -59,7 +59,7 @@ def team_name(metadata: MatchMetadata, side: str) -> str:
 
 @dataclass(frozen=True)
 class Moment:
-    """Something worth replaying: a shot, a goal, an attack, or a point chosen on the match clock.
+    """Something worth replaying: a shot (goals are shots: :attr:`is_goal`), an attack, or a point chosen on the clock.
 
     ``frame`` is the key frame on the match's own frame clock (the shot, the attack's last frame); ``clock`` the
     match clock there (:func:`format_clock`); ``source`` says where it came from: the match's events, detected in
@@ -77,6 +77,10 @@ class Moment:
     source: str = "event"  # MomentSource
     player: str | None = None  # the shooter's object id where known
     result: str | None = None
+
+    @property
+    def is_goal(self) -> bool:
+        return self.kind == "shot" and (self.result or "").upper() == "GOAL"
 
 
 @dataclass
@@ -186,7 +190,8 @@ def timeline(match: Match) -> list[Moment]:
     """Every shot, goal and attack of the match in match-time order, each with its clock and source.
 
     Shots and goals: :func:`soccerai.shots.match_shots` (the match's events; real tracking without events gets the
-    shots detected in its tracking, labelled "detected"); a shot whose result is ``GOAL`` is a goal. Attacks: the
+    shots detected in its tracking, labelled "detected"); a goal is a shot (``kind == "shot"``) whose result is
+    ``GOAL`` (:attr:`Moment.is_goal`), labelled "goal". Attacks: the
     possessions reaching the final third (:func:`soccerai.possession.attacks`, always found in the tracking, so
     "detected"). Labels read ``"23:41 shot (detected) - FC Bayern Munchen"``.
     """
@@ -197,16 +202,15 @@ def timeline(match: Match) -> list[Moment]:
     shots = found.shots.filter(pl.col("team").is_in(["home", "away"]) & pl.col("frame").is_not_null())
     for r in shots.iter_rows(named=True):
         period, frame = int(r["period"]), int(r["frame"])
-        kind = "goal" if (r["result"] or "").upper() == "GOAL" else "shot"
-        moments.append(_moment(match, times, kind, source, period, frame, r["team"], None, r["player_id"],
+        moments.append(_moment(match, times, "shot", source, period, frame, r["team"], None, r["player_id"],
                                r["result"]))
     found_attacks = attacks(match.tracking, zone="third", pitch_length=match.metadata.pitch_length)
     for r in found_attacks.iter_rows(named=True):
         moments.append(_moment(match, times, "attack", "detected", int(r["period"]), int(r["end_frame"]), r["team"],
                                int(r["start_frame"])))
-    order = {"goal": 0, "shot": 1, "attack": 2}
+    order = {"shot": 0, "attack": 1}
     return sorted(moments, key=lambda m: (m.period, m.time_s if m.time_s is not None else math.inf, m.frame,
-                                          order.get(m.kind, 3)))
+                                          order.get(m.kind, 2)))
 
 
 def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: int, frame: int, team: str,
@@ -214,14 +218,25 @@ def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: i
     time_s = _time_at(times, period, frame)
     clock = format_clock(period, time_s) if time_s is not None else f"P{period}"
     tag = " (detected)" if source == "detected" else ""
-    outcome = f", {result.lower()}" if result and kind == "shot" else ""
-    label = f"{clock} {kind}{tag}{outcome} - {team_name(match.metadata, team)}"
+    goal = kind == "shot" and (result or "").upper() == "GOAL"
+    outcome = f", {result.lower()}" if result and not goal else ""
+    label = f"{clock} {'goal' if goal else kind}{tag}{outcome} - {team_name(match.metadata, team)}"
     return Moment(label, kind, period, frame, team, start_frame, time_s, clock, source, player, result)
 
 
 def list_moments(match: Match) -> list[Moment]:
-    """The match's moments worth replaying: :func:`timeline` (kept under its old name)."""
-    return timeline(match)
+    """Deprecated (the app before issue 20 lists moments with it; use :func:`timeline`): the moments of
+    :func:`timeline`, shots first then attacks, labelled the old way ("shot 1 (detected): home, period 1, 134 s")."""
+    moments = timeline(match)
+    shots = [m for m in moments if m.kind == "shot"]
+    found = [m for m in moments if m.kind == "attack"]
+    tag = {"detected": " (detected)"}
+    out = [replace(m, label=f"shot {i + 1}{tag.get(m.source, '')}: {m.team}, period {m.period}, {m.time_s or 0:.0f} s"
+                   + (f", {m.result.lower()}" if m.result else "")) for i, m in enumerate(shots)]
+    rate = match.metadata.frame_rate
+    return out + [replace(m, label=f"attack {i + 1}: {m.team}, period {m.period}, "
+                                   f"{(m.frame - (m.start_frame or m.frame)) / rate:.0f} s")
+                  for i, m in enumerate(found)]
 
 
 def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_s: float = 4.0) -> Scene:
