@@ -240,7 +240,8 @@ def run(config: ForecastBenchmarkConfig, say=print) -> tuple[pl.DataFrame, dict[
         label = f"{record['model']} [pretrained {config.pretrained}]"
         meta = record["metadata"]
         models[label] = model
-        budgets[label] = (f"shipped:{meta.get('steps', '?')} steps", int(meta.get("steps", 0)),
+        kept = f", kept {meta['best_step']}" if "best_step" in meta else ""
+        budgets[label] = (f"shipped:{meta.get('steps', '?')} steps{kept}", int(meta.get("steps", 0)),
                           float(meta.get("train_wall_s", 0.0)), float(meta.get("train_cpu_s", 0.0)))
     history = TrajectoryBatch.from_windows(sets["skillcorner_test"], slice(0, 1)).history()
     timings = {label: time_sampling(m, history) for label, m in models.items()
