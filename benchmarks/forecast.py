@@ -1,8 +1,10 @@
 """Forecasting benchmark on REAL play (the face of :mod:`soccerai.forecast_benchmark`).
 
-    SOCCERAI_DATA_DIR=../shared/data .venv/bin/python benchmarks/forecast.py [--steps 60] [--budget-s 240]
+    SOCCERAI_DATA_DIR=../shared/data .venv/bin/python benchmarks/forecast.py [--steps 60] [--budget-s 240] \
+        [--models all] [--pretrain-sim-steps 40]
 
-VRNN and GVRNN are trained from scratch on the REAL SkillCorner first half (its last 10 minutes held out for
+``--models`` (comma list, default vrnn,gvrnn; ``all``: VRNN, GVRNN with every encoder, AE, VAE, GAN, DDPM,
+Transformer) are trained from scratch on the REAL SkillCorner first half (its last 10 minutes held out for
 validation) under equal optimiser steps (``--steps``) AND equal wall time (``--budget-s``); the shipped pretrained
 GVRNN (``data/models/gvrnn-skillcorner``) and constant velocity are scored beside them on the REAL second half, the
 REAL Hawk-Eye minutes, the REAL Last Row clip and one SIMULATED game with its own seed. Honest protocol: the models
@@ -39,11 +41,17 @@ def main() -> None:
     parser.add_argument("--pretrained", default=defaults.pretrained, help="shipped model name or folder ('' none)")
     parser.add_argument("--no-simulated", action="store_true", help="skip the simulated game")
     parser.add_argument("--max-test-windows", type=int, default=None, help="smoke runs: windows scored per set")
+    parser.add_argument("--models", default=",".join(defaults.models),
+                        help="comma list of backbones (vrnn, gvrnn, gvrnn:gat, ae, ...) or all")
+    parser.add_argument("--pretrain-sim-steps", type=int, default=0,
+                        help="also GVRNN pre-trained N steps on simulated Games 1+2, then fine-tuned on the real half")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = fb.ForecastBenchmarkConfig(steps=args.steps, budget_s=args.budget_s, hidden=args.hidden,
                                         latent=args.latent, n_boot=args.boot, pretrained=args.pretrained or None,
-                                        simulated=not args.no_simulated, max_test_windows=args.max_test_windows)
+                                        simulated=not args.no_simulated, max_test_windows=args.max_test_windows,
+                                        models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
+                                        pretrain_sim_steps=args.pretrain_sim_steps)
     wall, cpu = time.perf_counter(), time.process_time()
     table, timings = fb.run(config, say=lambda m: print(m, flush=True))
     md, parquet = fb.save(table, output_dir() / "benchmarks", config)

@@ -9,6 +9,11 @@ Sources of :class:`~soccerai.trajectory_windows.TrajectoryWindows`:
   stored canonical parquet matches (``soccerai ingest``, ``soccerai synthesize --format parquet``) are brought to
   10 Hz with velocities and cut by ``soccerai.window_cutter.make_windows`` inside possession segments
   (:func:`parquet_windows`);
+
+Augmentation that respects the pitch: :func:`mirror_left_right` reflects windows across the long axis
+(``y -> -y``, ``vy -> -vy``; ``x`` and so the attack towards ``+x`` are kept, as is every mask), which maps a legal
+scene onto a legal scene. :class:`WindowDataModule` (``mirror=True``; :class:`soccerai.train.TrainConfig` turns it
+on by default) feeds each training window mirrored with probability 1/2; validation windows are never mirrored.
 """
 
 from __future__ import annotations
@@ -166,16 +171,40 @@ def load_windows(paths: Sequence[str | Path], obs_len: int, pred_len: int, strid
     return TrajectoryWindows.concat(parts)
 
 
-class WindowGraphs(Dataset[Data]):
-    """Each window as one torch_geometric graph (nodes carry their time series; see :func:`window_graph`)."""
+def mirror_left_right(windows: TrajectoryWindows) -> TrajectoryWindows:
+    """The windows reflected across the pitch's long axis: ``(x, y, vx, vy) -> (x, -y, vx, -vy)``.
 
-    def __init__(self, windows: TrajectoryWindows, edges: EdgeKind = "complete", k: int = 6) -> None:
+    The attack direction (``+x``), the masks, goalkeepers and metadata are unchanged, so a mirrored scene is as
+    legal as the original (left and right wings swap); untracked slots stay zero. An involution: mirroring twice
+    gives the original windows back exactly.
+    """
+    flip = np.array([1.0, -1.0, 1.0, -1.0], dtype=windows.states.dtype)
+    states = windows.states * flip
+    states[~windows.mask] = 0.0  # no -0.0 in untracked slots
+    return TrajectoryWindows(states, windows.mask.copy(), windows.is_goalkeeper.copy(), windows.obs_len,
+                             windows.meta, simulated=windows.simulated)
+
+
+class WindowGraphs(Dataset[Data]):
+    """Each window as one torch_geometric graph (nodes carry their time series; see :func:`window_graph`).
+
+    With ``mirror=True`` each access returns the window mirrored left/right (:func:`mirror_left_right`) with
+    probability 1/2, drawn from a generator seeded with ``seed`` (reproducible with the loader's seeded shuffle).
+    The graph's ``window`` attribute is the original index either way.
+    """
+
+    def __init__(self, windows: TrajectoryWindows, edges: EdgeKind = "complete", k: int = 6, mirror: bool = False,
+                 seed: int = 0) -> None:
         self.windows, self.edges, self.k = windows, edges, k
+        self.mirrored = mirror_left_right(windows) if mirror else None
+        self._rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.windows)
 
     def __getitem__(self, index: int) -> Data:
+        if self.mirrored is not None and self._rng.random() < 0.5:
+            return window_graph(self.mirrored, index, self.edges, self.k)
         return window_graph(self.windows, index, self.edges, self.k)
 
 
@@ -228,7 +257,8 @@ def window_last_frames(windows: TrajectoryWindows) -> np.ndarray:
 
 
 class WindowDataModule(L.LightningDataModule):
-    """Feeds ``torch_geometric.data.Batch`` objects of window graphs to training and validation."""
+    """Feeds ``torch_geometric.data.Batch`` objects of window graphs to training and validation (``mirror``: each
+    training window mirrored left/right with probability 1/2; validation is never augmented)."""
 
     def __init__(
         self,
@@ -237,17 +267,18 @@ class WindowDataModule(L.LightningDataModule):
         batch_size: int = 32,
         edges: EdgeKind = "complete",
         seed: int = 0,
+        mirror: bool = False,
     ) -> None:
         super().__init__()
         if batch_size < 1:
             raise InvalidParameterError(f"batch_size must be at least 1, got {batch_size}")
         self.train_windows, self.val_windows = train, val
-        self.batch_size, self.edges, self.seed = batch_size, edges, seed
+        self.batch_size, self.edges, self.seed, self.mirror = batch_size, edges, seed, mirror
 
-    def _loader(self, windows: TrajectoryWindows, shuffle: bool) -> DataLoader:
+    def _loader(self, windows: TrajectoryWindows, shuffle: bool, mirror: bool = False) -> DataLoader:
         generator = torch.Generator().manual_seed(self.seed)
         return DataLoader(
-            WindowGraphs(windows, self.edges),
+            WindowGraphs(windows, self.edges, mirror=mirror, seed=self.seed),
             batch_size=self.batch_size,
             shuffle=shuffle,
             collate_fn=batch_windows,
@@ -255,7 +286,7 @@ class WindowDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader[Batch]:
-        return self._loader(self.train_windows, shuffle=True)
+        return self._loader(self.train_windows, shuffle=True, mirror=self.mirror)
 
     def val_dataloader(self) -> DataLoader[Batch] | list:
         return [] if self.val_windows is None else self._loader(self.val_windows, shuffle=False)

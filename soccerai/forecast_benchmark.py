@@ -1,6 +1,8 @@
-"""The forecast benchmark on REAL play: VRNN and GVRNN trained from scratch on the SkillCorner first half under equal
-optimiser steps AND equal wall time, the shipped pretrained GVRNN, and constant velocity, scored on three real test
-sets and one independent simulated game (:mod:`soccerai.evaluate.forecast_table`).
+"""The forecast benchmark on REAL play: every backbone (VRNN, GVRNN with each interaction encoder, AE, VAE, GAN,
+DDPM, Transformer) trained from scratch on the SkillCorner first half under equal optimiser steps AND equal wall
+time, GVRNN pre-trained on SIMULATED matches then fine-tuned on the real first half, the shipped pretrained GVRNN,
+and constant velocity, scored on three real test sets and one independent simulated game
+(:mod:`soccerai.evaluate.forecast_table`).
 
 Data (:mod:`soccerai.datasets`; 2 s observed, 4 s predicted, 10 Hz):
 
@@ -12,15 +14,24 @@ Data (:mod:`soccerai.datasets`; 2 s observed, 4 s predicted, 10 Hz):
 
 Budgets (stated in every row's ``budget``): ``steps:N`` trains each model exactly ``N`` optimiser steps on the same
 batches; ``wall:S`` gives each ``S`` seconds of wall time (on a shared CPU a noisy budget, so CPU seconds are kept
-beside it). The shipped model's own budget comes from its checkpoint metadata.
+beside it). The shipped model's own budget comes from its checkpoint metadata. Training windows are mirrored
+left/right half the time (:attr:`soccerai.train.TrainConfig.mirror`).
+
+Models (``ForecastBenchmarkConfig.models``, keys of :func:`backbone_entries`): ``vrnn``, ``gvrnn`` (MPNN encoder),
+``gvrnn:<encoder>`` for the other encoders of :func:`soccerai.models.registry.encoder_names`, and the generators of
+:data:`soccerai.models.registry.GENERATORS` (``diffusion`` is DDPM, scored with its ancestral sampler). Rows are
+labelled ``<key> [steps:N]`` / ``<key> [wall:S]``; pre-trained + fine-tuned rows ``<key> [sim:P+steps:N]`` /
+``<key> [sim:P+wall:S]`` (:func:`pretrain_finetune_rows`).
 """
 
 from __future__ import annotations
 
+import copy
 import statistics
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightning as L
@@ -28,9 +39,10 @@ import polars as pl
 import torch
 
 from soccerai import datasets, pretrained
-from soccerai.backbone_benchmark import BenchmarkConfig, train_with_budget
+from soccerai.backbone_benchmark import BenchmarkConfig, Entry, entries, train_with_budget
+from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.forecast_table import CV, forecast_table, headline
-from soccerai.models import TrajectoryBatch, TrajectoryModel, build_model
+from soccerai.models import TrajectoryBatch, TrajectoryModel
 from soccerai.trajectory_windows import TrajectoryWindows
 
 OBS, PRED = 20, 40
@@ -55,8 +67,30 @@ class ForecastBenchmarkConfig:
     sim_duration_s: float = 600.0
     sim_test_windows: int = 40
     models: tuple[str, ...] = ("vrnn", "gvrnn")
+    """Keys of :func:`backbone_entries` trained from scratch (``all``: every backbone)."""
     max_test_windows: int | None = None
     """Score at most this many windows per set, spread evenly (None: all; smoke runs only)."""
+    pretrain_sim_steps: int = 0
+    """> 0: also GVRNN pre-trained this many steps on SIMULATED Games 1 + 2, then fine-tuned on the real first half
+    under both budgets (:func:`pretrain_finetune_rows`)."""
+
+    def __post_init__(self) -> None:
+        if "all" in self.models:
+            self.models = tuple(backbone_entries(self))
+        unknown = set(self.models) - set(backbone_entries(self))
+        if unknown:
+            raise InvalidParameterError(f"unknown forecast benchmark models {', '.join(sorted(unknown))}; choose "
+                                        f"from {', '.join(backbone_entries(self))} or all")
+        if self.steps < 1 or self.budget_s <= 0 or self.pretrain_sim_steps < 0:
+            raise InvalidParameterError(f"need steps >= 1, budget_s > 0, pretrain_sim_steps >= 0; got {self.steps}, "
+                                        f"{self.budget_s}, {self.pretrain_sim_steps}")
+
+    def budgets(self) -> tuple[BenchmarkConfig, BenchmarkConfig]:
+        """(equal steps, equal wall) training budgets with this run's sizes."""
+        common = {"hidden": self.hidden, "latent": self.latent, "batch_size": self.batch_size,
+                  "learning_rate": self.learning_rate, "seed": self.seed}
+        return (BenchmarkConfig(budget_s=None, steps=self.steps, **common),
+                BenchmarkConfig(budget_s=self.budget_s, steps=None, **common))
 
 
 @dataclass
@@ -89,21 +123,86 @@ def _evenly(windows: TrajectoryWindows, n: int) -> TrajectoryWindows:
     return windows.subset(list(range(0, len(windows), step))[:n])
 
 
-def train_rows(train: TrajectoryWindows, config: ForecastBenchmarkConfig) -> list[TrainedRow]:
+def backbone_entries(config: ForecastBenchmarkConfig) -> dict[str, Entry]:
+    """Every trainable backbone by key (``vrnn``, ``gvrnn``, ``gvrnn:<encoder>``, the generators), built by the
+    backbone benchmark's :func:`soccerai.backbone_benchmark.entries` with this run's sizes (one list of models)."""
+    keyed: dict[str, Entry] = {}
+    for entry in entries(BenchmarkConfig(budget_s=None, steps=1, hidden=config.hidden, latent=config.latent)):
+        if entry.family == "baseline":
+            continue
+        if entry.family == "gvrnn":
+            keyed["gvrnn" if entry.encoder == "mpnn" else f"gvrnn:{entry.encoder}"] = entry
+        else:
+            keyed[entry.family] = entry
+    return keyed
+
+
+def train_rows(train: TrajectoryWindows, config: ForecastBenchmarkConfig, say=print) -> list[TrainedRow]:
     """Each model of ``config.models`` trained from scratch twice: ``steps`` steps and ``budget_s`` seconds."""
     rows = []
-    for name in config.models:
-        for budget in (BenchmarkConfig(budget_s=None, steps=config.steps, hidden=config.hidden, latent=config.latent,
-                                       batch_size=config.batch_size, learning_rate=config.learning_rate,
-                                       seed=config.seed),
-                       BenchmarkConfig(budget_s=config.budget_s, steps=None, hidden=config.hidden,
-                                       latent=config.latent, batch_size=config.batch_size,
-                                       learning_rate=config.learning_rate, seed=config.seed)):
+    built = backbone_entries(config)
+    for key in config.models:
+        for budget in config.budgets():
             L.seed_everything(config.seed, verbose=False)
-            model = build_model(name, {"hidden": config.hidden, "latent": config.latent})
+            model = built[key].build()
             record = train_with_budget(model, train, budget)
-            rows.append(TrainedRow(f"{name} [{budget.budget_label}]", model.eval(), budget.budget_label,
+            rows.append(TrainedRow(f"{key} [{budget.budget_label}]", model.eval(), budget.budget_label,
                                    record.steps, record.seconds, record.cpu_seconds))
+            say(f"trained {rows[-1].label}: {record.steps} steps, {record.seconds:.0f} s wall, "
+                f"{record.cpu_seconds:.0f} CPU s")
+    return rows
+
+
+def pretrain_finetune_rows(
+    sim_source: TrajectoryWindows | Sequence[str | Path],
+    real_train: TrajectoryWindows,
+    config: ForecastBenchmarkConfig | None = None,
+    pretrain_steps: int | None = None,
+    model: str = "gvrnn",
+    say=print,
+) -> list[TrainedRow]:
+    """``model`` pre-trained ``pretrain_steps`` optimiser steps on SIMULATED windows, then fine-tuned on REAL ones.
+
+    ``sim_source``: simulated windows, or stored simulated matches (parquet paths, e.g.
+    :func:`soccerai.synth.cache.simulated_match_path`), cut into 2 s + 4 s windows every second. The model is
+    pre-trained once (seeded with ``config.seed``, mirror augmentation, ``config``'s sizes and learning rate), then
+    two copies are fine-tuned on ``real_train`` under the run's two budgets: ``config.steps`` steps and
+    ``config.budget_s`` wall seconds, the same budgets as the from-scratch rows of :func:`train_rows` (so
+    ``<model> [sim:P+steps:N]`` sits beside ``<model> [steps:N]``). Each row's ``steps`` / ``wall_s`` / ``cpu_s``
+    count pre-training and fine-tuning together.
+
+    Raises:
+        InvalidParameterError: ``pretrain_steps`` < 1, an unknown model, or simulated windows of another length.
+    """
+    from soccerai.datamodule import parquet_windows
+
+    config = config or ForecastBenchmarkConfig(pretrained=None, simulated=False)
+    steps = config.pretrain_sim_steps if pretrain_steps is None else pretrain_steps
+    if steps < 1:
+        raise InvalidParameterError(f"pretrain_steps must be at least 1, got {steps}")
+    built = backbone_entries(config)
+    if model not in built:
+        raise InvalidParameterError(f"unknown model {model!r}; choose from {', '.join(built)}")
+    sim = sim_source if isinstance(sim_source, TrajectoryWindows) else parquet_windows(
+        [Path(p) for p in sim_source], OBS, PRED, stride=10)
+    if (sim.obs_len, sim.pred_len) != (real_train.obs_len, real_train.pred_len):
+        raise InvalidParameterError(f"simulated windows are {sim.obs_len}+{sim.pred_len} frames, real ones "
+                                    f"{real_train.obs_len}+{real_train.pred_len}")
+    by_steps, by_wall = config.budgets()
+    L.seed_everything(config.seed, verbose=False)
+    base = built[model].build()
+    pre = train_with_budget(base, sim, replace(by_steps, steps=steps))
+    say(f"pre-trained {model} on {len(sim)} {'simulated' if sim.simulated else 'REAL(!)'} windows: {pre.steps} "
+        f"steps, {pre.seconds:.0f} s wall, {pre.cpu_seconds:.0f} CPU s")
+    rows = []
+    for budget in (by_steps, by_wall):
+        tuned = copy.deepcopy(base)
+        record = train_with_budget(tuned, real_train, budget)
+        label = f"sim:{pre.steps}+{budget.budget_label}"
+        rows.append(TrainedRow(f"{model} [{label}]", tuned.eval(), label, pre.steps + record.steps,
+                               pre.seconds + record.seconds, pre.cpu_seconds + record.cpu_seconds))
+        say(f"fine-tuned {rows[-1].label}: {record.steps} real steps, {record.seconds:.0f} s wall, "
+            f"{record.cpu_seconds:.0f} CPU s")
     return rows
 
 
@@ -128,9 +227,12 @@ def run(config: ForecastBenchmarkConfig, say=print) -> tuple[pl.DataFrame, dict[
     train, sets = test_sets(config)
     say(f"data: REAL SkillCorner first half {len(train)} training windows; test sets "
         + ", ".join(f"{name} {len(w)} ({'simulated' if w.simulated else 'real'})" for name, w in sets.items()))
-    rows = train_rows(train, config)
-    for row in rows:
-        say(f"trained {row.label}: {row.steps} steps, {row.wall_s:.0f} s wall, {row.cpu_s:.0f} CPU s")
+    rows = train_rows(train, config, say)
+    if config.pretrain_sim_steps > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sim_train, _ = datasets.simulated_sets(OBS, PRED, stride=10, duration_s=config.sim_duration_s)
+        rows += pretrain_finetune_rows(sim_train, train, config, say=say)
     models: dict[str, TrajectoryModel] = {row.label: row.model for row in rows}
     budgets = {CV: ("none", 0, 0.0, 0.0), **{r.label: (r.budget, r.steps, r.wall_s, r.cpu_s) for r in rows}}
     if config.pretrained:
@@ -138,10 +240,12 @@ def run(config: ForecastBenchmarkConfig, say=print) -> tuple[pl.DataFrame, dict[
         label = f"{record['model']} [pretrained {config.pretrained}]"
         meta = record["metadata"]
         models[label] = model
-        budgets[label] = (f"shipped:{meta.get('steps', '?')} steps", int(meta.get("steps", 0)),
+        kept = f", kept {meta['best_step']}" if "best_step" in meta else ""
+        budgets[label] = (f"shipped:{meta.get('steps', '?')} steps{kept}", int(meta.get("steps", 0)),
                           float(meta.get("train_wall_s", 0.0)), float(meta.get("train_cpu_s", 0.0)))
     history = TrajectoryBatch.from_windows(sets["skillcorner_test"], slice(0, 1)).history()
-    timings = {label: time_sampling(m, history) for label, m in models.items() if "gvrnn" in label}
+    timings = {label: time_sampling(m, history) for label, m in models.items()
+               if label.startswith("gvrnn [") or "pretrained" in label}
     say("sampling 20 x 23 agents x 4 s, one window, 1 CPU thread (shared machine), median ms: "
         + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
     table = forecast_table(models, sets, config.n_samples, config.seed, config.n_boot)
@@ -175,7 +279,12 @@ def result_line(table: pl.DataFrame, timings: dict[str, float], config: Forecast
     }
     for budget in (steps, wall):
         for name in config.models:
-            parts[f"real_{name}_{budget.split(':')[0]}_minade20"] = cell("skillcorner_test", f"{name} [{budget}]")
+            key = name.replace(":", "_")
+            parts[f"real_{key}_{budget.split(':')[0]}_minade20"] = cell("skillcorner_test", f"{name} [{budget}]")
+    for model in table["model"].unique(maintain_order=True):
+        if "[sim:" in model:
+            budget = model.split("+")[1].split(":")[0]
+            parts[f"real_gvrnn_simft_{budget}_minade20"] = cell("skillcorner_test", model)
     if "simulated_game3" in set(table["data"]):
         parts["sim_cv_minade20"] = cell("simulated_game3", CV)
         parts["sim_gvrnn_minade20"] = cell("simulated_game3", gvrnn)

@@ -56,14 +56,22 @@ class TrainConfig:
     """Wall-clock budget of the fit (Lightning's ``max_time``); None: no limit."""
     val_every_steps: int | None = None
     """Validate (and consider early stopping) every this many training steps instead of once per epoch."""
+    mirror: bool = True
+    """Augment: each training window mirrored left/right (``y -> -y``, attack still ``+x``) with probability 1/2
+    (:func:`soccerai.datamodule.mirror_left_right`); validation windows never are."""
+    lr_schedule: str = "constant"
+    """``constant`` or ``cosine``: ``lr_t = lr (r + (1 - r) (1 + cos(pi t / T)) / 2)``, ``r = 0.05``, over the
+    ``T`` optimiser steps of the fit (needs ``max_steps`` or an epoch limit)."""
+    keep_best: bool = False
+    """With validation: end the fit with the weights of the lowest ``val_loss`` seen (not the last ones)."""
 
 
 class TrajectoryLightningModule(L.LightningModule):
     """Wraps a :class:`TrajectoryModel`: minimises ``model.loss(batch)["loss"]``, logs ``train_*`` / ``val_*``."""
 
-    def __init__(self, model: TrajectoryModel, learning_rate: float) -> None:
+    def __init__(self, model: TrajectoryModel, learning_rate: float, lr_schedule: str = "constant") -> None:
         super().__init__()
-        self.model, self.learning_rate = model, learning_rate
+        self.model, self.learning_rate, self.lr_schedule = model, learning_rate, lr_schedule
         self.sequences_seen = 0
         self.windows_seen: list[int] = []
         """Indices (into the training windows) of the windows this process trained on in the first epoch: its shard
@@ -85,8 +93,40 @@ class TrajectoryLightningModule(L.LightningModule):
     def validation_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
         return self._step(graphs, "val")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+        if self.lr_schedule == "constant":
+            return optimizer
+        total = self.trainer.estimated_stepping_batches
+        if not math.isfinite(total) or total < 1:
+            raise InvalidParameterError("lr_schedule='cosine' needs max_steps or an epoch limit (a known step count)")
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=int(total),
+                                                              eta_min=COSINE_FLOOR * self.learning_rate)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+COSINE_FLOOR = 0.05
+"""The cosine schedule ends at this fraction of the learning rate."""
+LR_SCHEDULES = ("constant", "cosine")
+
+
+class _KeepBest(Callback):
+    """Keeps a copy of the weights at the lowest ``val_loss`` and puts them back when the fit ends."""
+
+    def __init__(self) -> None:
+        self.best_loss, self.best_step = math.inf, 0
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        loss = trainer.callback_metrics.get("val_loss")
+        if trainer.sanity_checking or loss is None or not float(loss) < self.best_loss:
+            return
+        self.best_loss, self.best_step = float(loss), int(trainer.global_step)
+        self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.state is not None:
+            module.load_state_dict(self.state)
 
 
 class _History(Callback):
@@ -121,6 +161,9 @@ class TrainResult:
     ranks: list[dict[str, Any]] = field(default_factory=list)
     """Per rank of the fit (one entry on a single device): ``windows`` (the training windows of its first-epoch shard) and
     ``weights_sha256`` (a digest of its final weights: equal on every rank when DDP kept them in sync)."""
+    best_step: int | None = None
+    """With ``keep_best``: the step whose weights were kept (lowest validation loss); None otherwise."""
+    best_val_loss: float | None = None
 
 
 def fit_model(
@@ -145,6 +188,8 @@ def _check_limits(config: TrainConfig) -> None:
         raise InvalidParameterError(f"max_steps must be at least 1 (or -1: no step limit), got {config.max_steps}")
     if config.epochs == -1 and config.max_steps == -1 and config.max_time_s is None:
         raise InvalidParameterError("epochs=-1 needs max_steps or max_time_s: the fit would never stop")
+    if config.lr_schedule not in LR_SCHEDULES:
+        raise InvalidParameterError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {config.lr_schedule!r}")
 
 
 def fit(
@@ -161,12 +206,15 @@ def fit(
     _check_limits(config)
     if not model.trainable:
         return TrainResult(model)
-    data = WindowDataModule(train, val, batch_size=config.batch_size, seed=config.seed)
+    data = WindowDataModule(train, val, batch_size=config.batch_size, seed=config.seed, mirror=config.mirror)
     history = _History()
     callbacks: list[Callback] = [history]
+    keep = _KeepBest() if config.keep_best and val is not None else None
     if val is not None:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience, mode="min"))
-    module = TrajectoryLightningModule(model, config.learning_rate)
+    if keep is not None:
+        callbacks.append(keep)
+    module = TrajectoryLightningModule(model, config.learning_rate, config.lr_schedule)
     with _quiet_lightning():
         trainer = L.Trainer(
             max_epochs=config.epochs,
@@ -196,7 +244,9 @@ def fit(
     throughput = module.sequences_seen / elapsed if elapsed > 0 else math.nan  # validation time included
     loss = trainer.callback_metrics.get("train_loss")
     return TrainResult(model, history.epochs, throughput, int(trainer.global_step),
-                       None if loss is None else float(loss), trainer.global_rank, ranks)
+                       None if loss is None else float(loss), trainer.global_rank, ranks,
+                       None if keep is None or keep.state is None else keep.best_step,
+                       None if keep is None or keep.state is None else keep.best_loss)
 
 
 def weights_digest(model: torch.nn.Module) -> str:
@@ -257,6 +307,7 @@ def train_and_save(
         "simulated": train.simulated,
         "history": result.history,
         "ranks": result.ranks,
+        **({} if result.best_step is None else {"best_step": result.best_step, "best_val_loss": result.best_val_loss}),
         **(metadata or {}),
     }
     save_checkpoint(result.model, out_dir, record)

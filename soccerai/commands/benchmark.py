@@ -55,6 +55,10 @@ def benchmark(
     out: Annotated[Path | None, typer.Option(help="Folder for backbones.md / .parquet (default <out>/benchmarks).")] = None,
     suite: Annotated[str, typer.Option(
         help="backbones (simulated + clip ranking) or forecast (REAL match: VRNN/GVRNN/pretrained vs CV).")] = "backbones",
+    models: Annotated[str, typer.Option(
+        help="--suite forecast: comma list of backbones (vrnn, gvrnn, gvrnn:gat, ae, ...) or all.")] = "vrnn,gvrnn",
+    pretrain_sim_steps: Annotated[int, typer.Option(
+        help="--suite forecast: also GVRNN pre-trained N steps on simulated matches, fine-tuned on real.")] = 0,
 ) -> None:
     """Rank the generators and the GVRNN interaction encoders (simulated and real test windows).
 
@@ -62,7 +66,7 @@ def benchmark(
     ``--suite forecast``: the real-match forecast table of ``benchmarks/forecast.py`` (equal steps AND equal wall).
     """
     if suite == "forecast":
-        _forecast_suite(steps, budget_s, hidden, seed, out)
+        _forecast_suite(steps, budget_s, hidden, seed, out, _names(models, ("vrnn", "gvrnn")), pretrain_sim_steps)
         return
     if suite != "backbones":
         raise InvalidParameterError(f"unknown --suite {suite!r}; choose backbones or forecast")
@@ -90,13 +94,15 @@ def benchmark(
     print(result_line(table, config), flush=True)  # plain stdout: one machine-readable line, never wrapped
 
 
-def _forecast_suite(steps: int | None, budget_s: float | None, hidden: int, seed: int, out: Path | None) -> None:
+def _forecast_suite(steps: int | None, budget_s: float | None, hidden: int, seed: int, out: Path | None,
+                    models: tuple[str, ...], pretrain_sim_steps: int) -> None:
     from soccerai import forecast_benchmark as fb
     from soccerai.evaluate.forecast_table import markdown
 
     defaults = fb.ForecastBenchmarkConfig()
     config = fb.ForecastBenchmarkConfig(steps=steps or defaults.steps, budget_s=budget_s or defaults.budget_s,
-                                        hidden=hidden, seed=seed)
+                                        hidden=hidden, seed=seed, models=models,
+                                        pretrain_sim_steps=pretrain_sim_steps)
     table, timings = fb.run(config, say=lambda message: console.log(escape(message)))
     md, parquet = fb.save(table, out or output_dir() / "benchmarks", config)
     console.print(markdown(table, config.n_samples), markup=False)

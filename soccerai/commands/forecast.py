@@ -66,6 +66,10 @@ def train(
     dataset: Dataset = None,
     steps: Annotated[int, typer.Option(help="Optimiser step limit (-1: none).")] = -1,
     patience: Annotated[int, typer.Option(help="Validation checks without improvement before stopping.")] = 5,
+    mirror: Annotated[bool, typer.Option(help="Augment: mirror training windows left/right (y -> -y) half the time.")]
+    = True,
+    lr_schedule: Annotated[str, typer.Option(help="constant or cosine (over the fit's steps).")] = "constant",
+    keep_best: Annotated[bool, typer.Option(help="Keep the weights of the lowest validation loss.")] = False,
 ) -> None:
     """Train a forecaster; write safetensors weights + JSON config (data, split, steps, commit, frame rate).
 
@@ -82,13 +86,15 @@ def train(
     )
     settings = TrainConfig(epochs, batch_size, learning_rate, patience=patience, seed=seed, accelerator=accelerator,
                            devices=devices, strategy=strategy, num_nodes=num_nodes, progress_bar=True,
-                           max_steps=steps, max_time_s=budget_s, val_every_steps=val_every_steps)
+                           max_steps=steps, max_time_s=budget_s, val_every_steps=val_every_steps, mirror=mirror,
+                           lr_schedule=lr_schedule, keep_best=keep_best)
     result = train_and_save(model, config, train_windows, val_windows, settings, target,
                             {**metadata, **training_provenance()})
     if result.global_rank != 0:
         return  # a DDP worker process: rank 0 writes and reports
     last = result.history[-1] if result.history else {}
-    console.print(f"checkpoint written to {target}; {result.steps} steps; last validation: {last}")
+    best = "" if result.best_step is None else f"; kept step {result.best_step} (val_loss {result.best_val_loss:.3f})"
+    console.print(f"checkpoint written to {target}; {result.steps} steps; last validation: {last}{best}")
 
 
 def training_provenance() -> dict[str, object]:
