@@ -239,7 +239,7 @@ class VRNN(TrajectoryModel):
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.inference_mode():
                 return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
         finally:
             self.train(was_training)
@@ -303,6 +303,8 @@ class _Network:
         if projection is not None:
             weight, self.bias = projection()
             self.weight_a, self.weight_h = weight[:, :a_dim], weight[:, a_dim:]
+        node_head = getattr(net, "node_head", None)
+        self.head = None if node_head is None else node_head()  # taken once per forward pass, not per frame
 
     @property
     def projected(self) -> bool:
@@ -331,7 +333,7 @@ class _Network:
             projected = hidden_part + self.bias
         else:
             projected = torch.addmm(hidden_part + self.bias, a, self.weight_a.T)
-        return self.net.forward_projected(projected, edges)
+        return self.net.forward_projected(projected, edges, self.head)
 
     def precomputed(
         self,
@@ -346,7 +348,7 @@ class _Network:
         """The network on ``[a, h]`` with ``W_a a + b`` already in ``projected_a[index]``."""
         if projected_a is None or hidden_part is None:
             return self(a, h, edges, positions, hidden_part)
-        return self.net.forward_projected(projected_a[index] + hidden_part, edges)
+        return self.net.forward_projected(projected_a[index] + hidden_part, edges, self.head)
 
 
 class _Cell:
