@@ -12,6 +12,7 @@ import pytest
 import torch
 from reference_gvrnn import reference_model
 
+from soccerai import pretrained
 from soccerai.datamodule import lastrow_clip_windows
 from soccerai.models import TrajectoryBatch, build_model
 from soccerai.models.relu_pool import ENGINES, masked_relu_pool
@@ -74,3 +75,16 @@ def test_masked_relu_pool_matches_the_materialised_sum_and_its_gradient(engine: 
     slow_grad = torch.autograd.grad((slow * weights).sum(), projected)[0]
     torch.testing.assert_close(fast_grad, slow_grad)
     assert (fast_grad[:, [4, 9]] == 0).all() and (fast[:, [4, 9]] == 0).all()
+
+
+def test_shipped_checkpoint_loads_and_samples_as_the_former_code(batch: TrajectoryBatch) -> None:
+    """``data/models/gvrnn-skillcorner`` keeps its ``state_dict`` keys and gives the former code's samples (seed 3)."""
+    model, record = pretrained.load(pretrained.DEFAULT_MODEL)
+    old = reference_model(model.config)
+    assert set(old.state_dict()) == set(model.state_dict())
+    old.load_state_dict(model.state_dict())
+    history = batch.history()
+    new_paths = model.sample(history, 20, 20, generator=torch.Generator().manual_seed(3))
+    old_paths = old.sample(history, 20, 20, generator=torch.Generator().manual_seed(3))
+    assert record["model"] == "gvrnn" and new_paths.shape == (20, batch.batch_size, 20, batch.n_agents, 2)
+    torch.testing.assert_close(new_paths, old_paths, atol=1e-5, rtol=0)
