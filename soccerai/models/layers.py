@@ -156,37 +156,47 @@ class MPNNBlock(MessagePassing):
         first_node, second = self.node_mlp[0], self.edge_mlp[2]
         return first_node.weight @ second.weight, first_node.bias, first_node.weight @ second.bias
 
+    def node_bias(
+        self, edge_index: Tensor | CompleteGraph, n_nodes: int, head: tuple[Tensor, Tensor, Tensor] | None = None
+    ) -> Tensor:
+        """``b_v1 + w_k W_v1 b_2`` ``[M, H]``: the part of :meth:`node_head` that depends on the graph only
+        (``w_k = deg(k)`` for the sum, ``[deg(k) > 0]`` for the mean); constant while the graph is."""
+        _, node_bias, edge_bias = self.node_head() if head is None else head
+        dtype, device = edge_bias.dtype, edge_bias.device
+        if isinstance(edge_index, CompleteGraph):
+            in_degree = edge_index.in_degree.to(dtype)
+        else:
+            in_degree = torch.zeros(n_nodes, 1, dtype=dtype, device=device)
+            in_degree.index_add_(0, edge_index[1], torch.ones(edge_index.shape[1], 1, dtype=dtype, device=device))
+        weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(dtype)
+        return torch.addmm(node_bias, weight, edge_bias.unsqueeze(0))
+
     def forward_projected(
         self,
         projected: Tensor,
         edge_index: Tensor | CompleteGraph,
         head: tuple[Tensor, Tensor, Tensor] | None = None,
+        bias: Tensor | None = None,
     ) -> Tensor:
         """The block from its projected input ``[r, s]`` ``[M, 2H]`` (see :meth:`input_projection`); ``head`` is
-        :meth:`node_head` when already taken."""
-        dtype, device = projected.dtype, projected.device
+        :meth:`node_head` and ``bias`` :meth:`node_bias` when already taken."""
         if isinstance(edge_index, CompleteGraph):
-            pooled, in_degree = self._dense_pool(projected, edge_index)
+            pooled = self._dense_pool(projected, edge_index)
         else:
             receiver, sender = projected.chunk(2, dim=-1)
             pooled = self.propagate(edge_index, receiver=receiver, sender=sender)
-            in_degree = torch.zeros(projected.shape[0], 1, dtype=dtype, device=device)
-            ones = torch.ones(edge_index.shape[1], 1, dtype=dtype, device=device)
-            in_degree.index_add_(0, edge_index[1], ones)
-        bias_weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(dtype)
-        weight, node_bias, edge_bias = self.node_head() if head is None else head
-        bias = torch.addmm(node_bias, bias_weight, edge_bias.unsqueeze(0))
-        return self.node_mlp[1:](torch.addmm(bias, pooled, weight.T))
+        head = self.node_head() if head is None else head
+        bias = self.node_bias(edge_index, projected.shape[0], head) if bias is None else bias
+        return self.node_mlp[1:](torch.addmm(bias, pooled, head[0].T))
 
-    def _dense_pool(self, projected: Tensor, graph: CompleteGraph) -> tuple[Tensor, Tensor]:
-        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph (:func:`.masked_relu_pool`: every present
+    def _dense_pool(self, projected: Tensor, graph: CompleteGraph) -> Tensor:
+        """``pooled [M, H]`` over a complete graph (:func:`.masked_relu_pool`: every present
         ``j != k``; absent receivers get 0)."""
         g, n = graph.present.shape
         pooled = masked_relu_pool(projected.reshape(g, n, -1), graph.present)
-        in_degree = graph.in_degree.to(projected.dtype)
         if self.aggr == "mean":
-            pooled = pooled / in_degree.view(g, n, 1).clamp_min(1.0)
-        return pooled.reshape(g * n, -1), in_degree
+            pooled = pooled / graph.in_degree.to(projected.dtype).view(g, n, 1).clamp_min(1.0)
+        return pooled.reshape(g * n, -1)
 
     def message(self, receiver_i: Tensor, sender_j: Tensor) -> Tensor:  # i: receiver k, j: sender
         return torch.relu(receiver_i + sender_j)
@@ -206,7 +216,9 @@ class PerAgentBlock(nn.Module):
         """``(W, b)`` of the first linear layer (see :meth:`MPNNBlock.input_projection`)."""
         return self.net[0].weight, self.net[0].bias
 
-    def forward_projected(self, projected: Tensor, edge_index: Tensor | None = None, head: None = None) -> Tensor:
+    def forward_projected(
+        self, projected: Tensor, edge_index: Tensor | None = None, head: None = None, bias: None = None
+    ) -> Tensor:
         """The MLP after its first linear layer, from ``W x + b`` (``head``: the calling convention of MPNN)."""
         return self.net[1:](projected)
 

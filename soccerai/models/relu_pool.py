@@ -129,6 +129,26 @@ if numba is not None:
                         cnt[h] += one if v > zero else zero
 
     @numba.njit(cache=True, boundscheck=False, nogil=True)
+    def _pool_values(projected: np.ndarray, present: np.ndarray, out: np.ndarray) -> None:
+        """``out`` = the pooled sums alone (no gradient needed)."""
+        g_len, n, two_h = projected.shape
+        h_len = two_h // 2
+        zero = projected.dtype.type(0.0)
+        for g in range(g_len):
+            for k in range(n):
+                acc = out[g, k]
+                acc[:] = zero
+                if not present[g, k]:
+                    continue
+                receiver = projected[g, k, :h_len]
+                for j in range(n):
+                    if j == k or not present[g, j]:
+                        continue
+                    sender = projected[g, j, h_len:]
+                    for h in range(h_len):
+                        acc[h] += max(receiver[h] + sender[h], zero)
+
+    @numba.njit(cache=True, boundscheck=False, nogil=True)
     def _pool_backward(
         projected: np.ndarray, present: np.ndarray, count: np.ndarray, grad: np.ndarray, out: np.ndarray
     ) -> None:
@@ -160,6 +180,9 @@ class _NumbaReluPool(torch.autograd.Function):
         present = present.contiguous()
         g, n, two_h = projected.shape
         out = projected.new_empty(g, n, two_h // 2)
+        if not ctx.needs_input_grad[0]:  # sampling: no counts to keep
+            _pool_values(projected.numpy(), present.numpy(), out.numpy())
+            return out
         count = torch.empty_like(out)
         _pool_forward(projected.numpy(), present.numpy(), out.numpy(), count.numpy())
         ctx.save_for_backward(projected, present, count)

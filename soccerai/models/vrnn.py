@@ -200,8 +200,9 @@ class VRNN(TrajectoryModel):
         edges = self._edges(batch, steps)
         known = positions[:-1].reshape(steps * b, n, 2)
         flat = h_prev.reshape(steps * b * n, -1)
-        prior = cell.prior(None, flat, edges, known)
-        decoded = cell.decoder(z.reshape(steps * b * n, -1), flat, edges, known)
+        projected = cell.project_hidden(flat, ("prior", "decoder"))
+        prior = cell.prior(None, flat, edges, known, projected["prior"])
+        decoded = cell.decoder(z.reshape(steps * b * n, -1), flat, edges, known, projected["decoder"])
         prior_mean, prior_log_std = split_gaussian(prior)
         post_mean, post_log_std = split_gaussian(posterior.reshape(steps * b * n, -1))
         velocity_mean, velocity_log_std = split_gaussian(decoded)
@@ -283,7 +284,7 @@ class VRNN(TrajectoryModel):
             given_velocity = (given[:, step] - positions) / DT
             velocity = torch.where(predicted, own_velocity, given_velocity)
             positions = torch.where(predicted, positions + own_velocity * DT, given[:, step])
-            h = cell.gru(features.gates(positions, velocity), z, projected["gru"], h)
+            h = cell.gru_gates(features.gates(positions, velocity, z), projected["gru"], h)
             out.append(positions)
         return torch.stack(out, dim=1).reshape(copies, b, horizon, n, 2)
 
@@ -292,8 +293,10 @@ class _Network:
     """One of the three networks, fed ``[a, h]`` (``a`` = node features, ``z`` or nothing; ``h`` the GRU state).
 
     When the network exposes ``input_projection`` (its first layer is linear) the input is never concatenated:
-    ``W [a, h] + b = (W_a a + b) + W_h h``, with ``W_h h`` taken by :meth:`_Cell.project_hidden` together with the
-    other networks' ``h`` parts. Other encoders get ``[a, h]`` as they always did.
+    ``W [a, h] + b = W_a a + (W_h h + b)``, with ``W_h h + b`` taken by :meth:`_Cell.project_hidden` together with
+    the other networks' ``h`` parts. Other encoders get ``[a, h]`` as they always did. Message passing blocks
+    (``node_head``) also get their folded node weights once per forward pass and their graph-dependent bias once
+    per graph (:meth:`soccerai.models.layers.MPNNBlock.node_bias`), not once per frame.
     """
 
     def __init__(self, net: nn.Module, a_dim: int) -> None:
@@ -304,17 +307,27 @@ class _Network:
             weight, self.bias = projection()
             self.weight_a, self.weight_h = weight[:, :a_dim], weight[:, a_dim:]
         node_head = getattr(net, "node_head", None)
-        self.head = None if node_head is None else node_head()  # taken once per forward pass, not per frame
+        self.head = None if node_head is None else node_head()
+        self._bias_edges: object = None
+        self._node_bias: Tensor | None = None
 
     @property
     def projected(self) -> bool:
         return self.weight_h is not None
 
     def project_inputs(self, a: Tensor) -> Tensor | None:
-        """``W_a a + b`` for many rows at once (e.g. every frame), or None for a plain encoder."""
+        """``W_a a`` for many rows at once (e.g. every frame; the bias comes with ``h``), or None."""
         if not self.projected:
             return None
-        return torch.matmul(a, self.weight_a.T) + self.bias
+        return torch.matmul(a, self.weight_a.T)
+
+    def node_bias(self, edges: Tensor | CompleteGraph | None, n_nodes: int) -> Tensor | None:
+        """The block's graph-dependent bias, taken once per graph object."""
+        if self.head is None:
+            return None
+        if self._bias_edges is not edges:
+            self._bias_edges, self._node_bias = edges, self.net.node_bias(edges, n_nodes, self.head)
+        return self._node_bias
 
     def __call__(
         self,
@@ -324,16 +337,20 @@ class _Network:
         positions: Tensor,
         hidden_part: Tensor | None = None,
     ) -> Tensor:
-        """The network on ``[a, h]``; ``hidden_part`` is ``W_h h`` when already taken."""
+        """The network on ``[a, h]``; ``hidden_part`` is ``W_h h + b`` when already taken."""
         if not self.projected:
             inputs = h if a is None else torch.cat([a, h], -1)
             return VRNN._interact(self.net, inputs, edges, positions)
-        hidden_part = h @ self.weight_h.T if hidden_part is None else hidden_part
-        if a is None:
-            projected = hidden_part + self.bias
-        else:
-            projected = torch.addmm(hidden_part + self.bias, a, self.weight_a.T)
-        return self.net.forward_projected(projected, edges, self.head)
+        hidden_part = torch.addmm(self.bias, h, self.weight_h.T) if hidden_part is None else hidden_part
+        projected = hidden_part if a is None else torch.addmm(hidden_part, a, self.weight_a.T)
+        return self.run_projected(projected, edges)
+
+    def run_projected(self, projected: Tensor, edges: Tensor | CompleteGraph | None) -> Tensor:
+        """The network after its first linear layer, from ``W [a, h] + b``."""
+        bias = self.node_bias(edges, projected.shape[0])
+        if bias is None:
+            return self.net.forward_projected(projected, edges)
+        return self.net.forward_projected(projected, edges, self.head, bias)
 
     def precomputed(
         self,
@@ -345,17 +362,17 @@ class _Network:
         edges: Tensor | CompleteGraph | None,
         positions: Tensor,
     ) -> Tensor:
-        """The network on ``[a, h]`` with ``W_a a + b`` already in ``projected_a[index]``."""
+        """The network on ``[a, h]`` with ``W_a a`` already in ``projected_a[index]``."""
         if projected_a is None or hidden_part is None:
             return self(a, h, edges, positions, hidden_part)
-        return self.net.forward_projected(projected_a[index] + hidden_part, edges, self.head)
+        return self.run_projected(projected_a[index] + hidden_part, edges)
 
 
 class _Cell:
     """The weights of one forward pass, arranged so each frame costs few, large operations.
 
-    ``project_hidden(h, names)`` returns ``W_h h`` for the named networks and the GRU's ``W_hh h + b_hh`` from
-    one product with their stacked ``h`` weights.
+    ``project_hidden(h, names)`` returns ``W_h h + b`` for the named networks (their input bias ``b``) and the
+    GRU's ``W_hh h + b_hh`` from one product with their stacked ``h`` weights and biases.
     """
 
     def __init__(self, model: VRNN) -> None:
@@ -368,22 +385,22 @@ class _Cell:
         self.weight_x, self.weight_z = rnn.weight_ih[:, :N_FEATURES], rnn.weight_ih[:, N_FEATURES:]
         self.bias_ih, self.bias_hh = rnn.bias_ih, rnn.bias_hh
         networks = {"posterior": self.posterior_net, "prior": self.prior, "decoder": self.decoder_net}
-        blocks = [(name, net.weight_h) for name, net in networks.items() if net.projected]
-        blocks.append(("gru", rnn.weight_hh))
-        self._hidden_names = [name for name, _ in blocks]
-        self._hidden_sizes = [int(w.shape[0]) for _, w in blocks]
-        self._hidden_weight = {
-            names: torch.cat([w for name, w in blocks if name in names], dim=0)
-            for names in (("posterior", "gru"), ("prior", "decoder", "gru"))
-        }
+        self._blocks = [(name, net.weight_h, net.bias) for name, net in networks.items() if net.projected]
+        self._blocks.append(("gru", rnn.weight_hh, rnn.bias_hh))
+        self._stacked: dict[tuple[str, ...], tuple[list[str], list[int], Tensor, Tensor]] = {}
 
     def project_hidden(self, h: Tensor, names: tuple[str, ...]) -> dict[str, Tensor | None]:
-        """``{name: W_name h}`` (None for a plain encoder) and ``gru: W_hh h + b_hh``, in one matrix product."""
-        weight = self._hidden_weight[names]
-        present = [name for name in self._hidden_names if name in names]
-        sizes = [size for name, size in zip(self._hidden_names, self._hidden_sizes, strict=True) if name in names]
-        parts = dict(zip(present, (h @ weight.T).split(sizes, dim=-1), strict=True))
-        parts["gru"] = parts["gru"] + self.bias_hh
+        """``{name: W_name h + b_name}`` (None for a plain encoder), ``gru: W_hh h + b_hh``; one matrix product."""
+        if names not in self._stacked:
+            blocks = [block for block in self._blocks if block[0] in names]
+            if blocks:
+                weight = torch.cat([w for _, w, _ in blocks], dim=0)
+                bias = torch.cat([b for _, _, b in blocks], dim=0)
+                self._stacked[names] = ([n for n, _, _ in blocks], [int(w.shape[0]) for _, w, _ in blocks], weight, bias)
+        if names not in self._stacked:
+            return dict.fromkeys(names)
+        present, sizes, weight, bias = self._stacked[names]
+        parts = dict(zip(present, torch.addmm(bias, h, weight.T).split(sizes, dim=-1), strict=True))
         return {name: parts.get(name) for name in names}
 
     def posterior(
@@ -409,9 +426,13 @@ class _Cell:
         return torch.matmul(x, self.weight_x.T) + self.bias_ih
 
     def gru(self, gates_x: Tensor, z: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
-        """:class:`torch.nn.GRUCell` on input ``[x, z]``: ``r = sigma(i_r + g_r)``, ``u = sigma(i_u + g_u)``,
-        ``n = tanh(i_n + r * g_n)``, ``h' = (1 - u) n + u h`` with ``i = W_i [x, z] + b_i``, ``g = W_h h + b_h``."""
-        gates_i = torch.addmm(gates_x, z, self.weight_z.T)
+        """:class:`torch.nn.GRUCell` on input ``[x, z]`` from ``W_ix x + b_ih`` and ``W_hh h + b_hh``."""
+        return self.gru_gates(torch.addmm(gates_x, z, self.weight_z.T), gates_h, h)
+
+    @staticmethod
+    def gru_gates(gates_i: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
+        """``r = sigma(i_r + g_r)``, ``u = sigma(i_u + g_u)``, ``n = tanh(i_n + r * g_n)``, ``h' = (1 - u) n + u h``
+        with ``i = W_i [x, z] + b_i``, ``g = W_h h + b_h`` (the equations of :class:`torch.nn.GRUCell`)."""
         i_r, i_u, i_n = gates_i.chunk(3, dim=-1)
         g_r, g_u, g_n = gates_h.chunk(3, dim=-1)
         r = torch.sigmoid(i_r + g_r)
@@ -434,9 +455,10 @@ class _RolloutFeatures:
         zeros = self.present.new_zeros(*present.shape, 4)
         constant = node_features(zeros, present, roles, is_goalkeeper).reshape(-1, N_FEATURES)
         self.constant = cell.gru_input(constant)
-        self.weight_kinematic = cell.weight_x[:, :4]
+        self.weight = torch.cat([cell.weight_x[:, :4], cell.weight_z], dim=1)  # [3H, 4 + Z]
         self.scale = torch.cat([POSITION_SCALE, torch.full((2,), VELOCITY_SCALE)]).to(self.present)
 
-    def gates(self, positions: Tensor, velocity: Tensor) -> Tensor:
-        kinematics = torch.cat([positions, velocity], -1) / self.scale * self.present
-        return torch.addmm(self.constant, kinematics.reshape(-1, 4), self.weight_kinematic.T)
+    def gates(self, positions: Tensor, velocity: Tensor, z: Tensor) -> Tensor:
+        """``W_i [x_t, z_t] + b_ih`` in one product: ``[W_kin, W_z] [kinematics, z] + constant``."""
+        kinematics = (torch.cat([positions, velocity], -1) / self.scale * self.present).reshape(-1, 4)
+        return torch.addmm(self.constant, torch.cat([kinematics, z], -1), self.weight.T)
