@@ -162,25 +162,21 @@ class VRNN(TrajectoryModel):
         stacked over ``t = 1..T-1``, ``h_{t-1}`` ``[T-1, M, H]``, ``z_t`` and the posterior ``(mu, log sigma)``.
         """
         m = x.shape[1]
-        # unbind, not x[t]: one backward node for all frames instead of a full-size zero gradient per frame
-        gates_x = cell.gru_input(x).unbind(0)  # T x [M, 3H]
-        posterior_x = cell.posterior_net.project_inputs(x[1:])
-        posterior_x = None if posterior_x is None else posterior_x.unbind(0)
+        # x needs no gradient: unbinding it costs nothing, and each frame's input products are small and
+        # cache-resident (one [T, M, 3H] product for the whole window was memory-bound, and its gradient a stack)
         frames, frame_positions = x.unbind(0), positions.unbind(0)
-        h0 = x.new_zeros(m, cell.hidden)
-        h = cell.gru(gates_x[0], x.new_zeros(m, self.config.latent), cell.bias_hh.expand(m, -1), h0)
+        h = cell.gru_gates(cell.gru_input_full(frames[0], x.new_zeros(m, self.config.latent)),
+                           cell.bias_hh.expand(m, -1), x.new_zeros(m, cell.hidden))
         hs, zs, posteriors = [], [], []
         for t in range(1, x.shape[0]):
             projected = cell.project_hidden(h, ("posterior", "gru"))
-            params = cell.posterior(
-                frames[t], posterior_x, t - 1, h, projected["posterior"], edges, frame_positions[t]
-            )
+            params = cell.posterior(frames[t], h, projected["posterior"], edges, frame_positions[t])
             mean, log_std = split_gaussian(params)
             z = mean + torch.randn_like(mean) * log_std.exp() if draw else mean
             hs.append(h)
             zs.append(z)
             posteriors.append(params)
-            h = cell.gru(gates_x[t], z, projected["gru"], h)
+            h = cell.gru_gates(cell.gru_input_full(frames[t], z), projected["gru"], h)
         if not hs:
             empty = x.new_zeros(0, m, cell.hidden)
             return h, empty, empty[..., : self.config.latent], x.new_zeros(0, m, 2 * self.config.latent)
@@ -315,12 +311,6 @@ class _Network:
     def projected(self) -> bool:
         return self.weight_h is not None
 
-    def project_inputs(self, a: Tensor) -> Tensor | None:
-        """``W_a a`` for many rows at once (e.g. every frame; the bias comes with ``h``), or None."""
-        if not self.projected:
-            return None
-        return torch.matmul(a, self.weight_a.T)
-
     def node_bias(self, edges: Tensor | CompleteGraph | None, n_nodes: int) -> Tensor | None:
         """The block's graph-dependent bias, taken once per graph object."""
         if self.head is None:
@@ -352,21 +342,6 @@ class _Network:
             return self.net.forward_projected(projected, edges)
         return self.net.forward_projected(projected, edges, self.head, bias)
 
-    def precomputed(
-        self,
-        a: Tensor,
-        projected_a: tuple[Tensor, ...] | None,
-        index: int,
-        h: Tensor,
-        hidden_part: Tensor | None,
-        edges: Tensor | CompleteGraph | None,
-        positions: Tensor,
-    ) -> Tensor:
-        """The network on ``[a, h]`` with ``W_a a`` already in ``projected_a[index]``."""
-        if projected_a is None or hidden_part is None:
-            return self(a, h, edges, positions, hidden_part)
-        return self.run_projected(projected_a[index] + hidden_part, edges)
-
 
 class _Cell:
     """The weights of one forward pass, arranged so each frame costs few, large operations.
@@ -383,7 +358,7 @@ class _Cell:
         self.decoder_net = _Network(model.decoder_net, config.latent)
         rnn = model.rnn
         self.weight_x, self.weight_z = rnn.weight_ih[:, :N_FEATURES], rnn.weight_ih[:, N_FEATURES:]
-        self.bias_ih, self.bias_hh = rnn.bias_ih, rnn.bias_hh
+        self.weight_ih, self.bias_ih, self.bias_hh = rnn.weight_ih, rnn.bias_ih, rnn.bias_hh
         networks = {"posterior": self.posterior_net, "prior": self.prior, "decoder": self.decoder_net}
         self._blocks = [(name, net.weight_h, net.bias) for name, net in networks.items() if net.projected]
         self._blocks.append(("gru", rnn.weight_hh, rnn.bias_hh))
@@ -404,16 +379,10 @@ class _Cell:
         return {name: parts.get(name) for name in names}
 
     def posterior(
-        self,
-        x_t: Tensor,
-        projected_x: tuple[Tensor, ...] | None,
-        index: int,
-        h: Tensor,
-        hidden_part: Tensor | None,
-        edges: Tensor | CompleteGraph | None,
+        self, x_t: Tensor, h: Tensor, hidden_part: Tensor | None, edges: Tensor | CompleteGraph | None,
         positions: Tensor,
     ) -> Tensor:
-        return self.posterior_net.precomputed(x_t, projected_x, index, h, hidden_part, edges, positions)
+        return self.posterior_net(x_t, h, edges, positions, hidden_part)
 
     def decoder(
         self, z: Tensor, h: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor,
@@ -425,9 +394,9 @@ class _Cell:
         """``W_ix x + b_ih`` (the GRU's input product without its ``z`` part)."""
         return torch.matmul(x, self.weight_x.T) + self.bias_ih
 
-    def gru(self, gates_x: Tensor, z: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
-        """:class:`torch.nn.GRUCell` on input ``[x, z]`` from ``W_ix x + b_ih`` and ``W_hh h + b_hh``."""
-        return self.gru_gates(torch.addmm(gates_x, z, self.weight_z.T), gates_h, h)
+    def gru_input_full(self, x: Tensor, z: Tensor) -> Tensor:
+        """``W_ih [x, z] + b_ih`` (the GRU's whole input product)."""
+        return torch.addmm(self.bias_ih, torch.cat([x, z], -1), self.weight_ih.T)
 
     @staticmethod
     def gru_gates(gates_i: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
