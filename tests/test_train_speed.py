@@ -14,7 +14,10 @@ from reference_gvrnn import reference_model
 
 from soccerai import pretrained
 from soccerai.datamodule import lastrow_clip_windows
+from soccerai.graph import complete_edges
 from soccerai.models import TrajectoryBatch, build_model
+from soccerai.models.complete_graph import CompleteGraph
+from soccerai.models.layers import build_encoder
 from soccerai.models.relu_pool import ENGINES, masked_relu_pool
 
 
@@ -32,7 +35,17 @@ def pair(name: str, **config: object) -> tuple[torch.nn.Module, torch.nn.Module]
     return new, old
 
 
-@pytest.mark.parametrize(("name", "config"), [("gvrnn", {}), ("vrnn", {}), ("gvrnn", {"aggregation": "mean"})])
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("gvrnn", {}),
+        ("vrnn", {}),
+        ("gvrnn", {"aggregation": "mean"}),
+        ("gvrnn", {"encoder": "gcn"}),  # dense now, an edge list in the former code
+        ("gvrnn", {"encoder": "sage"}),  # dense now, an edge list in the former code
+        ("gvrnn", {"encoder": "gat"}),  # an edge list in both: the new recurrence around an unchanged encoder
+    ],
+)
 def test_fast_model_gives_the_former_loss_gradients_and_samples(name: str, config: dict, batch: TrajectoryBatch) -> None:
     assert not bool(batch.mask[:, batch.obs_len - 1].all()), "the real clip should have absent agent slots"
     new, old = pair(name, **config)
@@ -55,6 +68,25 @@ def test_fast_model_gives_the_former_loss_gradients_and_samples(name: str, confi
     old_paths = old.sample(history, 12, 4, predict, future, generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(new_paths, old_paths, atol=1e-4, rtol=0)
     assert torch.isfinite(new_paths).all()
+
+
+@pytest.mark.parametrize("encoder", ["gcn", "sage"])
+def test_dense_encoders_match_their_edge_list_form(encoder: str) -> None:
+    """GCN / SAGE on a :class:`CompleteGraph` give torch_geometric's numbers and gradients on its edge list."""
+    torch.manual_seed(0)
+    net = build_encoder(encoder, 12, 16, 8)
+    present = torch.ones(6, 23, dtype=torch.bool)
+    present[:, [4, 9]] = False
+    present[2, 1:] = False  # one scene with a single present agent: no neighbours
+    x = torch.randn(6 * 23, 12, requires_grad=True)
+    graph = CompleteGraph(present)
+    dense, sparse = net(x, graph), net(x, complete_edges(present))
+    torch.testing.assert_close(dense, sparse, atol=1e-5, rtol=1e-5)
+    weights = torch.randn_like(dense)
+    dense_grads = torch.autograd.grad((dense * weights).sum(), [x, *net.parameters()])
+    sparse_grads = torch.autograd.grad((sparse * weights).sum(), [x, *net.parameters()])
+    for a, b in zip(dense_grads, sparse_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import ClassVar
 
 import torch
@@ -19,6 +17,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from soccerai.errors import InvalidParameterError
+from soccerai.models.complete_graph import CompleteGraph
 from soccerai.models.encoders import ENCODERS
 from soccerai.models.relu_pool import masked_relu_pool
 
@@ -59,42 +58,6 @@ def gaussian_kl(mean_q: Tensor, log_std_q: Tensor, mean_p: Tensor, log_std_p: Te
     var_ratio = torch.exp(2 * (log_std_q - log_std_p))
     mean_term = (mean_q - mean_p).pow(2) * torch.exp(-2 * log_std_p)
     return (log_std_p - log_std_q + 0.5 * (var_ratio + mean_term) - 0.5).sum(-1)
-
-
-@dataclass(frozen=True)
-class CompleteGraph:
-    """The complete directed graph over the present agents of each of ``G`` scenes, kept dense.
-
-    ``present [G, N]`` stands for the edges ``j -> k`` with ``j != k`` both present (what
-    :func:`soccerai.graph.complete_edges` lists one by one). Encoders with ``supports_dense = True`` accept it in
-    place of ``edge_index``; for the others :meth:`edge_index` gives the explicit edges.
-    """
-
-    present: Tensor
-
-    @cached_property
-    def in_degree(self) -> Tensor:
-        """``deg(k) = p_k (sum_j p_j - 1)`` as ``[G N, 1]`` floats (computed once per graph)."""
-        present = self.present.to(torch.get_default_dtype())
-        return ((present.sum(dim=1, keepdim=True) - 1.0) * present).reshape(-1, 1)
-
-    def adjacency(self) -> Tensor:
-        """``A [G, N, N]`` with ``A[g, k, j] = 1`` for an edge ``j -> k``."""
-        n = self.present.shape[1]
-        eye = torch.eye(n, dtype=torch.bool, device=self.present.device)
-        return self.present[:, :, None] & self.present[:, None, :] & ~eye
-
-    def edge_index(self) -> Tensor:
-        from soccerai.graph import complete_edges
-
-        return complete_edges(self.present)
-
-
-def is_complete_graph(edge_index: Tensor, present: Tensor) -> bool:
-    """True when ``edge_index`` (no self-loops or duplicates, present nodes only, as :mod:`soccerai.graph` makes
-    them) has every ``j -> k`` edge among the present agents: then it has exactly ``sum_g p_g (p_g - 1)`` edges."""
-    counts = present.sum(dim=1)
-    return int(edge_index.shape[1]) == int((counts * (counts - 1)).sum())
 
 
 class MPNNBlock(MessagePassing):

@@ -58,12 +58,11 @@ from soccerai.models.base import (
     check_sample_args,
     resolve_predict_mask,
 )
+from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.layers import (
-    CompleteGraph,
     build_encoder,
     gaussian_kl,
     gaussian_nll,
-    is_complete_graph,
     split_gaussian,
 )
 
