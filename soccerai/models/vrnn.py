@@ -67,6 +67,9 @@ from soccerai.models.layers import (
 )
 
 N_FEATURES = len(NODE_FEATURES)
+LOSS_CHUNK_ROWS = 8192
+"""Agent-frames per block of the prior / decoder / loss pass: the blocks' products and messages stay in cache
+(one block of all ``(T - 1) B N`` rows made its ``[rows, 4H]`` products memory-bound)."""
 
 
 @dataclass
@@ -153,12 +156,12 @@ class VRNN(TrajectoryModel):
 
     def _recur(
         self, cell: _Cell, x: Tensor, positions: Tensor, edges: Tensor | CompleteGraph | None, draw: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    ) -> tuple[Tensor, list[Tensor], list[Tensor], list[Tensor]]:
         """The recurrence over frames ``x [T, M, F]`` (agent positions ``[T, G, N, 2]``), posterior + GRU only.
 
         ``h_0 = GRU([x_0, 0], 0)``; for ``t >= 1``: ``(mu, log sigma) = posterior([x_t, h_{t-1}])``,
         ``z_t = mu + sigma * eps`` (``draw``) or ``mu``, ``h_t = GRU([x_t, z_t], h_{t-1})``. Returns ``h_{T-1}`` and,
-        stacked over ``t = 1..T-1``, ``h_{t-1}`` ``[T-1, M, H]``, ``z_t`` and the posterior ``(mu, log sigma)``.
+        for ``t = 1..T-1``, the lists of ``h_{t-1}`` ``[M, H]``, ``z_t`` and the posterior ``(mu, log sigma)``.
         """
         m = x.shape[1]
         # x needs no gradient: unbinding it costs nothing, and each frame's input products are small and
@@ -176,10 +179,7 @@ class VRNN(TrajectoryModel):
             zs.append(z)
             posteriors.append(params)
             h = cell.gru_gates(cell.gru_input_full(frames[t], z), projected["gru"], h)
-        if not hs:
-            empty = x.new_zeros(0, m, cell.hidden)
-            return h, empty, empty[..., : self.config.latent], x.new_zeros(0, m, 2 * self.config.latent)
-        return h, torch.stack(hs), torch.stack(zs), torch.stack(posteriors)
+        return h, hs, zs, posteriors
 
     # -- TrajectoryModel -----------------------------------------------------------------------------------------
     def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
@@ -190,23 +190,31 @@ class VRNN(TrajectoryModel):
         x = node_features(states, batch.mask, batch.roles, batch.is_goalkeeper[:, None])
         x = x.transpose(0, 1).reshape(t_len, b * n, N_FEATURES)
         positions = states[..., :2].transpose(0, 1)  # [T, B, N, 2]
-        _, h_prev, z, posterior = self._recur(cell, x, positions, self._edges(batch, 1), draw=True)
-        steps = t_len - 1
-        edges = self._edges(batch, steps)
-        known = positions[:-1].reshape(steps * b, n, 2)
-        flat = h_prev.reshape(steps * b * n, -1)
-        projected = cell.project_hidden(flat, ("prior", "decoder"))
-        prior = cell.prior(None, flat, edges, known, projected["prior"])
-        decoded = cell.decoder(z.reshape(steps * b * n, -1), flat, edges, known, projected["decoder"])
-        prior_mean, prior_log_std = split_gaussian(prior)
-        post_mean, post_log_std = split_gaussian(posterior.reshape(steps * b * n, -1))
-        velocity_mean, velocity_log_std = split_gaussian(decoded)
+        _, hs, zs, posteriors = self._recur(cell, x, positions, self._edges(batch, 1), draw=True)
         velocity = states[..., 2:4].transpose(0, 1)  # [T, B, N, 2]
-        target = self._velocity_target(velocity[1:], velocity[:-1]).reshape(-1, 2)
+        targets = self._velocity_target(velocity[1:], velocity[:-1])  # [T-1, B, N, 2]
         mask = batch.mask.transpose(0, 1)
-        valid = (mask[1:] & mask[:-1]).reshape(-1).to(states.dtype)
-        nll_sum = (gaussian_nll(target, velocity_mean, velocity_log_std) * valid).sum()
-        kl_sum = (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * valid).sum()
+        valid = (mask[1:] & mask[:-1]).to(states.dtype)  # [T-1, B, N]
+        nll_sum = kl_sum = states.new_zeros(())
+        per_chunk = max(1, LOSS_CHUNK_ROWS // (b * n))
+        graphs: dict[int, Tensor | CompleteGraph | None] = {}
+        for start in range(0, t_len - 1, per_chunk):
+            stop = min(t_len - 1, start + per_chunk)
+            frames = stop - start
+            edges = graphs.setdefault(frames, self._edges(batch, frames))
+            known = positions[start:stop].reshape(frames * b, n, 2)
+            flat = torch.stack(hs[start:stop]).reshape(frames * b * n, -1)
+            projected = cell.project_hidden(flat, ("prior", "decoder"))
+            prior = cell.prior(None, flat, edges, known, projected["prior"])
+            z = torch.stack(zs[start:stop]).reshape(frames * b * n, -1)
+            decoded = cell.decoder(z, flat, edges, known, projected["decoder"])
+            prior_mean, prior_log_std = split_gaussian(prior)
+            post_mean, post_log_std = split_gaussian(torch.stack(posteriors[start:stop]).reshape(frames * b * n, -1))
+            velocity_mean, velocity_log_std = split_gaussian(decoded)
+            chunk_valid = valid[start:stop].reshape(-1)
+            target = targets[start:stop].reshape(-1, 2)
+            nll_sum = nll_sum + (gaussian_nll(target, velocity_mean, velocity_log_std) * chunk_valid).sum()
+            kl_sum = kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * chunk_valid).sum()
         n_valid = valid.sum().clamp_min(1.0)
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
