@@ -16,6 +16,7 @@ from soccerai import pretrained
 from soccerai.datamodule import lastrow_clip_windows
 from soccerai.graph import complete_edges
 from soccerai.models import TrajectoryBatch, build_model
+from soccerai.models import vrnn as vrnn_module
 from soccerai.models.complete_graph import CompleteGraph
 from soccerai.models.layers import build_encoder
 from soccerai.models.relu_pool import ENGINES, masked_relu_pool
@@ -68,6 +69,20 @@ def test_fast_model_gives_the_former_loss_gradients_and_samples(name: str, confi
     old_paths = old.sample(history, 12, 4, predict, future, generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(new_paths, old_paths, atol=1e-4, rtol=0)
     assert torch.isfinite(new_paths).all()
+
+
+def test_loss_in_blocks_of_frames_is_the_loss_in_one_block(
+    batch: TrajectoryBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of 7 frames (4 full blocks and a remainder of 1 over the 29 steps) give the former loss."""
+    new, old = pair("gvrnn")
+    monkeypatch.setattr(vrnn_module, "LOSS_CHUNK_ROWS", 7 * batch.batch_size * batch.n_agents)
+    torch.manual_seed(1)
+    new_loss = new.loss(batch)["loss"]
+    torch.manual_seed(1)
+    old_loss = old.loss(batch)["loss"]
+    assert batch.states.shape[1] - 1 == 29
+    assert abs(float((new_loss - old_loss).detach())) <= 1e-5
 
 
 @pytest.mark.parametrize("encoder", ["gcn", "sage"])
