@@ -122,6 +122,8 @@ def test_masked_relu_pool_matches_the_materialised_sum_and_its_gradient(engine: 
     slow_grad = torch.autograd.grad((slow * weights).sum(), projected)[0]
     torch.testing.assert_close(fast_grad, slow_grad)
     assert (fast_grad[:, [4, 9]] == 0).all() and (fast[:, [4, 9]] == 0).all()
+    half = masked_relu_pool(projected.detach().bfloat16(), present)  # mixed precision: the torch engine
+    torch.testing.assert_close(half.float(), slow.detach(), atol=0.1, rtol=0.02)
 
 
 def test_shipped_checkpoint_loads_and_samples_as_the_former_code(batch: TrajectoryBatch) -> None:

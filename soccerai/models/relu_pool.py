@@ -48,8 +48,8 @@ def masked_relu_pool(projected: Tensor, present: Tensor, engine: str | None = No
     """
     engine = engine or default_engine(projected)
     if engine == "numba":
-        if numba is None or projected.is_cuda:
-            raise RuntimeError("the numba ReLU pool needs numba and CPU tensors")
+        if default_engine(projected) != "numba":
+            raise RuntimeError("the numba ReLU pool needs numba and float32 / float64 CPU tensors")
         return _NumbaReluPool.apply(projected, present)
     if engine != "torch":
         raise ValueError(f"unknown ReLU pool engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -57,8 +57,10 @@ def masked_relu_pool(projected: Tensor, present: Tensor, engine: str | None = No
 
 
 def default_engine(tensor: Tensor) -> str:
-    """``numba`` on a CPU when numba is importable, ``torch`` otherwise."""
-    return "numba" if numba is not None and tensor.device.type == "cpu" else "torch"
+    """``numba`` for float32 / float64 CPU tensors when numba is importable, ``torch`` otherwise (GPU, or the
+    half-precision tensors of mixed-precision training, which numpy cannot hold)."""
+    numba_ok = numba is not None and tensor.device.type == "cpu" and tensor.dtype in (torch.float32, torch.float64)
+    return "numba" if numba_ok else "torch"
 
 
 # -- torch engine ----------------------------------------------------------------------------------------------
