@@ -23,16 +23,19 @@ How it is computed (the same numbers as a loop running all three networks frame 
 ``tests/reference_gvrnn.py``; ``benchmarks/train_speed.py`` times both):
 
 * In training only the posterior sits on the recurrence (``z_t`` feeds ``h_t``); the prior of ``h_{t-1}`` and the
-  decoder of ``[z_t, h_{t-1}]`` feed the loss alone. So the frame loop runs posterior + GRU, and the prior and
-  the decoder then run ONCE over all ``T - 1`` frames stacked as ``(T - 1) B`` graphs, with the NLL and KL taken
-  in one go.
+  decoder of ``[z_t, h_{t-1}]`` feed the loss alone. So the frame loop runs posterior + GRU, and the prior, the
+  decoder, the NLL and the KL then run over blocks of frames stacked as graphs (``LOSS_CHUNK_ROWS`` agent-frames
+  a block: few, large operations whose products still fit in cache).
+* Message passing over the complete graph of present agents is dense (:class:`CompleteGraph`, no edge list): the
+  MPNN's ``sum_j ReLU(r_k + s_j)`` is one fused loop (:func:`soccerai.models.relu_pool.masked_relu_pool`, numba
+  on a CPU) that never holds the ``[G, N, N, H]`` messages; GCN and GraphSAGE use batched ``[G, N, N]`` operators.
 * A network whose first layer is linear (the message passing block, the per-agent MLP: ``input_projection``) gets
-  its input ``[a, h]`` as ``W_a a + W_h h + b``: the ``h`` parts of every network and the GRU's ``W_hh h`` come
-  from one matrix product per frame, and parts that do not depend on the recurrence (node features of every
-  frame) are projected once for the whole window. The GRU is written out (``r, u, n`` gates as in
-  :class:`torch.nn.GRUCell`, whose weights it uses) so its input product can be split the same way.
+  its input ``[a, h]`` as ``W_a a + (W_h h + b)``: the ``h`` parts of every network, their biases and the GRU's
+  ``W_hh h + b_hh`` come from one matrix product per frame. The MPNN's node weights ``W_v1 W_2`` are folded once
+  per pass and its degree bias once per graph. The GRU is written out (``r, u, n`` gates as in
+  :class:`torch.nn.GRUCell`, whose weights it uses) so its hidden product can be shared that way.
 * The observed history is the same for every sample: it is encoded once and its state repeated ``n_samples``
-  times.
+  times; all samples then roll out together in the batch dimension, under ``torch.inference_mode``.
 """
 
 from __future__ import annotations
