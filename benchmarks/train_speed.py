@@ -7,22 +7,31 @@ Data: REAL tracking, every 6 s window (2 s observed + 4 s predicted, 10 Hz) of t
 the first ``--batch-size`` windows form the training batch (default 32, as the trainer uses).
 
 Old = ``tests/reference_gvrnn.py`` (the former code: every network run frame by frame, every message held as one
-``[G, N, N, H]`` tensor); new = :mod:`soccerai.models.vrnn`. Both get the same weights (``load_state_dict``).
+``[G, N, N, H]`` tensor); new = :mod:`soccerai.models.vrnn` (fused ReLU pool of :mod:`soccerai.models.relu_pool`,
+prior and decoder batched over frames, stacked ``h`` products). Both get the same weights (``load_state_dict``).
 
 * Training: ``--steps`` timed steps of loss + backward + Adam per model after one warm-up step, old and new
   alternated ``--rounds`` times so load on a shared machine hits both alike; sequences/s = steps x batch / wall
-  seconds (best round), with the process CPU seconds of the same steps.
+  seconds (best round), with the process CPU seconds of the same steps (more stable than wall on a loaded machine).
+* Matrix-product work: GFLOP of one new training step (``torch.utils.flop_counter``: forward + backward of every
+  ``mm`` / ``addmm``), and the GFLOP/s it ran at. The maths fixes this work, so it bounds what any exact
+  re-implementation can reach on the same cores.
 * Sampling: 20 samples x 23 agents x 40 steps (4 s) after 20 observed frames, batch 1, median of ``--repeats``.
 * Loss: the largest absolute difference of ``loss``, ``nll`` and ``kl`` between old and new on the batch with
   the same seed (the same posterior draws), for GVRNN and VRNN; the maths is the same, so only rounding differs.
+* ``--backbone`` (default ``vae``, the best-scoring generator of the equal-steps backbone table): its training
+  sequences/s and sampling ms with the current code (its scene encoder's MPNN runs the same fused pool; it has no
+  former implementation to compare with).
 
 Ends with ``RESULT old_train_seq_s=.. new_train_seq_s=.. speedup=.. sample_ms=.. max_loss_diff=..`` (GVRNN, the
-given thread count) plus CPU seconds, the old sampling time and the thread count.
+given thread count) plus CPU seconds, the old sampling time, VRNN's and the backbone's figures, the matrix-product
+GFLOP, the thread count and the 1-minute load average of the machine when the run ended.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -78,6 +87,48 @@ def loss_difference(name: str, batch: TrajectoryBatch) -> float:
     return max(abs(float((new_losses[k] - old_losses[k]).detach())) for k in ("loss", "nll", "kl"))
 
 
+def matmul_gflop(model: TrajectoryModel, batch: TrajectoryBatch) -> float:
+    """GFLOP of the matrix products (forward + backward) of one training step of ``model``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model.loss(batch)["loss"].backward()
+    model.zero_grad()
+    return counter.get_total_flops() / 1e9
+
+
+def paired(name: str, batch: TrajectoryBatch, history: TrajectoryBatch, args: argparse.Namespace) -> dict[str, tuple]:
+    """``{"old" | "new": (seq/s, CPU s per step, sample ms, sample CPU ms)}``, old and new alternated."""
+    torch.manual_seed(0)
+    new = build_model(name).train()
+    old = reference_model(new.config).train()
+    old.load_state_dict(new.state_dict())
+    models = {"old": old, "new": new}
+    for model in models.values():
+        train_seconds(model, batch, 1)  # warm-up (and the numba kernels' first compile)
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(args.rounds):
+        for label, model in models.items():
+            wall, cpu = train_seconds(model, batch, args.steps)
+            if label not in best or wall < best[label][0]:
+                best[label] = (wall, cpu)
+    rows = {}
+    for label, model in models.items():
+        wall, cpu = best[label]
+        rows[label] = (args.steps * batch.batch_size / wall, cpu / args.steps, *sample_ms(model, history, args.repeats))
+    return rows
+
+
+def single(name: str, batch: TrajectoryBatch, history: TrajectoryBatch, args: argparse.Namespace) -> tuple:
+    """``(seq/s, CPU s per step, sample ms, sample CPU ms)`` of the current ``name`` (no former code to pair)."""
+    torch.manual_seed(0)
+    model = build_model(name).train()
+    train_seconds(model, batch, 1)
+    wall, cpu = min((train_seconds(model, batch, args.steps) for _ in range(args.rounds)), key=lambda r: r[0])
+    return (args.steps * batch.batch_size / wall, cpu / args.steps, *sample_ms(model, history, args.repeats))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -85,7 +136,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="old / new alternations (best round counts)")
     parser.add_argument("--repeats", type=int, default=5, help="timed sampling runs per model")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backbone", default="vae", help="a generator timed with the current code alone")
     args = parser.parse_args()
+    if min(args.threads, args.steps, args.rounds, args.repeats, args.batch_size) < 1:
+        parser.error("--threads, --steps, --rounds, --repeats and --batch-size must be >= 1")
     torch.set_num_threads(args.threads)
 
     windows = lastrow_clip_windows(clips_dir() / CLIP, OBS, PRED, stride=1)
@@ -93,42 +147,38 @@ def main() -> None:
     history = TrajectoryBatch.from_windows(windows, slice(0, 1)).history()
     print(f"REAL tracking: {batch.batch_size} windows of the Last Row clip ({OBS} + {PRED} frames, "
           f"{int(batch.mask[0, OBS - 1].sum())} of {batch.n_agents} agents tracked); {args.threads} thread(s); "
-          "shared machine: compare old and new of the same run, CPU seconds beside wall seconds")
+          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: compare old and new of the "
+          "same run, CPU seconds beside wall seconds")
 
     diffs = {name: loss_difference(name, batch) for name in ("gvrnn", "vrnn")}
-    rows = []
-    for name in ("gvrnn", "vrnn"):
-        torch.manual_seed(0)
-        new = build_model(name).train()
-        old = reference_model(new.config).train()
-        old.load_state_dict(new.state_dict())
-        models = {"old": old, "new": new}
-        for model in models.values():
-            train_seconds(model, batch, 1)  # warm-up
-        best: dict[str, tuple[float, float]] = {}
-        for _ in range(args.rounds):
-            for label, model in models.items():
-                wall, cpu = train_seconds(model, batch, args.steps)
-                if label not in best or wall < best[label][0]:
-                    best[label] = (wall, cpu)
-        sampling = {label: sample_ms(model, history, args.repeats) for label, model in models.items()}
-        for label in models:
-            wall, cpu = best[label]
-            rows.append((name, label, args.steps * batch.batch_size / wall, cpu / args.steps, *sampling[label]))
+    torch.manual_seed(0)
+    gflop = matmul_gflop(build_model("gvrnn").train(), batch)
+    results = {name: paired(name, batch, history, args) for name in ("gvrnn", "vrnn")}
+    backbone = single(args.backbone, batch, history, args)
 
     print(f"{'model':6s} {'impl':4s} {'train seq/s':>11s} {'CPU s/step':>10s} {'sample ms':>9s} {'sample CPU ms':>13s}")
-    for name, label, seq_s, cpu_step, ms, cpu_ms in rows:
-        print(f"{name:6s} {label:4s} {seq_s:11.1f} {cpu_step:10.3f} {ms:9.1f} {cpu_ms:13.1f}")
-    for name in ("gvrnn", "vrnn"):
-        old, new = (next(r for r in rows if r[:2] == (name, label)) for label in ("old", "new"))
-        print(f"{name}: training {new[2] / old[2]:.2f}x sequences/s ({old[3] / new[3]:.2f}x by CPU s), "
-              f"sampling {old[4] / new[4]:.2f}x; largest loss difference old vs new {diffs[name]:.2e}")
-    old, new = (next(r for r in rows if r[:2] == ("gvrnn", label)) for label in ("old", "new"))
+    for name, rows in results.items():
+        for label, (seq_s, cpu_step, ms, cpu_ms) in rows.items():
+            print(f"{name:6s} {label:4s} {seq_s:11.1f} {cpu_step:10.3f} {ms:9.1f} {cpu_ms:13.1f}")
+    print(f"{args.backbone:6s} {'new':4s} {backbone[0]:11.1f} {backbone[1]:10.3f} {backbone[2]:9.1f} {backbone[3]:13.1f}")
+    for name, rows in results.items():
+        old, new = rows["old"], rows["new"]
+        print(f"{name}: training {new[0] / old[0]:.2f}x sequences/s ({old[1] / new[1]:.2f}x by CPU s), "
+              f"sampling {old[2] / new[2]:.2f}x; largest loss difference old vs new {diffs[name]:.2e}")
+    old, new = results["gvrnn"]["old"], results["gvrnn"]["new"]
+    step_s = batch.batch_size / new[0]
+    print(f"gvrnn matrix products: {gflop:.2f} GFLOP per training step of {batch.batch_size} sequences, run at "
+          f"{gflop / step_s:.1f} GFLOP/s; at 100 GFLOP/s they alone would cap training at "
+          f"{batch.batch_size * 100 / gflop:.0f} sequences/s")
+    vrnn_old, vrnn_new = results["vrnn"]["old"], results["vrnn"]["new"]
     print(
-        f"RESULT old_train_seq_s={old[2]:.1f} new_train_seq_s={new[2]:.1f} speedup={new[2] / old[2]:.2f} "
-        f"sample_ms={new[4]:.1f} max_loss_diff={max(diffs.values()):.2e} old_sample_ms={old[4]:.1f} "
-        f"old_cpu_s_per_step={old[3]:.3f} new_cpu_s_per_step={new[3]:.3f} sample_cpu_ms={new[5]:.1f} "
-        f"threads={args.threads} data=real"
+        f"RESULT old_train_seq_s={old[0]:.1f} new_train_seq_s={new[0]:.1f} speedup={new[0] / old[0]:.2f} "
+        f"sample_ms={new[2]:.1f} max_loss_diff={max(diffs.values()):.2e} old_sample_ms={old[2]:.1f} "
+        f"old_cpu_s_per_step={old[1]:.3f} new_cpu_s_per_step={new[1]:.3f} cpu_speedup={old[1] / new[1]:.2f} "
+        f"sample_cpu_ms={new[3]:.1f} vrnn_speedup={vrnn_new[0] / vrnn_old[0]:.2f} "
+        f"vrnn_new_train_seq_s={vrnn_new[0]:.1f} {args.backbone}_train_seq_s={backbone[0]:.1f} "
+        f"{args.backbone}_sample_ms={backbone[2]:.1f} gflop_per_step={gflop:.2f} threads={args.threads} "
+        f"load_avg={os.getloadavg()[0]:.1f} data=real"
     )
 
 

@@ -24,12 +24,11 @@ from soccerai.models.base import (
     check_sample_args,
     resolve_predict_mask,
 )
+from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.encoders import ENCODERS
 from soccerai.models.layers import (
-    CompleteGraph,
     gaussian_kl,
     gaussian_nll,
-    is_complete_graph,
     mlp,
     split_gaussian,
 )
@@ -152,7 +151,7 @@ class ReferenceVRNN(TrajectoryModel):
         present = batch.mask[:, batch.obs_len - 1]
         edges = batch.edge_index
         complete = edges is None or is_complete_graph(edges, present)
-        if complete and getattr(self.prior_net, "supports_dense", False):
+        if complete and isinstance(self.prior_net, MPNNBlock):  # the former code's only dense encoder
             return CompleteGraph(present.repeat(copies, 1))
         if edges is None:
             edges = complete_edges(present)

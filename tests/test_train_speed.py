@@ -12,9 +12,14 @@ import pytest
 import torch
 from reference_gvrnn import reference_model
 
+from soccerai import pretrained
 from soccerai.datamodule import lastrow_clip_windows
+from soccerai.graph import complete_edges
 from soccerai.models import TrajectoryBatch, build_model
-from soccerai.models.layers import dense_relu_pool
+from soccerai.models import vrnn as vrnn_module
+from soccerai.models.complete_graph import CompleteGraph
+from soccerai.models.layers import build_encoder
+from soccerai.models.relu_pool import ENGINES, masked_relu_pool
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +36,17 @@ def pair(name: str, **config: object) -> tuple[torch.nn.Module, torch.nn.Module]
     return new, old
 
 
-@pytest.mark.parametrize(("name", "config"), [("gvrnn", {}), ("vrnn", {}), ("gvrnn", {"aggregation": "mean"})])
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("gvrnn", {}),
+        ("vrnn", {}),
+        ("gvrnn", {"aggregation": "mean"}),
+        ("gvrnn", {"encoder": "gcn"}),  # dense now, an edge list in the former code
+        ("gvrnn", {"encoder": "sage"}),  # dense now, an edge list in the former code
+        ("gvrnn", {"encoder": "gat"}),  # an edge list in both: the new recurrence around an unchanged encoder
+    ],
+)
 def test_fast_model_gives_the_former_loss_gradients_and_samples(name: str, config: dict, batch: TrajectoryBatch) -> None:
     assert not bool(batch.mask[:, batch.obs_len - 1].all()), "the real clip should have absent agent slots"
     new, old = pair(name, **config)
@@ -56,19 +71,70 @@ def test_fast_model_gives_the_former_loss_gradients_and_samples(name: str, confi
     assert torch.isfinite(new_paths).all()
 
 
-def test_dense_relu_pool_matches_the_materialised_sum_and_its_gradient() -> None:
-    """Chunked, recomputing backward pass; absent (-inf) senders send nothing and get no gradient."""
+def test_loss_in_blocks_of_frames_is_the_loss_in_one_block(
+    batch: TrajectoryBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of 7 frames (4 full blocks and a remainder of 1 over the 29 steps) give the former loss."""
+    new, old = pair("gvrnn")
+    monkeypatch.setattr(vrnn_module, "LOSS_CHUNK_ROWS", 7 * batch.batch_size * batch.n_agents)
+    torch.manual_seed(1)
+    new_loss = new.loss(batch)["loss"]
+    torch.manual_seed(1)
+    old_loss = old.loss(batch)["loss"]
+    assert batch.states.shape[1] - 1 == 29
+    assert abs(float((new_loss - old_loss).detach())) <= 1e-5
+
+
+@pytest.mark.parametrize("encoder", ["gcn", "sage"])
+def test_dense_encoders_match_their_edge_list_form(encoder: str) -> None:
+    """GCN / SAGE on a :class:`CompleteGraph` give torch_geometric's numbers and gradients on its edge list."""
+    torch.manual_seed(0)
+    net = build_encoder(encoder, 12, 16, 8)
+    present = torch.ones(6, 23, dtype=torch.bool)
+    present[:, [4, 9]] = False
+    present[2, 1:] = False  # one scene with a single present agent: no neighbours
+    x = torch.randn(6 * 23, 12, requires_grad=True)
+    graph = CompleteGraph(present)
+    dense, sparse = net(x, graph), net(x, complete_edges(present))
+    torch.testing.assert_close(dense, sparse, atol=1e-5, rtol=1e-5)
+    weights = torch.randn_like(dense)
+    dense_grads = torch.autograd.grad((dense * weights).sum(), [x, *net.parameters()])
+    sparse_grads = torch.autograd.grad((sparse * weights).sum(), [x, *net.parameters()])
+    for a, b in zip(dense_grads, sparse_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_masked_relu_pool_matches_the_materialised_sum_and_its_gradient(engine: str) -> None:
+    """Both engines against every message held at once: absent agents send and receive nothing, no self pair."""
     generator = torch.Generator().manual_seed(0)
-    receiver = torch.randn(37, 23, 8, generator=generator, requires_grad=True)
-    sender = torch.randn(37, 23, 8, generator=generator)
-    sender[:, [4, 9]] = float("-inf")
-    sender.requires_grad_()
+    projected = torch.randn(37, 23, 16, generator=generator, requires_grad=True)
+    present = torch.ones(37, 23, dtype=torch.bool)
+    present[:, [4, 9]] = False
+    present[5, 6:] = False
     weights = torch.randn(37, 23, 8, generator=generator)
-    fast = dense_relu_pool(receiver, sender)
-    slow = (receiver.unsqueeze(2) + sender.unsqueeze(1)).relu().sum(2)
+    fast = masked_relu_pool(projected, present, engine)
+    receiver, sender = projected.chunk(2, dim=-1)
+    edges = present[:, :, None] & present[:, None, :] & ~torch.eye(23, dtype=torch.bool)  # [g, k, j]
+    slow = ((receiver.unsqueeze(2) + sender.unsqueeze(1)).relu() * edges.unsqueeze(-1)).sum(2)
     torch.testing.assert_close(fast, slow)
-    fast_grads = torch.autograd.grad((fast * weights).sum(), (receiver, sender))
-    slow_grads = torch.autograd.grad((slow * weights).sum(), (receiver, sender))
-    for a, b in zip(fast_grads, slow_grads, strict=True):
-        torch.testing.assert_close(a, b)
-    assert (fast_grads[1][:, [4, 9]] == 0).all()
+    fast_grad = torch.autograd.grad((fast * weights).sum(), projected)[0]
+    slow_grad = torch.autograd.grad((slow * weights).sum(), projected)[0]
+    torch.testing.assert_close(fast_grad, slow_grad)
+    assert (fast_grad[:, [4, 9]] == 0).all() and (fast[:, [4, 9]] == 0).all()
+    half = masked_relu_pool(projected.detach().bfloat16(), present)  # mixed precision: the torch engine
+    torch.testing.assert_close(half.float(), slow.detach(), atol=0.1, rtol=0.02)
+
+
+def test_shipped_checkpoint_loads_and_samples_as_the_former_code(batch: TrajectoryBatch) -> None:
+    """``data/models/gvrnn-skillcorner`` keeps its ``state_dict`` keys and gives the former code's samples (seed 3)."""
+    model, record = pretrained.load(pretrained.DEFAULT_MODEL)
+    old = reference_model(model.config)
+    assert set(old.state_dict()) == set(model.state_dict())
+    old.load_state_dict(model.state_dict())
+    history = batch.history()
+    new_paths = model.sample(history, 20, 20, generator=torch.Generator().manual_seed(3))
+    old_paths = old.sample(history, 20, 20, generator=torch.Generator().manual_seed(3))
+    assert record["model"] == "gvrnn" and new_paths.shape == (20, batch.batch_size, 20, batch.n_agents, 2)
+    # 1e-5 m, plus float32 rounding of metre-scale positions over 20 integrated steps (1e-6 relative, ~8 ulp)
+    torch.testing.assert_close(new_paths, old_paths, atol=1e-5, rtol=1e-6)

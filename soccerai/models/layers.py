@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
@@ -18,7 +17,9 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from soccerai.errors import InvalidParameterError
+from soccerai.models.complete_graph import CompleteGraph
 from soccerai.models.encoders import ENCODERS
+from soccerai.models.relu_pool import masked_relu_pool
 
 LOG_STD_MIN, LOG_STD_MAX = -6.0, 3.0
 
@@ -59,84 +60,6 @@ def gaussian_kl(mean_q: Tensor, log_std_q: Tensor, mean_p: Tensor, log_std_p: Te
     return (log_std_p - log_std_q + 0.5 * (var_ratio + mean_term) - 0.5).sum(-1)
 
 
-POOL_CHUNK_ELEMENTS = 1 << 20
-"""Messages held at once by :func:`dense_relu_pool` (``2^20`` floats = 4 MiB: within a CPU's cache, and few enough
-chunks that per-operation overhead stays small; of 2^18, 2^20 and 2^22, 2^20 took the least CPU for GVRNN)."""
-
-
-def dense_relu_pool(receiver: Tensor, sender: Tensor) -> Tensor:
-    """``pooled[g, k] = sum_j ReLU(receiver[g, k] + sender[g, j])`` for ``[G, N, H]`` inputs, ``[G, N, H]`` out.
-
-    Differentiable, with the same numbers as ``(receiver[:, :, None] + sender[:, None]).relu().sum(2)`` but never
-    holding all ``G N^2 H`` messages: graphs are taken a few at a time (``POOL_CHUNK_ELEMENTS`` messages), and the
-    backward pass recomputes the message signs instead of keeping them, with the gradients
-    ``dL/dr_k = g_k sum_j [r_k + s_j > 0]`` and ``dL/ds_j = sum_k g_k [r_k + s_j > 0]``.
-    A ``-inf`` sender (an absent agent) sends exactly 0 and gets a zero gradient.
-    """
-    return _DenseReluPool.apply(receiver, sender)
-
-
-def _pool_chunks(receiver: Tensor) -> tuple[range, int]:
-    """Graph starts and graphs per chunk: cache-sized on a CPU, all at once on a GPU (launches cost more there)."""
-    g, n, h = receiver.shape
-    step = max(1, g) if receiver.is_cuda else max(1, POOL_CHUNK_ELEMENTS // max(1, n * n * h))
-    return range(0, g, step), step
-
-
-class _DenseReluPool(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: torch.autograd.function.FunctionCtx, receiver: Tensor, sender: Tensor) -> Tensor:
-        ctx.save_for_backward(receiver, sender)
-        out = receiver.new_empty(receiver.shape)
-        starts, step = _pool_chunks(receiver)
-        for a in starts:
-            messages = receiver[a : a + step].unsqueeze(2) + sender[a : a + step].unsqueeze(1)  # [g, k, j, H]
-            torch.sum(messages.relu_(), dim=2, out=out[a : a + step])
-        return out
-
-    @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor]:
-        receiver, sender = ctx.saved_tensors
-        grad = grad.contiguous()
-        grad_receiver, grad_sender = torch.empty_like(receiver), torch.empty_like(sender)
-        starts, step = _pool_chunks(receiver)
-        for a in starts:
-            active = (receiver[a : a + step].unsqueeze(2) + sender[a : a + step].unsqueeze(1)).gt_(0.0)  # 1.0 / 0.0
-            torch.mul(grad[a : a + step], active.sum(dim=2), out=grad_receiver[a : a + step])
-            torch.sum(active.mul_(grad[a : a + step].unsqueeze(2)), dim=1, out=grad_sender[a : a + step])
-        return grad_receiver, grad_sender
-
-
-@dataclass(frozen=True)
-class CompleteGraph:
-    """The complete directed graph over the present agents of each of ``G`` scenes, kept dense.
-
-    ``present [G, N]`` stands for the edges ``j -> k`` with ``j != k`` both present (what
-    :func:`soccerai.graph.complete_edges` lists one by one). Encoders with ``supports_dense = True`` accept it in
-    place of ``edge_index``; for the others :meth:`edge_index` gives the explicit edges.
-    """
-
-    present: Tensor
-
-    def adjacency(self) -> Tensor:
-        """``A [G, N, N]`` with ``A[g, k, j] = 1`` for an edge ``j -> k``."""
-        n = self.present.shape[1]
-        eye = torch.eye(n, dtype=torch.bool, device=self.present.device)
-        return self.present[:, :, None] & self.present[:, None, :] & ~eye
-
-    def edge_index(self) -> Tensor:
-        from soccerai.graph import complete_edges
-
-        return complete_edges(self.present)
-
-
-def is_complete_graph(edge_index: Tensor, present: Tensor) -> bool:
-    """True when ``edge_index`` (no self-loops or duplicates, present nodes only, as :mod:`soccerai.graph` makes
-    them) has every ``j -> k`` edge among the present agents: then it has exactly ``sum_g p_g (p_g - 1)`` edges."""
-    counts = present.sum(dim=1)
-    return int(edge_index.shape[1]) == int((counts * (counts - 1)).sum())
-
-
 class MPNNBlock(MessagePassing):
     r"""One round of message passing, as in Yeh et al. (CVPR 2019):
 
@@ -154,9 +77,9 @@ class MPNNBlock(MessagePassing):
     ``\sum_j e_{kj} = W_2 \sum_j \mathrm{ReLU}(W_r v_k + W_s v_j + b_1) + \deg(k)\, b_2``.
 
     Given a :class:`CompleteGraph` instead of ``edge_index``, the same sum is taken densely: with
-    ``r = W_r v + b_1`` and ``s = W_s v`` as ``[G, N, H]`` tensors, one broadcast add gives every message
-    ``ReLU(r_k + s_j)`` as ``[G, N, N, H]``, and ``pooled_k = sum_j A_kj ReLU(r_k + s_j)`` with the adjacency
-    ``A [G, N, N]`` (no gather / scatter over an edge list; the same numbers).
+    ``r = W_r v + b_1`` and ``s = W_s v`` as ``[G, N, H]`` tensors, ``pooled_k = sum_j A_kj ReLU(r_k + s_j)`` with
+    the adjacency ``A [G, N, N]`` of the present agents, by :func:`soccerai.models.relu_pool.masked_relu_pool` (one
+    fused loop on a CPU; no gather / scatter over an edge list, no ``[G, N, N, H]`` tensor; the same numbers).
     """
 
     supports_dense: ClassVar[bool] = True
@@ -189,42 +112,54 @@ class MPNNBlock(MessagePassing):
         weight = torch.cat([first.weight[:, : self.in_dim], first.weight[:, self.in_dim :]], dim=0)
         return weight, torch.cat([first.bias, torch.zeros_like(first.bias)])
 
-    def forward_projected(self, projected: Tensor, edge_index: Tensor | CompleteGraph) -> Tensor:
-        """The block from its projected input ``[r, s]`` ``[M, 2H]`` (see :meth:`input_projection`)."""
-        second = self.edge_mlp[2]
-        receiver, sender = projected.chunk(2, dim=-1)
-        dtype, device = projected.dtype, projected.device
+    def node_head(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(W_v1 W_2, b_v1, W_v1 b_2)``: ``f_v``'s first layer after ``W_2`` as one linear map of the pooled
+        ``sum_j ReLU(.)`` (nothing lies between them), ``W_v1 (W_2 P + deg b_2) + b_v1``. A caller running the
+        block many times with the same weights takes it once and passes it to :meth:`forward_projected`."""
+        first_node, second = self.node_mlp[0], self.edge_mlp[2]
+        return first_node.weight @ second.weight, first_node.bias, first_node.weight @ second.bias
+
+    def node_bias(
+        self, edge_index: Tensor | CompleteGraph, n_nodes: int, head: tuple[Tensor, Tensor, Tensor] | None = None
+    ) -> Tensor:
+        """``b_v1 + w_k W_v1 b_2`` ``[M, H]``: the part of :meth:`node_head` that depends on the graph only
+        (``w_k = deg(k)`` for the sum, ``[deg(k) > 0]`` for the mean); constant while the graph is."""
+        _, node_bias, edge_bias = self.node_head() if head is None else head
+        dtype, device = edge_bias.dtype, edge_bias.device
         if isinstance(edge_index, CompleteGraph):
-            pooled, in_degree = self._dense_pool(receiver, sender, edge_index)
+            in_degree = edge_index.in_degree.to(dtype)
         else:
+            in_degree = torch.zeros(n_nodes, 1, dtype=dtype, device=device)
+            in_degree.index_add_(0, edge_index[1], torch.ones(edge_index.shape[1], 1, dtype=dtype, device=device))
+        weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(dtype)
+        return torch.addmm(node_bias, weight, edge_bias.unsqueeze(0))
+
+    def forward_projected(
+        self,
+        projected: Tensor,
+        edge_index: Tensor | CompleteGraph,
+        head: tuple[Tensor, Tensor, Tensor] | None = None,
+        bias: Tensor | None = None,
+    ) -> Tensor:
+        """The block from its projected input ``[r, s]`` ``[M, 2H]`` (see :meth:`input_projection`); ``head`` is
+        :meth:`node_head` and ``bias`` :meth:`node_bias` when already taken."""
+        if isinstance(edge_index, CompleteGraph):
+            pooled = self._dense_pool(projected, edge_index)
+        else:
+            receiver, sender = projected.chunk(2, dim=-1)
             pooled = self.propagate(edge_index, receiver=receiver, sender=sender)
-            in_degree = torch.zeros(projected.shape[0], 1, dtype=dtype, device=device)
-            ones = torch.ones(edge_index.shape[1], 1, dtype=dtype, device=device)
-            in_degree.index_add_(0, edge_index[1], ones)
-        bias_weight = in_degree if self.aggr == "sum" else (in_degree > 0).to(dtype)
-        # f_v's first layer W_v1 follows W_2 with nothing between: one product W_v1 W_2 (the same linear map)
-        first_node = self.node_mlp[0]
-        weight = first_node.weight @ second.weight
-        bias = torch.addmm(first_node.bias, bias_weight, (first_node.weight @ second.bias).unsqueeze(0))
-        return self.node_mlp[1:](torch.addmm(bias, pooled, weight.T))
+        head = self.node_head() if head is None else head
+        bias = self.node_bias(edge_index, projected.shape[0], head) if bias is None else bias
+        return self.node_mlp[1:](torch.addmm(bias, pooled, head[0].T))
 
-    def _dense_pool(self, receiver: Tensor, sender: Tensor, graph: CompleteGraph) -> tuple[Tensor, Tensor]:
-        """``(pooled [M, H], in_degree [M, 1])`` over a complete graph (:func:`dense_relu_pool`).
-
-        Absent senders get a ``-inf`` pre-activation, so their ReLU message is exactly 0; the sum over all present
-        ``j`` then includes the self-pair ``j = k``, which is subtracted (``ReLU(r_k + s_k)``), and absent
-        receivers are zeroed.
-        """
+    def _dense_pool(self, projected: Tensor, graph: CompleteGraph) -> Tensor:
+        """``pooled [M, H]`` over a complete graph (:func:`.masked_relu_pool`: every present
+        ``j != k``; absent receivers get 0)."""
         g, n = graph.present.shape
-        present = graph.present.unsqueeze(-1)  # [G, N, 1]
-        receiver = receiver.reshape(g, n, -1)
-        sender = sender.reshape(g, n, -1).masked_fill(~present, float("-inf"))
-        pooled = (dense_relu_pool(receiver, sender) - torch.relu(receiver + sender)) * present
-        n_present = present.sum(dim=1, keepdim=True).to(receiver.dtype)  # [G, 1, 1]
-        in_degree = ((n_present - 1.0) * present).reshape(g * n, 1)
+        pooled = masked_relu_pool(projected.reshape(g, n, -1), graph.present)
         if self.aggr == "mean":
-            pooled = pooled / in_degree.view(g, n, 1).clamp_min(1.0)
-        return pooled.reshape(g * n, -1), in_degree
+            pooled = pooled / graph.in_degree.to(projected.dtype).view(g, n, 1).clamp_min(1.0)
+        return pooled.reshape(g * n, -1)
 
     def message(self, receiver_i: Tensor, sender_j: Tensor) -> Tensor:  # i: receiver k, j: sender
         return torch.relu(receiver_i + sender_j)
@@ -244,8 +179,10 @@ class PerAgentBlock(nn.Module):
         """``(W, b)`` of the first linear layer (see :meth:`MPNNBlock.input_projection`)."""
         return self.net[0].weight, self.net[0].bias
 
-    def forward_projected(self, projected: Tensor, edge_index: Tensor | None = None) -> Tensor:
-        """The MLP after its first linear layer, from ``W x + b``."""
+    def forward_projected(
+        self, projected: Tensor, edge_index: Tensor | None = None, head: None = None, bias: None = None
+    ) -> Tensor:
+        """The MLP after its first linear layer, from ``W x + b`` (``head``: the calling convention of MPNN)."""
         return self.net[1:](projected)
 
 

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from soccerai.errors import InvalidParameterError
 from soccerai.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
-from soccerai.models.layers import build_encoder, mlp
+from soccerai.models.layers import CompleteGraph, build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
 from soccerai.trajectory_windows import BALL_INDEX
 
@@ -53,7 +53,9 @@ class SceneEncoder(nn.Module):
         features = node_features(states, history.mask[:, :obs], history.roles, history.is_goalkeeper[:, None])
         _, h = self.rnn(features.permute(0, 2, 1, 3).reshape(b * n, t, -1))
         h = h[0] + self.given(self._given_features(states[:, -1, :, :2], predict_mask, given_future))
-        edges = complete_edges(history.mask[:, obs - 1])
+        present = history.mask[:, obs - 1]
+        # the complete graph of present agents, dense where the encoder takes it (MPNN: the fused ReLU pool)
+        edges = CompleteGraph(present) if getattr(self.interaction, "supports_dense", False) else complete_edges(present)
         pos = states[:, -1, :, :2].reshape(b * n, 2)
         if getattr(self.interaction, "uses_positions", False):
             return h + self.interaction(h, edges, pos=pos)

@@ -23,16 +23,19 @@ How it is computed (the same numbers as a loop running all three networks frame 
 ``tests/reference_gvrnn.py``; ``benchmarks/train_speed.py`` times both):
 
 * In training only the posterior sits on the recurrence (``z_t`` feeds ``h_t``); the prior of ``h_{t-1}`` and the
-  decoder of ``[z_t, h_{t-1}]`` feed the loss alone. So the frame loop runs posterior + GRU, and the prior and
-  the decoder then run ONCE over all ``T - 1`` frames stacked as ``(T - 1) B`` graphs, with the NLL and KL taken
-  in one go.
+  decoder of ``[z_t, h_{t-1}]`` feed the loss alone. So the frame loop runs posterior + GRU, and the prior, the
+  decoder, the NLL and the KL then run over blocks of frames stacked as graphs (``LOSS_CHUNK_ROWS`` agent-frames
+  a block: few, large operations whose products still fit in cache).
+* Message passing over the complete graph of present agents is dense (:class:`CompleteGraph`, no edge list): the
+  MPNN's ``sum_j ReLU(r_k + s_j)`` is one fused loop (:func:`soccerai.models.relu_pool.masked_relu_pool`, numba
+  on a CPU) that never holds the ``[G, N, N, H]`` messages; GCN and GraphSAGE use batched ``[G, N, N]`` operators.
 * A network whose first layer is linear (the message passing block, the per-agent MLP: ``input_projection``) gets
-  its input ``[a, h]`` as ``W_a a + W_h h + b``: the ``h`` parts of every network and the GRU's ``W_hh h`` come
-  from one matrix product per frame, and parts that do not depend on the recurrence (node features of every
-  frame) are projected once for the whole window. The GRU is written out (``r, u, n`` gates as in
-  :class:`torch.nn.GRUCell`, whose weights it uses) so its input product can be split the same way.
+  its input ``[a, h]`` as ``W_a a + (W_h h + b)``: the ``h`` parts of every network, their biases and the GRU's
+  ``W_hh h + b_hh`` come from one matrix product per frame. The MPNN's node weights ``W_v1 W_2`` are folded once
+  per pass and its degree bias once per graph. The GRU is written out (``r, u, n`` gates as in
+  :class:`torch.nn.GRUCell`, whose weights it uses) so its hidden product can be shared that way.
 * The observed history is the same for every sample: it is encoded once and its state repeated ``n_samples``
-  times.
+  times; all samples then roll out together in the batch dimension, under ``torch.inference_mode``.
 """
 
 from __future__ import annotations
@@ -58,16 +61,18 @@ from soccerai.models.base import (
     check_sample_args,
     resolve_predict_mask,
 )
+from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.layers import (
-    CompleteGraph,
     build_encoder,
     gaussian_kl,
     gaussian_nll,
-    is_complete_graph,
     split_gaussian,
 )
 
 N_FEATURES = len(NODE_FEATURES)
+LOSS_CHUNK_ROWS = 8192
+"""Agent-frames per block of the prior / decoder / loss pass: the blocks' products and messages stay in cache
+(one block of all ``(T - 1) B N`` rows made its ``[rows, 4H]`` products memory-bound)."""
 
 
 @dataclass
@@ -154,37 +159,30 @@ class VRNN(TrajectoryModel):
 
     def _recur(
         self, cell: _Cell, x: Tensor, positions: Tensor, edges: Tensor | CompleteGraph | None, draw: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    ) -> tuple[Tensor, list[Tensor], list[Tensor], list[Tensor]]:
         """The recurrence over frames ``x [T, M, F]`` (agent positions ``[T, G, N, 2]``), posterior + GRU only.
 
         ``h_0 = GRU([x_0, 0], 0)``; for ``t >= 1``: ``(mu, log sigma) = posterior([x_t, h_{t-1}])``,
         ``z_t = mu + sigma * eps`` (``draw``) or ``mu``, ``h_t = GRU([x_t, z_t], h_{t-1})``. Returns ``h_{T-1}`` and,
-        stacked over ``t = 1..T-1``, ``h_{t-1}`` ``[T-1, M, H]``, ``z_t`` and the posterior ``(mu, log sigma)``.
+        for ``t = 1..T-1``, the lists of ``h_{t-1}`` ``[M, H]``, ``z_t`` and the posterior ``(mu, log sigma)``.
         """
         m = x.shape[1]
-        # unbind, not x[t]: one backward node for all frames instead of a full-size zero gradient per frame
-        gates_x = cell.gru_input(x).unbind(0)  # T x [M, 3H]
-        posterior_x = cell.posterior_net.project_inputs(x[1:])
-        posterior_x = None if posterior_x is None else posterior_x.unbind(0)
+        # x needs no gradient: unbinding it costs nothing, and each frame's input products are small and
+        # cache-resident (one [T, M, 3H] product for the whole window was memory-bound, and its gradient a stack)
         frames, frame_positions = x.unbind(0), positions.unbind(0)
-        h0 = x.new_zeros(m, cell.hidden)
-        h = cell.gru(gates_x[0], x.new_zeros(m, self.config.latent), cell.bias_hh.expand(m, -1), h0)
+        h = cell.gru_gates(cell.gru_input_full(frames[0], x.new_zeros(m, self.config.latent)),
+                           cell.bias_hh.expand(m, -1), x.new_zeros(m, cell.hidden))
         hs, zs, posteriors = [], [], []
         for t in range(1, x.shape[0]):
             projected = cell.project_hidden(h, ("posterior", "gru"))
-            params = cell.posterior(
-                frames[t], posterior_x, t - 1, h, projected["posterior"], edges, frame_positions[t]
-            )
+            params = cell.posterior(frames[t], h, projected["posterior"], edges, frame_positions[t])
             mean, log_std = split_gaussian(params)
             z = mean + torch.randn_like(mean) * log_std.exp() if draw else mean
             hs.append(h)
             zs.append(z)
             posteriors.append(params)
-            h = cell.gru(gates_x[t], z, projected["gru"], h)
-        if not hs:
-            empty = x.new_zeros(0, m, cell.hidden)
-            return h, empty, empty[..., : self.config.latent], x.new_zeros(0, m, 2 * self.config.latent)
-        return h, torch.stack(hs), torch.stack(zs), torch.stack(posteriors)
+            h = cell.gru_gates(cell.gru_input_full(frames[t], z), projected["gru"], h)
+        return h, hs, zs, posteriors
 
     # -- TrajectoryModel -----------------------------------------------------------------------------------------
     def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
@@ -195,22 +193,31 @@ class VRNN(TrajectoryModel):
         x = node_features(states, batch.mask, batch.roles, batch.is_goalkeeper[:, None])
         x = x.transpose(0, 1).reshape(t_len, b * n, N_FEATURES)
         positions = states[..., :2].transpose(0, 1)  # [T, B, N, 2]
-        _, h_prev, z, posterior = self._recur(cell, x, positions, self._edges(batch, 1), draw=True)
-        steps = t_len - 1
-        edges = self._edges(batch, steps)
-        known = positions[:-1].reshape(steps * b, n, 2)
-        flat = h_prev.reshape(steps * b * n, -1)
-        prior = cell.prior(None, flat, edges, known)
-        decoded = cell.decoder(z.reshape(steps * b * n, -1), flat, edges, known)
-        prior_mean, prior_log_std = split_gaussian(prior)
-        post_mean, post_log_std = split_gaussian(posterior.reshape(steps * b * n, -1))
-        velocity_mean, velocity_log_std = split_gaussian(decoded)
+        _, hs, zs, posteriors = self._recur(cell, x, positions, self._edges(batch, 1), draw=True)
         velocity = states[..., 2:4].transpose(0, 1)  # [T, B, N, 2]
-        target = self._velocity_target(velocity[1:], velocity[:-1]).reshape(-1, 2)
+        targets = self._velocity_target(velocity[1:], velocity[:-1])  # [T-1, B, N, 2]
         mask = batch.mask.transpose(0, 1)
-        valid = (mask[1:] & mask[:-1]).reshape(-1).to(states.dtype)
-        nll_sum = (gaussian_nll(target, velocity_mean, velocity_log_std) * valid).sum()
-        kl_sum = (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * valid).sum()
+        valid = (mask[1:] & mask[:-1]).to(states.dtype)  # [T-1, B, N]
+        nll_sum = kl_sum = states.new_zeros(())
+        per_chunk = max(1, LOSS_CHUNK_ROWS // (b * n))
+        graphs: dict[int, Tensor | CompleteGraph | None] = {}
+        for start in range(0, t_len - 1, per_chunk):
+            stop = min(t_len - 1, start + per_chunk)
+            frames = stop - start
+            edges = graphs.setdefault(frames, self._edges(batch, frames))
+            known = positions[start:stop].reshape(frames * b, n, 2)
+            flat = torch.stack(hs[start:stop]).reshape(frames * b * n, -1)
+            projected = cell.project_hidden(flat, ("prior", "decoder"))
+            prior = cell.prior(None, flat, edges, known, projected["prior"])
+            z = torch.stack(zs[start:stop]).reshape(frames * b * n, -1)
+            decoded = cell.decoder(z, flat, edges, known, projected["decoder"])
+            prior_mean, prior_log_std = split_gaussian(prior)
+            post_mean, post_log_std = split_gaussian(torch.stack(posteriors[start:stop]).reshape(frames * b * n, -1))
+            velocity_mean, velocity_log_std = split_gaussian(decoded)
+            chunk_valid = valid[start:stop].reshape(-1)
+            target = targets[start:stop].reshape(-1, 2)
+            nll_sum = nll_sum + (gaussian_nll(target, velocity_mean, velocity_log_std) * chunk_valid).sum()
+            kl_sum = kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * chunk_valid).sum()
         n_valid = valid.sum().clamp_min(1.0)
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
@@ -239,7 +246,7 @@ class VRNN(TrajectoryModel):
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.inference_mode():
                 return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
         finally:
             self.train(was_training)
@@ -283,7 +290,7 @@ class VRNN(TrajectoryModel):
             given_velocity = (given[:, step] - positions) / DT
             velocity = torch.where(predicted, own_velocity, given_velocity)
             positions = torch.where(predicted, positions + own_velocity * DT, given[:, step])
-            h = cell.gru(features.gates(positions, velocity), z, projected["gru"], h)
+            h = cell.gru_gates(features.gates(positions, velocity, z), projected["gru"], h)
             out.append(positions)
         return torch.stack(out, dim=1).reshape(copies, b, horizon, n, 2)
 
@@ -292,8 +299,10 @@ class _Network:
     """One of the three networks, fed ``[a, h]`` (``a`` = node features, ``z`` or nothing; ``h`` the GRU state).
 
     When the network exposes ``input_projection`` (its first layer is linear) the input is never concatenated:
-    ``W [a, h] + b = (W_a a + b) + W_h h``, with ``W_h h`` taken by :meth:`_Cell.project_hidden` together with the
-    other networks' ``h`` parts. Other encoders get ``[a, h]`` as they always did.
+    ``W [a, h] + b = W_a a + (W_h h + b)``, with ``W_h h + b`` taken by :meth:`_Cell.project_hidden` together with
+    the other networks' ``h`` parts. Other encoders get ``[a, h]`` as they always did. Message passing blocks
+    (``node_head``) also get their folded node weights once per forward pass and their graph-dependent bias once
+    per graph (:meth:`soccerai.models.layers.MPNNBlock.node_bias`), not once per frame.
     """
 
     def __init__(self, net: nn.Module, a_dim: int) -> None:
@@ -303,16 +312,22 @@ class _Network:
         if projection is not None:
             weight, self.bias = projection()
             self.weight_a, self.weight_h = weight[:, :a_dim], weight[:, a_dim:]
+        node_head = getattr(net, "node_head", None)
+        self.head = None if node_head is None else node_head()
+        self._bias_edges: object = None
+        self._node_bias: Tensor | None = None
 
     @property
     def projected(self) -> bool:
         return self.weight_h is not None
 
-    def project_inputs(self, a: Tensor) -> Tensor | None:
-        """``W_a a + b`` for many rows at once (e.g. every frame), or None for a plain encoder."""
-        if not self.projected:
+    def node_bias(self, edges: Tensor | CompleteGraph | None, n_nodes: int) -> Tensor | None:
+        """The block's graph-dependent bias, taken once per graph object."""
+        if self.head is None:
             return None
-        return torch.matmul(a, self.weight_a.T) + self.bias
+        if self._bias_edges is not edges:
+            self._bias_edges, self._node_bias = edges, self.net.node_bias(edges, n_nodes, self.head)
+        return self._node_bias
 
     def __call__(
         self,
@@ -322,38 +337,27 @@ class _Network:
         positions: Tensor,
         hidden_part: Tensor | None = None,
     ) -> Tensor:
-        """The network on ``[a, h]``; ``hidden_part`` is ``W_h h`` when already taken."""
+        """The network on ``[a, h]``; ``hidden_part`` is ``W_h h + b`` when already taken."""
         if not self.projected:
             inputs = h if a is None else torch.cat([a, h], -1)
             return VRNN._interact(self.net, inputs, edges, positions)
-        hidden_part = h @ self.weight_h.T if hidden_part is None else hidden_part
-        if a is None:
-            projected = hidden_part + self.bias
-        else:
-            projected = torch.addmm(hidden_part + self.bias, a, self.weight_a.T)
-        return self.net.forward_projected(projected, edges)
+        hidden_part = torch.addmm(self.bias, h, self.weight_h.T) if hidden_part is None else hidden_part
+        projected = hidden_part if a is None else torch.addmm(hidden_part, a, self.weight_a.T)
+        return self.run_projected(projected, edges)
 
-    def precomputed(
-        self,
-        a: Tensor,
-        projected_a: tuple[Tensor, ...] | None,
-        index: int,
-        h: Tensor,
-        hidden_part: Tensor | None,
-        edges: Tensor | CompleteGraph | None,
-        positions: Tensor,
-    ) -> Tensor:
-        """The network on ``[a, h]`` with ``W_a a + b`` already in ``projected_a[index]``."""
-        if projected_a is None or hidden_part is None:
-            return self(a, h, edges, positions, hidden_part)
-        return self.net.forward_projected(projected_a[index] + hidden_part, edges)
+    def run_projected(self, projected: Tensor, edges: Tensor | CompleteGraph | None) -> Tensor:
+        """The network after its first linear layer, from ``W [a, h] + b``."""
+        bias = self.node_bias(edges, projected.shape[0])
+        if bias is None:
+            return self.net.forward_projected(projected, edges)
+        return self.net.forward_projected(projected, edges, self.head, bias)
 
 
 class _Cell:
     """The weights of one forward pass, arranged so each frame costs few, large operations.
 
-    ``project_hidden(h, names)`` returns ``W_h h`` for the named networks and the GRU's ``W_hh h + b_hh`` from
-    one product with their stacked ``h`` weights.
+    ``project_hidden(h, names)`` returns ``W_h h + b`` for the named networks (their input bias ``b``) and the
+    GRU's ``W_hh h + b_hh`` from one product with their stacked ``h`` weights and biases.
     """
 
     def __init__(self, model: VRNN) -> None:
@@ -364,37 +368,31 @@ class _Cell:
         self.decoder_net = _Network(model.decoder_net, config.latent)
         rnn = model.rnn
         self.weight_x, self.weight_z = rnn.weight_ih[:, :N_FEATURES], rnn.weight_ih[:, N_FEATURES:]
-        self.bias_ih, self.bias_hh = rnn.bias_ih, rnn.bias_hh
+        self.weight_ih, self.bias_ih, self.bias_hh = rnn.weight_ih, rnn.bias_ih, rnn.bias_hh
         networks = {"posterior": self.posterior_net, "prior": self.prior, "decoder": self.decoder_net}
-        blocks = [(name, net.weight_h) for name, net in networks.items() if net.projected]
-        blocks.append(("gru", rnn.weight_hh))
-        self._hidden_names = [name for name, _ in blocks]
-        self._hidden_sizes = [int(w.shape[0]) for _, w in blocks]
-        self._hidden_weight = {
-            names: torch.cat([w for name, w in blocks if name in names], dim=0)
-            for names in (("posterior", "gru"), ("prior", "decoder", "gru"))
-        }
+        self._blocks = [(name, net.weight_h, net.bias) for name, net in networks.items() if net.projected]
+        self._blocks.append(("gru", rnn.weight_hh, rnn.bias_hh))
+        self._stacked: dict[tuple[str, ...], tuple[list[str], list[int], Tensor, Tensor]] = {}
 
     def project_hidden(self, h: Tensor, names: tuple[str, ...]) -> dict[str, Tensor | None]:
-        """``{name: W_name h}`` (None for a plain encoder) and ``gru: W_hh h + b_hh``, in one matrix product."""
-        weight = self._hidden_weight[names]
-        present = [name for name in self._hidden_names if name in names]
-        sizes = [size for name, size in zip(self._hidden_names, self._hidden_sizes, strict=True) if name in names]
-        parts = dict(zip(present, (h @ weight.T).split(sizes, dim=-1), strict=True))
-        parts["gru"] = parts["gru"] + self.bias_hh
+        """``{name: W_name h + b_name}`` (None for a plain encoder), ``gru: W_hh h + b_hh``; one matrix product."""
+        if names not in self._stacked:
+            blocks = [block for block in self._blocks if block[0] in names]
+            if blocks:
+                weight = torch.cat([w for _, w, _ in blocks], dim=0)
+                bias = torch.cat([b for _, _, b in blocks], dim=0)
+                self._stacked[names] = ([n for n, _, _ in blocks], [int(w.shape[0]) for _, w, _ in blocks], weight, bias)
+        if names not in self._stacked:
+            return dict.fromkeys(names)
+        present, sizes, weight, bias = self._stacked[names]
+        parts = dict(zip(present, torch.addmm(bias, h, weight.T).split(sizes, dim=-1), strict=True))
         return {name: parts.get(name) for name in names}
 
     def posterior(
-        self,
-        x_t: Tensor,
-        projected_x: tuple[Tensor, ...] | None,
-        index: int,
-        h: Tensor,
-        hidden_part: Tensor | None,
-        edges: Tensor | CompleteGraph | None,
+        self, x_t: Tensor, h: Tensor, hidden_part: Tensor | None, edges: Tensor | CompleteGraph | None,
         positions: Tensor,
     ) -> Tensor:
-        return self.posterior_net.precomputed(x_t, projected_x, index, h, hidden_part, edges, positions)
+        return self.posterior_net(x_t, h, edges, positions, hidden_part)
 
     def decoder(
         self, z: Tensor, h: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor,
@@ -406,10 +404,14 @@ class _Cell:
         """``W_ix x + b_ih`` (the GRU's input product without its ``z`` part)."""
         return torch.matmul(x, self.weight_x.T) + self.bias_ih
 
-    def gru(self, gates_x: Tensor, z: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
-        """:class:`torch.nn.GRUCell` on input ``[x, z]``: ``r = sigma(i_r + g_r)``, ``u = sigma(i_u + g_u)``,
-        ``n = tanh(i_n + r * g_n)``, ``h' = (1 - u) n + u h`` with ``i = W_i [x, z] + b_i``, ``g = W_h h + b_h``."""
-        gates_i = torch.addmm(gates_x, z, self.weight_z.T)
+    def gru_input_full(self, x: Tensor, z: Tensor) -> Tensor:
+        """``W_ih [x, z] + b_ih`` (the GRU's whole input product)."""
+        return torch.addmm(self.bias_ih, torch.cat([x, z], -1), self.weight_ih.T)
+
+    @staticmethod
+    def gru_gates(gates_i: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
+        """``r = sigma(i_r + g_r)``, ``u = sigma(i_u + g_u)``, ``n = tanh(i_n + r * g_n)``, ``h' = (1 - u) n + u h``
+        with ``i = W_i [x, z] + b_i``, ``g = W_h h + b_h`` (the equations of :class:`torch.nn.GRUCell`)."""
         i_r, i_u, i_n = gates_i.chunk(3, dim=-1)
         g_r, g_u, g_n = gates_h.chunk(3, dim=-1)
         r = torch.sigmoid(i_r + g_r)
@@ -432,9 +434,10 @@ class _RolloutFeatures:
         zeros = self.present.new_zeros(*present.shape, 4)
         constant = node_features(zeros, present, roles, is_goalkeeper).reshape(-1, N_FEATURES)
         self.constant = cell.gru_input(constant)
-        self.weight_kinematic = cell.weight_x[:, :4]
+        self.weight = torch.cat([cell.weight_x[:, :4], cell.weight_z], dim=1)  # [3H, 4 + Z]
         self.scale = torch.cat([POSITION_SCALE, torch.full((2,), VELOCITY_SCALE)]).to(self.present)
 
-    def gates(self, positions: Tensor, velocity: Tensor) -> Tensor:
-        kinematics = torch.cat([positions, velocity], -1) / self.scale * self.present
-        return torch.addmm(self.constant, kinematics.reshape(-1, 4), self.weight_kinematic.T)
+    def gates(self, positions: Tensor, velocity: Tensor, z: Tensor) -> Tensor:
+        """``W_i [x_t, z_t] + b_ih`` in one product: ``[W_kin, W_z] [kinematics, z] + constant``."""
+        kinematics = (torch.cat([positions, velocity], -1) / self.scale * self.present).reshape(-1, 4)
+        return torch.addmm(self.constant, torch.cat([kinematics, z], -1), self.weight.T)
