@@ -30,12 +30,13 @@ PROVIDER = "soccerai-synth"
 Progress = Callable[[int], None]
 
 
-SYNTH_VERSION = 4
+SYNTH_VERSION = 5
 """Bump when the synthesizer's motion changes: cached simulated matches (``soccerai.synth.cache.simulated_match_path``)
 carry it in their file name, so a new version synthesizes afresh. 2: bursts, sprints and restarts of play.
 3: ball holders dribble along the ball's path ahead of them instead of trailing it. 4: calibrated to real play
 (:mod:`soccerai.synth.behaviour`: reaction delays, changing intentions, styles, limited foresight; curved passes
-and dribbling touches), ``behaviour=Behaviour.v3()`` reproduces version 3."""
+and dribbling touches), ``behaviour=Behaviour.v3()`` reproduces version 3. 5: heavy-tailed broadcast noise, team shifts, one
+generator per random source, recalibrated (``benchmarks/realism.py --search``)."""
 
 
 def load_or_generate_timeline(events: Path | str | None, seed: int) -> Timeline:
