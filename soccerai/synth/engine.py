@@ -24,7 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.signal import lfilter
 
 from soccerai.synth.ball import BallPath, bend_passes, build_ball_path, dribble_touches
-from soccerai.synth.behaviour import Behaviour, BehaviourDraws, behaviour_draws
+from soccerai.synth.behaviour import Behaviour, BehaviourDraws, behaviour_draws, team_offsets
 from soccerai.synth.kinematics import (
     SpeedProfiles,
     UnreachablePin,
@@ -45,8 +45,6 @@ HURRY_HORIZON_S = 1.5
 HURRY_LOOKAHEAD_S = 1.0
 FORCED_FRACTION = 0.3
 DRIFT_SIGMA_M = 1.5
-DEFENDING_ROAM = 0.4
-"""Out of possession a player's intention offsets shrink to this fraction (defenders keep their man and shape)."""
 DRIFT_TAU_S = 8.0
 RUN_RATE_PER_S = {"forward": 1.0 / 30.0, "midfielder": 1.0 / 60.0, "full-back": 1.0 / 80.0}
 """Runs in behind per second of play, by role (centre-backs and goalkeepers make none)."""
@@ -101,11 +99,12 @@ class MissedEvent:
 
 @dataclass(frozen=True)
 class Humans:
-    """The players' random behaviour for one match: its parameters, its own generator and the styles drawn once
-    (:mod:`soccerai.synth.behaviour`); kept apart from the v3 generator so v3 draws stay as they were."""
+    """The players' random behaviour for one match: its parameters, one generator per random source and the
+    styles drawn once (:mod:`soccerai.synth.behaviour`); kept apart from the v3 generator so v3 draws stay as
+    they were."""
 
     behaviour: Behaviour
-    rng: np.random.Generator
+    streams: dict[str, np.random.Generator]
     styles: tuple[np.ndarray, np.ndarray]
 
 
@@ -325,10 +324,10 @@ def simulate_period(
     pre_pin, pin_errors = _apply_pins(pos, script.pins, fr, prof.v_max)
     b = humans.behaviour if humans is not None else None
     if b is not None and b.pass_bend_sigma > 0:
-        bend_passes(ball, events, first_frame, humans.rng, b.pass_bend_sigma)
+        bend_passes(ball, events, first_frame, humans.streams["pass_bend"], b.pass_bend_sigma)
     glue_ball_to_holders(ball, pos, script.holds)
     if b is not None and b.touch_interval_s > 0:
-        dribble_touches(ball, script.holds, fr, humans.rng, b.touch_interval_s)
+        dribble_touches(ball, script.holds, fr, humans.streams["touch"], b.touch_interval_s)
     pin_ball_to_events(ball, events, first_frame, fr)
     missed = missed_events(pos, script.unreachable)
     errors = event_errors(pos, events, occ, first_frame)
@@ -365,20 +364,20 @@ def _simulate(
     n_c = script.override.shape[0]
     owner = np.where(ball.owner < 0, 0, ball.owner)
     gains = possession_gains(owner[np.arange(n_c) * COARSE_STEP], setup.team)
-    running = _run_schedule(rng, n_c, fr, run_rates(setup), gains)
     b = humans.behaviour if humans is not None else Behaviour.v3()
+    running = _run_schedule(rng, n_c, fr, run_rates(setup) * b.run_rate_scale, gains)
     drift = _drift(rng, n_c, fr, b.drift_sigma_m, b.drift_tau_s)
     drift[:, setup.is_keeper] *= 0.2
     draws: BehaviourDraws | None = None
     if humans is not None:
-        draws = behaviour_draws(humans.rng, b, n_c, COARSE_STEP / fr, setup.is_keeper, humans.styles)
+        draws = behaviour_draws(humans.streams, b, n_c, COARSE_STEP / fr, setup.is_keeper, humans.styles)
     held_target, held_urg = np.zeros((22, 2)), np.zeros(22)
     ball_xy = np.stack([ball.x, ball.y], axis=1)
     block_ball = _smoothed(ball_xy, b.block_tau_s * fr)
-    shape = b.block_shape()
+    shape, urgency = b.block_shape(), b.urgency()
     pos, _ = tactical_targets(
         setup, np.zeros((22, 2)), np.zeros((22, 2)), np.zeros(2), int(owner[0]), home_sign, running[0],
-        shape=shape,
+        shape=shape, urgency=urgency,
     )
     sign = np.where(setup.team == 0, home_sign, -home_sign)
     pos[:, 0] = np.where(
@@ -392,14 +391,19 @@ def _simulate(
     dt = 1.0 / fr
     for c in range(n_c):
         f = c * COARSE_STEP
+        shift = None
+        if draws is not None:
+            shift = team_offsets(draws.team_shift[c], int(owner[f]), b.shift_mirror)[setup.team]
         target, urg = tactical_targets(
-            setup, pos, vel, ball_xy[f], int(owner[f]), home_sign, running[c], block_ball[f], shape=shape
+            setup, pos, vel, ball_xy[f], int(owner[f]), home_sign, running[c], block_ball[f], shape=shape,
+            urgency=urgency, block_offset=shift,
         )
         target += drift[c]
         if draws is not None:  # each player decides on his own clock, with his own intention and work rate
             decide = draws.decide[c]
             held_target[decide], held_urg[decide] = target[decide], urg[decide]
-            target = held_target + draws.offset[c] * np.where(setup.team == owner[f], 1.0, DEFENDING_ROAM)[:, None]
+            roam = np.where(setup.team == owner[f], 1.0, b.defending_roam)
+            target = held_target + draws.offset[c] * roam[:, None]
             urg = np.clip(held_urg * draws.urgency[c], 0.05, 1.0)
         if not ball.alive[f]:
             urg = urg * DEAD_BALL_URGENCY

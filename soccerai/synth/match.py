@@ -20,7 +20,7 @@ from soccerai.schema import (
     PeriodInfo,
     conform,
 )
-from soccerai.synth.behaviour import CALIBRATED, Behaviour, draw_styles
+from soccerai.synth.behaviour import CALIBRATED, Behaviour, behaviour_streams, draw_styles
 from soccerai.synth.engine import Humans, Occupancy, PeriodResult, assign_slots, simulate_period
 from soccerai.synth.kinematics import SpeedProfiles
 from soccerai.synth.tactics import FORMATIONS, team_setup
@@ -30,14 +30,13 @@ PROVIDER = "soccerai-synth"
 Progress = Callable[[int], None]
 
 
-SYNTH_VERSION = 4
+SYNTH_VERSION = 5
 """Bump when the synthesizer's motion changes: cached simulated matches (``soccerai.synth.cache.simulated_match_path``)
 carry it in their file name, so a new version synthesizes afresh. 2: bursts, sprints and restarts of play.
 3: ball holders dribble along the ball's path ahead of them instead of trailing it. 4: calibrated to real play
 (:mod:`soccerai.synth.behaviour`: reaction delays, changing intentions, styles, limited foresight; curved passes
-and dribbling touches), ``behaviour=Behaviour.v3()`` reproduces version 3."""
-BEHAVIOUR_STREAM = 17
-"""The behaviour generator is ``default_rng([seed, BEHAVIOUR_STREAM])``: independent of the v3 generator."""
+and dribbling touches), ``behaviour=Behaviour.v3()`` reproduces version 3. 5: heavy-tailed broadcast noise, team shifts, one
+generator per random source, recalibrated (``benchmarks/realism.py --search``)."""
 
 
 def load_or_generate_timeline(events: Path | str | None, seed: int) -> Timeline:
@@ -85,8 +84,10 @@ def synthesize_match(
     behaviour = CALIBRATED if behaviour is None else behaviour
     humans = None
     if not behaviour.is_v3:
-        brng = np.random.default_rng([seed, BEHAVIOUR_STREAM])
-        humans = Humans(behaviour, brng, draw_styles(brng, behaviour))
+        streams = behaviour_streams(seed)
+        humans = Humans(behaviour, streams, draw_styles(streams["style"], behaviour))
+        if behaviour.accel_scale != 1.0:
+            prof = dataclasses.replace(prof, a_max=prof.a_max * behaviour.accel_scale)
     results = []
     for period, first, last in timeline.periods:
         if duration_s is not None:

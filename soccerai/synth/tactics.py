@@ -156,12 +156,14 @@ def tactical_targets(
     block_ball: np.ndarray | None = None,
     shape: BlockShape = BlockShape(),
     urgency: Urgency = Urgency(),
+    block_offset: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Targets (22, 2) in provider coordinates and urgencies (22,) for one instant.
 
     ``owner`` is the team in possession (0 home, 1 away); ``home_sign`` is +1 when home attacks +x this period;
     ``running`` (22,) flags attackers currently making a run in behind; ``block_ball`` is the (slowly smoothed)
-    ball position the blocks shift with (default: the ball itself).
+    ball position the blocks shift with (default: the ball itself); ``block_offset`` (22, 2) moves each slot's
+    block centre by that much in his team's attacking frame (a team stepping up or sliding across together).
     """
     sign = np.where(setup.team == 0, home_sign, -home_sign)
     attacking = setup.team == owner
@@ -169,6 +171,8 @@ def tactical_targets(
     target_a, urg = _formation_targets(
         setup, sign, attacking, ball if block_ball is None else block_ball, shape, urgency
     )
+    if block_offset is not None:
+        target_a[~setup.is_keeper] += block_offset[~setup.is_keeper]
     target_a = _offside_and_runs(setup, target_a, urg, pos, sign, attacking, outfield, running, urgency)
     caught = _recover(target_a, urg, pos, ball, sign, ~attacking & outfield & (setup.fx < 0.5), urgency)
     target = target_a * sign[:, None]
