@@ -53,7 +53,7 @@ def replay_gif(scene: Scene, overlays: Overlays | None = None, dpi: int = EXPORT
     """The whole replay as an animated GIF, one image per ``every`` scene frames, played at scene speed.
 
     Frames come from :func:`replay_frames` (the same ones :func:`replay_mp4` encodes), each quantised to an
-    adaptive 256-colour palette. Refused beyond :data:`MAX_GIF_PIXELS`.
+    adaptive 256-colour palette (fast octree). Refused beyond :data:`MAX_GIF_PIXELS`.
     """
     from PIL import Image
 
@@ -64,7 +64,7 @@ def replay_gif(scene: Scene, overlays: Overlays | None = None, dpi: int = EXPORT
         raise InvalidParameterError(f"a GIF of {count} frames at {w} x {h} px is too large (limit "
                                     f"{MAX_GIF_PIXELS / 1e6:.0f} Mpx in all): export every {2 * every}th frame, "
                                     "a lower dpi, or an MP4")
-    images = [Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE) for rgb in frames]
+    images = [Image.fromarray(rgb).quantize(256, method=Image.Quantize.FASTOCTREE) for rgb in frames]
     out = io.BytesIO()
     images[0].save(out, format="GIF", save_all=True, append_images=images[1:],
                    duration=int(1000 * every / scene.fps), loop=0)
@@ -245,6 +245,19 @@ def _mpl_figure(scene: Scene, ov: Overlays, sim: Simulation | None):
     return fig, ax
 
 
+_RGBA: dict[tuple, np.ndarray] = {}
+
+
+def _rgba_of(style, f: int) -> np.ndarray:
+    """:func:`surface_rgba` of frame ``f``, computed once per distinct surface (a few entries at a time)."""
+    key = (id(style.scale), style.vmin, style.vmax, style.values[f].tobytes())
+    if key not in _RGBA:
+        if len(_RGBA) >= 32:
+            _RGBA.clear()
+        _RGBA[key] = surface_rgba(style.values[f], style)
+    return _RGBA[key]
+
+
 def _draw_mpl_frame(ax, scene: Scene, f: int, ov: Overlays, sim: Simulation | None) -> list:
     """Draw frame ``f`` (scene coordinates, attack to +x); returns the artists drawn (an animation removes them)."""
     from matplotlib.collections import LineCollection
@@ -254,7 +267,7 @@ def _draw_mpl_frame(ax, scene: Scene, f: int, ov: Overlays, sim: Simulation | No
     if ov.surface is not None:
         style = surface_style(scene, ov.surface, ov.surface_name)
         if np.isfinite(style.values[f]).any():
-            drawn.append(ax.imshow(surface_rgba(style.values[f], style), extent=(-length / 2, length / 2,
+            drawn.append(ax.imshow(_rgba_of(style, f), extent=(-length / 2, length / 2,
                                    -width / 2, width / 2), origin="lower", interpolation="bilinear", zorder=1.5))
     pos, ok = scene.positions[f], scene.valid[f]
     for agents in (range(N_PER_TEAM), range(N_PER_TEAM, 2 * N_PER_TEAM)):

@@ -221,10 +221,15 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     length, width = scene.pitch
     redraw = ov.surface is not None  # surface images need a full redraw per frame; markers and lines do not
 
+    drawn: dict[bytes, dict] = {}  # held surfaces (stride > 1) repeat: each distinct one is encoded once
+
     def images(f: int) -> list[dict]:
         if style is None:
             return []
-        return [_surface_image(style.values[f], style, length, width)]
+        key = style.values[f].tobytes()
+        if key not in drawn:
+            drawn[key] = _surface_image(style.values[f], style, length, width)
+        return [drawn[key]]
 
     frames = [go.Frame(name=str(f), data=_frame_traces(scene, f, ov), layout={"images": images(f)},
                        traces=list(range(n_static, n_static + len(dynamic))))
