@@ -43,17 +43,44 @@ if source is None:
 def timeline_clicked() -> None:
     rows = st.session_state["timeline"]["selection"]["rows"]
     if rows:
-        ui.jump_to(ui.timeline(st.session_state["source"])[rows[0]])
+        shown = st.session_state["timeline_rows"]
+        ui.jump_to(ui.timeline(st.session_state["source"])[shown[rows[0]]])
 
 
 table = ui.guarded(lambda: ui.timeline_table(source), "Cannot read this match")
 if table is not None and table.height:
-    st.sidebar.caption(f"Timeline: {table.height} shots and attacks in time order (*detected*: found in the "
-                       "tracking, no event data). Click one to jump.")
+    kind = st.sidebar.segmented_control("Timeline", ["all", "shots", "attacks"], default="all", key="timeline_kind")
+    table = table.with_row_index("row")
+    if kind in ("shots", "attacks"):
+        table = table.filter(pl.col("what") == kind[:-1])
+    st.session_state["timeline_rows"] = table["row"].to_list()
+    st.sidebar.caption(f"{table.height} moments in time order (*detected*: found in the tracking, no event data). "
+                       "Click one to jump.")
     st.sidebar.dataframe(table.select("clock", "what", "team", "source"), key="timeline", on_select=timeline_clicked,
-                         selection_mode="single-row", hide_index=True, height=260, width="stretch")
+                         selection_mode="single-row", hide_index=True, height=250, width="stretch")
 elif table is not None:
     st.sidebar.info("No shots or attacks in this match: move freely on its clock.")
+
+
+def go_to_widgets() -> None:
+    """Free navigation over the whole match: a period and a mm:ss match clock (1 s steps)."""
+    state, view = st.session_state, ui.current_view()
+    rate = ui.rate(source)
+
+    def moved() -> None:
+        lo = ui.periods(source)[state["period"]][0]
+        ui.go_to(state["period"], lo + int(state["match_s"] * rate))
+
+    state["period"] = view.period
+    lo, hi = ui.periods(source)[view.period]
+    state["match_s"] = min(int((hi - lo) / rate), int(ui.period_seconds(source, view.period, state["clock"])))
+    c0, c1 = st.sidebar.columns([1, 3], vertical_alignment="bottom")
+    c0.selectbox("Period", list(ui.periods(source)), key="period", on_change=moved, format_func=lambda p: f"P{p}")
+    c1.select_slider("Go to (match clock)", options=list(range(int((hi - lo) / rate) + 1)), key="match_s",
+                     on_change=moved, format_func=lambda sec: ui.clock_text(source, view.period, lo + int(sec * rate))[:5])
+
+
+go_to_widgets()
 
 
 # -- the workspace -----------------------------------------------------------------------------------------------
@@ -65,10 +92,6 @@ def clock_widgets(view_scene: replay.Scene, index: int) -> None:
     def clip_moved() -> None:
         ui.go_to(view.period, int(view_scene.frames[state["clip"]]))
 
-    def match_moved() -> None:
-        lo = ui.periods(source)[state["period"]][0]
-        ui.go_to(state["period"], lo + int(state["match_s"] * rate))
-
     def step(seconds: float) -> None:
         ui.go_to(view.period, int(state["clock"]) + int(round(seconds * rate)))
 
@@ -76,18 +99,11 @@ def clock_widgets(view_scene: replay.Scene, index: int) -> None:
     st.select_slider("Clip (0.1 s steps)", options=list(range(len(view_scene))), key="clip", on_change=clip_moved,
                      format_func=lambda i: ui.clock_text(source, view.period, int(view_scene.frames[i])),
                      label_visibility="collapsed")
-    lo, hi = ui.periods(source)[view.period]
-    state["period"], state["match_s"] = view.period, int(ui.period_seconds(source, view.period, state["clock"]))
-    c0, c1, c2, c3, c4, c5, c6 = st.columns([0.8, 3.2, 0.55, 0.55, 0.55, 0.55, 0.9], vertical_alignment="center")
-    c0.selectbox("Period", list(ui.periods(source)), key="period", on_change=match_moved, label_visibility="collapsed",
-                 format_func=lambda p: f"P{p}")
-    c1.select_slider("Match clock", options=list(range(int((hi - lo) / rate) + 1)), key="match_s",
-                     on_change=match_moved, label_visibility="collapsed",
-                     format_func=lambda s: ui.clock_text(source, view.period, lo + int(s * rate))[:5])
-    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch")
-    c3.button("-.1", key="back_01", on_click=step, args=(-0.1,), width="stretch")
-    c4.button("+.1", key="fwd_01", on_click=step, args=(0.1,), width="stretch")
-    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch")
+    c2, c3, c4, c5, c6 = st.columns(5, vertical_alignment="center")
+    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch", help="one second back")
+    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch", help="one frame back")
+    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch", help="one frame on")
+    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch", help="one second on")
     playing = state.get("playing", False)
     if c6.button("❚❚ Pause" if playing else "▶ Play", key="play", width="stretch"):
         state["playing"] = not playing

@@ -512,6 +512,7 @@ def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, veloc
             textfont={"color": "white", "size": 9},
             marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1}},
             customdata=np.asarray(idx, dtype=np.int16),
+            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
             hovertemplate=[f"{player_name(view_scene, k)}<extra>click to select</extra>" for k in idx]))
     if ok[replay.BALL_INDEX]:
         ball = pos[replay.BALL_INDEX]
@@ -531,9 +532,15 @@ def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, veloc
                                  name=f"{name} {player_name(view_scene, agent)}", showlegend=False))
     gx, gy = np.meshgrid(np.arange(-length / 2, length / 2 + 1e-6, SPOT_STEP_M),
                          np.arange(-width / 2, width / 2 + 1e-6, SPOT_STEP_M))
-    traces.append(go.Scatter(x=gx.ravel().round(1), y=gy.ravel().round(1), mode="markers", name="spot",
+    spots = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    players_xy = pos[: replay.BALL_INDEX][ok[: replay.BALL_INDEX]]
+    if len(players_xy):  # near a player, a click picks the player, never the spot under him
+        near = np.linalg.norm(spots[:, None] - players_xy[None], axis=2).min(axis=1)
+        spots = spots[near > SPOT_STEP_M]
+    traces.append(go.Scatter(x=spots[:, 0].round(1), y=spots[:, 1].round(1), mode="markers", name="spot",
                              marker={"size": 9, "color": "rgba(0,0,0,0)"}, showlegend=False,
-                             customdata=np.full(gx.size, -1, dtype=np.int16),
+                             selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+                             customdata=np.full(len(spots), -1, dtype=np.int16),
                              hovertemplate="(%{x:.1f}, %{y:.1f}) m<extra>click to place the selected player</extra>"))
     fig = go.Figure(data=traces)
     fig.update_layout(
