@@ -86,7 +86,7 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
             expect(page.get_by_text("1 edit(s)").first).to_be_visible(timeout=120_000)
             drive.wait_idle(page)
             drive.click_tab(page, "Compare")
-            expect(page.locator('[data-testid="stDataFrame"]').last).to_be_visible()
+            expect(page.get_by_text("Run B").first).to_be_visible()
             page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
             drive.wait_idle(page)
             page.screenshot(path=str(ARTIFACTS / "dashboard-1366x768.png"))
