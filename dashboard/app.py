@@ -24,6 +24,7 @@ import ui  # noqa: E402
 
 from soccerai import replay  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
+from soccerai.replay import style  # noqa: E402
 
 PLAY_TICK_S = 0.4
 """While playing, the workspace reruns every 0.4 s and the clock advances 0.4 s of match time."""
@@ -65,19 +66,21 @@ elif table is not None:
 def go_to_widgets() -> None:
     """Free navigation over the whole match: a period and a mm:ss match clock (1 s steps)."""
     state, view = st.session_state, ui.current_view()
-    rate = ui.rate(source)
+    lengths = ui.period_lengths(source)
 
     def moved() -> None:
-        lo = ui.periods(source)[state["period"]][0]
-        ui.go_to(state["period"], lo + int(state["match_s"] * rate))
+        ui.guarded(lambda: ui.go_to_time(state["period"], float(state["match_s"])), "Cannot go there")
 
+    view_scene = ui.guarded(lambda: ui.scene(view, ui.edits_of(view)), "Cannot build the replay")
+    now = view_scene.times[ui.clock_index(view_scene)] if view_scene is not None and view_scene.times is not None \
+        else 0.0
     state["period"] = view.period
-    lo, hi = ui.periods(source)[view.period]
-    state["match_s"] = min(int((hi - lo) / rate), int(ui.period_seconds(source, view.period, state["clock"])))
+    last = int(lengths.get(view.period, 0.0))
+    state["match_s"] = min(last, max(0, int(now)))
     c0, c1 = st.sidebar.columns([1, 3], vertical_alignment="bottom")
-    c0.selectbox("Period", list(ui.periods(source)), key="period", on_change=moved, format_func=lambda p: f"P{p}")
-    c1.select_slider("Go to (match clock)", options=list(range(int((hi - lo) / rate) + 1)), key="match_s",
-                     on_change=moved, format_func=lambda sec: ui.clock_text(source, view.period, lo + int(sec * rate))[:5])
+    c0.selectbox("Period", list(lengths), key="period", on_change=moved, format_func=lambda p: f"P{p}")
+    c1.select_slider("Go to (match clock)", options=list(range(last + 1)), key="match_s", on_change=moved,
+                     format_func=lambda sec: replay.format_clock(view.period, sec))
 
 
 go_to_widgets()
@@ -97,7 +100,7 @@ def clock_widgets(view_scene: replay.Scene, index: int) -> None:
 
     state["clip"] = index
     st.select_slider("Clip (0.1 s steps)", options=list(range(len(view_scene))), key="clip", on_change=clip_moved,
-                     format_func=lambda i: ui.clock_text(source, view.period, int(view_scene.frames[i])),
+                     format_func=lambda i: ui.clock_text(view_scene, i),
                      label_visibility="collapsed")
     c2, c3, c4, c5, c6 = st.columns(5, vertical_alignment="center")
     c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch", help="one second back")
@@ -121,11 +124,9 @@ def overlay_controls() -> dict:
                                    help="'potential' is the C-OBSO paper's score model (shot lines blocked by "
                                         "defenders); 'distance' only looks at the distance to goal.")
     if surface == "OBSO":
-        st.caption(f"OBSO: the chance that the attack scores via each cell (pitch control × ball transition × "
-                   f"score), per cell; fixed scale 0–{ui.OBSO_TOP:.1%}, the same for every play.")
+        st.caption(style.OBSO_EXPLANATION)
     elif surface == "pitch control":
-        st.caption("Pitch control: the probability each team reaches a ball there first (red: attacking team, "
-                   "blue: defending team).")
+        st.caption(style.CONTROL_EXPLANATION + f" ({style.HOME_COLOUR} orange: home, blue: away).")
     return {"surface": surface, "velocities": velocities, "trail": trail, "grid": ui.GRIDS[grid],
             "score_model": score_model}
 
@@ -137,6 +138,7 @@ def simulate_controls(view_scene: replay.Scene, index: int, roles: dict[str, int
     choice = c1.selectbox("Model", choices, key="model", format_func=lambda c: Path(c).name if "/" in c else c,
                           help="The shipped pretrained GVRNN (trained on the real SkillCorner match), the "
                                "constant-velocity baseline, checkpoints under the output folder, or another folder.")
+    ui.warm_model(choice, view_scene, index)
     folder = c1.text_input("Checkpoint folder", key="checkpoint_path", placeholder="out/models/gvrnn") \
         if choice == ui.OTHER else ""
     horizon = c2.slider("Horizon (frames, 10 Hz)", 5, 60, 40, key="horizon")
@@ -145,7 +147,7 @@ def simulate_controls(view_scene: replay.Scene, index: int, roles: dict[str, int
     defaults = [roles[r] for r in ("A1", "D1", "D2") if r in roles and roles[r] in players]
     agents = st.multiselect("Agents to predict (default A1, D1, D2)", players, default=defaults,
                             format_func=lambda k: ui.player_name(view_scene, k), key=f"agents_{view}_{index}")
-    clock = ui.clock_text(source, view.period, int(view_scene.frames[index]))
+    clock = ui.clock_text(view_scene, index)
     if st.button(f"Run simulation from {clock}", type="primary", key="run_simulation"):
         def run() -> ui.Run:
             model = ui.resolve_model(choice, folder)
@@ -189,9 +191,7 @@ def cobso_metrics(run: ui.Run) -> None:
 
 def fmt(value: float) -> str:
     """Numbers in one format (:func:`soccerai.replay.format_value`)."""
-    if hasattr(replay, "format_value"):
-        return replay.format_value(value)
-    return f"{value:.2%}" if np.isfinite(value) else "–"
+    return replay.format_value(value)
 
 
 def latest_run(view: ui.View) -> ui.Run | None:
@@ -219,7 +219,7 @@ def edit_controls(view_scene: replay.Scene, index: int) -> None:
         st.error(f"Edit refused: {state['edit_error']}")
     edits = ui.edits_of(view)
     if edits:
-        st.dataframe(pl.DataFrame({"at": [ui.clock_text(source, view.period, e[0]) for e in edits],
+        st.dataframe(pl.DataFrame({"at": [ui.clock_text(view_scene, ui.index_of(view_scene, e[0])) for e in edits],
                                    "player": [ui.player_name(view_scene, e[1]) for e in edits],
                                    "to (m)": [f"({e[2]:.1f}, {e[3]:.1f})" for e in edits]}),
                      hide_index=True, height=min(180, 38 + 35 * len(edits)), key="edit_list")
@@ -244,54 +244,59 @@ def compare_controls(view_scene: replay.Scene) -> None:
                      "samples": run.simulation.futures.shape[0],
                      "C-OBSO": fmt(run.cobso.mean) if run.cobso is not None else "–",
                      "± std": fmt(run.cobso.std) if run.cobso is not None else "–"})
-    if hasattr(replay, "compare_simulations"):
-        st.dataframe(replay.compare_simulations(done[a].simulation, done[b].simulation), hide_index=True,
-                     key="compare_table")
-    else:
-        st.dataframe(pl.DataFrame(rows), hide_index=True, key="compare_table")
+    st.dataframe(pl.DataFrame(rows), hide_index=True, key="compare_table")
+    per_agent = ui.guarded(lambda: replay.compare_simulations(done[a].simulation, done[b].simulation),
+                           "Cannot compare these runs")
+    if per_agent is not None:
+        st.dataframe(per_agent, hide_index=True, key="compare_agents")
+        st.caption("end_error: mean distance of the samples' end positions from the real one (m); spread: of the "
+                   "samples around their centre (m); end_shift: between the two runs' centres (m).")
 
 
 def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui.Run | None,
                     maps: ui.FrameSurfaces | None) -> None:
     state = st.session_state
-    overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"])
+    overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"],
+                               roles=ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
     if maps is not None and options["surface"] != "none":
         layer = np.full((len(view_scene), *maps.control.shape), np.nan)
         layer[index] = maps.control if options["surface"] == "pitch control" else maps.obso
         overlays.surface, overlays.surface_name = layer, options["surface"]
-        overlays.colorscale = "RdBu_r" if options["surface"] == "pitch control" else "viridis"
     sim = run.simulation if run is not None else None
     st.caption(f"PNG: this frame with its overlays and simulation; GIF / MP4: the whole clip ({view_scene.source}). "
                "Exports reuse the simulation shown, they never sample again.")
     c1, c2, c3 = st.columns(3)
     if c1.button("Make PNG", key="make_png"):
-        state["png"] = ui.guarded(lambda: replay.frame_png(view_scene, index, overlays, sim, dpi=200), "PNG failed")
+        state["png"] = ui.guarded(lambda: replay.frame_png(view_scene, index, overlays, sim), "PNG failed")
     if state.get("png"):
         c1.download_button("Download PNG", state["png"], "soccerai-view.png", "image/png", key="dl_png",
                            on_click="ignore")
     if c2.button("Make GIF", key="make_gif"):
         with st.spinner("Rendering the GIF..."):
             state["gif"] = ui.guarded(lambda: replay.replay_gif(view_scene, replay.Overlays(
-                trail_frames=options["trail"], velocities=options["velocities"]), every=2), "GIF failed")
+                trail_frames=options["trail"], velocities=options["velocities"]), dpi=100, every=2, simulation=sim),
+                "GIF failed")
     if state.get("gif"):
         c2.download_button("Download GIF", state["gif"], "soccerai-replay.gif", "image/gif", key="dl_gif",
                            on_click="ignore")
     if c3.button("Make MP4", key="make_mp4"):
         with st.spinner("Encoding the MP4..."):
             state["mp4"] = ui.guarded(lambda: replay.replay_mp4(view_scene, replay.Overlays(
-                trail_frames=options["trail"], velocities=options["velocities"]), every=2), "MP4 failed")
+                trail_frames=options["trail"], velocities=options["velocities"]), every=2, simulation=sim),
+                "MP4 failed")
     if state.get("mp4"):
         c3.download_button("Download MP4", state["mp4"], "soccerai-replay.mp4", "video/mp4", key="dl_mp4",
                            on_click="ignore")
 
 
-def players_table(view_scene: replay.Scene, run: ui.Run | None) -> None:
-    if hasattr(replay, "player_table"):
-        st.dataframe(replay.player_table(view_scene, run.simulation if run else None), hide_index=True,
-                     height=260, key="player_table")
-    else:
-        names = [ui.player_name(view_scene, k) for k in range(replay.BALL_INDEX) if view_scene.valid.any(axis=0)[k]]
-        st.dataframe(pl.DataFrame({"player": names}), hide_index=True, height=260, key="player_table")
+def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> None:
+    table = ui.guarded(lambda: replay.player_table(view_scene, run.simulation if run else None, frame=index),
+                       "Cannot build the player table")
+    if table is not None:
+        st.caption(f"In this clip ({view_scene.source}); OBSO at {ui.clock_text(view_scene, index)}; C-OBSO of the "
+                   "shown simulation's A1.")
+        shown = replay.format_columns(table.drop("slot", "side", "attacking"), replay.players.TABLE_KINDS)
+        st.dataframe(shown, hide_index=True, height=280, key="player_table")
 
 
 def workspace() -> None:
@@ -306,7 +311,7 @@ def workspace() -> None:
     index = ui.clock_index(view_scene)
     match = ui.get_match(source)
     horizon = int(state.get("horizon", 40))
-    roles = ui.roles_at(view_scene, min(len(view_scene) - 1, index + horizon), horizon)
+    roles, role_labels = ui.roles_at(view, ui.edits_of(view), min(len(view_scene) - 1, index + horizon))
     pitch, side = st.columns([2.25, 1])
     with side:
         view_tab, sim_tab, edit_tab, cmp_tab, players_tab, export_tab = st.tabs(
@@ -325,25 +330,24 @@ def workspace() -> None:
             compare_controls(view_scene)
         run = latest_run(view)
         with players_tab:
-            players_table(view_scene, run)
+            players_table(view_scene, index, run)
         with export_tab:
             export_controls(view_scene, index, options, run, maps)
     with pitch:
-        clock = ui.clock_text(source, view.period, int(view_scene.frames[index]))
+        clock = ui.clock_text(view_scene, index)
         edits = ui.edits_of(view)
-        heading = " · ".join(p for p in (clock, state.get("moment_label"), f"{view_scene.attacking_team} attacks →",
+        heading = " · ".join(p for p in (clock, state.get("moment_label"),
+                                         f"{view_scene.teams[view_scene.attacking_team]} attack →",
                                          f"edited ({len(edits)})" if edits else None, view_scene.source) if p)
         figure = ui.frame_figure(view_scene, index, trail=options["trail"], velocities=options["velocities"],
                                  surface=options["surface"], maps=maps, simulation=run.simulation if run else None,
-                                 marks=roles, selected=state.get("selected"), title=heading,
-                                 teams=(view_scene.attacking_team, "home" if view_scene.attacking_team == "away"
-                                        else "away"))
+                                 marks=roles, selected=state.get("selected"), title=heading)
         st.plotly_chart(figure, key="pitch", on_select=ui.on_pitch_click, selection_mode="points",
                         config={"displayModeBar": False}, width="stretch")
         clock_widgets(view_scene, index)
-        if roles:
-            st.caption(" · ".join(f"**{r}** {ui.player_name(view_scene, k)}" for r, k in roles.items())
-                       + f" (roles at the end of a {horizon / 10:.0f} s simulation)")
+        if role_labels:
+            st.caption(" · ".join(role_labels) + f" (at {ui.clock_text(view_scene, min(len(view_scene) - 1, index + horizon))}, "
+                       f"the end of a {horizon / 10:.0f} s simulation)")
         ui.source_banner(view_scene, match.metadata.provider)
     if "compare" in state and len(ui.runs()) >= 2:
         a, b = state["compare"]

@@ -28,6 +28,7 @@ from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.models import build_model
 from soccerai.models.base import TrajectoryModel
+from soccerai.replay.style import surface_style, team_colour
 from soccerai.schema import Match
 
 DEMO = "demo: simulated match (synthesizer)"
@@ -110,10 +111,7 @@ def get_match(source: str) -> Match:
 @st.cache_data(show_spinner=False, max_entries=8, ttl=60)
 def summaries(store: str) -> pl.DataFrame:
     """One row per stored match (teams, date, score, ...): :func:`soccerai.replay.match_summaries`."""
-    if hasattr(replay, "match_summaries"):
-        return replay.match_summaries(Path(store))
-    paths = replay.list_matches(Path(store))  # until match_summaries lands: file names only
-    return pl.DataFrame({"path": [str(p) for p in paths], "label": [p.stem for p in paths]})
+    return replay.match_summaries(Path(store))
 
 
 def match_label(row: dict[str, Any]) -> str:
@@ -132,10 +130,7 @@ def match_label(row: dict[str, Any]) -> str:
 @st.cache_data(show_spinner="Finding shots and attacks...", max_entries=16, ttl=TTL_S)
 def timeline(source: str) -> list[replay.Moment]:
     """Time-ordered moments of the match (:func:`soccerai.replay.timeline`)."""
-    match = get_match(source)
-    if hasattr(replay, "timeline"):
-        return list(replay.timeline(match))
-    return sorted(replay.list_moments(match), key=lambda m: (m.period, m.frame))
+    return list(replay.timeline(get_match(source)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=TTL_S)
@@ -146,22 +141,23 @@ def periods(source: str) -> dict[int, tuple[int, int]]:
     return {int(r["period"]): (int(r["lo"]), int(r["hi"])) for r in spans.iter_rows(named=True)}
 
 
+@st.cache_data(show_spinner=False, max_entries=16, ttl=TTL_S)
+def period_lengths(source: str) -> dict[int, float]:
+    """``{period: seconds}``: the last tracked time of each period."""
+    times = replay.frame_times(get_match(source).tracking).group_by("period").agg(pl.col("time_s").max())
+    return {int(r["period"]): float(r["time_s"] or 0.0) for r in times.iter_rows(named=True)}
+
+
 def rate(source: str) -> float:
     return float(get_match(source).metadata.frame_rate)
 
 
-def period_seconds(source: str, period: int, frame: int) -> float:
-    """Seconds since the period's first tracked frame."""
-    return (frame - periods(source)[period][0]) / rate(source)
-
-
-def clock_text(source: str, period: int, frame: int) -> str:
-    """The mm:ss match clock of a frame (:func:`soccerai.replay.format_clock`)."""
-    seconds = period_seconds(source, period, frame)
-    if hasattr(replay, "format_clock"):
-        return replay.format_clock(period, seconds)
-    total = 45 * 60 * (period - 1) + max(0.0, seconds)  # until format_clock lands
-    return f"{int(total // 60):02d}:{total % 60:04.1f}"
+def clock_text(view_scene: replay.Scene, index: int, tenths: bool = True) -> str:
+    """The mm:ss match clock at a scene frame (:meth:`soccerai.replay.Scene.clock`), with tenths of a second."""
+    text = view_scene.clock(index)
+    if tenths and view_scene.times is not None and np.isfinite(view_scene.times[index]):
+        text += f".{int(view_scene.times[index] * 10) % 10}"
+    return text
 
 
 def moment_frame(moment: replay.Moment) -> int:
@@ -172,10 +168,7 @@ def timeline_table(source: str) -> pl.DataFrame:
     """What the timeline list shows: clock, kind, event / detected, label."""
     rows = []
     for m in timeline(source):
-        rows.append({"clock": getattr(m, "clock", None) or clock_text(source, m.period, m.frame),
-                     "what": m.kind, "team": m.team,
-                     "source": getattr(m, "source", "detected" if "detected" in m.label else "event"),
-                     "label": m.label})
+        rows.append({"clock": m.clock, "what": m.kind, "team": m.team, "source": m.source, "label": m.label})
     return pl.DataFrame(rows, schema={"clock": pl.String, "what": pl.String, "team": pl.String, "source": pl.String,
                                       "label": pl.String})
 
@@ -194,31 +187,22 @@ class View:
     team: str
 
 
-def _attacking_team(match: Match, period: int, frame: int) -> str:
-    """The team owning the ball nearest ``frame`` (home when no row says)."""
-    near = (match.tracking.filter((pl.col("period") == period) & pl.col("frame").is_between(frame - 50, frame + 50)
-                                  & pl.col("ball_owning_team").is_in(["home", "away"]))
-            .with_columns((pl.col("frame") - frame).abs().alias("d")).sort("d").head(1))
-    return str(near["ball_owning_team"][0]) if near.height else "home"
-
-
-def view_at(source: str, period: int, frame: int, team: str | None = None) -> View:
-    return View(source, period, int(frame), team or _attacking_team(get_match(source), period, int(frame)))
+def view_at_time(source: str, period: int, seconds: float) -> View:
+    """A view at ``seconds`` into ``period`` (:func:`soccerai.replay.scene_at`: the team on the ball attacks)."""
+    found = replay.scene_at(get_match(source), period, seconds, BEFORE_S, AFTER_S)
+    return View(source, period, int(found.frames[found.key_index]), found.attacking_team)
 
 
 @st.cache_data(show_spinner="Cutting the scene...", max_entries=SCENE_CACHE, ttl=TTL_S)
 def scene(view: View, edits: tuple[Edit, ...] = ()) -> replay.Scene:
     """The scene of a view (:func:`soccerai.replay.scene_at`), with the what-if edits applied in order."""
     match = get_match(view.source)
-    if hasattr(replay, "scene_at"):
-        base = replay.scene_at(match, view.period, period_seconds(view.source, view.period, view.center),
-                               BEFORE_S, AFTER_S)
-    else:  # until scene_at lands: a moment at the view's centre
-        base = replay.scene_for_moment(match, replay.Moment("", "view", view.period, view.center, view.team),
-                                       BEFORE_S, AFTER_S)
+    base = replay.scene_for_moment(match, replay.Moment("", "free", view.period, view.center, view.team),
+                                   BEFORE_S, AFTER_S)
+    listed = replay.EditList()
     for frame, agent, x, y, vx, vy in edits:
-        base = replay.edit_player(base, index_of(base, frame), agent, (x, y), (vx, vy))
-    return base
+        listed = listed.add(agent, index_of(base, frame), (x, y), (vx, vy))
+    return listed.apply(base)
 
 
 def index_of(view: replay.Scene, frame: int) -> int:
@@ -255,7 +239,33 @@ def load_model(choice: str) -> TrajectoryModel:
     """The model behind a :func:`model_choices` entry or a checkpoint folder; the pretrained GVRNN by name."""
     if choice == BASELINE:
         return build_model("constant_velocity")
-    return pretrained.load(choice)[0]
+    return replay.load_model(choice)
+
+
+@st.cache_resource(show_spinner=False)
+def _warmed() -> set[str]:
+    return set()
+
+
+def warm_model(choice: str, view_scene: replay.Scene, index: int) -> None:
+    """Load ``choice`` and draw one tiny sample in a background thread, once per process: torch's first forward
+    pass costs seconds, which the analyst's first "Run simulation" should not pay."""
+    import threading
+
+    done = _warmed()
+    if choice in done or choice in (OTHER, BASELINE):
+        return
+    done.add(choice)
+    agents = [k for k in range(replay.BALL_INDEX) if view_scene.valid[index, k]][:1]
+
+    def run() -> None:
+        try:
+            replay.simulate(replay.load_model(choice), view_scene, index, agents, 2, 5)  # the process's one copy
+        except Exception:  # noqa: BLE001 - warming is best effort; the real run reports any error
+            done.discard(choice)
+
+    if agents:
+        threading.Thread(target=run, daemon=True, name=f"warm-{Path(choice).name}").start()
 
 
 def model_choices() -> list[str]:
@@ -295,17 +305,16 @@ def open_match(source: str) -> None:
     found = timeline(source)
     if found:
         jump_to(found[0])
-    else:
-        period = min(periods(source))
-        lo, hi = periods(source)[period]
-        go_to(period, min(hi, lo + int(BEFORE_S * rate(source))))
+    else:  # no shots or attacks (a provider sample): open its first seconds
+        view = view_at_time(source, min(periods(source)), BEFORE_S)
+        state()["view"], state()["clock"], state()["moment_label"] = view, view.center, None
     state().pop("selected", None)
 
 
 def jump_to(moment: replay.Moment) -> None:
     """Open a view on ``moment``; the clock stands 4 s before it (where a simulation of it starts)."""
     source = state()["source"]
-    view = view_at(source, moment.period, moment_frame(moment), moment.team)
+    view = View(source, moment.period, moment_frame(moment), moment.team)
     state()["view"] = view
     lo = periods(source)[moment.period][0]
     state()["clock"] = max(lo, moment_frame(moment) - int(4 * rate(source)))
@@ -322,9 +331,15 @@ def go_to(period: int, frame: int) -> None:
     span_lo = view.center - int(BEFORE_S * rate(source)) + margin if view else 0
     span_hi = view.center + int(AFTER_S * rate(source)) - margin if view else -1
     if view is None or view.period != period or not span_lo <= frame <= span_hi:
-        state()["view"] = view_at(source, period, frame)
+        state()["view"] = View(source, period, frame, view.team if view else "home")
         state()["moment_label"] = None
     state()["clock"] = frame
+
+
+def go_to_time(period: int, seconds: float) -> None:
+    """Free navigation: a new view at ``seconds`` into ``period``, the clock on it."""
+    view = view_at_time(state()["source"], period, seconds)
+    state()["view"], state()["clock"], state()["moment_label"] = view, view.center, None
 
 
 def clock_index(view_scene: replay.Scene) -> int:
@@ -427,23 +442,17 @@ def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None
 # Who is who
 
 
-def roles_at(view_scene: replay.Scene, index: int, horizon: int = 40) -> dict[str, int]:
-    """``{"shooter": agent, "A1": agent, "D1": agent, "D2": agent}`` at a frame (:func:`soccerai.replay.roles`);
-    empty where the frame has no ball or no off-ball attacker in the attacking third."""
-    if hasattr(replay, "roles"):
-        found = replay.roles(view_scene, index)
-        return {k: int(v) for k, v in (found.items() if isinstance(found, dict) else vars(found).items())
-                if isinstance(v, int | np.integer)}
-    try:  # until roles lands: the C-OBSO setup of soccerai.replay.default_agents
-        a1, d1, d2 = replay.default_agents(view_scene, index, horizon)[:3]
-        return {"shooter": replay.shooter_at(view_scene, index), "A1": a1, "D1": d1, "D2": d2}
-    except (SoccerAIError, ValueError):
-        return {}
+@st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
+def roles_at(view: View, edits: tuple[Edit, ...], index: int) -> tuple[dict[str, int], list[str]]:
+    """The roles at a scene frame (:func:`soccerai.replay.roles`): ``({"shooter": slot, "A1": ...}, labels)``."""
+    found = replay.roles(scene(view, edits), index)
+    return found.slots(), found.labels()
 
 
 def player_name(view_scene: replay.Scene, agent: int) -> str:
-    side = "attack" if agent < replay.N_PER_TEAM else "defence"
-    return f"#{view_scene.labels[agent]} ({side})"
+    """``"Müller (#25, RW) - FC Bayern"`` from the metadata (:func:`soccerai.replay.player_info`)."""
+    info = replay.player_info(view_scene, agent)
+    return f"{info.label()} - {info.team}" if info is not None else f"#{view_scene.labels[agent]}"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -451,10 +460,6 @@ def player_name(view_scene: replay.Scene, agent: int) -> str:
 
 
 PITCH_HEIGHT = 470
-CONTROL_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
-"""Pitch control: a diverging blue-white-red map (ColorBrewer RdBu, colour-blind safe), opaque over the grass."""
-OBSO_TOP = 0.004
-"""OBSO colour scale: 0 .. this (per grid cell) for every play, so two plays compare by eye."""
 SPOT_STEP_M = 2.0
 """Spacing of the invisible click targets that let a click anywhere on the pitch place the selected player."""
 
@@ -462,7 +467,7 @@ SPOT_STEP_M = 2.0
 def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, velocities: bool = True,
                  surface: str = "none", maps: FrameSurfaces | None = None, simulation: replay.Simulation | None = None,
                  marks: dict[str, int] | None = None, selected: int | None = None, title: str = "",
-                 height: int = PITCH_HEIGHT, teams: tuple[str, str] = ("attack", "defence")):
+                 height: int = PITCH_HEIGHT):
     """The pitch at one scene frame: players (jersey inside the marker), trails, 1 s velocity arrows, the ball,
     the roles (shooter / A1 / D1 / D2 ringed and named), the selected player, an optional opaque surface, the
     simulated futures, and a lattice of invisible click targets. One frame only: a frame step redraws ~30 kB."""
@@ -471,25 +476,20 @@ def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, veloc
     length, width = view_scene.pitch
     pos, ok = view_scene.positions[index], view_scene.valid[index]
     traces: list = []
-    if surface != "none" and maps is not None:
-        xs = np.linspace(-length / 2, length / 2, maps.control.shape[1])
-        ys = np.linspace(-width / 2, width / 2, maps.control.shape[0])
-        if surface == "pitch control":
-            traces.append(go.Heatmap(
-                x=xs, y=ys, z=maps.control, zmin=0, zmax=1, colorscale=CONTROL_SCALE, zsmooth="best", hoverinfo="skip",
-                colorbar={"title": {"text": "pitch control", "side": "right"}, "len": 0.8, "thickness": 12,
-                          "tickvals": [0, 0.5, 1], "ticktext": [f"{teams[1]}", "even", f"{teams[0]}"]}))
-        else:
-            traces.append(go.Heatmap(
-                x=xs, y=ys, z=np.clip(maps.obso, 0, OBSO_TOP), zmin=0, zmax=OBSO_TOP, colorscale="Viridis",
-                zsmooth="best", hoverinfo="skip",
-                colorbar={"title": {"text": "OBSO per cell", "side": "right"}, "len": 0.8, "thickness": 12,
-                          "tickformat": ".1%"}))
+    if surface != "none" and maps is not None:  # opaque, the library's colour-blind-safe scales and words
+        look = surface_style(view_scene, maps.control if surface == "pitch control" else maps.obso, surface)
+        ny, nx = look.values.shape
+        traces.append(go.Heatmap(
+            x=np.linspace(-length / 2, length / 2, nx), y=np.linspace(-width / 2, width / 2, ny),
+            z=np.clip(look.values, look.vmin, look.vmax), zmin=look.vmin, zmax=look.vmax, zsmooth="best",
+            colorscale=[[p, c] for p, c in look.scale] if isinstance(look.scale, list) else look.scale.capitalize(),
+            hoverinfo="skip", colorbar={"title": {"text": look.title, "side": "right"}, "len": 0.8, "thickness": 12,
+                                        "tickvals": look.tickvals, "ticktext": look.ticktext}))
     if simulation is not None:
         traces += replay.simulation_traces(simulation, view_scene)
     lo = max(0, index - trail)
-    for team, agents, colour in (("attack", range(replay.N_PER_TEAM), replay.ATTACK_COLOUR),
-                                 ("defence", range(replay.N_PER_TEAM, 2 * replay.N_PER_TEAM), replay.DEFENCE_COLOUR)):
+    for team, agents in (("attack", range(replay.N_PER_TEAM)), ("defence", range(replay.N_PER_TEAM, 2 * replay.N_PER_TEAM))):
+        colour = team_colour(view_scene.side_of(agents[0]))
         idx = [k for k in agents if ok[k]]
         if trail > 0:
             xs, ys = [], []
@@ -504,7 +504,7 @@ def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, veloc
             for k in idx:
                 xs += [pos[k, 0], pos[k, 0] + view_scene.velocities[index, k, 0], None]
                 ys += [pos[k, 1], pos[k, 1] + view_scene.velocities[index, k, 1], None]
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#ffd92f", "width": 2},
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2},
                                      hoverinfo="skip", showlegend=False))
         traces.append(go.Scatter(
             x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", name=team,
