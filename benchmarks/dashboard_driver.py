@@ -139,9 +139,11 @@ PLAYERS_JS = """(team) => { const gd = document.querySelector('.js-plotly-plot')
 def click_pitch(page, x: float, y: float) -> None:
     """Click the pitch at (x, y) metres."""
     px, py = page.evaluate(PITCH_POINT_JS, [x, y])
+    page.mouse.move(5, 5)  # leave the plot: plotly's hover (which a click selects) starts afresh
+    page.wait_for_timeout(250)
     page.mouse.move(px - 3, py - 3)
     page.mouse.move(px, py)
-    page.wait_for_timeout(80)
+    page.wait_for_timeout(150)
     page.mouse.click(px, py)
 
 

@@ -53,7 +53,7 @@ if table is not None and table.height:
     kind = st.sidebar.segmented_control("Timeline", ["all", "shots", "attacks"], default="all", key="timeline_kind")
     table = table.with_row_index("row")
     if kind in ("shots", "attacks"):
-        table = table.filter(pl.col("what") == kind[:-1])
+        table = table.filter(pl.col("what").is_in(["shot", "goal"] if kind == "shots" else ["attack"]))
     st.session_state["timeline_rows"] = table["row"].to_list()
     st.sidebar.caption(f"{table.height} moments in time order (*detected*: found in the tracking, no event data). "
                        "Click one to jump.")

@@ -59,21 +59,23 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
             page.get_by_role("radio", name="shots", exact=True).click()  # the timeline shows shots only
             drive.wait_idle(page)
             drive.click_timeline_row(page, 0)
-            drive.wait_chart(page, "String(gd._fullLayout.title.text).includes('shot 1 (detected)')")
+            drive.wait_chart(page, "String(gd._fullLayout.title.text).includes('shot (detected)')")
             drive.wait_idle(page)
             assert "real tracking" in drive.chart_title(page)
 
             drive.click_tab(page, "Simulate")
             page.get_by_role("button", name="Run simulation").click()
             expect(page.get_by_text("Prediction: 20 sampled futures").first).to_be_visible(timeout=120_000)
-            drive.wait_chart(page, "gd.data.some(d => String(d.name).startsWith('predicted'))")
+            drive.wait_chart(page, "gd.data.some(d => String(d.name).includes('20 futures'))")
             assert "gvrnn-skillcorner" in page.get_by_text("Prediction:").first.inner_text()
 
             drive.click_tab(page, "Edit")
             x, y, agent = drive.players(page, "attack")[1]
             drive.click_pitch(page, x, y)  # select him ...
             expect(page.get_by_text("Selected:").first).to_be_visible(timeout=30_000)
+            drive.wait_chart(page, "gd.data.some(d => String(d.name).startsWith('selected'))")  # his ring drawn
             drive.wait_idle(page)
+            page.wait_for_timeout(500)
             target = (x - 6.0 if x > -40 else x + 6.0, y)
             drive.click_pitch(page, *target)  # ... and place him
             drive.wait_chart(page, "String(gd._fullLayout.title.text).includes('edited (1)')")
