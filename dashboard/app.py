@@ -1,8 +1,13 @@
 """soccerai dashboard — Replay & what-if (the home page).
 
-Pick a match and a shot or attack, replay it in the browser (play/pause, speed, slider, trails), switch overlays
-(velocities, pitch control, OBSO, players' OBSO), sample futures from a model, move a player and watch everything
-update, and export the view. Run with ``soccerai dashboard``.
+Pick a match by teams, date and score; move over the whole match on its mm:ss clock or jump from the timeline of
+shots and attacks; switch overlays; click a player on the pitch and click where he should be; simulate futures
+with the pretrained GVRNN from the clock's frame; compare two runs; export the view. Run with
+``soccerai dashboard``.
+
+One clock: ``st.session_state["clock"]`` (a provider frame) is the frame the pitch shows, the frame simulations
+and edits start from, and what every clock widget displays. Only the workspace fragment reruns on a pitch,
+overlay, clock or edit change; the sidebar (picker, timeline) reruns when the match or the moment changes.
 """
 
 from __future__ import annotations
@@ -12,175 +17,351 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pages and tests import ui.py from here
 
+import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 import ui  # noqa: E402
 
 from soccerai import replay  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
+from soccerai.replay import style  # noqa: E402
+
+PLAY_TICK_S = 0.4
+"""While playing, the workspace reruns every 0.4 s and the clock advances 0.4 s of match time."""
 
 st.set_page_config(page_title="soccerai · replay & what-if", page_icon="⚽", layout="wide")
-st.title("Replay & what-if")
+st.markdown("<style>.block-container{padding-top:2.6rem;padding-bottom:0.5rem}"
+            "div[data-testid='stVerticalBlock']{gap:0.45rem}</style>", unsafe_allow_html=True)
 
-selection = ui.pick_match()
-if selection is None:
+source = ui.pick_match()
+if source is None:
+    st.subheader("Replay & what-if")
+    st.info("Choose a match in the sidebar (teams · date · score).")
     st.stop()
-edits = ui.edits_key(selection)
-view = ui.guarded(lambda: ui.scene(selection.source, selection.moment_index, edits), "Cannot build the replay")
-if view is None:
-    st.stop()
-ui.source_banner(view, ui.get_match(selection.source).metadata.provider)
 
 
-def seconds(i: int) -> str:
-    return f"{(i - view.key_index) * replay.DT:+.1f} s"
+# -- sidebar: the timeline ----------------------------------------------------------------------------------------
+def timeline_clicked() -> None:
+    rows = st.session_state["timeline"]["selection"]["rows"]
+    if rows:
+        shown = st.session_state["timeline_rows"]
+        ui.jump_to(ui.timeline(st.session_state["source"])[shown[rows[0]]])
 
 
-# -- sidebar: frame and overlays -----------------------------------------------------------------------------------
-default_frame = max(0, view.key_index - 40)
-frame = st.sidebar.select_slider("Frame (simulate / edit from here)", options=list(range(len(view))),
-                                 value=default_frame, format_func=seconds, key="frame")
-st.sidebar.subheader("Overlays")
-trail = st.sidebar.slider("Trail length (frames)", 0, 30, 10, key="trail")
-show_velocities = st.sidebar.checkbox("Velocities (1 s arrows)", value=True, key="velocities")
-surface_kind = st.sidebar.radio("Surface", ["none", "pitch control", "OBSO"], key="surface", horizontal=True)
-show_values = st.sidebar.checkbox("Each attacker's OBSO value", value=False, key="values")
-with st.sidebar.expander("Overlay settings"):
-    grid_name = st.selectbox("Grid", list(ui.GRIDS), key="grid")
-    score_model = st.selectbox("OBSO score model", ["potential", "distance"], key="score_model",
-                               help="'potential' is the C-OBSO paper's score model (shot lines blocked by "
-                                    "defenders); 'distance' only looks at the distance to goal.")
-    stride = st.slider("Compute surfaces every n frames", 1, 10, 5, key="stride")
-grid_shape = ui.GRIDS[grid_name]
-
-needs_surfaces = surface_kind != "none" or show_values
-maps = None
-if needs_surfaces:
-    maps = ui.guarded(lambda: ui.surfaces(selection.source, selection.moment_index, edits, grid_shape, score_model,
-                                          stride), "Cannot compute the overlays")
-overlays = replay.Overlays(trail_frames=trail, velocities=show_velocities)
-if maps is not None:
-    if surface_kind == "pitch control":
-        overlays.surface, overlays.surface_name, overlays.colorscale = maps.control, "pitch control", "RdBu_r"
-    elif surface_kind == "OBSO":
-        overlays.surface, overlays.surface_name, overlays.colorscale = maps.obso, "OBSO", "YlOrRd"
-    if show_values:
-        overlays.values = maps.player_obso
-
-chart_slot = st.container()  # the replay goes above the tabs, drawn once the simulation is known
-
-# -- tabs: simulate / edit / export --------------------------------------------------------------------------------
-simulate_tab, edit_tab, export_tab = st.tabs(["Simulate", "Edit a player", "Export"])
-sim_key = (selection.source, selection.moment_index)
-players = [k for k in range(replay.BALL_INDEX) if view.valid[frame, k]]
+table = ui.guarded(lambda: ui.timeline_table(source), "Cannot read this match")
+if table is not None and table.height:
+    kind = st.sidebar.segmented_control("Timeline", ["all", "shots", "attacks"], default="all", key="timeline_kind")
+    table = table.with_row_index("row")
+    if kind in ("shots", "attacks"):
+        table = table.filter(pl.col("what").is_in(["shot", "goal"] if kind == "shots" else ["attack"]))
+    st.session_state["timeline_rows"] = table["row"].to_list()
+    st.sidebar.caption(f"{table.height} moments in time order (*detected*: found in the tracking, no event data). "
+                       "Click one to jump.")
+    st.sidebar.dataframe(table.select("clock", "what", "team", "source"), key="timeline", on_select=timeline_clicked,
+                         selection_mode="single-row", hide_index=True, height=250, width="stretch")
+elif table is not None:
+    st.sidebar.info("No shots or attacks in this match: move freely on its clock.")
 
 
-def agent_name(k: int) -> str:
-    side = "A" if k < replay.N_PER_TEAM else "D"
-    return f"{side} #{view.labels[k]} (agent {k})"
+def go_to_widgets() -> None:
+    """Free navigation over the whole match: a period and a mm:ss match clock (1 s steps)."""
+    state, view = st.session_state, ui.current_view()
+    lengths = ui.period_lengths(source)
+
+    def moved() -> None:
+        ui.guarded(lambda: ui.go_to_time(state["period"], float(state["match_s"])), "Cannot go there")
+
+    view_scene = ui.guarded(lambda: ui.scene(view, ui.edits_of(view)), "Cannot build the replay")
+    now = view_scene.times[ui.clock_index(view_scene)] if view_scene is not None and view_scene.times is not None \
+        else 0.0
+    state["period"] = view.period
+    last = int(lengths.get(view.period, 0.0))
+    state["match_s"] = min(last, max(0, int(now)))
+    c0, c1 = st.sidebar.columns([1, 3], vertical_alignment="bottom")
+    c0.selectbox("Period", list(lengths), key="period", on_change=moved, format_func=lambda p: f"P{p}")
+    c1.select_slider("Go to (match clock)", options=list(range(last + 1)), key="match_s", on_change=moved,
+                     format_func=lambda sec: replay.format_clock(view.period, sec))
 
 
-with simulate_tab:
-    left, right = st.columns([2, 1])
-    model_choice = left.selectbox("Model", ui.model_choices(), key="model")
-    typed = left.text_input("...or a checkpoint folder", key="checkpoint_path", placeholder="out/models/gvrnn")
-    horizon = right.slider("Horizon (frames at 10 Hz)", 5, 60, 40, key="horizon")
-    n_samples = right.slider("Samples", 1, 30, 10, key="n_samples")
-    defaults = ui.guarded(lambda: replay.default_agents(view, frame, horizon), "No default C-OBSO agents") or []
-    agents = left.multiselect("Agents to predict (default A1, D1, D2)", players, default=[a for a in defaults
-                              if a in players], format_func=agent_name, key=f"agents_{frame}_{horizon}")
-    if st.button("Run simulation", type="primary", key="run_simulation"):
-        st.session_state.setdefault("simulations", {})[sim_key] = {
-            "model": typed.strip() or model_choice, "predicted": tuple(int(a) for a in agents), "start": int(frame),
-            "n_samples": int(n_samples), "horizon": int(horizon),
-        }
+go_to_widgets()
 
-params = st.session_state.get("simulations", {}).get(sim_key)
-simulation = cobso = None
-if params is not None:
-    def run() -> replay.Simulation:
-        return replay.simulate(ui.get_model(params["model"]), view, params["start"], list(params["predicted"]),
-                               params["n_samples"], params["horizon"], model_label=Path(params["model"]).name)
 
-    with st.spinner("Sampling futures..."):
-        simulation = ui.guarded(run, "Simulation failed")
-    if simulation is not None:
-        grid = Grid(*grid_shape, *view.pitch)
-        cobso = ui.guarded(lambda: replay.simulation_cobso(view, simulation, grid), "C-OBSO failed")
+# -- the workspace -----------------------------------------------------------------------------------------------
+def clock_widgets(view_scene: replay.Scene, index: int) -> None:
+    """The clip slider, the match clock and the step / play buttons: all write the one clock."""
+    state, view = st.session_state, ui.current_view()
+    rate = ui.rate(source)
 
-with simulate_tab:
-    if simulation is not None:
-        st.success(f"Prediction: {simulation.futures.shape[0]} sampled futures of "
-                   f"{', '.join(agent_name(k) for k in simulation.predicted)} over "
-                   f"{simulation.futures.shape[1] / 10:.1f} s with {params['model']} ({view.source}).")
-        if "demo" in params["model"] or params["model"] == ui.BASELINE:
-            st.caption("This is a baseline / untrained demo model: the fan shows the interface, not skill.")
-        if cobso is not None:
-            c1, c2, c3 = st.columns(3)
-            c1.metric("C-OBSO (mean over samples)", f"{cobso.mean:.4f}", help="real minus predicted OBSO of the "
-                      "shooter at the last simulated frame, negatives set to 0")
-            c2.metric("spread (std)", f"{cobso.std:.4f}")
-            c3.metric("shooter's real OBSO", f"{cobso.real_obso:.4f}")
-        else:
-            st.caption("C-OBSO needs the predicted agents to be an A1/D1/D2 set and the real frame at the horizon.")
+    def clip_moved() -> None:
+        ui.go_to(view.period, int(view_scene.frames[state["clip"]]))
 
-with edit_tab:
-    st.write(f"Move a player at frame {seconds(frame)}; his path up to that frame moves with him. Pitch control, "
-             "OBSO and the simulation update.")
-    who = st.selectbox("Player", players, format_func=agent_name, key="edit_agent")
-    px, py = view.positions[frame, who]
-    vx, vy = view.velocities[frame, who]
-    c1, c2, c3, c4 = st.columns(4)
-    nx = c1.number_input("x (m)", -60.0, 60.0, float(round(px, 1)), 0.5, key=f"ex_{frame}_{who}")
-    ny = c2.number_input("y (m)", -40.0, 40.0, float(round(py, 1)), 0.5, key=f"ey_{frame}_{who}")
-    nvx = c3.number_input("vx (m/s)", -12.0, 12.0, float(round(vx, 1)), 0.5, key=f"evx_{frame}_{who}")
-    nvy = c4.number_input("vy (m/s)", -12.0, 12.0, float(round(vy, 1)), 0.5, key=f"evy_{frame}_{who}")
-    b1, b2 = st.columns(2)
-    if b1.button("Apply edit", key="apply_edit"):
-        edit = (int(frame), int(who), float(nx), float(ny), float(nvx), float(nvy))
-        checked = ui.guarded(lambda: replay.edit_player(view, *edit[:2], edit[2:4], edit[4:]), "Edit refused")
-        if checked is not None:
-            ui.add_edit(selection, edit)
-            st.rerun()
-    if b2.button("Undo all edits", key="reset_edits"):
-        ui.clear_edits(selection)
-        st.rerun()
-    if view.edits:
-        st.info("What-if edits: " + "; ".join(view.edits))
+    def step(seconds: float) -> None:
+        ui.go_to(view.period, int(state["clock"]) + int(round(seconds * rate)))
 
-figure = replay.replay_figure(view, overlays, simulation, initial=frame,
-                              title=f"{selection.moment.label}" + (" — edited" if view.edits else ""))
-with chart_slot:
-    st.plotly_chart(figure, width="stretch", key="replay_chart")
-    st.caption(f"{view.source} · attack towards → · {len(view)} frames at 10 Hz · ▶ buttons play in the browser "
-               "at 0.5x / 1x / 2x; the slider scrubs without a server round trip.")
-    if maps is not None and show_values:
-        values = maps.player_obso[frame, : replay.N_PER_TEAM]
-        table = pl.DataFrame({"attacker": [view.labels[k] for k in range(replay.N_PER_TEAM)], "OBSO": values})
-        st.dataframe(table.filter(pl.col("OBSO").is_not_nan()).sort("OBSO", descending=True), height=240,
-                     key="obso_values")
+    state["clip"] = index
+    st.select_slider("Clip (0.1 s steps)", options=list(range(len(view_scene))), key="clip", on_change=clip_moved,
+                     format_func=lambda i: ui.clock_text(view_scene, i),
+                     label_visibility="collapsed")
+    c2, c3, c4, c5, c6 = st.columns(5, vertical_alignment="center")
+    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch", help="one second back")
+    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch", help="one frame back")
+    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch", help="one frame on")
+    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch", help="one second on")
+    playing = state.get("playing", False)
+    if c6.button("❚❚ Pause" if playing else "▶ Play", key="play", width="stretch"):
+        state["playing"] = not playing
+        st.rerun()  # re-declare the workspace with (or without) its timer
 
-with export_tab:
-    st.write(f"The PNG is the frame at {seconds(frame)} with the current overlays and simulation ({view.source}).")
-    if st.button("Make PNG", key="make_png"):
-        st.session_state["png"] = replay.frame_png(view, frame, overlays, simulation)
-    if "png" in st.session_state:
-        st.download_button("Download PNG", st.session_state["png"], "soccerai-view.png", "image/png", key="dl_png")
-    every = st.slider("GIF / MP4: one image every n frames", 1, 10, 2, key="gif_every")
-    st.caption(f"The GIF and MP4 play the whole replay at real speed ({view.source}); the MP4 is H.264.")
-    gif_column, mp4_column = st.columns(2)
-    with gif_column:
-        if st.button("Make GIF", key="make_gif"):
-            with st.spinner("Rendering the GIF..."):
-                st.session_state["gif"] = replay.replay_gif(view, overlays, every=every)
-        if "gif" in st.session_state:
-            st.download_button("Download GIF", st.session_state["gif"], "soccerai-replay.gif", "image/gif",
-                               key="dl_gif")
-    with mp4_column:
-        if st.button("Make MP4", key="make_mp4"):
-            with st.spinner("Encoding the MP4..."):
-                st.session_state["mp4"] = ui.guarded(lambda: replay.replay_mp4(view, overlays, every=every),
-                                                     "Cannot make the MP4")
-        if st.session_state.get("mp4") is not None:
-            st.download_button("Download MP4", st.session_state["mp4"], "soccerai-replay.mp4", "video/mp4",
-                               key="dl_mp4")
+
+def overlay_controls() -> dict:
+    c1, c2 = st.columns(2)
+    surface = c1.radio("Surface", ["none", "pitch control", "OBSO"], key="surface")
+    velocities = c2.checkbox("Velocities (1 s)", value=True, key="velocities")
+    trail = c2.slider("Trail (frames)", 0, 30, 10, key="trail")
+    with st.expander("Overlay settings"):
+        grid = st.selectbox("Grid", list(ui.GRIDS), key="grid")
+        score_model = st.selectbox("OBSO score model", ["potential", "distance"], key="score_model",
+                                   help="'potential' is the C-OBSO paper's score model (shot lines blocked by "
+                                        "defenders); 'distance' only looks at the distance to goal.")
+    if surface == "OBSO":
+        st.caption(style.OBSO_EXPLANATION)
+    elif surface == "pitch control":
+        st.caption(style.CONTROL_EXPLANATION + f" ({style.HOME_COLOUR} orange: home, blue: away).")
+    return {"surface": surface, "velocities": velocities, "trail": trail, "grid": ui.GRIDS[grid],
+            "score_model": score_model}
+
+
+def simulate_controls(view_scene: replay.Scene, index: int, roles: dict[str, int]) -> None:
+    view = ui.current_view()
+    choices = ui.model_choices()
+    c1, c2 = st.columns([1.4, 1])
+    choice = c1.selectbox("Model", choices, key="model", format_func=lambda c: Path(c).name if "/" in c else c,
+                          help="The shipped pretrained GVRNN (trained on the real SkillCorner match), the "
+                               "constant-velocity baseline, checkpoints under the output folder, or another folder.")
+    ui.warm_model(choice, view_scene, index)
+    folder = c1.text_input("Checkpoint folder", key="checkpoint_path", placeholder="out/models/gvrnn") \
+        if choice == ui.OTHER else ""
+    horizon = c2.slider("Horizon (frames, 10 Hz)", 5, 60, 40, key="horizon")
+    samples = c2.slider("Samples", 1, 30, 20, key="n_samples")
+    players = [k for k in range(replay.BALL_INDEX) if view_scene.valid[index, k]]
+    defaults = [roles[r] for r in ("A1", "D1", "D2") if r in roles and roles[r] in players]
+    agents = st.multiselect("Agents to predict (default A1, D1, D2)", players, default=defaults,
+                            format_func=lambda k: ui.player_name(view_scene, k), key=f"agents_{view}_{index}")
+    clock = ui.clock_text(view_scene, index)
+    if st.button(f"Run simulation from {clock}", type="primary", key="run_simulation"):
+        def run() -> ui.Run:
+            model = ui.resolve_model(choice, folder)
+            sim = replay.simulate(ui.load_model(model), view_scene, index, list(agents), samples, horizon,
+                                  model_label=ui.model_label(model))
+            cobso = replay.simulation_cobso(view_scene, sim, Grid(*ui.GRIDS["coarse 25 x 16 (fast)"],
+                                                                  *view_scene.pitch))
+            edited = f", {len(ui.edits_of(view))} edit(s)" if ui.edits_of(view) else ""
+            return ui.Run(f"{len(ui.runs()) + 1}: {ui.model_label(model)} from {clock}{edited}", view,
+                          ui.edits_of(view), model, sim, cobso)
+
+        with st.spinner("Sampling futures..."):
+            done = ui.guarded(run, "Simulation failed")
+        if done is not None:
+            ui.add_run(done)
+    shown = latest_run(view)
+    if shown is not None:
+        sim = shown.simulation
+        st.success(f"Prediction: {sim.futures.shape[0]} sampled futures of "
+                   f"{', '.join(ui.player_name(view_scene, k) for k in sim.predicted)} over "
+                   f"{sim.futures.shape[1] / 10:.1f} s with {shown.model} — run {shown.label} ({view_scene.source}).")
+        if shown.model == ui.BASELINE:
+            st.caption("Constant velocity is the baseline: the fan shows the interface, not skill.")
+        cobso_metrics(shown)
+
+
+def cobso_metrics(run: ui.Run) -> None:
+    if run.cobso is None:
+        st.caption("C-OBSO needs the predicted agents to be the A1/D1/D2 set at the last simulated frame, inside "
+                   "the clip.")
+        return
+    c1, c2 = st.columns(2)
+    c1.metric("C-OBSO (mean ± std)", f"{fmt(run.cobso.mean)} ± {fmt(run.cobso.std)}",
+              help="real minus predicted OBSO of the shooter at the last simulated frame, negatives set to 0: "
+                   "the scoring chance the real movement created beyond what the model expected.")
+    c2.metric("shooter's real OBSO", fmt(run.cobso.real_obso))
+    if run.cobso.mean == 0:
+        st.caption("C-OBSO 0: in every sample the predicted players leave the shooter at least as much scoring "
+                   "chance as the real ones did.")
+
+
+def fmt(value: float) -> str:
+    """Numbers in one format (:func:`soccerai.replay.format_value`)."""
+    return replay.format_value(value)
+
+
+def latest_run(view: ui.View) -> ui.Run | None:
+    return next((r for r in reversed(ui.runs()) if r.view == view), None)
+
+
+def edit_controls(view_scene: replay.Scene, index: int) -> None:
+    state, view = st.session_state, ui.current_view()
+    players = [k for k in range(replay.BALL_INDEX) if view_scene.valid[index, k]]
+    selected = state.get("selected")
+    st.caption("Click a player on the pitch to select him, then click where he should be. His path up to the "
+               "clock's frame moves with him; surfaces and new simulations use the edited scene.")
+    if selected is not None and selected in players:
+        px, py = view_scene.positions[index, selected]
+        c1, c2, c3 = st.columns([1.4, 1, 1])
+        c1.markdown(f"**Selected:** {ui.player_name(view_scene, selected)}")
+        nx = c2.number_input("x (m)", -60.0, 60.0, float(round(px, 1)), 0.5, key=f"ex_{view}_{index}_{selected}")
+        ny = c3.number_input("y (m)", -40.0, 40.0, float(round(py, 1)), 0.5, key=f"ey_{view}_{index}_{selected}")
+        if c1.button("Place", key="apply_edit"):
+            ui.place(view_scene, selected, nx, ny)
+            st.rerun(scope="fragment")
+    else:
+        st.info("No player selected: click one on the pitch.")
+    if state.get("edit_error"):
+        st.error(f"Edit refused: {state['edit_error']}")
+    edits = ui.edits_of(view)
+    if edits:
+        st.dataframe(pl.DataFrame({"at": [ui.clock_text(view_scene, ui.index_of(view_scene, e[0])) for e in edits],
+                                   "player": [ui.player_name(view_scene, e[1]) for e in edits],
+                                   "to (m)": [f"({e[2]:.1f}, {e[3]:.1f})" for e in edits]}),
+                     hide_index=True, height=min(180, 38 + 35 * len(edits)), key="edit_list")
+        b1, b2 = st.columns(2)
+        b1.button("Undo last edit", key="undo_edit", on_click=ui.undo_edit)
+        b2.button("Undo all edits", key="reset_edits", on_click=ui.clear_edits)
+
+
+def compare_controls(view_scene: replay.Scene) -> None:
+    done = ui.runs()
+    if len(done) < 2:
+        st.info("Run two simulations (two models, or before and after an edit) to compare them side by side.")
+        return
+    labels = [r.label for r in done]
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("Run A", range(len(done)), index=len(done) - 2, format_func=lambda i: labels[i], key="cmp_a")
+    b = c2.selectbox("Run B", range(len(done)), index=len(done) - 1, format_func=lambda i: labels[i], key="cmp_b")
+    st.session_state["compare"] = (a, b)
+    rows = []
+    for name, run in (("A", done[a]), ("B", done[b])):
+        rows.append({"run": name, "model": ui.model_label(run.model), "edits": len(run.edits),
+                     "samples": run.simulation.futures.shape[0],
+                     "C-OBSO": fmt(run.cobso.mean) if run.cobso is not None else "–",
+                     "± std": fmt(run.cobso.std) if run.cobso is not None else "–"})
+    st.dataframe(pl.DataFrame(rows), hide_index=True, key="compare_table")
+    per_agent = ui.guarded(lambda: replay.compare_simulations(done[a].simulation, done[b].simulation),
+                           "Cannot compare these runs")
+    if per_agent is not None:
+        st.dataframe(per_agent, hide_index=True, key="compare_agents")
+        st.caption("end_error: mean distance of the samples' end positions from the real one (m); spread: of the "
+                   "samples around their centre (m); end_shift: between the two runs' centres (m).")
+
+
+def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui.Run | None,
+                    maps: ui.FrameSurfaces | None) -> None:
+    state = st.session_state
+    overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"],
+                               roles=ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
+    if maps is not None and options["surface"] != "none":
+        layer = np.full((len(view_scene), *maps.control.shape), np.nan)
+        layer[index] = maps.control if options["surface"] == "pitch control" else maps.obso
+        overlays.surface, overlays.surface_name = layer, options["surface"]
+    sim = run.simulation if run is not None else None
+    st.caption(f"PNG: this frame with its overlays and simulation; GIF / MP4: the whole clip ({view_scene.source}). "
+               "Exports reuse the simulation shown, they never sample again.")
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Make PNG", key="make_png"):
+        state["png"] = ui.guarded(lambda: replay.frame_png(view_scene, index, overlays, sim), "PNG failed")
+    if state.get("png"):
+        c1.download_button("Download PNG", state["png"], "soccerai-view.png", "image/png", key="dl_png",
+                           on_click="ignore")
+    if c2.button("Make GIF", key="make_gif"):
+        with st.spinner("Rendering the GIF..."):
+            state["gif"] = ui.guarded(lambda: replay.replay_gif(view_scene, replay.Overlays(
+                trail_frames=options["trail"], velocities=options["velocities"]), dpi=100, every=2, simulation=sim),
+                "GIF failed")
+    if state.get("gif"):
+        c2.download_button("Download GIF", state["gif"], "soccerai-replay.gif", "image/gif", key="dl_gif",
+                           on_click="ignore")
+    if c3.button("Make MP4", key="make_mp4"):
+        with st.spinner("Encoding the MP4..."):
+            state["mp4"] = ui.guarded(lambda: replay.replay_mp4(view_scene, replay.Overlays(
+                trail_frames=options["trail"], velocities=options["velocities"]), every=2, simulation=sim),
+                "MP4 failed")
+    if state.get("mp4"):
+        c3.download_button("Download MP4", state["mp4"], "soccerai-replay.mp4", "video/mp4", key="dl_mp4",
+                           on_click="ignore")
+
+
+def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> None:
+    table = ui.guarded(lambda: replay.player_table(view_scene, run.simulation if run else None, frame=index),
+                       "Cannot build the player table")
+    if table is not None:
+        st.caption(f"In this clip ({view_scene.source}); OBSO at {ui.clock_text(view_scene, index)}; C-OBSO of the "
+                   "shown simulation's A1.")
+        shown = replay.format_columns(table.drop("slot", "side", "attacking"), replay.players.TABLE_KINDS)
+        st.dataframe(shown, hide_index=True, height=280, key="player_table")
+
+
+def workspace() -> None:
+    state = st.session_state
+    if state.get("playing"):
+        ui.go_to(ui.current_view().period, int(state["clock"]) + int(round(PLAY_TICK_S * ui.rate(source))))
+    view = ui.current_view()
+    view_scene = ui.guarded(lambda: ui.scene(view, ui.edits_of(view)), "Cannot build the replay")
+    if view_scene is None:
+        state["playing"] = False
+        return
+    index = ui.clock_index(view_scene)
+    match = ui.get_match(source)
+    horizon = int(state.get("horizon", 40))
+    roles, role_labels = ui.roles_at(view, ui.edits_of(view), min(len(view_scene) - 1, index + horizon))
+    pitch, side = st.columns([2.25, 1])
+    with side:
+        view_tab, sim_tab, edit_tab, cmp_tab, players_tab, export_tab = st.tabs(
+            ["View", "Simulate", "Edit", "Compare", "Players", "Export"])
+        with view_tab:
+            options = overlay_controls()
+        maps = None
+        if options["surface"] != "none":
+            maps = ui.guarded(lambda: ui.surfaces_at(view, ui.edits_of(view), index, options["grid"],
+                                                     options["score_model"]), "Cannot compute the overlays")
+        with sim_tab:
+            simulate_controls(view_scene, index, roles)
+        with edit_tab:
+            edit_controls(view_scene, index)
+        with cmp_tab:
+            compare_controls(view_scene)
+        run = latest_run(view)
+        with players_tab:
+            players_table(view_scene, index, run)
+        with export_tab:
+            export_controls(view_scene, index, options, run, maps)
+    with pitch:
+        clock = ui.clock_text(view_scene, index)
+        edits = ui.edits_of(view)
+        heading = " · ".join(p for p in (clock, state.get("moment_label"),
+                                         f"{view_scene.teams[view_scene.attacking_team]} attack →",
+                                         f"edited ({len(edits)})" if edits else None, view_scene.source) if p)
+        figure = ui.frame_figure(view_scene, index, trail=options["trail"], velocities=options["velocities"],
+                                 surface=options["surface"], maps=maps, simulation=run.simulation if run else None,
+                                 marks=roles, selected=state.get("selected"), title=heading)
+        st.plotly_chart(figure, key="pitch", on_select=ui.on_pitch_click, selection_mode="points",
+                        config={"displayModeBar": False}, width="stretch")
+        clock_widgets(view_scene, index)
+        if role_labels:
+            st.caption(" · ".join(role_labels) + f" (at {ui.clock_text(view_scene, min(len(view_scene) - 1, index + horizon))}, "
+                       f"the end of a {horizon / 10:.0f} s simulation)")
+        ui.source_banner(view_scene, match.metadata.provider)
+    if "compare" in state and len(ui.runs()) >= 2:
+        a, b = state["compare"]
+        done = ui.runs()
+        if max(a, b) < len(done):
+            left, right = st.columns(2)
+            for column, name, chosen in ((left, "A", done[a]), (right, "B", done[b])):
+                other = ui.guarded(lambda chosen=chosen: ui.scene(chosen.view, chosen.edits), "Cannot show the run")
+                if other is None:
+                    continue
+                column.plotly_chart(ui.frame_figure(other, chosen.simulation.start, trail=0, velocities=False,
+                                                    simulation=chosen.simulation, height=300,
+                                                    title=f"{name}: {chosen.label}"),
+                                    key=f"compare_{name}", config={"displayModeBar": False}, width="stretch")
+
+
+st.fragment(workspace, run_every=PLAY_TICK_S if st.session_state.get("playing") else None)()

@@ -1,37 +1,50 @@
-"""Streamlit plumbing shared by the dashboard pages: cached loaders and the match / moment pickers.
+"""Streamlit plumbing shared by the dashboard pages: bounded caches over :mod:`soccerai.replay`, the one clock,
+and the click handlers of the pitch.
 
-All analytics live in :mod:`soccerai.replay` (and what it imports); this module only caches their results and
-turns :class:`soccerai.errors.SoccerAIError` into ``st.error`` messages.
+All analytics live in :mod:`soccerai.replay` (and what it imports); this module only caches their results, keeps
+the session's state (match, clock, edits, simulation runs) and turns :class:`soccerai.errors.SoccerAIError` into
+``st.error`` messages.
+
+Memory: every cache is bounded (``max_entries`` and a ``ttl``), so a server with many sessions stays small: at
+most :data:`MATCH_CACHE` parsed matches, models loaded once per process, and scenes / one-frame surfaces in
+small LRU caches. Sessions keep only their own small state (edits, a few simulation runs).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import numpy as np
+import polars as pl
 import streamlit as st
 
 from soccerai import pretrained, replay
-from soccerai.checkpoint import MANIFEST_FILE, load_checkpoint
-from soccerai.config import metrica_events_dir, output_dir, store_dir
-from soccerai.errors import SoccerAIError
+from soccerai.config import output_dir, store_dir
+from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.models import build_model
 from soccerai.models.base import TrajectoryModel
+from soccerai.replay.style import surface_style, team_colour
 from soccerai.schema import Match
 
 DEMO = "demo: simulated match (synthesizer)"
-REAL = "real: SkillCorner, FC Bayern v Borussia Dortmund, 2019-11-09"
+REAL = "real: SkillCorner, FC Bayern München v Borussia Dortmund, 2019-11-09"
 DEMO_SECONDS = float(os.environ.get("SOCCERAI_DEMO_SECONDS", "360"))
 """Length of the demo match (half in each period); tests shorten it."""
-DEMO_TRAIN_STEPS = int(os.environ.get("SOCCERAI_DEMO_TRAIN_STEPS", "30"))
 BASELINE = "constant velocity (baseline, no training)"
-DEMO_MODEL = "demo VRNN: untrained demo model ({steps} steps on simulated tracking)"
+OTHER = "another checkpoint folder..."
 GRIDS = {"coarse 25 x 16 (fast)": (25, 16), "standard 50 x 32": (50, 32)}
-Edit = tuple[int, int, float, float, float, float]  # frame index, agent, x, y, vx, vy
+BEFORE_S, AFTER_S = 8.0, 8.0
+"""A view is the match from 8 s before to 8 s after the point it was opened at; the clock moves inside it and a
+new view is cut when the clock leaves it."""
+MATCH_CACHE, SCENE_CACHE, SURFACE_CACHE, TTL_S = 3, 48, 256, 1800
+MAX_RUNS = 6
+"""Simulation runs kept per session (each ~0.3 MB of sampled futures)."""
+Edit = tuple[int, int, float, float, float, float]  # provider frame, agent, x, y, vx, vy
 
 T = TypeVar("T")
 
@@ -46,19 +59,20 @@ def guarded(action: Callable[[], T], what: str) -> T | None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Cached loaders (keys are plain strings / tuples, so nothing large is hashed)
+# Matches (parsed once per process, at most MATCH_CACHE at a time)
 
 
-@st.cache_resource(show_spinner="Simulating the demo match (simulated tracking)...")
+@st.cache_resource(show_spinner="Simulating the demo match (simulated tracking)...", max_entries=1)
 def demo_match(seconds: float = DEMO_SECONDS) -> Match:
     """A short simulated match driven by a real Metrica event timeline (a generated one if that is missing)."""
+    from soccerai.config import metrica_events_dir
     from soccerai.synth import synthesize_match
 
     events = metrica_events_dir() / "Sample_Game_1_RawEventsData.csv"
     return synthesize_match(events if events.is_file() else None, seed=0, duration_s=seconds)
 
 
-@st.cache_resource(show_spinner="Reading the real SkillCorner match and finding its shots...")
+@st.cache_resource(show_spinner="Reading the real SkillCorner match...", max_entries=1)
 def real_match() -> Match:
     """The real SkillCorner match (data folder, else the installed kloppy package's test files)."""
     from soccerai.end_to_end_demo import real_match_files
@@ -67,6 +81,7 @@ def real_match() -> Match:
     return load_match(real_match_files())
 
 
+@st.cache_resource(show_spinner=False)
 def real_available() -> bool:
     from soccerai.end_to_end_demo import real_match_files
 
@@ -77,7 +92,7 @@ def real_available() -> bool:
     return True
 
 
-@st.cache_resource(show_spinner="Reading the match...")
+@st.cache_resource(show_spinner="Reading the match...", max_entries=MATCH_CACHE, ttl=TTL_S)
 def stored_match(path: str, mtime: float) -> Match:
     return replay.load_match(Path(path))
 
@@ -93,119 +108,499 @@ def get_match(source: str) -> Match:
     return stored_match(source, path.stat().st_mtime)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def moments(source: str) -> list[replay.Moment]:
-    return replay.list_moments(get_match(source))
+@st.cache_data(show_spinner=False, max_entries=8, ttl=60)
+def summaries(store: str) -> pl.DataFrame:
+    """One row per stored match (teams, date, score, ...): :func:`soccerai.replay.match_summaries`."""
+    return replay.match_summaries(Path(store))
 
 
-@st.cache_data(show_spinner="Cutting the scene...", max_entries=64)
-def scene(source: str, moment_index: int, edits: tuple[Edit, ...] = ()) -> replay.Scene:
-    """The scene of a moment, with the what-if edits applied in order."""
-    base = replay.scene_for_moment(get_match(source), moments(source)[moment_index])
-    for index, agent, x, y, vx, vy in edits:
-        base = replay.edit_player(base, index, agent, (x, y), (vx, vy))
-    return base
+def match_label(row: dict[str, Any]) -> str:
+    """'Home v Away · date · score · provider' from a :func:`summaries` row."""
+    if "home" not in row:
+        return str(row.get("label", row["path"]))
+    parts = [f"{row['home']} v {row['away']}", row.get("date"), row.get("score"), row.get("provider")]
+    text = " · ".join(str(p) for p in parts if p not in (None, ""))
+    return text + (" (simulated)" if row.get("simulated") else "")
 
 
-@st.cache_data(show_spinner="Computing pitch control and OBSO...", max_entries=32)
-def surfaces(source: str, moment_index: int, edits: tuple[Edit, ...], grid: tuple[int, int], score_model: str,
-             stride: int) -> replay.SceneSurfaces:
-    view = scene(source, moment_index, edits)
-    return replay.scene_surfaces(view, Grid(*grid, *view.pitch), score_model, stride)
+# ----------------------------------------------------------------------------------------------------------------
+# Timeline and match clock
 
 
-@st.cache_resource(show_spinner="Training the tiny demo model (a few seconds)...")
-def demo_model(steps: int = DEMO_TRAIN_STEPS) -> TrajectoryModel:
-    return replay.train_demo_model(demo_match(), steps)
+@st.cache_data(show_spinner="Finding shots and attacks...", max_entries=16, ttl=TTL_S)
+def timeline(source: str) -> list[replay.Moment]:
+    """Time-ordered moments of the match (:func:`soccerai.replay.timeline`)."""
+    return list(replay.timeline(get_match(source)))
 
 
-@st.cache_resource(show_spinner="Loading the checkpoint...")
-def checkpoint_model(path: str, mtime: float) -> TrajectoryModel:
-    return load_checkpoint(path)[0]
+@st.cache_data(show_spinner=False, max_entries=16, ttl=TTL_S)
+def periods(source: str) -> dict[int, tuple[int, int]]:
+    """``{period: (first frame, last frame)}`` of the match's tracking."""
+    spans = (get_match(source).tracking.group_by("period").agg(pl.col("frame").min().alias("lo"),
+                                                               pl.col("frame").max().alias("hi")).sort("period"))
+    return {int(r["period"]): (int(r["lo"]), int(r["hi"])) for r in spans.iter_rows(named=True)}
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=TTL_S)
+def period_lengths(source: str) -> dict[int, float]:
+    """``{period: seconds}``: the last tracked time of each period."""
+    times = replay.frame_times(get_match(source).tracking).group_by("period").agg(pl.col("time_s").max())
+    return {int(r["period"]): float(r["time_s"] or 0.0) for r in times.iter_rows(named=True)}
+
+
+def rate(source: str) -> float:
+    return float(get_match(source).metadata.frame_rate)
+
+
+def clock_text(view_scene: replay.Scene, index: int, tenths: bool = True) -> str:
+    """The mm:ss match clock at a scene frame (:meth:`soccerai.replay.Scene.clock`), with tenths of a second."""
+    text = view_scene.clock(index)
+    if tenths and view_scene.times is not None and np.isfinite(view_scene.times[index]):
+        text += f".{int(view_scene.times[index] * 10) % 10}"
+    return text
+
+
+def moment_frame(moment: replay.Moment) -> int:
+    return int(moment.frame)
+
+
+def timeline_table(source: str) -> pl.DataFrame:
+    """What the timeline list shows: clock, kind, event / detected, label."""
+    rows = []
+    for m in timeline(source):
+        rows.append({"clock": m.clock, "what": m.kind, "team": m.team, "source": m.source, "label": m.label})
+    return pl.DataFrame(rows, schema={"clock": pl.String, "what": pl.String, "team": pl.String, "source": pl.String,
+                                      "label": pl.String})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Scenes: a view of the match around a point, with edits; surfaces of one frame
+
+
+@dataclass(frozen=True)
+class View:
+    """Which slice of which match is on screen: ``center`` is the provider frame the view was opened at."""
+
+    source: str
+    period: int
+    center: int
+    team: str
+
+
+def view_at_time(source: str, period: int, seconds: float) -> View:
+    """A view at ``seconds`` into ``period`` (:func:`soccerai.replay.scene_at`: the team on the ball attacks)."""
+    found = replay.scene_at(get_match(source), period, seconds, BEFORE_S, AFTER_S)
+    return View(source, period, int(found.frames[found.key_index]), found.attacking_team)
+
+
+@st.cache_data(show_spinner="Cutting the scene...", max_entries=SCENE_CACHE, ttl=TTL_S)
+def scene(view: View, edits: tuple[Edit, ...] = ()) -> replay.Scene:
+    """The scene of a view (:func:`soccerai.replay.scene_at`), with the what-if edits applied in order."""
+    match = get_match(view.source)
+    base = replay.scene_for_moment(match, replay.Moment("", "free", view.period, view.center, view.team),
+                                   BEFORE_S, AFTER_S)
+    listed = replay.EditList()
+    for frame, agent, x, y, vx, vy in edits:
+        listed = listed.add(agent, index_of(base, frame), (x, y), (vx, vy))
+    return listed.apply(base)
+
+
+def index_of(view: replay.Scene, frame: int) -> int:
+    """The scene index nearest a provider frame."""
+    return int(np.argmin(np.abs(np.asarray(view.frames) - frame)))
+
+
+@dataclass
+class FrameSurfaces:
+    control: np.ndarray  # [ny, nx]
+    obso: np.ndarray  # [ny, nx]
+    player_obso: np.ndarray  # [23]
+    grid: Grid
+
+
+@st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
+def surfaces_at(view: View, edits: tuple[Edit, ...], index: int, grid: tuple[int, int],
+                score_model: str) -> FrameSurfaces:
+    """Pitch control, OBSO and each player's OBSO at one scene frame (:func:`soccerai.replay.scene_surfaces` of
+    that frame): an overlay toggle or a frame step costs one frame of OBSO, never the whole scene."""
+    whole = scene(view, edits)
+    one = replace(whole, positions=whole.positions[index : index + 1], velocities=whole.velocities[index : index + 1],
+                  valid=whole.valid[index : index + 1], frames=whole.frames[index : index + 1], key_index=0)
+    maps = replay.scene_surfaces(one, Grid(*grid, *whole.pitch), score_model, 1)
+    return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Models: loaded once per process
+
+
+@st.cache_resource(show_spinner="Loading the model (once per server)...", max_entries=4)
+def load_model(choice: str) -> TrajectoryModel:
+    """The model behind a :func:`model_choices` entry or a checkpoint folder; the pretrained GVRNN by name."""
+    if choice == BASELINE:
+        return build_model("constant_velocity")
+    return replay.load_model(choice)
+
+
+@st.cache_resource(show_spinner=False)
+def _warmed() -> set[str]:
+    return set()
+
+
+def warm_model(choice: str, view_scene: replay.Scene, index: int) -> None:
+    """Load ``choice`` and draw one tiny sample in a background thread, once per process: torch's first forward
+    pass costs seconds, which the analyst's first "Run simulation" should not pay."""
+    import threading
+
+    done = _warmed()
+    if choice in done or choice in (OTHER, BASELINE):
+        return
+    done.add(choice)
+    agents = [k for k in range(replay.BALL_INDEX) if view_scene.valid[index, k]][:1]
+
+    def run() -> None:
+        try:
+            replay.simulate(replay.load_model(choice), view_scene, index, agents, 2, 5)  # the process's one copy
+        except Exception:  # noqa: BLE001 - warming is best effort; the real run reports any error
+            done.discard(choice)
+
+    if agents:
+        threading.Thread(target=run, daemon=True, name=f"warm-{Path(choice).name}").start()
 
 
 def model_choices() -> list[str]:
-    """Baseline, the demo model, the shipped pretrained models (by name) and every checkpoint under the output folder."""
+    """The shipped pretrained models first (by name), the baseline, checkpoints under the output folder, and
+    :data:`OTHER` (which opens a folder field)."""
     found = [str(p) for p in replay.find_checkpoints(output_dir())]
-    return [BASELINE, DEMO_MODEL.format(steps=DEMO_TRAIN_STEPS), *pretrained.available(), *found]
+    return [*pretrained.available(), BASELINE, *found, OTHER]
 
 
-def get_model(choice: str) -> TrajectoryModel:
-    """The model behind a :func:`model_choices` entry or a typed checkpoint folder."""
-    if choice == BASELINE:
-        return build_model("constant_velocity")
-    if choice == DEMO_MODEL.format(steps=DEMO_TRAIN_STEPS):
-        return demo_model()
-    folder = pretrained.resolve(choice)  # a shipped model's name or a checkpoint folder
-    config = folder / MANIFEST_FILE
-    return checkpoint_model(str(folder), config.stat().st_mtime if config.is_file() else 0.0)
+def model_label(choice: str) -> str:
+    return Path(choice).name if choice not in (BASELINE,) else "constant velocity"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Session state: the match, the one clock, edits and simulation runs
+
+
+def state() -> Any:
+    return st.session_state
+
+
+def current_view() -> View | None:
+    return state().get("view")
+
+
+def edits_of(view: View) -> tuple[Edit, ...]:
+    return tuple(state().setdefault("edits", {}).get(view, ()))
+
+
+def set_edits(view: View, edits: tuple[Edit, ...]) -> None:
+    state().setdefault("edits", {})[view] = list(edits)
+
+
+def open_match(source: str) -> None:
+    """Show ``source`` from its first moment (or its first tracked frame when it has none)."""
+    state()["source"] = source
+    found = timeline(source)
+    if found:
+        jump_to(found[0])
+    else:  # no shots or attacks (a provider sample): open its first seconds
+        view = view_at_time(source, min(periods(source)), BEFORE_S)
+        state()["view"], state()["clock"], state()["moment_label"] = view, view.center, None
+    state().pop("selected", None)
+
+
+def jump_to(moment: replay.Moment) -> None:
+    """Open a view on ``moment``; the clock stands 4 s before it (where a simulation of it starts)."""
+    source = state()["source"]
+    view = View(source, moment.period, moment_frame(moment), moment.team)
+    state()["view"] = view
+    lo = periods(source)[moment.period][0]
+    state()["clock"] = max(lo, moment_frame(moment) - int(4 * rate(source)))
+    state()["moment_label"] = moment.label
+
+
+def go_to(period: int, frame: int) -> None:
+    """Move the clock to ``frame``; a new view is cut when the frame is outside the current one."""
+    source = state()["source"]
+    lo, hi = periods(source)[period]
+    frame = int(min(max(frame, lo), hi))
+    view = current_view()
+    margin = int(1 * rate(source))
+    span_lo = view.center - int(BEFORE_S * rate(source)) + margin if view else 0
+    span_hi = view.center + int(AFTER_S * rate(source)) - margin if view else -1
+    if view is None or view.period != period or not span_lo <= frame <= span_hi:
+        state()["view"] = View(source, period, frame, view.team if view else "home")
+        state()["moment_label"] = None
+    state()["clock"] = frame
+
+
+def go_to_time(period: int, seconds: float) -> None:
+    """Free navigation: a new view at ``seconds`` into ``period``, the clock on it."""
+    view = view_at_time(state()["source"], period, seconds)
+    state()["view"], state()["clock"], state()["moment_label"] = view, view.center, None
+
+
+def clock_index(view_scene: replay.Scene) -> int:
+    return index_of(view_scene, int(state()["clock"]))
+
+
+def select_player(agent: int | None) -> None:
+    state()["selected"] = agent
+
+
+def on_pitch_click() -> None:
+    """A click on the pitch: a player selects him; an empty spot places the selected player there (an edit at
+    the clock's frame, keeping his velocity)."""
+    event = state().get("pitch")
+    points = event["selection"]["points"] if event else []
+    if not points or current_view() is None:
+        return
+    point = points[0]
+    data = point.get("customdata")
+    data = data[0] if isinstance(data, list) and data else data
+    if data is None:  # a simulated path or another trace without a player
+        return
+    if int(data) >= 0:  # players carry their agent index, the click lattice -1
+        select_player(int(data))
+    elif state().get("selected") is not None:
+        view = current_view()
+        place(scene(view, edits_of(view)), int(state()["selected"]), float(point["x"]), float(point["y"]))
+
+
+def place(view_scene: replay.Scene, agent: int, x: float, y: float, velocity: tuple[float, float] | None = None) -> \
+        str | None:
+    """Add the edit 'agent at (x, y) at the clock's frame'; returns an error line when the edit is refused."""
+    view = current_view()
+    index = clock_index(view_scene)
+    vx, vy = velocity if velocity is not None else view_scene.velocities[index, agent]
+    edit: Edit = (int(view_scene.frames[index]), int(agent), round(x, 1), round(y, 1), float(vx), float(vy))
+    try:
+        replay.edit_player(view_scene, index, agent, edit[2:4], edit[4:])
+    except SoccerAIError as exc:
+        state()["edit_error"] = str(exc)
+        return str(exc)
+    set_edits(view, (*edits_of(view), edit))
+    state()["edit_error"] = None
+    return None
+
+
+def undo_edit() -> None:
+    view = current_view()
+    set_edits(view, edits_of(view)[:-1])
+
+
+def clear_edits() -> None:
+    set_edits(current_view(), ())
+
+
+@dataclass
+class Run:
+    """One simulation the user asked for, kept in the session (never re-sampled on a rerun or an export)."""
+
+    label: str
+    view: View
+    edits: tuple[Edit, ...]
+    model: str
+    simulation: replay.Simulation
+    cobso: Any
+
+
+def runs() -> list[Run]:
+    return state().setdefault("runs", [])
+
+
+def add_run(run: Run) -> None:
+    kept = [*runs(), run][-MAX_RUNS:]
+    state()["runs"] = kept
+
+
+def resolve_model(choice: str, folder: str) -> str:
+    """The one model the Model control names: the dropdown, or the typed folder when the dropdown says
+    :data:`OTHER` (a typed folder never overrides another choice)."""
+    if choice != OTHER:
+        return choice
+    if not folder.strip():
+        raise InvalidParameterError("type a checkpoint folder (or pick a model from the list)")
+    return str(pretrained.resolve(folder.strip()))
+
+
+def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None:
+    """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
+    from soccerai.end_to_end_demo import REAL_SOURCE
+
+    if view_scene.simulated:
+        st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")
+    elif provider == "skillcorner":
+        st.info(REAL_SOURCE, icon="📺")
+    else:
+        st.caption(f"Real tracking ({provider or 'provider'}).")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Who is who
+
+
+@st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
+def roles_at(view: View, edits: tuple[Edit, ...], index: int) -> tuple[dict[str, int], list[str]]:
+    """The roles at a scene frame (:func:`soccerai.replay.roles`): ``({"shooter": slot, "A1": ...}, labels)``."""
+    found = replay.roles(scene(view, edits), index)
+    return found.slots(), found.labels()
+
+
+def player_name(view_scene: replay.Scene, agent: int) -> str:
+    """``"Müller (#25, RW) - FC Bayern"`` from the metadata (:func:`soccerai.replay.player_info`)."""
+    info = replay.player_info(view_scene, agent)
+    return f"{info.label()} - {info.team}" if info is not None else f"#{view_scene.labels[agent]}"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The pitch: one frame, clickable
+
+
+PITCH_HEIGHT = 470
+SPOT_STEP_M = 2.0
+"""Spacing of the invisible click targets that let a click anywhere on the pitch place the selected player."""
+
+
+def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, velocities: bool = True,
+                 surface: str = "none", maps: FrameSurfaces | None = None, simulation: replay.Simulation | None = None,
+                 marks: dict[str, int] | None = None, selected: int | None = None, title: str = "",
+                 height: int = PITCH_HEIGHT):
+    """The pitch at one scene frame: players (jersey inside the marker), trails, 1 s velocity arrows, the ball,
+    the roles (shooter / A1 / D1 / D2 ringed and named), the selected player, an optional opaque surface, the
+    simulated futures, and a lattice of invisible click targets. One frame only: a frame step redraws ~30 kB."""
+    import plotly.graph_objects as go
+
+    length, width = view_scene.pitch
+    pos, ok = view_scene.positions[index], view_scene.valid[index]
+    traces: list = []
+    if surface != "none" and maps is not None:  # opaque, the library's colour-blind-safe scales and words
+        look = surface_style(view_scene, maps.control if surface == "pitch control" else maps.obso, surface)
+        ny, nx = look.values.shape
+        traces.append(go.Heatmap(
+            x=np.linspace(-length / 2, length / 2, nx), y=np.linspace(-width / 2, width / 2, ny),
+            z=np.clip(look.values, look.vmin, look.vmax), zmin=look.vmin, zmax=look.vmax, zsmooth="best",
+            colorscale=[[p, c] for p, c in look.scale] if isinstance(look.scale, list) else look.scale.capitalize(),
+            hoverinfo="skip", colorbar={"title": {"text": look.title, "side": "right"}, "len": 0.8, "thickness": 12,
+                                        "tickvals": look.tickvals, "ticktext": look.ticktext}))
+    if simulation is not None:
+        traces += replay.simulation_traces(simulation, view_scene)
+    lo = max(0, index - trail)
+    for team, agents in (("attack", range(replay.N_PER_TEAM)), ("defence", range(replay.N_PER_TEAM, 2 * replay.N_PER_TEAM))):
+        colour = team_colour(view_scene.side_of(agents[0]))
+        idx = [k for k in agents if ok[k]]
+        if trail > 0:
+            xs, ys = [], []
+            for k in idx:
+                path = view_scene.positions[lo : index + 1, k]
+                xs += [*path[:, 0].tolist(), None]
+                ys += [*path[:, 1].tolist(), None]
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.6,
+                                     hoverinfo="skip", showlegend=False))
+        if velocities:
+            xs, ys = [], []
+            for k in idx:
+                xs += [pos[k, 0], pos[k, 0] + view_scene.velocities[index, k, 0], None]
+                ys += [pos[k, 1], pos[k, 1] + view_scene.velocities[index, k, 1], None]
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2},
+                                     hoverinfo="skip", showlegend=False))
+        traces.append(go.Scatter(
+            x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", name=team,
+            text=[view_scene.labels[k] for k in idx], textposition="middle center",
+            textfont={"color": "white", "size": 9},
+            marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1}},
+            customdata=np.asarray(idx, dtype=np.int16),
+            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
+            hovertemplate=[f"{player_name(view_scene, k)}<extra>click to select</extra>" for k in idx]))
+    if ok[replay.BALL_INDEX]:
+        ball = pos[replay.BALL_INDEX]
+        traces.append(go.Scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball", hoverinfo="skip",
+                                 marker={"size": 9, "color": "white", "line": {"color": "black", "width": 1.5}}))
+    ringed = {**(marks or {})}
+    if selected is not None and ok[selected]:
+        ringed = {**ringed, "selected": selected}
+    for name, agent in ringed.items():
+        if not ok[agent]:
+            continue
+        colour = "#00e5ff" if name == "selected" else "black"
+        traces.append(go.Scatter(x=[pos[agent, 0]], y=[pos[agent, 1]], mode="markers+text", hoverinfo="skip",
+                                 text=[name], textposition="bottom center",
+                                 textfont={"color": colour if name == "selected" else "white", "size": 11},
+                                 marker={"size": 27, "color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 3}},
+                                 name=f"{name} {player_name(view_scene, agent)}", showlegend=False))
+    gx, gy = np.meshgrid(np.arange(-length / 2, length / 2 + 1e-6, SPOT_STEP_M),
+                         np.arange(-width / 2, width / 2 + 1e-6, SPOT_STEP_M))
+    spots = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    players_xy = pos[: replay.BALL_INDEX][ok[: replay.BALL_INDEX]]
+    if len(players_xy):  # near a player, a click picks the player, never the spot under him
+        near = np.linalg.norm(spots[:, None] - players_xy[None], axis=2).min(axis=1)
+        spots = spots[near > SPOT_STEP_M]
+    traces.append(go.Scatter(x=spots[:, 0].round(1), y=spots[:, 1].round(1), mode="markers", name="spot",
+                             marker={"size": 9, "color": "rgba(0,0,0,0)"}, showlegend=False,
+                             selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+                             customdata=np.full(len(spots), -1, dtype=np.int16),
+                             hovertemplate="(%{x:.1f}, %{y:.1f}) m<extra>click to place the selected player</extra>"))
+    fig = go.Figure(data=traces)
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}, "x": 0.01, "y": 0.98}, shapes=replay.pitch_shapes(length, width),
+        plot_bgcolor=replay.PITCH_COLOUR, height=height, showlegend=False, uirevision="pitch",
+        xaxis={"range": [-length / 2 - 2, length / 2 + 2], "visible": False, "fixedrange": True},
+        yaxis={"range": [-width / 2 - 2, width / 2 + 2], "visible": False, "scaleanchor": "x", "fixedrange": True},
+        margin={"l": 4, "r": 4, "t": 30, "b": 4}, hoverlabel={"namelength": -1},
+    )
+    return fig
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Pickers
 
 
-@dataclass
-class Selection:
-    source: str
-    moment_index: int
-    moment: replay.Moment
-
-
 def upload_box() -> None:
     """Sidebar uploader: a size-limited soccerai parquet match, validated before it joins the store."""
     upload = st.sidebar.file_uploader("Add a match (.parquet)", type=["parquet"], key="upload")
-    if upload is None or st.session_state.get("uploaded_name") == upload.name:
+    if upload is None or state().get("uploaded_name") == upload.name:
         return
-    st.session_state["uploaded_name"] = upload.name
+    state()["uploaded_name"] = upload.name
     saved = guarded(lambda: replay.save_upload(upload.name, upload.getvalue(), store_dir()), "Upload refused")
     if saved is not None:
+        summaries.clear()
         st.sidebar.success(f"added {saved.name}")
 
 
-def pick_match() -> Selection | None:
-    """Sidebar: match (store files, else the demo) and moment (shot or attack)."""
+def match_options() -> tuple[list[str], dict[str, str]]:
+    """Every match one can open (stored files, the real SkillCorner match, the simulated demo) and its label
+    (teams, date, score)."""
+    table = guarded(lambda: summaries(str(store_dir())), "Cannot list the store")
+    rows = list(table.iter_rows(named=True)) if table is not None else []
+    labels = {str(r["path"]): match_label(r) for r in rows}
+    if real_available():
+        labels[REAL] = "FC Bayern München v Borussia Dortmund · 2019-11-09 · real SkillCorner broadcast tracking"
+    labels[DEMO] = "Simulated demo match (synthesizer, Metrica Game 1 events)"
+    return list(labels), labels
+
+
+def pick_match() -> str | None:
+    """Sidebar: the match picker. An empty store opens the real SkillCorner match (else the demo); with stored
+    matches the page opens on the picker, nothing chosen."""
     upload_box()
-    stored = [str(p) for p in replay.list_matches(store_dir())]
-    options = [*stored, *([REAL] if real_available() else []), DEMO]
-    source = st.sidebar.selectbox("Match", options, format_func=lambda s: s if s in (DEMO, REAL) else Path(s).name,
-                                  key="match", help=f"parquet files in {store_dir()}")
+    options, labels = match_options()
+    stored = [o for o in options if o not in (REAL, DEMO)]
+    if "source" not in state() and not stored:
+        open_match(options[0])
+    current = state().get("source")
+
+    def changed() -> None:
+        chosen = state().get("match")
+        if chosen is not None and chosen != state().get("source"):
+            guarded(lambda: open_match(chosen), "Cannot open this match")
+
+    st.sidebar.selectbox("Match (teams · date · score)", options,
+                         index=options.index(current) if current in options else None, format_func=lambda s: labels[s],
+                         key="match", on_change=changed, placeholder="Choose a match",
+                         help=f"stored matches ({store_dir()}), the real SkillCorner match and a simulated demo")
     if not stored:
-        st.sidebar.caption("The store is empty: showing the **real** SkillCorner match (its shots found in the "
-                           "tracking)" if options[0] == REAL else "The store is empty: showing a small **simulated** "
-                           "demo match.")
-    found = guarded(lambda: moments(source), "Cannot read this match")
-    if found is None:
-        return None
-    if not found:
-        st.error("This match has no shots or attacks to replay.")
-        return None
-    index = st.sidebar.selectbox("Shot or attack", range(len(found)), format_func=lambda i: found[i].label,
-                                 key="moment")
-    return Selection(source, int(index), found[int(index)])
-
-
-def edits_key(selection: Selection) -> tuple[Edit, ...]:
-    """The what-if edits made on this moment (session state)."""
-    return tuple(st.session_state.get("edits", {}).get((selection.source, selection.moment_index), ()))
-
-
-def add_edit(selection: Selection, edit: Edit) -> None:
-    edits = st.session_state.setdefault("edits", {})
-    edits[(selection.source, selection.moment_index)] = [*edits_key(selection), edit]
-
-
-def clear_edits(selection: Selection) -> None:
-    st.session_state.setdefault("edits", {}).pop((selection.source, selection.moment_index), None)
-
-
-def source_banner(view: replay.Scene, provider: str | None = None) -> None:
-    """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
-    from soccerai.end_to_end_demo import REAL_SOURCE
-
-    if view.simulated:
-        st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")
-    elif provider == "skillcorner":
-        st.info(REAL_SOURCE, icon="📺")
-    else:
-        st.caption("Real tracking.")
+        st.sidebar.caption("The store is empty: the **real** SkillCorner match is open (its shots found in the "
+                           "tracking, marked *detected*)." if current == REAL else "The store is empty.")
+    return current

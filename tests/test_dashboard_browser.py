@@ -1,125 +1,116 @@
 """End to end: the dashboard in a real headless browser (Debian's chromium driven by playwright, no download).
 
-Starts ``streamlit run dashboard/app.py`` on a free port of 127.0.0.1 (the same command ``soccerai dashboard``
-runs) with an empty store, so the app opens on the REAL SkillCorner match: checks the broadcast banner and that the
-selected moment is a shot detected in the tracking, measures in-browser playback speed, runs a simulation on that
-real shot, checks the predicted futures appear, and saves a screenshot under ``test-artifacts/``. The server is
-always stopped.
+Starts ``streamlit run dashboard/app.py`` (the ``soccerai dashboard`` command line) on a free port of 127.0.0.1
+with a store holding one real provider sample (Sportec), so the home page opens on the match picker. Then, as an
+analyst: picks the REAL SkillCorner match by its teams, jumps to a shot from the timeline, simulates with the
+pretrained GVRNN, selects a player on the pitch and places him elsewhere, simulates again, compares the two runs,
+exports a PNG, and checks what it sees (texts, the chart, image sizes, no traceback). Screenshots at 1366 x 768 and
+1920 x 1080 go to ``test-artifacts/``. The server is always stopped.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
+import io
+import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from soccerai.commands.dashboard import streamlit_command
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+import dashboard_driver as drive  # noqa: E402
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-START_TIMEOUT_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"streamlit did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-2000:]}")
+REAL_TEAMS = "FC Bayern München v Borussia Dortmund"
+BANNER = "real — SkillCorner broadcast tracking (players out of camera view are not shown)"
 
 
 @pytest.fixture
-def dashboard_url(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "SOCCERAI_OUT_DIR": str(tmp_path / "out"), "SOCCERAI_DEMO_SECONDS": "240",
-           "SOCCERAI_DEMO_TRAIN_STEPS": "3", "OMP_NUM_THREADS": "1"}
-    log = tmp_path / "streamlit.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(streamlit_command(port), env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                  cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+def store_with_a_sample(tmp_path: Path, samples_dir: Path) -> Path:
+    from soccerai.io import load_match
+    from soccerai.store import write_match
+
+    store = tmp_path / "store"
+    match = load_match([samples_dir / "sportec_meta.xml", samples_dir / "sportec_positional.xml"])
+    write_match(match, store / "sportec-sample.parquet")
+    return store
 
 
-PLAYBACK_FPS_JS = """async (ms) => {
-    const plot = document.querySelector('.js-plotly-plot');
-    let frames = 0;
-    plot.on('plotly_animatingframe', () => { frames += 1; });
-    const buttons = Array.from(document.querySelectorAll('.updatemenu-button'));
-    const play = buttons.find(b => b.textContent.includes('1x'));
-    play.dispatchEvent(new MouseEvent('click', {bubbles: true}));
-    await new Promise(r => setTimeout(r, ms));
-    return frames * 1000 / ms;
-}"""
-
-
-def test_dashboard_in_headless_chromium(dashboard_url: str) -> None:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Path) -> None:
+    if not drive.CHROMIUM.is_file():
+        pytest.fail(f"{drive.CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    env = {"SOCCERAI_STORE_DIR": str(store_with_a_sample), "OMP_NUM_THREADS": "1"}
+    with drive.dashboard_server(tmp_path / "server", env) as (url, _server), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(drive.CHROMIUM), args=drive.LAUNCH_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1300})
-            page.goto(dashboard_url, timeout=60_000)
-            banner = "real — SkillCorner broadcast tracking (players out of camera view are not shown)"
-            expect(page.get_by_text(banner).first).to_be_visible(timeout=240_000)
-            expect(page.get_by_text("shot 1 (detected)").first).to_be_visible(timeout=60_000)
-            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+            page.goto(url, timeout=60_000)
+            expect(page.get_by_text("Choose a match in the sidebar").first).to_be_visible(timeout=120_000)
 
-            fps = page.evaluate(PLAYBACK_FPS_JS, 3000)
-            print(f"in-browser playback: {fps:.1f} frames/s (real tracking, 1x = 10 fps requested)")
-            assert fps >= 5.0, f"playback too slow: {fps:.1f} frames/s"
+            drive.pick_option(page, "Match (teams", REAL_TEAMS)  # by teams, date and score
+            expect(page.get_by_text(BANNER).first).to_be_visible(timeout=240_000)
+            drive.wait_chart(page, "gd.data.some(d => d.name === 'attack')", 120_000)
+            drive.wait_idle(page)
 
+            page.get_by_role("radio", name="shots", exact=True).click()  # the timeline shows shots only
+            drive.wait_idle(page)
+            drive.click_timeline_row(page, 0)
+            drive.wait_chart(page, "String(gd._fullLayout.title.text).includes('shot (detected)')")
+            drive.wait_idle(page)
+            assert "real tracking" in drive.chart_title(page)
+
+            drive.click_tab(page, "Simulate")
             page.get_by_role("button", name="Run simulation").click()
-            expect(page.get_by_text("Prediction:").first).to_be_visible(timeout=180_000)
-            legend = page.locator(".js-plotly-plot .legendtext", has_text="predicted")
-            expect(legend.first).to_be_visible(timeout=60_000)
-            shot = ARTIFACTS / "dashboard-simulation.png"
-            page.screenshot(path=str(shot), full_page=True)
+            expect(page.get_by_text("Prediction: 20 sampled futures").first).to_be_visible(timeout=120_000)
+            drive.wait_chart(page, "gd.data.some(d => String(d.name).includes('20 futures'))")
+            assert "gvrnn-skillcorner" in page.get_by_text("Prediction:").first.inner_text()
 
-            page.locator("label").filter(has_text="pitch control").first.click()
-            surface = page.locator(".js-plotly-plot .imagelayer image").first
-            expect(surface).to_be_attached(timeout=180_000)
-            page.wait_for_timeout(1000)
-            first = surface.get_attribute("href")
-            fps = page.evaluate(PLAYBACK_FPS_JS, 3000)
-            print(f"in-browser playback with the pitch-control surface: {fps:.1f} frames/s (real tracking)")
-            assert fps >= 5.0, f"playback with a surface too slow: {fps:.1f} frames/s"
-            expect(surface).to_be_attached()
-            assert surface.get_attribute("href") != first, "the surface must change while the replay plays"
-            page.screenshot(path=str(ARTIFACTS / "dashboard-pitch-control.png"), full_page=True)
+            drive.click_tab(page, "Edit")
+            x, y, agent = drive.players(page, "attack")[1]
+            drive.click_pitch(page, x, y)  # select him ...
+            expect(page.get_by_text("Selected:").first).to_be_visible(timeout=30_000)
+            drive.wait_chart(page, "gd.data.some(d => String(d.name).startsWith('selected'))")  # his ring drawn
+            drive.wait_idle(page)
+            page.wait_for_timeout(500)
+            target = (x - 6.0 if x > -40 else x + 6.0, y)
+            drive.click_pitch(page, *target)  # ... and place him
+            drive.wait_chart(page, "String(gd._fullLayout.title.text).includes('edited (1)')")
+            drive.wait_idle(page)
+            moved = {a: (px, py) for px, py, a in drive.players(page, "attack")}
+            assert abs(moved[agent][0] - target[0]) < 1.01 and abs(moved[agent][1] - target[1]) < 1.01
+
+            drive.click_tab(page, "Simulate")
+            page.get_by_role("button", name="Run simulation").click()
+            expect(page.get_by_text("1 edit(s)").first).to_be_visible(timeout=120_000)
+            drive.wait_idle(page)
+            drive.click_tab(page, "Compare")
+            expect(page.get_by_text("Run B").first).to_be_visible()
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+            drive.wait_idle(page)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-1366x768.png"))
+            pitch = page.locator(".js-plotly-plot").first.bounding_box()
+            step = page.get_by_role("button", name="+1s").bounding_box()
+            assert pitch["y"] + pitch["height"] <= 768 and step["y"] + step["height"] <= 768, \
+                "the pitch and its clock controls must fit a 1366 x 768 screen"
+
+            drive.click_tab(page, "Export")
+            page.get_by_role("button", name="Make PNG").click()
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="Download PNG").click(timeout=60_000)
+            png = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+            assert png.format == "PNG" and png.width >= 1600, png.size
+
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            drive.wait_idle(page)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-1920x1080.png"))
+            assert drive.tracebacks(page) == []
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "dashboard-failure.png"))
+            raise
         finally:
             browser.close()
-    assert shot.stat().st_size > 20_000
+    assert (ARTIFACTS / "dashboard-1366x768.png").stat().st_size > 20_000

@@ -32,7 +32,8 @@ root = Path(st.text_input("Output folder", str(output_dir()), key="bench_dir"))
 saved = sorted([*root.glob("benchmarks/*.csv"), *root.glob("benchmarks/*.parquet"), *root.glob("benchmarks/*.json"),
                 *root.glob("**/models/*/metrics.json")]) if root.is_dir() else []
 if not saved:
-    st.info(f"No saved benchmark tables under {root} (benchmarks/*.csv|parquet|json or pipeline models/*/metrics.json).")
+    st.info(f"No saved benchmark tables under `{root}` (`benchmarks/*.csv|parquet|json` or pipeline "
+            "`models/*/metrics.json`).")
 for path in saved:
     table = ui.guarded(lambda path=path: replay.read_table(path), f"Skipping {path.name}")
     if table is not None:
