@@ -188,3 +188,13 @@ def test_batch_given_future_holds_untracked_frames(sets) -> None:
     tracked_before = batch.mask[:, : batch.obs_len].any(1)[:, None].expand_as(future) | future.cummax(1).values
     assert torch.equal(given[future], batch.future_positions()[future])
     assert not (given[~future & tracked_before] == 0).all(-1).any()
+
+
+def test_checkpoint_with_a_shorter_horizon_than_the_windows_is_refused(tmp_path: Path) -> None:
+    from soccerai.checkpoint import save_checkpoint
+    from soccerai.datamodule import random_walk_windows
+
+    save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20", {"fps": 10.0, "n_agents": 23})
+    pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 20))  # its own horizon: fine
+    with pytest.raises(CheckpointError, match="forecasts 20 frames, the windows need 40"):
+        pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 40))
