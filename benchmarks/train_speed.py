@@ -168,8 +168,8 @@ def main() -> None:
     old, new = results["gvrnn"]["old"], results["gvrnn"]["new"]
     step_s = batch.batch_size / new[0]
     print(f"gvrnn matrix products: {gflop:.2f} GFLOP per training step of {batch.batch_size} sequences, run at "
-          f"{gflop / step_s:.1f} GFLOP/s; at 100 GFLOP/s they alone would cap training at "
-          f"{batch.batch_size * 100 / gflop:.0f} sequences/s")
+          f"{gflop / step_s:.1f} GFLOP/s of wall time ({gflop / new[1]:.1f} per CPU second); at 100 GFLOP/s they "
+          f"alone would cap training at {batch.batch_size * 100 / gflop:.0f} sequences/s")
     vrnn_old, vrnn_new = results["vrnn"]["old"], results["vrnn"]["new"]
     print(
         f"RESULT old_train_seq_s={old[0]:.1f} new_train_seq_s={new[0]:.1f} speedup={new[0] / old[0]:.2f} "
