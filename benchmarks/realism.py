@@ -17,29 +17,35 @@ calibrated synthesis of the whole simulated span, wall and CPU seconds, on a sha
 Calibration search (``--search``), documented here because ``behaviour.CALIBRATED`` and ``measurement.MODELS`` hold
 its result:
 
-* data: Game 1 timeline, seed 0, ``--search-minutes`` (default 20) minutes split over the halves;
+* data: Game 1 timeline, seed 0, ``--search-minutes`` (default 10) simulated minutes split over the halves (a
+  10-minute simulation plus its two measurements and statistics takes ~12 s on the shared machine);
 * objective: :func:`~soccerai.synth.realism.realism_objective`, the mean |ln(simulated / real)| over every statistic
   of both real sources (SkillCorner through the broadcast model, Hawk-Eye through the optical one), except the
   sample size and Hawk-Eye's sprint rate (its two minutes hold a single sprint: :data:`EXCLUDE`);
-* stage 1, measurement: coordinate search (each parameter over its :data:`NOISE_SPACE` grid in turn) on the
-  starting motion's simulated match (no re-simulation); broadcast parameters are scored against SkillCorner only,
-  optical ones against Hawk-Eye only;
-* stage 2, motion: ``--candidates`` points of a seeded random search over :data:`MOTION_SPACE` (uniform in each
-  range; the starting CALIBRATED is candidate 0), each one a fresh simulation, measurement models fixed;
-* stage 3, measurement again on the best motion's match;
-* stage 4, motion again: ``--candidates // 2`` random perturbations (+-15 % of each range) around the best.
-It prints every candidate and the winner as Python literals to paste into ``behaviour.CALIBRATED`` and
-``measurement.MODELS``; ``RESULT search_objective=.. v3_objective=.. evaluations=..``.
+* every parameter is searched on the unit cube mapped linearly onto its bounds (:data:`MOTION_SPACE`,
+  :data:`NOISE_SPACE`); the optimiser is :func:`scipy.optimize.minimize` (bounded Nelder-Mead, initial simplex
+  +-0.15 per coordinate) and the design :class:`scipy.stats.qmc.LatinHypercube` (seeded by ``--seed``);
+* stage 1, measurement: Nelder-Mead over the broadcast parameters (scored against SkillCorner only) and the optical
+  ones (against Hawk-Eye only) on the current CALIBRATED motion's match (no re-simulation),
+  ``--noise-evaluations`` evaluations per six parameters;
+* stage 2, motion: the current CALIBRATED plus ``--candidates`` Latin-hypercube points over ``--params`` (default:
+  every :data:`MOTION_SPACE` key), each a fresh simulation with the measurement models fixed; then Nelder-Mead from
+  the best of them for ``--steps`` more simulations;
+* stage 3, measurement again on the best motion's match.
+It prints every evaluation and the winner as Python literals to paste into ``behaviour.CALIBRATED`` and
+``measurement.MODELS``; ``RESULT search_objective=.. v3_objective=.. motion_evaluations=.. measurement_evaluations=..``.
 
 Proof (``--proof``): does simulated pre-training help on REAL play? GVRNN forecasts (2 s observed, 4 s predicted,
-10 Hz) scored on the REAL SkillCorner second half (windows inside possessions with at least ``--min-players``
-players tracked in every frame; absent players masked), trained (a) on the REAL first half only (its last 10 % for
+10 Hz) scored on the REAL SkillCorner second half (:func:`soccerai.datasets.skillcorner_sets`, the forecasting
+benchmark's split; absent players masked), trained (a) on the REAL first half only (its last 10 minutes for
 validation), (b) on SIMULATED Games 1 + 2 only, (c) pre-trained as (b) and fine-tuned as (a); (b) and (c) with the
 v3 synthesizer (perfect tracking, as before) and with the calibrated one seen through the broadcast measurement
-model (the test data's provider type). Every fit gets ``--budget-s`` wall seconds (a loaded 2-core machine: small
-budgets, stated in the output). Paired against constant velocity on the same windows (the honest rollout of
-:func:`soccerai.evaluate.metrics.compare_models`); ``RESULT proof_ade_a=.. proof_ade_b_v3=.. ...`` (full-scene player
-ADE at 4 s, metres, REAL second half).
+model (the test data's provider type). Every fit is :func:`soccerai.train.fit` for at most ``--train-steps``
+optimiser steps (early stopping on validation every ``--val-every`` steps, a ``--budget-s`` wall cap). Scored by
+:func:`soccerai.evaluate.forecast_table.forecast_table` (honest rollout, full scene): single-sample ADE and
+minADE_K with 95 % block-bootstrap intervals, and ``win_vs_cv``, the share of windows where the model beats
+constant velocity on the same window (paired). ``RESULT proof_ade_cv=.. proof_ade_a=.. ... win_vs_cv_a=.. ...``
+(single-sample player ADE over 4 s, metres, REAL second half).
 """
 
 from __future__ import annotations
@@ -237,7 +243,7 @@ def windows_of(match, period: int | None, min_players: int, stride: int):
     """Possession windows of one period (None: all) at 10 Hz, 2 s + 4 s, absent players masked."""
     import warnings
 
-    from soccerai.match_obso import to_model_rate
+    from soccerai.layout import to_model_rate
     from soccerai.schema import Match
     from soccerai.window_cutter import make_windows
 

@@ -65,7 +65,8 @@ MODELS: dict[str, MeasurementModel] = {
     ),
     "optical": MeasurementModel("optical", sigma_m=0.0, tau_s=0.15, jitter_m=0.0051),
 }
-"""The fitted models (``benchmarks/realism.py --search``, coordinate search over its ``NOISE_SPACE`` grids)."""
+"""The fitted models (``benchmarks/realism.py --search``: bounded Nelder-Mead over its ``NOISE_SPACE``, broadcast
+against the real SkillCorner match, optical against the real Hawk-Eye minutes), rounded."""
 
 
 def ar1_noise(
