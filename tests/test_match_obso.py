@@ -104,11 +104,15 @@ def test_cobso_is_zero_for_the_true_future_and_the_clipped_loss_of_a_removed_att
     taking A1 out of play changes the shooter's OBSO in some pair, and with identical samples
     ``cobso = max(0, real - counterfactual)`` exactly (a flipped sign, an unreplaced A1 or a wrong frame fail)."""
     scenes, _ = shot_scenes(to_model_rate(match))
-    moved = 0
-    for scene in scenes[:3]:
+    moved = checked = 0
+    for scene in scenes:
+        if checked == 3:
+            break
         truth = torch.as_tensor(scene.window.states[0, scene.window.obs_len :, :, :2], dtype=torch.float32)
         exact, _ = scenes_cobso([scene], ScriptedFuture(truth, False), n_samples=2)
-        assert exact.height >= 1
+        if exact.height == 0:  # no off-ball attacker in the attacking third at this shot: no (A1, D1, D2) pair
+            continue
+        checked += 1
         # Not exactly equal: the counterfactual takes the replaced agents' velocities from the sampled positions
         # (finite differences at 10 Hz), the real frame from smoothed tracking; that difference is small.
         assert exact["predicted_obso_mean"].to_numpy() == pytest.approx(exact["real_obso"].to_numpy(), rel=0.05)
@@ -119,6 +123,7 @@ def test_cobso_is_zero_for_the_true_future_and_the_clipped_loss_of_a_removed_att
         assert removed["cobso"].to_numpy() == pytest.approx(gain, abs=1e-7)
         moved += int((removed["predicted_obso_mean"] - removed["real_obso"]).abs().max() > 1e-6)
         assert set(players["player"]) == set(removed["a1"]) and players["shots"].sum() == removed.height
+    assert checked == 3, f"only {checked} of the match's {len(scenes)} shots have a C-OBSO pair"
     assert moved >= 1, "sending A1 to his own goal line never changed the shooter's OBSO"
 
 
