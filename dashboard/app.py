@@ -103,10 +103,10 @@ def clock_widgets(view_scene: replay.Scene, index: int) -> None:
                      format_func=lambda i: ui.clock_text(view_scene, i),
                      label_visibility="collapsed")
     c2, c3, c4, c5, c6 = st.columns(5, vertical_alignment="center")
-    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch", help="one second back")
-    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch", help="one frame back")
-    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch", help="one frame on")
-    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch", help="one second on")
+    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch")
+    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch")
+    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch")
+    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch")
     playing = state.get("playing", False)
     if c6.button("❚❚ Pause" if playing else "▶ Play", key="play", width="stretch"):
         state["playing"] = not playing
