@@ -46,7 +46,7 @@ def demo_match(events_dir: Path):
 
 @pytest.fixture(scope="module")
 def shot_scene(demo_match) -> replay.Scene:
-    shot = next(m for m in replay.timeline(demo_match) if m.kind in ("shot", "goal", "attack"))
+    shot = next(m for m in replay.timeline(demo_match) if m.kind in ("shot", "goal"))
     return replay.scene_for_moment(demo_match, shot)
 
 
