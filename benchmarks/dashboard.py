@@ -68,13 +68,20 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(drive.CHROMIUM), args=drive.LAUNCH_ARGS)
         try:
+            out.mkdir(parents=True, exist_ok=True)
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto(url, timeout=120_000)
             page.get_by_text("Choose a match in the sidebar").first.wait_for(timeout=180_000)
 
             def step(name: str, action, until) -> None:
+                """Time one action; a step that never shows its result is reported (nan), the others still run."""
                 before = cpu_s(pid)
-                figures[name] = drive.timed(action, until)
+                try:
+                    figures[name] = drive.timed(action, until)
+                except Exception as exc:  # noqa: BLE001 - a benchmark reports a failed step and goes on
+                    print(f"step {name} failed: {str(exc).splitlines()[0]}", flush=True)
+                    figures[name] = float("nan")
+                    page.screenshot(path=str(out / f"dashboard-failed-{name}.png"))
                 cpu[name] = cpu_s(pid) - before
                 drive.wait_idle(page)
 
@@ -87,16 +94,16 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
             drive.wait_idle(page)
             page.wait_for_timeout(3000)  # let the background warm-up of the model finish (once per server)
 
-            step("overlay_s", lambda: page.locator("label").filter(has_text="pitch control").first.click(),
-                 lambda: drive.wait_chart(page, "gd.data.some(d => d.type === 'heatmap')"))
             title = drive.chart_title(page)
-            step("frame_s", lambda: page.get_by_role("button", name="+1s").click(),
+            step("frame_s", lambda: page.get_by_role("button", name="+1s", exact=True).click(),
                  lambda: page.wait_for_function("(t) => { const gd = document.querySelector('.js-plotly-plot');"
                                                 " return gd && String(gd._fullLayout.title.text) !== t; }",
                                                 arg=title, timeout=60_000, polling=30))
-            page.get_by_role("button", name="-1s").click()
+            page.get_by_role("button", name="-1s", exact=True).click()
             drive.wait_idle(page)
 
+            step("overlay_s", lambda: page.locator("label").filter(has_text="pitch control").first.click(),
+                 lambda: drive.wait_chart(page, "gd.data.some(d => d.type === 'heatmap')"))
             drive.click_tab(page, "Simulate")
             step("simulate_s", lambda: page.get_by_role("button", name="Run simulation").click(),
                  lambda: drive.wait_chart(page, "gd.data.some(d => String(d.name).includes('20 futures'))", 120_000))
@@ -132,6 +139,10 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
             cpu["sessions10_s"] = cpu_s(pid) - before
             for c in contexts:
                 c.close()
+        except Exception:
+            out.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out / "dashboard-failure.png"))
+            raise
         finally:
             browser.close()
     figures["_cpu"] = cpu  # type: ignore[assignment]

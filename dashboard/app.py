@@ -103,10 +103,10 @@ def clock_widgets(view_scene: replay.Scene, index: int) -> None:
                      format_func=lambda i: ui.clock_text(view_scene, i),
                      label_visibility="collapsed")
     c2, c3, c4, c5, c6 = st.columns(5, vertical_alignment="center")
-    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch", help="one second back")
-    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch", help="one frame back")
-    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch", help="one frame on")
-    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch", help="one second on")
+    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch")
+    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch")
+    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch")
+    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch")
     playing = state.get("playing", False)
     if c6.button("❚❚ Pause" if playing else "▶ Play", key="play", width="stretch"):
         state["playing"] = not playing
@@ -208,11 +208,11 @@ def edit_controls(view_scene: replay.Scene, index: int) -> None:
         px, py = view_scene.positions[index, selected]
         c1, c2, c3 = st.columns([1.4, 1, 1])
         c1.markdown(f"**Selected:** {ui.player_name(view_scene, selected)}")
-        nx = c2.number_input("x (m)", -60.0, 60.0, float(round(px, 1)), 0.5, key=f"ex_{view}_{index}_{selected}")
-        ny = c3.number_input("y (m)", -40.0, 40.0, float(round(py, 1)), 0.5, key=f"ey_{view}_{index}_{selected}")
-        if c1.button("Place", key="apply_edit"):
-            ui.place(view_scene, selected, nx, ny)
-            st.rerun(scope="fragment")
+        kx, ky = f"ex_{view}_{index}_{selected}", f"ey_{view}_{index}_{selected}"
+        c2.number_input("x (m)", -60.0, 60.0, float(round(px, 1)), 0.5, key=kx)
+        c3.number_input("y (m)", -40.0, 40.0, float(round(py, 1)), 0.5, key=ky)
+        c1.button("Place", key="apply_edit",
+                  on_click=lambda: ui.place(view_scene, selected, float(state[kx]), float(state[ky])))
     else:
         st.info("No player selected: click one on the pitch.")
     if state.get("edit_error"):

@@ -19,12 +19,15 @@ import torch
 from PIL import Image
 
 os.environ.setdefault("SOCCERAI_DEMO_SECONDS", "240")  # read when dashboard/ui.py is first imported
-os.environ.setdefault("SOCCERAI_DEMO_TRAIN_STEPS", "3")
+
+import sys  # noqa: E402
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
+import ui  # noqa: E402
+
 from soccerai import replay  # noqa: E402
-from soccerai.checkpoint import save_checkpoint  # noqa: E402
 from soccerai.commands.dashboard import streamlit_command  # noqa: E402
 from soccerai.errors import InvalidInputError, InvalidParameterError  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
@@ -43,7 +46,7 @@ def demo_match(events_dir: Path):
 
 @pytest.fixture(scope="module")
 def shot_scene(demo_match) -> replay.Scene:
-    shot = next(m for m in replay.list_moments(demo_match) if m.kind == "shot")
+    shot = next(m for m in replay.timeline(demo_match) if m.kind in ("shot", "goal"))
     return replay.scene_for_moment(demo_match, shot)
 
 
@@ -64,113 +67,120 @@ def _no_errors(at: AppTest) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Replay & what-if page
+# Replay & what-if page (the real SkillCorner match: what the app opens on with an empty store)
 
 
-def _on_simulated_demo(at: AppTest) -> AppTest:
-    """The app switched to the simulated demo match (it opens on the real SkillCorner match)."""
-    demo = next(o for o in at.sidebar.selectbox(key="match").options if o.startswith("demo: simulated"))
-    return at.sidebar.selectbox(key="match").set_value(demo).run()
+def _app() -> AppTest:
+    return AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT)
 
 
-def test_replay_page_opens_on_the_real_match_with_its_detected_shots() -> None:
-    """With an empty store the app shows the real SkillCorner match: banner, detected shots, nobody at (0, 0)."""
-    at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run()
+def _title(at: AppTest) -> str:
+    return _figure(at)["layout"]["title"]["text"]
+
+
+def test_replay_page_opens_on_the_real_match_with_its_timeline() -> None:
+    """Empty store: the real SkillCorner match, its banner, a time-ordered timeline of detected shots, nobody at
+    (0, 0), the match clock in the title."""
+    at = _app().run()
     _no_errors(at)
     assert at.sidebar.selectbox(key="match").value.startswith("real: SkillCorner")
     assert any("real — SkillCorner broadcast tracking (players out of camera view are not shown)" in i.value
                for i in at.info)
-    moments = at.sidebar.selectbox(key="moment").options
-    assert moments[0].startswith("shot 1 (detected)")
-    figure = _figure(at)
-    assert "real tracking" in figure["layout"]["title"]["text"]
-    for trace in figure["data"]:
+    timeline = at.sidebar.dataframe[0].value
+    assert "detected" in set(timeline["source"]) and {"shot", "attack"} <= set(timeline["what"])
+    first = list(timeline["clock"])[:50]
+    assert first == sorted(first) and all(len(c) == 5 and c[2] == ":" for c in first)  # time order, mm:ss
+    assert "real tracking" in _title(at)
+    for trace in _figure(at)["data"]:
         if trace.get("name") in ("attack", "defence"):
             xy = np.stack([_values(trace["x"]), _values(trace["y"])], axis=1)
             assert not (np.abs(xy) < 1e-9).all(axis=1).any(), "an absent player was drawn at (0, 0)"
 
 
-def test_replay_page_pick_match_change_frame_overlays() -> None:
-    at = _on_simulated_demo(AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run())
+def test_one_clock_free_navigation_and_no_snapping_back() -> None:
+    at = _app().run()
+    at.sidebar.select_slider(key="match_s").set_value(1500).run()  # free navigation: 25:00 in the first half
     _no_errors(at)
-    assert any("Simulated tracking" in w.value for w in at.warning)
-    moments = at.sidebar.selectbox(key="moment").options
-    assert any(m.startswith("shot") for m in moments) and any(m.startswith("attack") for m in moments)
-
-    at.sidebar.selectbox(key="moment").set_value(moments[1]).run()
+    assert _title(at).startswith("25:0")
+    clock = at.session_state["clock"]
+    at.button(key="fwd_1").click().run()  # +1 s: ten frames at 10 Hz
+    assert at.session_state["clock"] == clock + 10 and _title(at).startswith("25:0")
+    shown = _title(at)
+    at.radio(key="surface").set_value("pitch control").run()  # an overlay never moves the clock
     _no_errors(at)
-    figure = _figure(at)
-    assert "simulated tracking" in figure["layout"]["title"]["text"]
-    assert len(figure["frames"]) == len(figure["layout"]["sliders"][0]["steps"]) > 10
-
-    at.sidebar.select_slider(key="frame").set_value(7).run()
-    assert _figure(at)["layout"]["sliders"][0]["active"] == 7
-    at.sidebar.radio(key="surface").set_value("OBSO").run()
-    at.sidebar.checkbox(key="values").check().run()
-    _no_errors(at)
-    figure = _figure(at)
-    assert any(d.get("name") == "OBSO" and d["marker"]["showscale"] for d in figure["data"])  # its colour bar
-    images = [f["layout"]["images"][0]["source"] for f in figure["frames"]]  # the surface, one PNG per frame
-    assert all(i.startswith("data:image/png;base64,") for i in images) and len(set(images)) > 1
-    assert at.dataframe[0].value["OBSO"].max() > 0
+    assert at.session_state["clock"] == clock + 10 and _title(at) == shown
+    assert any(d.get("type") == "heatmap" for d in _figure(at)["data"])
+    assert at.select_slider(key="clip").value == at.session_state["clip"]
 
 
-def test_simulate_then_edit_updates_the_prediction() -> None:
-    at = _on_simulated_demo(AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run())
-    demo = next(o for o in at.selectbox(key="model").options if "untrained demo model" in o)
-    at.selectbox(key="model").set_value(demo)
+def test_simulate_place_a_player_undo_and_compare() -> None:
+    at = _app().run()
+    first_shot = next(i for i, m in enumerate(replay.timeline(_real())) if m.kind in ("shot", "goal"))
+    at = _jump(at, first_shot)
     at.button(key="run_simulation").click().run()
     _no_errors(at)
-    assert any(s.value.startswith("Prediction: 10 sampled futures") for s in at.success)
-    names = [d.get("name", "") for d in _figure(at)["data"]]
-    predicted = [n for n in names if n.startswith("predicted")]
-    assert len(predicted) == 3  # A1, D1, D2 by default
-    before = [d for d in _figure(at)["data"] if d.get("name", "").startswith("predicted")][0]
-
-    frame = at.sidebar.select_slider(key="frame").value
-    agent = at.multiselect[0].value[0]  # A1, one of the predicted agents
-    at.selectbox(key="edit_agent").set_value(agent).run()
-    at.number_input(key=f"ex_{frame}_{agent}").set_value(-30.0)
-    at.number_input(key=f"evx_{frame}_{agent}").set_value(-3.0)
+    (done,) = [s.value for s in at.success if s.value.startswith("Prediction: 20 sampled futures")]
+    assert "gvrnn-skillcorner" in done
+    agent = at.multiselect[0].value[0]  # A1, a predicted agent
+    at.session_state["selected"] = agent  # what a click on him does
+    at.run()
+    next(n for n in at.number_input if n.label == "x (m)").set_value(-30.0)
     at.button(key="apply_edit").click().run()
     _no_errors(at)
-    assert any("What-if edits" in i.value for i in at.info)
+    assert "edited (1)" in _title(at)
     attackers = next(d for d in _figure(at)["data"] if d.get("name") == "attack")
     assert np.isclose(_values(attackers["x"]), -30.0).any()
-    after = [d for d in _figure(at)["data"] if d.get("name", "").startswith("predicted")]
-    assert after, "the simulation is re-run on the edited scene"
-    assert not np.allclose(_values(before["x"]), _values(after[0]["x"]), equal_nan=True)
+    at.button(key="run_simulation").click().run()  # again, on the edited scene
+    assert any("1 edit(s)" in s.value for s in at.success)
+    assert at.selectbox(key="cmp_a").value != at.selectbox(key="cmp_b").value
+    runs = next(d.value for d in at.dataframe if "run" in d.value.columns)
+    per_agent = next((d.value for d in at.dataframe if "end_shift_m" in d.value.columns), None)
+    assert per_agent is not None and (per_agent["end_shift_m"] >= 0).all(), [e.value for e in at.error]
+    assert list(runs["run"]) == ["A", "B"] and list(runs["edits"]) == [0, 1], [e.value for e in at.error]
+    at.button(key="undo_edit").click().run()
+    assert "edited" not in _title(at)
 
 
-def test_checkpoints_are_offered_and_a_missing_one_is_one_clear_error() -> None:
-    folder = save_checkpoint(build_model("gvrnn", {"hidden": 8, "latent": 4}),
-                             Path(os.environ["SOCCERAI_OUT_DIR"]) / "checkpoints" / "gvrnn-tiny")
-    at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run()
-    assert str(folder) in at.selectbox(key="model").options
-    at.selectbox(key="model").set_value(str(folder))
-    at.button(key="run_simulation").click().run()
-    _no_errors(at)
-    assert any("gvrnn-tiny" in s.value for s in at.success)
-
-    at.text_input(key="checkpoint_path").set_value("/no/such/checkpoint")
+def test_model_control_is_one_explicit_choice() -> None:
+    at = _app().run()
+    assert at.selectbox(key="model").value == "gvrnn-skillcorner"  # the pretrained GVRNN first
+    assert not at.text_input  # no folder field unless "another checkpoint folder..." is chosen
+    at.selectbox(key="model").set_value(ui.OTHER).run()
+    at.text_input(key="checkpoint_path").set_value("/no/such/checkpoint").run()
     at.button(key="run_simulation").click().run()
     assert not at.exception
-    (error,) = [e.value for e in at.error]  # one line: neither a checkpoint folder nor a shipped model name
+    (error,) = [e.value for e in at.error]
     assert error.startswith("Simulation failed: '/no/such/checkpoint' is neither a checkpoint folder") and "\n" not in error
 
 
-def test_stored_match_is_offered_and_invalid_store_file_reported(demo_match, tmp_path: Path) -> None:
+def test_a_provider_sample_without_shots_still_replays(samples_dir: Path) -> None:
+    from soccerai.io import load_match
+
     store = Path(os.environ["SOCCERAI_OUT_DIR"]) / "store"
-    write_match(demo_match, store / "stored-demo.parquet")
-    (store / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
-    at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=TIMEOUT).run()
+    match = load_match([samples_dir / "sportec_meta.xml", samples_dir / "sportec_positional.xml"])
+    write_match(match, store / "sportec-sample.parquet")
+    at = _app().run()
+    assert at.sidebar.selectbox(key="match").value is None  # a store: the page opens on the picker
     options = at.sidebar.selectbox(key="match").options
-    assert [Path(o).name for o in options[:2]] == ["broken.parquet", "stored-demo.parquet"]
-    assert not at.exception
-    assert at.error and "broken.parquet: not a parquet file" in at.error[0].value
-    at.sidebar.selectbox(key="match").set_value(options[1]).run()
+    found = [o for o in options if "sportec" in o.lower()]
+    assert len(found) == 1, options
+    option = found[0]
+    at.sidebar.selectbox(key="match").set_value(option).run()
     _no_errors(at)
-    assert at.get("plotly_chart")
+    assert at.get("plotly_chart") and "real tracking" in _title(at)
+
+
+def _real():
+    return ui.real_match()
+
+
+def _jump(at: AppTest, index: int) -> AppTest:
+    """Open the timeline's moment ``index`` the way a click on its row does."""
+    moment = replay.timeline(_real())[index]
+    at.session_state["view"] = ui.View(ui.REAL, moment.period, moment.frame, moment.team)
+    at.session_state["clock"] = moment.frame - 40
+    at.session_state["moment_label"] = moment.label
+    return at.run()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -209,15 +219,6 @@ def test_benchmark_page_runs_on_the_real_clip() -> None:
 # soccerai.replay: the view functions behind the pages
 
 
-def test_scene_is_attack_oriented_and_labelled(shot_scene: replay.Scene) -> None:
-    assert shot_scene.simulated and shot_scene.source == "simulated tracking"
-    assert shot_scene.positions.shape == (len(shot_scene), 23, 2)
-    steps = np.diff(shot_scene.frames)
-    assert np.allclose(steps, 2.5, atol=0.6)  # 25 Hz source resampled to 10 Hz
-    ball = shot_scene.positions[shot_scene.key_index, replay.BALL_INDEX]
-    assert ball[0] > 0  # at the shot the ball is in the attacked half (+x)
-
-
 def test_edit_player_moves_history_and_rejects_absurd_edits(shot_scene: replay.Scene) -> None:
     edited = replay.edit_player(shot_scene, 30, 4, (10.0, -5.0), (2.0, 1.0))
     offset = np.array([10.0, -5.0]) - shot_scene.positions[30, 4]
@@ -242,7 +243,7 @@ def test_simulation_fan_and_cobso(shot_scene: replay.Scene) -> None:
     result = replay.simulation_cobso(shot_scene, sim, Grid(25, 16))
     assert result is not None and result.per_sample.shape == (4,) and result.mean >= 0.0
     figure = replay.replay_figure(shot_scene, simulation=sim)
-    assert sum(1 for d in figure.data if d.name.startswith("predicted")) == len(agents)
+    assert sum(1 for d in figure.data if d.name.endswith(f"{sim.n_samples} futures (constant_velocity)")) == len(agents)
 
 
 def test_model_producing_nan_is_reported(shot_scene: replay.Scene) -> None:

@@ -21,7 +21,7 @@ def run_benchmark(clip: str, models: tuple[str, ...], k: int):
     from soccerai.evaluate.metrics import compare_models
 
     windows = lastrow_clip_windows(clip, obs_len=20, pred_len=40, stride=5)
-    return compare_models({Path(m).name: ui.get_model(m) for m in models}, windows, k)
+    return compare_models({Path(m).name: ui.load_model(m) for m in models}, windows, k)
 
 
 st.set_page_config(page_title="soccerai · backbone benchmark", page_icon="⚽", layout="wide")
@@ -42,7 +42,7 @@ for path in saved:
 
 st.subheader("Quick comparison")
 clip = clips_dir() / "lastrow" / "LIV_[2]-1_CHE.csv"
-choices = ui.model_choices()
+choices = [c for c in ui.model_choices() if c != ui.OTHER]
 chosen = st.multiselect("Models", choices, default=choices[:2], key="bench_models")
 samples = st.slider("Samples per window (K of minADE_K)", 1, 20, 5, key="bench_samples")
 st.caption(f"Honest rollout on the real Last Row clip {clip.name} (real tracking): 2 s observed, 4 s predicted.")
