@@ -126,7 +126,7 @@ def test_dashboard_model_loading_refuses_hostile_checkpoint(saved: Path, monkeyp
     _edit(saved, _set_config("hidden", "abc"))
     shown: list[str] = []
     monkeypatch.setattr(ui.st, "error", shown.append)
-    assert ui.guarded(lambda: ui.get_model(str(saved)), "Model refused") is None
+    assert ui.guarded(lambda: ui.load_model(str(saved)), "Model refused") is None
     assert len(shown) == 1 and "config.hidden must be int" in shown[0] and "\n" not in shown[0]
 
 

@@ -133,7 +133,7 @@ def _renamed(match: Match, old: str, new: str) -> Match:
 def test_provider_names_with_html_markdown_or_mathtext_are_shown_as_text(match: Match) -> None:
     home = match.players.filter(pl.col("team") == "home").get_column("object_id").to_list()
     hostile = _renamed(_renamed(match, home[0], HOSTILE_ID), home[1], MATHTEXT_ID).validate()
-    moment = replay.list_moments(hostile)[0]
+    moment = replay.timeline(hostile)[0]
     scene = replay.scene_for_moment(hostile, moment)
     assert HOSTILE_ID[: replay.MAX_LABEL] in scene.labels
     figure = replay.replay_figure(scene)

@@ -58,7 +58,6 @@ from soccerai.replay.scene import (
     format_clock,
     frame_times,
     list_matches,
-    list_moments,
     load_match,
     scene_at,
     scene_for_moment,
@@ -76,10 +75,8 @@ from soccerai.replay.simulation import (
     history_batch,
     load_model,
     real_future,
-    scene_windows,
     simulate,
     simulation_cobso,
-    train_demo_model,
 )
 from soccerai.replay.style import (
     AWAY_COLOUR,
@@ -117,10 +114,10 @@ __all__ = [
     "SUMMARY_SCHEMA", "SURFACE_CACHE_SIZE", "Scene", "SceneSurfaces", "Simulation", "SurfaceStyle", "TABLE_KINDS",
     "VALUE_COLUMNS", "VIDEO_CODECS", "cached_surfaces", "cobso_leaderboard", "compare_simulations",
     "default_agents", "edit_player", "find_checkpoints", "format_clock", "format_columns", "format_value",
-    "frame_obso", "frame_png", "frame_times", "history_batch", "list_matches", "list_moments", "load_match",
+    "frame_obso", "frame_png", "frame_times", "history_batch", "list_matches", "load_match",
     "load_model", "match_summaries", "pipeline_outputs", "pitch_shapes", "player_info", "player_table",
     "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "roles",
-    "save_upload", "scene_at", "scene_for_moment", "scene_surfaces", "scene_tensors", "scene_windows", "shooter_at",
-    "simulate", "simulation_cobso", "simulation_traces", "surface_style", "team_name", "timeline", "train_demo_model", "video_codec",
+    "save_upload", "scene_at", "scene_for_moment", "scene_surfaces", "scene_tensors", "shooter_at",
+    "simulate", "simulation_cobso", "simulation_traces", "surface_style", "team_name", "timeline", "video_codec",
     "view_title",
 ]

@@ -224,21 +224,6 @@ def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: i
     return Moment(label, kind, period, frame, team, start_frame, time_s, clock, source, player, result)
 
 
-def list_moments(match: Match) -> list[Moment]:
-    """Deprecated (the app before issue 20 lists moments with it; use :func:`timeline`): the moments of
-    :func:`timeline`, shots first then attacks, labelled the old way ("shot 1 (detected): home, period 1, 134 s")."""
-    moments = timeline(match)
-    shots = [m for m in moments if m.kind == "shot"]
-    found = [m for m in moments if m.kind == "attack"]
-    tag = {"detected": " (detected)"}
-    out = [replace(m, label=f"shot {i + 1}{tag.get(m.source, '')}: {m.team}, period {m.period}, {m.time_s or 0:.0f} s"
-                   + (f", {m.result.lower()}" if m.result else "")) for i, m in enumerate(shots)]
-    rate = match.metadata.frame_rate
-    return out + [replace(m, label=f"attack {i + 1}: {m.team}, period {m.period}, "
-                                   f"{(m.frame - (m.start_frame or m.frame)) / rate:.0f} s")
-                  for i, m in enumerate(found)]
-
-
 def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_s: float = 4.0) -> Scene:
     """The scene around ``moment``: ``before_s`` seconds before its key frame to ``after_s`` after, at 10 Hz.
 

@@ -7,7 +7,6 @@ this module only wires a scene to them.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,16 +20,13 @@ from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoResult, select_cobso_agents
 from soccerai.evaluate.pitch_control import Grid
-from soccerai.layout import to_model_rate
 from soccerai.match_obso import ghost_cobso
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.pretrained import DEFAULT_MODEL
 from soccerai.replay.players import player_info, roles
 from soccerai.replay.scene import Scene, scene_tensors, shooter_at
-from soccerai.schema import Match
-from soccerai.train import TrainConfig, fit_model
-from soccerai.trajectory_windows import N_AGENTS, N_PER_TEAM, TrajectoryWindows
-from soccerai.window_cutter import array_windows, make_windows
+from soccerai.trajectory_windows import N_AGENTS, N_PER_TEAM
+from soccerai.window_cutter import array_windows
 
 
 @dataclass
@@ -205,37 +201,9 @@ def compare_simulations(a: Simulation, b: Simulation) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=COMPARE_SCHEMA, orient="row", nan_to_null=True)
 
 
-def scene_windows(scene: Scene, obs_len: int, pred_len: int, stride: int = 5) -> TrajectoryWindows:
-    """Sliding training windows over a scene (:func:`soccerai.window_cutter.array_windows`)."""
-    total = obs_len + pred_len
-    starts = list(range(0, len(scene) - total + 1, stride))
-    if not starts:
-        raise InvalidTrackingError(f"scene of {len(scene)} frames is shorter than one window of {total}")
-    return array_windows(scene.positions, scene.velocities, scene.valid, starts, obs_len, total,
-                         _goalkeepers(scene), scene.simulated)
-
-
 def find_checkpoints(root: Path, limit: int = 50) -> list[Path]:
     """Checkpoint folders (``manifest.json`` beside ``model.safetensors``) under ``root``, newest first."""
     if not Path(root).is_dir():
         return []
     found = [w.parent for w in Path(root).rglob(WEIGHTS_FILE) if (w.parent / CONFIG_FILE).is_file()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
-
-
-def train_demo_model(match: Match, steps: int = 30, seed: int = 0) -> TrajectoryModel:
-    """Deprecated: the dashboard simulates with the shipped pretrained GVRNN (:func:`load_model`). Kept only until
-    the app stops calling it (issue 20); delete it then.
-
-    A tiny VRNN fitted for ``steps`` optimiser steps on ``match`` by :func:`soccerai.train.fit_model` on windows of
-    :func:`soccerai.window_cutter.make_windows` (2 s observed, 4 s predicted) at :func:`soccerai.layout.to_model_rate`.
-    """
-    warnings.warn("replay.train_demo_model is deprecated: use replay.load_model() (the pretrained GVRNN)",
-                  DeprecationWarning, stacklevel=2)
-    if not 1 <= steps <= 10_000:
-        raise InvalidParameterError(f"steps must be in 1..10000, got {steps}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        windows = make_windows(to_model_rate(match), obs_s=2.0, pred_s=4.0, stride_s=2.0)
-    config = TrainConfig(epochs=1, max_steps=steps, batch_size=16, seed=seed, accelerator="cpu")
-    return fit_model("vrnn", {"hidden": 32, "latent": 8}, windows, None, config).model
