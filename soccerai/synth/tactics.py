@@ -29,7 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HALF_LENGTH, HALF_WIDTH = 52.5, 34.0
+from soccerai.schema import DEFAULT_PITCH
+
+HALF_LENGTH, HALF_WIDTH = DEFAULT_PITCH[0] / 2, DEFAULT_PITCH[1] / 2
 MARK_ZONE_M = 18.0
 """A defender marks the attacker nearest his zone target when that attacker is within this distance of it..."""
 MARK_BALL_M = 40.0

@@ -22,9 +22,10 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError
+from soccerai.schema import DEFAULT_PITCH
 
 FRAME_RATE = 25.0
-PITCH = (105.0, 68.0)
+PITCH = DEFAULT_PITCH  # the Metrica event coordinates are scaled to this pitch
 METRICA_CSV_COLUMNS = (
     "Team", "Type", "Subtype", "Period", "Start Frame", "Start Time [s]", "End Frame", "End Time [s]",
     "From", "To", "Start X", "Start Y", "End X", "End Y",
