@@ -90,13 +90,12 @@ go_to_widgets()
 def clock_widgets(view_scene: replay.Scene, index: int) -> None:
     """The clip slider, the match clock and the step / play buttons: all write the one clock."""
     state, view = st.session_state, ui.current_view()
-    rate = ui.rate(source)
 
     def clip_moved() -> None:
         ui.go_to(view.period, int(view_scene.frames[state["clip"]]))
 
     def step(seconds: float) -> None:
-        ui.go_to(view.period, int(state["clock"]) + int(round(seconds * rate)))
+        ui.step_clock(view_scene, view.period, seconds)
 
     state["clip"] = index
     st.select_slider("Clip (0.1 s steps)", options=list(range(len(view_scene))), key="clip", on_change=clip_moved,

@@ -346,6 +346,23 @@ def clock_index(view_scene: replay.Scene) -> int:
     return index_of(view_scene, int(state()["clock"]))
 
 
+def step_clock(view_scene: replay.Scene, period: int, seconds: float) -> None:
+    """Move the clock ``seconds`` of match time, always onto a frame the scene shows.
+
+    Broadcast tracking has gaps (frames with nobody tracked are dropped, e.g. 2698-2745 of the real match around
+    its 02:13 shot). A step of ``round(seconds * rate)`` provider frames whose nearest shown frame is the one on
+    screen would leave the pitch unmoved, so it moves one shown frame in the step's direction instead (across the
+    gap). Outside the scene the clock goes to the provider frame and :func:`go_to` cuts a new view there."""
+    frames = np.asarray(view_scene.frames)
+    target = int(state()["clock"]) + int(round(seconds * rate(state()["source"])))
+    if frames[0] <= target <= frames[-1]:
+        now, to = clock_index(view_scene), index_of(view_scene, target)
+        if to == now:
+            to = int(min(max(now + (1 if seconds > 0 else -1), 0), len(frames) - 1))
+        target = int(frames[to])
+    go_to(period, target)
+
+
 def select_player(agent: int | None) -> None:
     state()["selected"] = agent
 

@@ -11,6 +11,7 @@ exports a PNG, and checks what it sees (texts, the chart, image sizes, no traceb
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,23 @@ import dashboard_driver as drive  # noqa: E402
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 REAL_TEAMS = "FC Bayern München v Borussia Dortmund"
 BANNER = "real — SkillCorner broadcast tracking (players out of camera view are not shown)"
+
+
+def clock_s(title: str) -> float:
+    """The mm:ss.t match clock that opens the pitch's title, in seconds."""
+    found = re.search(r"(\d+):(\d+(?:\.\d)?)", title)
+    assert found, f"no clock in the pitch title {title!r}"
+    return int(found.group(1)) * 60 + float(found.group(2))
+
+
+def click_step(page, name: str) -> None:
+    """Click a step button under the pitch and wait until the pitch's title (its clock) has changed."""
+    title = drive.chart_title(page)
+    page.get_by_role("button", name=name, exact=True).click()
+    page.wait_for_function("""(t) => { const gd = document.querySelector('.js-plotly-plot');
+        return gd && gd._fullLayout && String(gd._fullLayout.title.text) !== t; }""", arg=title, timeout=30_000,
+                           polling=30)
+    drive.wait_idle(page)
 
 
 @pytest.fixture
@@ -55,6 +73,9 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
             expect(page.get_by_text(BANNER).first).to_be_visible(timeout=240_000)
             drive.wait_chart(page, "gd.data.some(d => d.name === 'attack')", 120_000)
             drive.wait_idle(page)
+            before = clock_s(drive.chart_title(page))
+            click_step(page, "+1s")  # on a fully tracked stretch: exactly one second of match time
+            assert clock_s(drive.chart_title(page)) == pytest.approx(before + 1.0, abs=1e-6), drive.chart_title(page)
 
             page.get_by_role("radio", name="shots", exact=True).click()  # the timeline shows shots only
             drive.wait_idle(page)
@@ -62,6 +83,13 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
             drive.wait_chart(page, "String(gd._fullLayout.title.text).includes('shot (detected)')")
             drive.wait_idle(page)
             assert "real tracking" in drive.chart_title(page)
+            # the clock now stands just before a gap of the broadcast tracking: +1s still moves the pitch (onto
+            # the next tracked frame, across the gap) and -1s brings it back
+            at_shot = clock_s(drive.chart_title(page))
+            click_step(page, "+1s")
+            assert clock_s(drive.chart_title(page)) >= at_shot + 1.0 - 1e-6, drive.chart_title(page)
+            click_step(page, "-1s")
+            assert clock_s(drive.chart_title(page)) == pytest.approx(at_shot, abs=1e-6), drive.chart_title(page)
 
             drive.click_tab(page, "Simulate")
             page.get_by_role("button", name="Run simulation").click()
