@@ -179,10 +179,15 @@ def main() -> int:
         print(f"{key:<14}{value:>9.2f}{unit[0] if unit == 's' else ' '}{'' if used is None else f'{used:.2f}':>14}"
               f"{target:>9.1f}{unit[0] if unit == 's' else ' '}{value / target:>8.2f}")
     print(f"screenshots: {args.out / 'dashboard-1366x768.png'}, {args.out / 'dashboard-1920x1080.png'}")
-    print("Timings come from a shared, loaded machine: upper bounds.")
+    load = " / ".join(f"{v:.1f}" for v in psutil.getloadavg())
+    print(f"load average (1 / 5 / 15 min): {load} on {psutil.cpu_count()} CPUs; on a loaded machine every time is an "
+          "upper bound (compare the server CPU seconds)")
     print("RESULT " + " ".join(f"{k}={figures[k]:.2f}" for k in TARGETS).replace("peak_rss_mib=", "peak_rss_mib=")
           .replace("sessions10_s", f"sessions{args.sessions}_s") + " data=real")
-    return 0
+    failed = [key for key, value in figures.items() if value != value]  # a step that failed is nan
+    if failed:
+        print(f"error: {len(failed)} step(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
