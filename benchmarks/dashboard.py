@@ -30,9 +30,9 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 
-import dashboard_driver as drive  # noqa: E402
+import browser_driver as drive  # noqa: E402
 
 TARGETS = {"overlay_s": 1.0, "frame_s": 1.0, "edit_s": 1.0, "simulate_s": 2.0, "open_s": 3.0, "sessions10_s": 30.0,
            "peak_rss_mib": 1536.0}

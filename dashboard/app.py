@@ -12,7 +12,9 @@ overlay, clock or edit change; the sidebar (picker, timeline) reruns when the ma
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pages and tests import ui.py from here
@@ -254,7 +256,6 @@ def compare_controls(view_scene: replay.Scene) -> None:
 
 def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui.Run | None,
                     maps: ui.FrameSurfaces | None) -> None:
-    state = st.session_state
     overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"],
                                roles=ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
     if maps is not None and options["surface"] != "none":
@@ -264,28 +265,27 @@ def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui
     sim = run.simulation if run is not None else None
     st.caption(f"PNG: this frame with its overlays and simulation; GIF / MP4: the whole clip ({view_scene.source}). "
                "Exports reuse the simulation shown, they never sample again.")
+    clip = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"])
     c1, c2, c3 = st.columns(3)
-    if c1.button("Make PNG", key="make_png"):
-        state["png"] = ui.guarded(lambda: replay.frame_png(view_scene, index, overlays, sim), "PNG failed")
-    if state.get("png"):
-        c1.download_button("Download PNG", state["png"], "soccerai-view.png", "image/png", key="dl_png",
-                           on_click="ignore")
-    if c2.button("Make GIF", key="make_gif"):
-        with st.spinner("Rendering the GIF..."):
-            state["gif"] = ui.guarded(lambda: replay.replay_gif(view_scene, replay.Overlays(
-                trail_frames=options["trail"], velocities=options["velocities"]), dpi=100, every=2, simulation=sim),
-                "GIF failed")
-    if state.get("gif"):
-        c2.download_button("Download GIF", state["gif"], "soccerai-replay.gif", "image/gif", key="dl_gif",
-                           on_click="ignore")
-    if c3.button("Make MP4", key="make_mp4"):
-        with st.spinner("Encoding the MP4..."):
-            state["mp4"] = ui.guarded(lambda: replay.replay_mp4(view_scene, replay.Overlays(
-                trail_frames=options["trail"], velocities=options["velocities"]), every=2, simulation=sim),
-                "MP4 failed")
-    if state.get("mp4"):
-        c3.download_button("Download MP4", state["mp4"], "soccerai-replay.mp4", "video/mp4", key="dl_mp4",
-                           on_click="ignore")
+    export_button(c1, "png", lambda: replay.frame_png(view_scene, index, overlays, sim), "soccerai-view.png")
+    export_button(c2, "gif", lambda: replay.replay_gif(view_scene, clip, dpi=100, every=2, simulation=sim),
+                  "soccerai-replay.gif", "Rendering the GIF...")
+    export_button(c3, "mp4", lambda: replay.replay_mp4(view_scene, clip, every=2, simulation=sim),
+                  "soccerai-replay.mp4", "Encoding the MP4...")
+
+
+EXPORT_MIME = {"png": "image/png", "gif": "image/gif", "mp4": "video/mp4"}
+
+
+def export_button(column, kind: str, make: Callable[[], bytes], filename: str, spinner: str | None = None) -> None:
+    """"Make <KIND>" renders once into ``session_state[kind]``; "Download <KIND>" then offers what it made."""
+    state, label = st.session_state, kind.upper()
+    if column.button(f"Make {label}", key=f"make_{kind}"):
+        with st.spinner(spinner) if spinner else contextlib.nullcontext():
+            state[kind] = ui.guarded(make, f"{label} failed")
+    if state.get(kind):
+        column.download_button(f"Download {label}", state[kind], filename, EXPORT_MIME[kind], key=f"dl_{kind}",
+                               on_click="ignore")
 
 
 def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> None:

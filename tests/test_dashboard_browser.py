@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 
-import dashboard_driver as drive  # noqa: E402
+import browser_driver as drive  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 REAL_TEAMS = "FC Bayern München v Borussia Dortmund"

@@ -1,7 +1,7 @@
 """Drive the dashboard in a real browser: start ``streamlit run`` (the ``soccerai dashboard`` command line) and
 act on the page as an analyst does, with Debian's chromium through playwright (no browser download).
 
-Shared by ``benchmarks/dashboard.py`` (timings, memory, screenshots) and ``tests/test_dashboard_browser.py``
+Not a page of the app (Streamlit serves only ``app.py`` and ``pages/``). Shared by ``benchmarks/dashboard.py`` (timings, memory, screenshots) and ``tests/test_dashboard_browser.py``
 (what the page shows). Every action returns when the page shows its result, so timings are "action to updated
 page" as the user sees it.
 """
