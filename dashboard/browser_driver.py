@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from soccerai.commands.dashboard import streamlit_command
+from soccerai.cli.commands.dashboard import streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

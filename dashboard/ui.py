@@ -22,14 +22,15 @@ import numpy as np
 import polars as pl
 import streamlit as st
 
-from soccerai import pretrained, replay
+from soccerai import replay
 from soccerai.config import output_dir, store_dir
 from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.pitch_control import Grid
+from soccerai.match.schema import Match
 from soccerai.models import build_model
 from soccerai.models.base import TrajectoryModel
 from soccerai.replay.style import surface_style, team_colour
-from soccerai.schema import Match
+from soccerai.training import pretrained
 
 DEMO = "demo: simulated match (synthesizer)"
 REAL = "real: SkillCorner, FC Bayern München v Borussia Dortmund, 2019-11-09"
@@ -75,7 +76,7 @@ def demo_match(seconds: float = DEMO_SECONDS) -> Match:
 @st.cache_resource(show_spinner="Reading the real SkillCorner match...", max_entries=1)
 def real_match() -> Match:
     """The real SkillCorner match (data folder, else the installed kloppy package's test files)."""
-    from soccerai.end_to_end_demo import real_match_files
+    from soccerai.cli.demo import real_match_files
     from soccerai.io import load_match
 
     return load_match(real_match_files())
@@ -83,7 +84,7 @@ def real_match() -> Match:
 
 @st.cache_resource(show_spinner=False)
 def real_available() -> bool:
-    from soccerai.end_to_end_demo import real_match_files
+    from soccerai.cli.demo import real_match_files
 
     try:
         real_match_files()
@@ -445,7 +446,7 @@ def resolve_model(choice: str, folder: str) -> str:
 
 def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None:
     """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
-    from soccerai.end_to_end_demo import REAL_SOURCE
+    from soccerai.cli.demo import REAL_SOURCE
 
     if view_scene.simulated:
         st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")

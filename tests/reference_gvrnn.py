@@ -16,7 +16,6 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from soccerai.errors import InvalidParameterError
-from soccerai.graph import NODE_FEATURES, VELOCITY_SCALE, complete_edges, node_features, repeat_edges
 from soccerai.models.base import (
     DT,
     TrajectoryBatch,
@@ -26,6 +25,7 @@ from soccerai.models.base import (
 )
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.encoders import ENCODERS
+from soccerai.models.graph import NODE_FEATURES, VELOCITY_SCALE, complete_edges, node_features, repeat_edges
 from soccerai.models.layers import (
     gaussian_kl,
     gaussian_nll,
@@ -143,7 +143,7 @@ class ReferenceVRNN(TrajectoryModel):
         """Edges over ``copies * B * N`` flattened agents (None without interaction).
 
         The complete graph of the agents present at the last observed frame (the default, and what the window
-        graphs of :mod:`soccerai.graph` carry by default) goes to encoders that support it as a dense
+        graphs of :mod:`soccerai.models.graph` carry by default) goes to encoders that support it as a dense
         :class:`CompleteGraph`, which is the same maths without an edge list; other graphs as ``edge_index``.
         """
         if self.config.encoder == "none":

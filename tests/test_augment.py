@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from soccerai.datamodule import WindowDataModule, lastrow_clip_windows, mirror_left_right
 from soccerai.errors import InvalidParameterError
 from soccerai.models import TrajectoryBatch, build_model
-from soccerai.train import TrainConfig, fit_model
+from soccerai.training.datamodule import WindowDataModule, lastrow_clip_windows, mirror_left_right
+from soccerai.training.loop import TrainConfig, fit_model
 
 
 @pytest.fixture(scope="module")

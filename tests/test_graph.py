@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from soccerai.datamodule import WindowDataModule, lastrow_clip_windows
 from soccerai.errors import InvalidParameterError
-from soccerai.graph import NODE_FEATURES, complete_edges, edge_index, frame_graph, repeat_edges
 from soccerai.models.base import TrajectoryBatch
-from soccerai.trajectory_windows import N_AGENTS
+from soccerai.models.graph import NODE_FEATURES, complete_edges, edge_index, frame_graph, repeat_edges
+from soccerai.training.datamodule import WindowDataModule, lastrow_clip_windows
+from soccerai.windows.container import N_AGENTS
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,11 @@ from test_ingest_providers import SAMPLES
 from typer.testing import CliRunner
 
 from soccerai.cli import app
+from soccerai.data.ingest import group_match_files
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
-from soccerai.ingest import group_match_files
 from soccerai.io import detect_provider, load_match
-from soccerai.quality import player_visibility, quality_summary
-from soccerai.store import read_match
+from soccerai.match.quality import player_visibility, quality_summary
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -109,7 +109,7 @@ def test_visible_share_per_player(samples_dir: Path) -> None:
 def test_info_prints_the_visible_share(samples_dir: Path) -> None:
     from rich.console import Console
 
-    from soccerai.quality import quality_table
+    from soccerai.match.quality import quality_table
 
     files = [samples_dir / "epts_metrica_metadata.xml", samples_dir / "epts_metrica_tracking_with_empty_values.txt"]
     done = CliRunner().invoke(app, ["info", *map(str, files)])

@@ -11,8 +11,8 @@ from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io import READERS, detect_provider, load_match
 from soccerai.io.detect import NATIVE_ONLY, PROVIDERS, REQUIRED_ROLES
 from soccerai.io.events import load_events, shot_result
-from soccerai.io.kloppy_loader import KLOPPY_PROVIDERS, KloppyProvider, load_provider
-from soccerai.schema import BALL_ID, EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA
+from soccerai.io.providers.kloppy import KLOPPY_PROVIDERS, KloppyProvider, load_provider
+from soccerai.match.schema import BALL_ID, EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA
 
 # provider, files, frames and fps from the data README's table, the fewest players seen in a frame with any player
 SAMPLES = [

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from soccerai.data.ingest import group_match_files, ingest_paths
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
-from soccerai.ingest import group_match_files, ingest_paths
 from soccerai.io import kloppy_loader, load_match
 from soccerai.io.detect import declares_simulated
-from soccerai.io.metrica_fast import read_metrica_epts
-from soccerai.store import read_match
+from soccerai.io.providers.metrica import read_metrica_epts
 from soccerai.synth import synthesize_match, write_match_files
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

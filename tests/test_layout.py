@@ -1,4 +1,4 @@
-"""The one owner of match -> 10 Hz -> 23 agents in the attack frame (soccerai.layout), on the real Last Row clip."""
+"""The one owner of match -> 10 Hz -> 23 agents in the attack frame (soccerai.windows.layout), on the real Last Row clip."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import polars as pl
 import pytest
 from test_tracking import constant_velocity_table
 
-from soccerai import layout, tracking
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
-from soccerai.window_cutter import make_windows_with_stats
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match import tracking
+from soccerai.windows import layout
+from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
+from soccerai.windows.cutter import make_windows_with_stats
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from soccerai import datasets, pretrained
 from soccerai.errors import CheckpointError, InvalidInputError, InvalidParameterError
 from soccerai.evaluate import forecast_table, metrics
 from soccerai.models import TrajectoryBatch, build_model
 from soccerai.models.base import hold_last_tracked
 from soccerai.models.baselines import ConstantVelocity
+from soccerai.training import pretrained
+from soccerai.windows import sources as datasets
 
 FIRST_HALF_S, SECOND_HALF_S, VAL_S = 420, 300, 120
 
@@ -169,7 +170,7 @@ def test_pretrained_gvrnn_loads_by_name_and_beats_constant_velocity_on_the_real_
 
 
 def test_checkpoint_of_another_frame_rate_or_layout_is_refused(tmp_path: Path) -> None:
-    from soccerai.checkpoint import save_checkpoint
+    from soccerai.training.checkpoint import save_checkpoint
 
     model = build_model("gvrnn", {"hidden": 8, "latent": 4})
     save_checkpoint(model, tmp_path / "at25", {"fps": 25.0, "n_agents": 23})
@@ -191,8 +192,8 @@ def test_batch_given_future_holds_untracked_frames(sets) -> None:
 
 
 def test_checkpoint_with_a_shorter_horizon_than_the_windows_is_refused(tmp_path: Path) -> None:
-    from soccerai.checkpoint import save_checkpoint
-    from soccerai.datamodule import random_walk_windows
+    from soccerai.training.checkpoint import save_checkpoint
+    from soccerai.training.datamodule import random_walk_windows
 
     save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20", {"fps": 10.0, "n_agents": 23})
     pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 20))  # its own horizon: fine

@@ -20,11 +20,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
 from soccerai.pipeline import load_config, run_pipeline
 from soccerai.pipeline import steps as pipeline_steps
 from soccerai.pipeline.ledger import Ledger
-from soccerai.store import read_match
 
 MATCH_SECONDS = 12.0
 PIPELINE = [sys.executable, "-m", "soccerai.pipeline", "run", "--no-progress", "--config"]

@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 
 from soccerai import replay
+from soccerai.data.store import write_match
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.cobso import select_cobso_agents
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.io import load_match
-from soccerai.schema import Match
-from soccerai.store import write_match
+from soccerai.match.schema import Match
 
 SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
 MINUTES = 6.0

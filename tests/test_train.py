@@ -9,12 +9,18 @@ import lightning as L
 import pytest
 import torch
 
-from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, manifest_hash, save_checkpoint
-from soccerai.datamodule import lastrow_clip_windows, split_windows
+from soccerai.data.store import read_metadata
 from soccerai.errors import CheckpointError
 from soccerai.models import TrajectoryBatch, build_model
-from soccerai.store import read_metadata
-from soccerai.train import TrainConfig, fit_model, train_and_save
+from soccerai.training.checkpoint import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    load_checkpoint,
+    manifest_hash,
+    save_checkpoint,
+)
+from soccerai.training.datamodule import lastrow_clip_windows, split_windows
+from soccerai.training.loop import TrainConfig, fit_model, train_and_save
 
 SMALL = {"hidden": 16, "latent": 4}
 
@@ -117,7 +123,7 @@ def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: P
     from typer.testing import CliRunner
 
     from soccerai.cli import app
-    from soccerai.commands import forecast
+    from soccerai.cli.commands import forecast
 
     monkeypatch.setattr(forecast.console, "width", 240)  # one table row per line
     early, late = _split_clip(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", tmp_path)
@@ -158,7 +164,7 @@ def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: P
 # -- stored canonical matches (SIMULATED, short) ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stored_simulated_match(tmp_path_factory) -> Path:
-    from soccerai.store import write_match
+    from soccerai.data.store import write_match
     from soccerai.synth import synthesize_match
 
     path = tmp_path_factory.mktemp("simulated") / "synth [short].parquet"
@@ -166,7 +172,7 @@ def stored_simulated_match(tmp_path_factory) -> Path:
 
 
 def test_stored_match_windows_train_and_the_validation_loss_falls(stored_simulated_match: Path) -> None:
-    from soccerai.datamodule import load_windows
+    from soccerai.training.datamodule import load_windows
 
     windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=20)
     assert windows.simulated and len(windows) >= 8 and windows.states.shape[1:] == (20, 23, 4)
@@ -194,7 +200,7 @@ def _shared_frames(train, val, match_path: Path) -> list[tuple[int, int, int]]:
 
 def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_match: Path) -> None:
     """Windows every 0.5 s, 2 s long: each overlaps its neighbours, so a split by start alone would share frames."""
-    from soccerai.datamodule import load_windows
+    from soccerai.training.datamodule import load_windows
 
     windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=5)
     train, val = split_windows(windows, 0.25)
@@ -205,8 +211,8 @@ def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_
 def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None:
     import polars as pl
 
-    from soccerai.datamodule import load_windows
     from soccerai.errors import InvalidInputError
+    from soccerai.training.datamodule import load_windows
 
     path = tmp_path / "other.parquet"
     pl.DataFrame({"a": [1, 2]}).write_parquet(path)
@@ -236,7 +242,7 @@ def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, 
 
 
 def test_cli_passes_each_model_only_the_settings_its_config_has() -> None:
-    from soccerai.commands.forecast import _model_config
+    from soccerai.cli.commands.forecast import _model_config
     from soccerai.models import build_model
 
     wanted = {"hidden": 16, "latent": 4, "horizon": 40}

@@ -9,10 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai import tracking, window_cutter
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.schema import Match
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match import tracking
+from soccerai.match.schema import Match
+from soccerai.windows import cutter as window_cutter
 
 
 @pytest.fixture(scope="module")
@@ -147,10 +148,10 @@ def test_bad_input(lastrow_10hz: Match) -> None:
     raw_20hz = dataclasses.replace(
         lastrow_10hz, tracking=tracking.add_velocities(load_lastrow_tracking(lastrow_10hz))
     )
-    with pytest.raises(InvalidTrackingError, match="Hz first .soccerai.layout.to_model_rate"):
+    with pytest.raises(InvalidTrackingError, match="Hz first .soccerai.windows.layout.to_model_rate"):
         window_cutter.make_windows(raw_20hz)
     no_velocity = lastrow_10hz.tracking.with_columns(pl.lit(None, pl.Float64).alias("vx"))
-    with pytest.raises(InvalidTrackingError, match="no velocities; run soccerai.layout.to_model_rate"):
+    with pytest.raises(InvalidTrackingError, match="no velocities; run soccerai.windows.layout.to_model_rate"):
         window_cutter.make_windows(no_velocity)
     with pytest.raises(InvalidTrackingError):
         window_cutter.make_windows(lastrow_10hz.tracking.clear())

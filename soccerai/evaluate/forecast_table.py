@@ -45,9 +45,9 @@ from soccerai.evaluate.metrics import (
     whole_window_agents,
     window_errors,
 )
+from soccerai.files import write_parquet_atomic
 from soccerai.models.baselines import ConstantVelocity
-from soccerai.store import write_parquet_atomic
-from soccerai.trajectory_windows import TrajectoryWindows
+from soccerai.windows.container import TrajectoryWindows
 
 CV = "constant_velocity"
 AGENT_SETS = ("visible", "whole_window")

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch
-from soccerai.trajectory_windows import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
 
 DEFAULT_K = 20
 PLAYER_SPEED_LIMIT = 12.0

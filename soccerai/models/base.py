@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.trajectory_windows import FPS, N_AGENTS, TrajectoryWindows, agent_roles
+from soccerai.windows.container import FPS, N_AGENTS, TrajectoryWindows, agent_roles
 
 DT = 1.0 / FPS
 
@@ -38,7 +38,7 @@ class TrajectoryBatch:
         is_goalkeeper: bool ``[B, N]``.
         roles: long ``[N]``: 0 attacker, 1 defender, 2 ball.
         obs_len: observed frames at the start of each window.
-        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes (from :mod:`soccerai.graph`).
+        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes (from :mod:`soccerai.models.graph`).
     """
 
     states: Tensor
@@ -103,7 +103,7 @@ class TrajectoryBatch:
 
     @staticmethod
     def from_graph_batch(batch: Batch) -> TrajectoryBatch:
-        """Undo :func:`soccerai.graph.batch_windows`: node tensors ``[B*N, T, ...]`` back to ``[B, T, N, ...]``."""
+        """Undo :func:`soccerai.models.graph.batch_windows`: node tensors ``[B*N, T, ...]`` back to ``[B, T, N, ...]``."""
         n_graphs = int(batch.num_graphs)
         states = batch.states.view(n_graphs, N_AGENTS, *batch.states.shape[1:]).transpose(1, 2)
         mask = batch.mask.view(n_graphs, N_AGENTS, -1).transpose(1, 2)

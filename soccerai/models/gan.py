@@ -13,7 +13,7 @@ own parameters. ``sg`` detaches the fake trajectories in ``L_D`` (the generator 
 discriminator sees a detached context (so ``L_D`` does not train the scene encoder), and ``D_sg`` evaluates the
 discriminator with detached parameters (``torch.func.functional_call``), so ``L_G`` moves only the generator. The
 summed gradient is then exactly (grad_G L_G, grad_D L_D): simultaneous gradient descent of the two players, which is
-what ``soccerai.train`` runs with its single Adam optimiser (no trainer hook needed). ``variety_k = 1`` turns the
+what ``soccerai.training.loop`` runs with its single Adam optimiser (no trainer hook needed). ``variety_k = 1`` turns the
 variety term into a plain ADE loss.
 """
 

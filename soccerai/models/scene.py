@@ -2,7 +2,7 @@
 
 Context of agent ``k`` (``[B*N, hidden]``)::
 
-    h_k   = GRU over the observed node features of k (:func:`soccerai.graph.node_features` of the kinematic states)
+    h_k   = GRU over the observed node features of k (:func:`soccerai.models.graph.node_features` of the kinematic states)
     g_k   = MLP([given_k, is_given_k])     given_k = (given future - last observed position) / 10 m, 0 if predicted
     c_k   = (h_k + g_k) + Enc((h + g), edges, pos)_k
 
@@ -23,11 +23,11 @@ import torch
 from torch import Tensor, nn
 
 from soccerai.errors import InvalidParameterError
-from soccerai.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
+from soccerai.models.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.layers import CompleteGraph, build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
-from soccerai.trajectory_windows import BALL_INDEX
+from soccerai.windows.container import BALL_INDEX
 
 GIVEN_SCALE = 10.0
 GHOSTED = 3

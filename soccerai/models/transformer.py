@@ -24,9 +24,9 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from soccerai.graph import NODE_FEATURES, node_features
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.encoders.graphormer import n_heads_for
+from soccerai.models.graph import NODE_FEATURES, node_features
 from soccerai.models.scene import GIVEN_SCALE, SceneGenerator, masked_mean
 from soccerai.models.vrnn import kinematic_states
 

@@ -7,7 +7,7 @@ For every agent ``k`` and frame ``t`` (Chung et al. 2015; Yeh et al. 2019 for th
     decoder:   [mu, sigma]_v = Enc_dec([z_t, h_{t-1}]),   z_t ~ q (training) or p (sampling)
     recurrence: h_t = GRU([x_t, z_t], h_{t-1})
 
-``x_t`` are the node features of :func:`soccerai.graph.node_features` (position, velocity, role, goalkeeper,
+``x_t`` are the node features of :func:`soccerai.models.graph.node_features` (position, velocity, role, goalkeeper,
 present) and the decoder models the velocity ``v_t = (p_t - p_{t-1}) / dt``: with ``residual_velocity`` (default)
 as the change ``v_t - v_{t-1}`` in m/s (so an untrained decoder starts as constant velocity; ``v_{t-1}`` is the
 true one in training and the model's own in sampling), otherwise as ``v_t / 8``. Training maximises the ELBO,
@@ -46,14 +46,6 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from soccerai.graph import (
-    NODE_FEATURES,
-    POSITION_SCALE,
-    VELOCITY_SCALE,
-    complete_edges,
-    node_features,
-    repeat_edges,
-)
 from soccerai.models.base import (
     DT,
     TrajectoryBatch,
@@ -62,6 +54,14 @@ from soccerai.models.base import (
     resolve_predict_mask,
 )
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
+from soccerai.models.graph import (
+    NODE_FEATURES,
+    POSITION_SCALE,
+    VELOCITY_SCALE,
+    complete_edges,
+    node_features,
+    repeat_edges,
+)
 from soccerai.models.layers import (
     build_encoder,
     gaussian_kl,
@@ -123,7 +123,7 @@ class VRNN(TrajectoryModel):
         """Edges over ``copies * B * N`` flattened agents (None without interaction).
 
         The complete graph of the agents present at the last observed frame (the default, and what the window
-        graphs of :mod:`soccerai.graph` carry by default) goes to encoders that support it as a dense
+        graphs of :mod:`soccerai.models.graph` carry by default) goes to encoders that support it as a dense
         :class:`CompleteGraph`, which is the same maths without an edge list; other graphs as ``edge_index``.
         Absent agents (``mask`` False there) are in no edge: they neither send nor receive messages.
         """
@@ -423,7 +423,7 @@ class _Cell:
 class _RolloutFeatures:
     """The GRU's input product ``W_ix x_t + b_ih`` during a rollout, where only positions and velocities change.
 
-    ``x = [p / scale * present, v / 8 * present, role, goalkeeper, present]`` (:func:`soccerai.graph.node_features`),
+    ``x = [p / scale * present, v / 8 * present, role, goalkeeper, present]`` (:func:`soccerai.models.graph.node_features`),
     so ``W_ix x = W_kin [p / scale, v / 8] * present + (W_rest [role, goalkeeper, present] + b_ih)``, the second part
     fixed for the whole rollout.
     """

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from soccerai.commands.pipeline import register
+from soccerai.cli.commands.pipeline import register
 from soccerai.errors import SoccerAIError
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import polars as pl
 
+from soccerai.data.store import read_match
 from soccerai.errors import SoccerAIError
-from soccerai.schema import Match
-from soccerai.store import read_match
-from soccerai.trajectory_windows import TrajectoryWindows
+from soccerai.match.schema import Match
+from soccerai.windows.container import TrajectoryWindows
 
 
 class StepUnavailableError(SoccerAIError):
@@ -39,9 +39,9 @@ def load_match_files(files: Sequence[Path]) -> Match:
 
 
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
-    """Model windows of one stored match: at model rate (``soccerai.layout.to_model_rate``), cut in windows."""
-    to_model_rate = _function("soccerai.layout", "to_model_rate")
-    cut = _function("soccerai.window_cutter", "make_windows")
+    """Model windows of one stored match: at model rate (``soccerai.windows.layout.to_model_rate``), cut in windows."""
+    to_model_rate = _function("soccerai.windows.layout", "to_model_rate")
+    cut = _function("soccerai.windows.cutter", "make_windows")
     return cut(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
 
 
@@ -62,12 +62,12 @@ OBSO_SCHEMA = {
 def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
     """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the frame before it.
 
-    Calls ``soccerai.match_obso.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
+    Calls ``soccerai.evaluate.match_obso.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
     ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` (the ``[obso]`` keys of
     ``soccerai.pipeline.config.OBSO_STEP_OPTIONS``) go to it. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
     table.
     """
-    shot_obso = _function("soccerai.match_obso", "shot_obso")
+    shot_obso = _function("soccerai.evaluate.match_obso", "shot_obso")
     match = read_match(match_path)
     if match.events is None:
         return pl.DataFrame(schema=OBSO_SCHEMA)
@@ -82,9 +82,9 @@ def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
 
 def match_cobso(match_path: Path, checkpoint: Path | None, options: dict[str, Any]) -> pl.DataFrame:
     """One row per (shot, off-ball attacker): C-OBSO with the model at ``checkpoint`` (None: constant velocity)."""
-    from soccerai.checkpoint import load_checkpoint
-    from soccerai.match_obso import match_cobso as score_match
+    from soccerai.evaluate.match_obso import match_cobso as score_match
     from soccerai.models import build_model
+    from soccerai.training.checkpoint import load_checkpoint
 
     model = load_checkpoint(checkpoint)[0] if checkpoint is not None else build_model("constant_velocity")
     match = read_match(match_path)
@@ -103,16 +103,16 @@ def train_model(
 ) -> dict[str, Any]:
     """Train model ``settings["model"]`` from scratch (``init`` None) or fine-tune checkpoint ``init``; save to ``out_dir``.
 
-    The fit is :func:`soccerai.train.fit` (the one training loop): ``max_steps`` optimiser steps, no validation,
+    The fit is :func:`soccerai.training.loop.fit` (the one training loop): ``max_steps`` optimiser steps, no validation,
     no gradient clipping, seed 0 before a fresh model is built (reproducible weights); ``accelerator``/``devices``/
     ``strategy`` come from the settings (``strategy = "ddp_spawn"`` and ``devices = N`` for N GPUs from inside a
     pool worker). Returns what the model saw and its last loss.
     """
     import lightning as L
 
-    from soccerai.checkpoint import load_checkpoint, save_checkpoint
     from soccerai.models.registry import build_model
-    from soccerai.train import TrainConfig, fit
+    from soccerai.training.checkpoint import load_checkpoint, save_checkpoint
+    from soccerai.training.loop import TrainConfig, fit
 
     data = _windows(windows)
     L.seed_everything(0, workers=True, verbose=False)  # before building: a fresh model's weights are seeded too
@@ -142,9 +142,9 @@ def train_model(
 
 def evaluate_model(checkpoint: Path, windows: Sequence[Path]) -> dict[str, float]:
     """Honest full-scene forecast errors (metres) of the checkpoint and of constant velocity on held-out windows."""
-    from soccerai.checkpoint import load_checkpoint
     from soccerai.evaluate.metrics import compare_models
     from soccerai.models.registry import build_model
+    from soccerai.training.checkpoint import load_checkpoint
 
     model = load_checkpoint(checkpoint)[0].eval()
     data = _windows(windows)

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from soccerai.data.store import read_match, write_match
+from soccerai.match.schema import BALL_ID, SHOT
 from soccerai.pipeline import backends
 from soccerai.pipeline.artifacts import save_windows, write_json_atomic, write_parquet_atomic
-from soccerai.schema import BALL_ID, SHOT
-from soccerai.store import read_match, write_match
 
 MATCH_FILE = "match.parquet"
 

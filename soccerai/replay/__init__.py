@@ -11,8 +11,8 @@ browser. One module per idea:
 * :mod:`~soccerai.replay.export`: PNG, GIF and MP4 exports (matplotlib + mplsoccer);
 * :mod:`~soccerai.replay.tables`: uploads, pipeline outputs and the C-OBSO leaderboard.
 
-The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mod:`soccerai.layout`,
-:mod:`soccerai.window_cutter`, :mod:`soccerai.evaluate`, :mod:`soccerai.match_obso`); this package wires scenes to them.
+The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mod:`soccerai.windows.layout`,
+:mod:`soccerai.windows.cutter`, :mod:`soccerai.evaluate`, :mod:`soccerai.evaluate.match_obso`); this package wires scenes to them.
 Every public name is re-exported here: ``from soccerai import replay; replay.Scene``.
 """
 
@@ -102,8 +102,8 @@ from soccerai.replay.tables import (
     save_upload,
 )
 from soccerai.replay.values import format_columns, format_value
-from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
 from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
+from soccerai.windows.container import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
 
 __all__ = [
     "ATTACK_COLOUR", "AWAY_COLOUR", "BALL_COLOUR", "BALL_INDEX", "COMPARE_SCHEMA", "CONTROL_SCALE",

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from soccerai.errors import InvalidParameterError
+from soccerai.match.schema import MAX_PLAYER_SPEED
 from soccerai.replay.players import player_info
 from soccerai.replay.scene import Scene
-from soccerai.schema import MAX_PLAYER_SPEED
-from soccerai.trajectory_windows import BALL_INDEX
+from soccerai.windows.container import BALL_INDEX
 
 OFF_PITCH_MARGIN_M = 5.0
 """A player may be placed up to this far beyond the touch and goal lines."""

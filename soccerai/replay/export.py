@@ -20,7 +20,7 @@ from soccerai.replay.scene import Scene
 from soccerai.replay.simulation import Simulation
 from soccerai.replay.style import BALL_COLOUR, PALETTE, decluttered, surface_style, team_colour, view_title
 from soccerai.replay.values import format_value
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 
 EXPORT_INCHES = (10.0, 7.0)
 """Figure size of every export; at the default :data:`EXPORT_DPI` 1600 x 1120 px."""

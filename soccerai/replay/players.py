@@ -22,7 +22,7 @@ from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, select_cobso_agent
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.replay.scene import MAX_LABEL, Scene, scene_tensors, shooter_at
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 
 MAX_NAME = 32
 """Player names shown are cut to this many characters (provider text is data, not layout)."""
@@ -128,7 +128,7 @@ def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
     ``player_obso [23]``: the agents' OBSO at that frame when already computed (e.g.
     ``scene_surfaces(...).player_obso[frame]``); computed for the one frame otherwise. ``tracked_at``: only
     (A1, D1, D2) sets whose three players are tracked at that frame too (a simulation starting there can forecast
-    only players it sees, as :func:`soccerai.match_obso.seen_candidates` demands).
+    only players it sees, as :func:`soccerai.evaluate.match_obso.seen_candidates` demands).
     """
     frame = scene.check_index(frame)
     try:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import polars as pl
 
+from soccerai.data.store import check_parquet_budget, read_metadata
 from soccerai.errors import InvalidInputError, SoccerAIError
+from soccerai.files import atomic_path
+from soccerai.match.schema import SHOT, MatchMetadata
 from soccerai.replay.scene import list_matches, load_match, team_name, timeline
-from soccerai.schema import SHOT, MatchMetadata
-from soccerai.store import atomic_path, check_parquet_budget, read_metadata
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 """Uploaded match files larger than this are refused."""

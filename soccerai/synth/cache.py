@@ -24,7 +24,7 @@ def simulated_match_path(
     (:data:`soccerai.synth.match.SYNTH_VERSION`: a changed synthesizer does not reuse old matches).
     """
     from soccerai.config import metrica_events_dir, output_dir
-    from soccerai.store import write_match
+    from soccerai.data.store import write_match
     from soccerai.synth import synthesize_match
     from soccerai.synth.match import SYNTH_VERSION
 

@@ -1,4 +1,4 @@
-"""``synthesize_match``: a timeline in, a canonical :class:`soccerai.schema.Match` (simulated) out."""
+"""``synthesize_match``: a timeline in, a canonical :class:`soccerai.match.schema.Match` (simulated) out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidParameterError
-from soccerai.schema import (
+from soccerai.match.schema import (
     BALL_ID,
     EVENTS_SCHEMA,
     PLAYERS_SCHEMA,

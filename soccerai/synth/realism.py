@@ -4,7 +4,7 @@ The realism report (:func:`report_statistics`, :func:`realism_report`) compares 
 SkillCorner match (broadcast tracking: only the players in camera view) and the real Hawk-Eye minutes (optical:
 everyone). Every source goes through the same steps:
 
-1. :func:`soccerai.tracking.resample` to a 10 Hz grid (``REPORT_HZ``), never interpolating across a gap longer than
+1. :func:`soccerai.match.tracking.resample` to a 10 Hz grid (``REPORT_HZ``), never interpolating across a gap longer than
    ``REPORT_MAX_GAP_S``: a player out of view is absent (NaN), never invented;
 2. :func:`grid_wide`: one row per 0.1 s of each period (missing instants are NaN rows), so differences of
    consecutive rows are always 0.1 s apart and a gap breaks every difference across it;
@@ -39,8 +39,8 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.schema import MAX_PLAYER_SPEED, Match
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match.schema import MAX_PLAYER_SPEED, Match
 
 SPRINT_SPEED = 7.0
 SPRINT_MIN_S = 1.0
@@ -162,7 +162,7 @@ def _shape_stats(w: Wide, min_players: int = 5) -> dict[str, float]:
 def read_lastrow_clip(path: Path, name: str | None = None) -> Wide:
     """A Last Row goal clip (20 Hz, only the players near the ball) as :class:`Wide`, named ``name``.
 
-    Read by :func:`soccerai.io.lastrow.load_lastrow`, so it shares that reader's metres, orientation and
+    Read by :func:`soccerai.io.providers.lastrow.load_lastrow`, so it shares that reader's metres, orientation and
     goalkeeper guess: the defending keeper is left out of his team's length and width like every source's keeper.
     """
     match = load_lastrow(path)
@@ -197,12 +197,12 @@ REAL_SOURCES = {
 def grid_wide(match: Match, name: str | None = None) -> Wide:
     """The match's players on a regular ``REPORT_HZ`` grid: one row per 0.1 s of each period, NaN where unseen.
 
-    Positions come from :func:`soccerai.tracking.resample` (linear interpolation, never across gaps longer than
+    Positions come from :func:`soccerai.match.tracking.resample` (linear interpolation, never across gaps longer than
     ``REPORT_MAX_GAP_S``); grid instants without any player row are kept as NaN rows so that consecutive rows are
     always exactly one step apart within a period.
     """
-    from soccerai.goalkeepers import infer_goalkeepers
-    from soccerai.tracking import resample
+    from soccerai.match.goalkeepers import infer_goalkeepers
+    from soccerai.match.tracking import resample
 
     match = infer_goalkeepers(match)
     known = match.players["object_id"].implode()  # broadcast tracking also lists unidentified objects and referees
