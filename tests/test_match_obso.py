@@ -156,7 +156,7 @@ def test_cli_cobso_writes_pair_and_player_tables_and_the_figure(match, tmp_path,
     """``soccerai cobso`` on a stored simulated match (constant-velocity counterfactuals): tables and a figure."""
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
     from soccerai.data.store import write_match
 
     monkeypatch.setenv("SOCCERAI_OUT_DIR", str(tmp_path / "out"))

@@ -122,7 +122,7 @@ def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: P
     import polars as pl
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
     from soccerai.cli.commands import forecast
 
     monkeypatch.setattr(forecast.console, "width", 240)  # one table row per line
@@ -223,7 +223,7 @@ def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None
 def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     runner = CliRunner()
     ckpt = tmp_path / "gvrnn"
