@@ -23,9 +23,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.windows.container import FPS, N_AGENTS, TrajectoryWindows, agent_roles
-
-DT = 1.0 / FPS
+from soccerai.windows.container import DT, N_AGENTS, TrajectoryWindows, agent_roles
 
 
 @dataclass
