@@ -60,7 +60,7 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.match.schema import BALL_ID, TEAMS, Match, MatchMetadata
+from soccerai.match.schema import BALL_ID, MAX_PLAYER_SPEED, TEAMS, Match, MatchMetadata
 from soccerai.match.tracking import add_velocities, resample
 from soccerai.windows.container import FPS, N_PER_TEAM
 
@@ -189,8 +189,15 @@ def presence(tracking: pl.DataFrame) -> pl.Expr:
     A row whose velocity could not be measured (a one-sample segment: a player crossing the edge of a broadcast
     camera's view for one frame) is present, with velocity 0: the player was seen there, and leaving him out would
     hand his space to the other team. Positions are never null in canonical tracking.
+
+    A table without the ``speed_flag`` column (a stored match: parquet keeps no derived flag) gets it from its
+    velocities by :func:`soccerai.match.tracking.add_velocities`' rule (a player faster than
+    :data:`soccerai.match.schema.MAX_PLAYER_SPEED`), so a match read back from the store lays out as it did before.
     """
-    return ~pl.col("speed_flag").fill_null(False) if "speed_flag" in tracking.columns else pl.lit(True)
+    if "speed_flag" in tracking.columns:
+        return ~pl.col("speed_flag").fill_null(False)
+    speed = (pl.col("vx") ** 2 + pl.col("vy") ** 2).sqrt()
+    return ~((pl.col("team") != "ball") & (speed > MAX_PLAYER_SPEED)).fill_null(False)
 
 
 @dataclass
