@@ -193,7 +193,7 @@ def test_batch_given_future_holds_untracked_frames(sets) -> None:
 
 def test_checkpoint_with_a_shorter_horizon_than_the_windows_is_refused(tmp_path: Path) -> None:
     from soccerai.training.checkpoint import save_checkpoint
-    from soccerai.training.datamodule import random_walk_windows
+    from soccerai.windows.sources import random_walk_windows
 
     save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20", {"fps": 10.0, "n_agents": 23})
     pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 20))  # its own horizon: fine

@@ -26,7 +26,7 @@ from soccerai.evaluate.obso import on_ball_attacker
 from soccerai.match.possession import attacks
 from soccerai.match.schema import DEFAULT_PITCH, Match, MatchMetadata
 from soccerai.match.shots import match_shots
-from soccerai.windows.container import BALL_INDEX, DT, FPS, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
 from soccerai.windows.layout import check_team, clock_frames, frame_tensors, to_model_rate
 
 MAX_LABEL = 16

@@ -1,6 +1,6 @@
 """``soccerai train``, ``soccerai evaluate``, ``soccerai predict``: the forecasting commands.
 
-Inputs are canonical ``.parquet`` matches (windowed by ``soccerai.training.datamodule.MAKE_WINDOWS``) or Last Row ``.csv``
+Inputs are canonical ``.parquet`` matches (windowed by ``soccerai.windows.sources.MAKE_WINDOWS``) or Last Row ``.csv``
 clips. Every table says whether its windows came from simulated or real tracking.
 """
 
@@ -23,9 +23,9 @@ from soccerai.evaluate.metrics import DEFAULT_K, SCENARIOS, compare_models, fore
 from soccerai.files import write_parquet_atomic
 from soccerai.models import TrajectoryModel, build_model, model_names
 from soccerai.training import pretrained
-from soccerai.training.datamodule import load_windows, split_windows
 from soccerai.training.loop import TrainConfig, train_and_save
 from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.sources import load_windows, split_windows
 
 console = Console()
 Inputs = Annotated[list[Path], typer.Argument(help="Canonical .parquet matches or Last Row .csv clips.")]
