@@ -70,6 +70,18 @@ def test_checkpoint_round_trip_is_exact(tmp_path: Path) -> None:
     assert loaded.config == model.config and not loaded.training
 
 
+def test_checkpoints_write_their_provenance_and_one_without_it_is_refused(tmp_path: Path) -> None:
+    save_checkpoint(build_model("gvrnn", dict(SMALL)), tmp_path, {"fps": 99.0, "source": "test"})
+    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    meta = record["metadata"]
+    assert meta["fps"] == 10.0 and meta["n_agents"] == 23 and meta["commit"] and meta["source"] == "test"
+    del meta["commit"], meta["fps"]
+    record["manifest_sha256"] = manifest_hash(record)  # consistent, so only the provenance is missing
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match="lacks provenance fps, commit"):
+        load_checkpoint(tmp_path)
+
+
 def test_tampered_weights_are_refused(tmp_path: Path) -> None:
     save_checkpoint(build_model("gvrnn", dict(SMALL)), tmp_path)
     raw = bytearray((tmp_path / WEIGHTS_FILE).read_bytes())
@@ -122,7 +134,7 @@ def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: P
     import polars as pl
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
     from soccerai.cli.commands import forecast
 
     monkeypatch.setattr(forecast.console, "width", 240)  # one table row per line
@@ -223,7 +235,7 @@ def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None
 def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     runner = CliRunner()
     ckpt = tmp_path / "gvrnn"
