@@ -260,8 +260,8 @@ def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players
     from soccerai.config import output_dir
     from soccerai.data.store import read_match, write_match
     from soccerai.synth.match import SYNTH_VERSION
-    from soccerai.training.datamodule import split_windows
     from soccerai.windows.container import TrajectoryWindows
+    from soccerai.windows.sources import split_windows
 
     parts = []
     digest = hashlib.sha1(repr((behaviour, MODELS.get(measurement or ""))).encode()).hexdigest()[:8]

@@ -17,7 +17,6 @@ from torch_geometric.nn import MessagePassing
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import (
-    DT,
     TrajectoryBatch,
     TrajectoryModel,
     check_sample_args,
@@ -33,6 +32,7 @@ from soccerai.models.layers import (
     split_gaussian,
 )
 from soccerai.models.vrnn import VRNNConfig, kinematic_states
+from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
 

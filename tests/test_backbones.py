@@ -18,8 +18,8 @@ from soccerai.models.gvrnn import GVRNN, GVRNNConfig
 from soccerai.models.schedulers import SCHEDULES, AncestralSampler, DDIMSampler, NoiseSchedule, beta_schedule
 from soccerai.models.transformer import TrajectoryTransformer, TransformerConfig
 from soccerai.models.vae import ConditionalVAE, VAEConfig
-from soccerai.training.datamodule import lastrow_clip_windows
 from soccerai.windows.container import N_AGENTS, TrajectoryWindows
+from soccerai.windows.sources import lastrow_clip_windows
 
 HORIZON = 6
 GENERATORS = {

@@ -1,4 +1,4 @@
-"""Window sources of soccerai.training.datamodule on the real Last Row clip: splitting without leaks, mixed inputs."""
+"""Window sources of soccerai.windows.sources on the real Last Row clip: splitting without leaks, mixed inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from soccerai.data.store import write_match
 from soccerai.errors import InvalidInputError
 from soccerai.io.providers.lastrow import load_lastrow
-from soccerai.training.datamodule import lastrow_clip_windows, load_windows, split_windows, window_last_frames
+from soccerai.windows.sources import lastrow_clip_windows, load_windows, split_windows, window_last_frames
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from soccerai.models.encoders.sat import k_hop_members, nearest_neighbour_edges
 from soccerai.models.graph import complete_edges, node_features
 from soccerai.models.gvrnn import GVRNN, GVRNNConfig
 from soccerai.models.layers import build_encoder
-from soccerai.training.datamodule import lastrow_clip_windows
 from soccerai.windows.container import N_AGENTS, TrajectoryWindows, agent_roles
+from soccerai.windows.sources import lastrow_clip_windows
 
 IN, HIDDEN, OUT = 9, 16, 8
 

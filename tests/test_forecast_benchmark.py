@@ -13,7 +13,7 @@ from soccerai.bench import forecast as fb
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.forecast_table import forecast_table
 from soccerai.models.registry import GENERATORS, encoder_names
-from soccerai.training.datamodule import lastrow_clip_windows, random_walk_windows
+from soccerai.windows.sources import lastrow_clip_windows, random_walk_windows
 
 
 @pytest.fixture(scope="module")

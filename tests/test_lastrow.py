@@ -124,8 +124,8 @@ def test_bad_content(tmp_path: Path, raw: pl.DataFrame) -> None:
 
 def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
     """Every window's agents sit where load_lastrow (then 10 Hz + smoothed velocities) puts them."""
-    from soccerai.training.datamodule import lastrow_clip_windows
     from soccerai.windows.layout import to_model_rate
+    from soccerai.windows.sources import lastrow_clip_windows
 
     windows = lastrow_clip_windows(clip_path, obs_len=5, pred_len=5, stride=4)
     match = load_lastrow(clip_path)
@@ -155,7 +155,7 @@ def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
 def test_clip_windows_bad_input_names_the_file(
     tmp_path: Path, clip_path: Path, raw: pl.DataFrame, samples_dir: Path
 ) -> None:
-    from soccerai.training.datamodule import lastrow_clip_windows
+    from soccerai.windows.sources import lastrow_clip_windows
 
     truncated = tmp_path / "cut_[1].csv"
     truncated.write_text(clip_path.read_text()[:5000].rsplit(",", 3)[0] + "\n")

@@ -12,8 +12,8 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate import metrics
 from soccerai.models import build_model
-from soccerai.training.datamodule import lastrow_clip_windows
 from soccerai.windows.container import N_AGENTS
+from soccerai.windows.sources import lastrow_clip_windows
 
 
 def _case() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

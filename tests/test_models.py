@@ -9,10 +9,9 @@ import torch
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models import TrajectoryBatch, build_model, model_names
-from soccerai.models.base import DT
 from soccerai.models.gvrnn import GVRNNConfig
-from soccerai.training.datamodule import lastrow_clip_windows, random_walk_windows
-from soccerai.windows.container import N_AGENTS
+from soccerai.windows.container import DT, N_AGENTS
+from soccerai.windows.sources import lastrow_clip_windows, random_walk_windows
 
 SMALL = {"hidden": 16, "latent": 4}
 HORIZON = 6

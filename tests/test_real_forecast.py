@@ -173,10 +173,10 @@ def test_checkpoint_of_another_frame_rate_or_layout_is_refused(tmp_path: Path) -
     from soccerai.training.checkpoint import save_checkpoint
 
     model = build_model("gvrnn", {"hidden": 8, "latent": 4})
-    save_checkpoint(model, tmp_path / "at25", {"fps": 25.0, "n_agents": 23})
+    save_checkpoint(model, tmp_path / "at25", fps=25.0)
     with pytest.raises(CheckpointError, match="25 Hz"):
         pretrained.load(tmp_path / "at25")
-    save_checkpoint(model, tmp_path / "agents", {"fps": 10.0, "n_agents": 22})
+    save_checkpoint(model, tmp_path / "agents", n_agents=22)
     with pytest.raises(CheckpointError, match="22 agents"):
         pretrained.load(str(tmp_path / "agents"))
     with pytest.raises(InvalidParameterError, match="neither a checkpoint folder"):
@@ -193,9 +193,9 @@ def test_batch_given_future_holds_untracked_frames(sets) -> None:
 
 def test_checkpoint_with_a_shorter_horizon_than_the_windows_is_refused(tmp_path: Path) -> None:
     from soccerai.training.checkpoint import save_checkpoint
-    from soccerai.training.datamodule import random_walk_windows
+    from soccerai.windows.sources import random_walk_windows
 
-    save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20", {"fps": 10.0, "n_agents": 23})
+    save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20")
     pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 20))  # its own horizon: fine
     with pytest.raises(CheckpointError, match="forecasts 20 frames, the windows need 40"):
         pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 40))

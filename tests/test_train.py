@@ -19,8 +19,8 @@ from soccerai.training.checkpoint import (
     manifest_hash,
     save_checkpoint,
 )
-from soccerai.training.datamodule import lastrow_clip_windows, split_windows
 from soccerai.training.loop import TrainConfig, fit_model, train_and_save
+from soccerai.windows.sources import lastrow_clip_windows, split_windows
 
 SMALL = {"hidden": 16, "latent": 4}
 
@@ -68,6 +68,18 @@ def test_checkpoint_round_trip_is_exact(tmp_path: Path) -> None:
     for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     assert loaded.config == model.config and not loaded.training
+
+
+def test_checkpoints_write_their_provenance_and_one_without_it_is_refused(tmp_path: Path) -> None:
+    save_checkpoint(build_model("gvrnn", dict(SMALL)), tmp_path, {"fps": 99.0, "source": "test"})
+    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    meta = record["metadata"]
+    assert meta["fps"] == 10.0 and meta["n_agents"] == 23 and meta["commit"] and meta["source"] == "test"
+    del meta["commit"], meta["fps"]
+    record["manifest_sha256"] = manifest_hash(record)  # consistent, so only the provenance is missing
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match="lacks provenance fps, commit"):
+        load_checkpoint(tmp_path)
 
 
 def test_tampered_weights_are_refused(tmp_path: Path) -> None:
@@ -172,7 +184,7 @@ def stored_simulated_match(tmp_path_factory) -> Path:
 
 
 def test_stored_match_windows_train_and_the_validation_loss_falls(stored_simulated_match: Path) -> None:
-    from soccerai.training.datamodule import load_windows
+    from soccerai.windows.sources import load_windows
 
     windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=20)
     assert windows.simulated and len(windows) >= 8 and windows.states.shape[1:] == (20, 23, 4)
@@ -200,7 +212,7 @@ def _shared_frames(train, val, match_path: Path) -> list[tuple[int, int, int]]:
 
 def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_match: Path) -> None:
     """Windows every 0.5 s, 2 s long: each overlaps its neighbours, so a split by start alone would share frames."""
-    from soccerai.training.datamodule import load_windows
+    from soccerai.windows.sources import load_windows
 
     windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=5)
     train, val = split_windows(windows, 0.25)
@@ -212,7 +224,7 @@ def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None
     import polars as pl
 
     from soccerai.errors import InvalidInputError
-    from soccerai.training.datamodule import load_windows
+    from soccerai.windows.sources import load_windows
 
     path = tmp_path / "other.parquet"
     pl.DataFrame({"a": [1, 2]}).write_parquet(path)

@@ -19,7 +19,7 @@ from soccerai.models.graph import complete_edges
 from soccerai.models.layers import build_encoder
 from soccerai.models.relu_pool import ENGINES, masked_relu_pool
 from soccerai.training import pretrained
-from soccerai.training.datamodule import lastrow_clip_windows
+from soccerai.windows.sources import lastrow_clip_windows
 
 
 @pytest.fixture(scope="module")

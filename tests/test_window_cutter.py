@@ -111,24 +111,6 @@ def test_window_at_frame_cuts_the_same_window_from_a_prebuilt_cube(lastrow_10hz:
         window_cutter.match_cube(lastrow_10hz.tracking)  # type: ignore[arg-type]
 
 
-def test_windows_for_matches_and_split(lastrow_10hz: Match) -> None:
-    copies = [
-        dataclasses.replace(
-            lastrow_10hz, tracking=lastrow_10hz.tracking.with_columns(pl.lit(f"m{i}").alias("match_id"))
-        )
-        for i in range(3)
-    ]
-    windows = window_cutter.windows_for_matches(copies)
-    train, val, test = window_cutter.split_by_match(windows, test_matches=["m0"], val_matches=["m1"])
-    assert len(train) + len(val) + len(test) == len(windows)
-    assert set(train.meta.get_column("match_id")) == {"m2"}
-    assert set(val.meta.get_column("match_id")) == {"m1"} and set(test.meta.get_column("match_id")) == {"m0"}
-    with pytest.raises(InvalidParameterError, match="both"):
-        window_cutter.split_by_match(windows, ["m0"], ["m0"])
-    with pytest.raises(InvalidParameterError, match="no windows"):
-        window_cutter.split_by_match(windows, ["nope"])
-
-
 def test_deterministic(lastrow_10hz: Match) -> None:
     a, b = window_cutter.make_windows(lastrow_10hz), window_cutter.make_windows(lastrow_10hz)
     np.testing.assert_array_equal(a.states, b.states)

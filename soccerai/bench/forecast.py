@@ -175,7 +175,7 @@ def pretrain_finetune_rows(
     Raises:
         InvalidParameterError: ``pretrain_steps`` < 1, an unknown model, or simulated windows of another length.
     """
-    from soccerai.training.datamodule import parquet_windows
+    from soccerai.windows.sources import parquet_windows
 
     config = config or ForecastBenchmarkConfig(pretrained=None, simulated=False)
     steps = config.pretrain_sim_steps if pretrain_steps is None else pretrain_steps

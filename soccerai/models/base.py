@@ -20,12 +20,9 @@ from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.windows.container import FPS, N_AGENTS, TrajectoryWindows, agent_roles
-
-DT = 1.0 / FPS
+from soccerai.windows.container import TrajectoryWindows, agent_roles
 
 
 @dataclass
@@ -38,7 +35,8 @@ class TrajectoryBatch:
         is_goalkeeper: bool ``[B, N]``.
         roles: long ``[N]``: 0 attacker, 1 defender, 2 ball.
         obs_len: observed frames at the start of each window.
-        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes (from :mod:`soccerai.models.graph`).
+        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes; None (what windows give): models
+            that need a graph build the complete one (:mod:`soccerai.models.graph`).
     """
 
     states: Tensor
@@ -99,24 +97,6 @@ class TrajectoryBatch:
             is_goalkeeper=torch.as_tensor(windows.is_goalkeeper[index], dtype=torch.bool),
             roles=torch.as_tensor(agent_roles()),
             obs_len=windows.obs_len,
-        )
-
-    @staticmethod
-    def from_graph_batch(batch: Batch) -> TrajectoryBatch:
-        """Undo :func:`soccerai.models.graph.batch_windows`: node tensors ``[B*N, T, ...]`` back to ``[B, T, N, ...]``."""
-        n_graphs = int(batch.num_graphs)
-        states = batch.states.view(n_graphs, N_AGENTS, *batch.states.shape[1:]).transpose(1, 2)
-        mask = batch.mask.view(n_graphs, N_AGENTS, -1).transpose(1, 2)
-        obs = batch.obs_len.unique()
-        if obs.numel() != 1:
-            raise InvalidParameterError("a batch mixes windows of different observed lengths")
-        return TrajectoryBatch(
-            states=states.contiguous(),
-            mask=mask.contiguous(),
-            is_goalkeeper=batch.is_goalkeeper.view(n_graphs, N_AGENTS),
-            roles=batch.role[:N_AGENTS],
-            obs_len=int(obs.item()),
-            edge_index=batch.edge_index,
         )
 
 

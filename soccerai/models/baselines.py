@@ -12,8 +12,9 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
 from soccerai.models.vrnn import kinematic_states
+from soccerai.windows.container import DT
 
 
 @dataclass

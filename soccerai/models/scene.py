@@ -23,11 +23,11 @@ import torch
 from torch import Tensor, nn
 
 from soccerai.errors import InvalidParameterError
-from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
 from soccerai.models.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.layers import CompleteGraph, build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
-from soccerai.windows.container import BALL_INDEX
+from soccerai.windows.container import BALL_INDEX, DT
 
 GIVEN_SCALE = 10.0
 GHOSTED = 3

@@ -47,7 +47,6 @@ import torch
 from torch import Tensor, nn
 
 from soccerai.models.base import (
-    DT,
     TrajectoryBatch,
     TrajectoryModel,
     check_sample_args,
@@ -68,6 +67,7 @@ from soccerai.models.layers import (
     gaussian_nll,
     split_gaussian,
 )
+from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
 LOSS_CHUNK_ROWS = 8192

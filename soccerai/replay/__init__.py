@@ -50,7 +50,6 @@ from soccerai.replay.players import (
     roles,
 )
 from soccerai.replay.scene import (
-    DT,
     MAX_LABEL,
     PERIOD_START_MIN,
     Moment,
@@ -103,7 +102,7 @@ from soccerai.replay.tables import (
 )
 from soccerai.replay.values import format_columns, format_value
 from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
-from soccerai.windows.container import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, DT, FPS, N_AGENTS, N_PER_TEAM
 
 __all__ = [
     "ATTACK_COLOUR", "AWAY_COLOUR", "BALL_COLOUR", "BALL_INDEX", "COMPARE_SCHEMA", "CONTROL_SCALE",

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from soccerai.match.schema import DEFAULT_PITCH
 from soccerai.replay.players import Roles, player_info
-from soccerai.replay.scene import DT, Scene
+from soccerai.replay.scene import Scene
 from soccerai.replay.simulation import Simulation
 from soccerai.replay.style import (
     BALL_COLOUR,
@@ -25,7 +25,7 @@ from soccerai.replay.style import (
     view_title,
 )
 from soccerai.replay.values import format_value
-from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, DT, N_PER_TEAM
 
 PITCH_COLOUR, LINE_COLOUR = "#2e7d32", "rgba(255,255,255,0.85)"
 DARK_LINE_COLOUR = "rgba(40,40,40,0.75)"

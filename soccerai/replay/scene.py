@@ -29,7 +29,6 @@ from soccerai.match.shots import match_shots
 from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
 from soccerai.windows.layout import check_team, clock_frames, frame_tensors, to_model_rate
 
-DT = 1.0 / FPS
 MAX_LABEL = 16
 """Provider-given object ids shown as labels are cut to this many characters."""
 

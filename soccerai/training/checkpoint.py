@@ -11,7 +11,9 @@ Format (``format_version`` 2). ``manifest.json`` is one JSON object:
 ``tensors``         ``{name: shape}`` of every tensor in the weights file
 ``weights_sha256``  sha256 of ``model.safetensors``; ``weights_bytes`` its size
 ``training_data``   ids of the matches (or clips) the weights were trained on, sorted
-``metadata``        free-form (training settings, metrics, history)
+``metadata``        training settings, metrics, history, and the provenance every checkpoint records
+                    (:func:`provenance`): ``fps`` and ``n_agents`` of the windows it was trained on, ``commit``
+                    (the soccerai git commit, ``"unknown"`` outside a checkout)
 ``manifest_sha256`` sha256 of the canonical JSON (sorted keys, no spaces) of all the fields above
 =================== ===================================================================================
 
@@ -19,7 +21,7 @@ The manifest hash makes the config covered by an integrity check like the weight
 manifest is refused); it is not a signature: whoever can write both files can forge both.
 
 :func:`load_checkpoint` checks, in order and before any tensor is allocated: the manifest's size, JSON, fields and
-own hash; the model name; every config value against its dataclass field (type, range, and a size bound: no
+own hash; the provenance (a manifest without ``fps``, ``n_agents`` and ``commit`` is refused); the model name; every config value against its dataclass field (type, range, and a size bound: no
 integer may exceed the number of elements in the weights file, since a dimension of size n needs at least n
 weights); the weights file's size and sha256; the safetensors header against the manifest; and the shapes of the
 model built on PyTorch's ``meta`` device (no memory) against the header. Only then is the model built for real and
@@ -33,6 +35,7 @@ import hashlib
 import json
 import math
 import re
+import subprocess
 import types
 import typing
 from collections.abc import Sequence
@@ -49,6 +52,7 @@ from soccerai.errors import CheckpointError, SoccerAIError
 from soccerai.files import atomic_path, sha256_file, write_json_atomic
 from soccerai.models.base import TrajectoryModel
 from soccerai.models.registry import MODELS, build_model
+from soccerai.windows.container import FPS, N_AGENTS
 
 WEIGHTS_FILE = "model.safetensors"
 MANIFEST_FILE = "manifest.json"
@@ -71,18 +75,41 @@ def manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+PROVENANCE = ("fps", "n_agents", "commit")
+"""What every checkpoint's ``metadata`` records about how it was made (:func:`provenance`)."""
+
+
+def git_commit() -> str:
+    """The soccerai git commit this code runs from, or ``"unknown"`` outside a git checkout."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                              cwd=Path(__file__).resolve().parent, check=True).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(fps: float = FPS, n_agents: int = N_AGENTS) -> dict[str, Any]:
+    """The provenance fields of a checkpoint trained on windows at ``fps`` Hz with ``n_agents`` agents."""
+    return {"fps": float(fps), "n_agents": int(n_agents), "commit": git_commit()}
+
+
 def save_checkpoint(
     model: TrajectoryModel,
     directory: str | Path,
     metadata: dict[str, Any] | None = None,
     training_data: Sequence[str] | None = None,
+    *,
+    fps: float = FPS,
+    n_agents: int = N_AGENTS,
 ) -> Path:
     """Write weights then the manifest (each atomically) into ``directory``; returns the directory.
 
-    ``training_data`` defaults to ``metadata["matches"]`` when the caller recorded the matches there.
+    The manifest records its own provenance (:func:`provenance`: ``fps`` / ``n_agents`` of the training windows,
+    the layout's unless given, and the git commit) over any such keys of ``metadata``. ``training_data`` defaults
+    to ``metadata["matches"]`` when the caller recorded the matches there.
     """
     directory = Path(directory)
-    metadata = json.loads(json.dumps(metadata or {}, default=str))
+    metadata = json.loads(json.dumps({**(metadata or {}), **provenance(fps, n_agents)}, default=str))
     if training_data is None:
         training_data = metadata.get("matches") or []
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
@@ -146,6 +173,10 @@ def _check_manifest_fields(record: dict[str, Any], path: Path) -> None:
     for key in ("weights_sha256", "manifest_sha256"):
         if not _SHA256.match(record[key]):
             raise CheckpointError(f"manifest {key!r} is not a hex sha256", path)
+    lacking = [key for key in PROVENANCE if key not in record["metadata"]]
+    if lacking:
+        raise CheckpointError(f"checkpoint lacks provenance {', '.join(lacking)} (re-save it with "
+                              "soccerai.training.checkpoint.save_checkpoint)", path)
     if not all(isinstance(t, str) for t in record["training_data"]):
         raise CheckpointError("manifest 'training_data' must be a list of match ids", path)
     for name, shape in record["tensors"].items():

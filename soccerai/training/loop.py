@@ -22,13 +22,12 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
-from torch_geometric.data import Batch
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.registry import build_model
 from soccerai.training.checkpoint import save_checkpoint
-from soccerai.training.datamodule import WindowDataModule
+from soccerai.training.datamodule import WindowBatch, WindowDataModule
 from soccerai.windows.container import TrajectoryWindows
 
 
@@ -58,7 +57,7 @@ class TrainConfig:
     """Validate (and consider early stopping) every this many training steps instead of once per epoch."""
     mirror: bool = True
     """Augment: each training window mirrored left/right (``y -> -y``, attack still ``+x``) with probability 1/2
-    (:func:`soccerai.training.datamodule.mirror_left_right`); validation windows never are."""
+    (:func:`soccerai.windows.sources.mirror_left_right`); validation windows never are."""
     lr_schedule: str = "constant"
     """``constant`` or ``cosine``: ``lr_t = lr (r + (1 - r) (1 + cos(pi t / T)) / 2)``, ``r = 0.05``, over the
     ``T`` optimiser steps of the fit (needs ``max_steps`` or an epoch limit)."""
@@ -77,21 +76,20 @@ class TrajectoryLightningModule(L.LightningModule):
         """Indices (into the training windows) of the windows this process trained on in the first epoch: its shard
         under DDP (the distributed sampler reshuffles the shards every epoch)."""
 
-    def _step(self, graphs: Batch, stage: str) -> torch.Tensor:
-        batch = TrajectoryBatch.from_graph_batch(graphs)
+    def _step(self, batch: TrajectoryBatch, stage: str) -> torch.Tensor:
         losses = self.model.loss(batch)
         for name, value in losses.items():
             self.log(f"{stage}_{name}", value, prog_bar=name == "loss", batch_size=batch.batch_size)
         return losses["loss"]
 
-    def training_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
-        self.sequences_seen += int(graphs.num_graphs)
+    def training_step(self, data: WindowBatch, batch_index: int) -> torch.Tensor:
+        self.sequences_seen += data.batch.batch_size
         if self.current_epoch == 0:
-            self.windows_seen.extend(graphs.window.tolist())
-        return self._step(graphs, "train")
+            self.windows_seen.extend(data.windows.tolist())
+        return self._step(data.batch, "train")
 
-    def validation_step(self, graphs: Batch, batch_index: int) -> torch.Tensor:
-        return self._step(graphs, "val")
+    def validation_step(self, data: WindowBatch, batch_index: int) -> torch.Tensor:
+        return self._step(data.batch, "val")
 
     def configure_optimizers(self) -> Any:
         optimizer = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)

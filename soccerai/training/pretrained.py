@@ -5,7 +5,8 @@ weights + JSON manifest whose metadata records the training data, split, steps a
 evaluate / cobso --checkpoint gvrnn-skillcorner`` and the dashboard take either a name from :func:`available` or a
 checkpoint folder.
 
-A checkpoint records the frame rate and agent count it was trained on (``metadata.fps``, ``metadata.n_agents``);
+A checkpoint records the frame rate and agent count it was trained on (``metadata.fps``, ``metadata.n_agents``,
+written by :func:`soccerai.training.checkpoint.save_checkpoint`; a checkpoint without them is refused when read);
 :func:`check_compatible` refuses windows of another rate or layout (a model trained at 25 Hz integrates
 ``p += v * 0.04 s``; used at 10 Hz it would move every agent 2.5x too far).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from soccerai.errors import CheckpointError, InvalidParameterError
 from soccerai.models.base import TrajectoryModel
+from soccerai.training.checkpoint import MANIFEST_FILE, PROVENANCE, load_checkpoint
 from soccerai.windows.container import FPS, N_AGENTS, TrajectoryWindows
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "models"
@@ -26,8 +28,6 @@ DEFAULT_MODEL = "gvrnn-skillcorner"
 
 def available() -> list[str]:
     """Names of the shipped models (folders of :data:`SHIPPED_DIR` holding a checkpoint manifest)."""
-    from soccerai.training.checkpoint import MANIFEST_FILE
-
     if not SHIPPED_DIR.is_dir():
         return []
     return sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / MANIFEST_FILE).is_file())
@@ -49,10 +49,13 @@ def check_compatible(record: dict[str, Any], windows: TrajectoryWindows | None =
     """Raise :class:`CheckpointError` when the checkpoint was trained at another frame rate or agent count than
     ``fps`` / the 23-agent layout, or for a horizon shorter than the windows' (when the model has one)."""
     meta = record.get("metadata", {})
-    trained_fps = float(meta.get("fps", FPS))
+    lacking = [key for key in PROVENANCE if key not in meta]
+    if lacking:
+        raise CheckpointError(f"checkpoint lacks provenance {', '.join(lacking)}: cannot tell what it was trained on")
+    trained_fps = float(meta["fps"])
     if abs(trained_fps - fps) > 1e-6:
         raise CheckpointError(f"checkpoint trained at {trained_fps:g} Hz, the data is at {fps:g} Hz")
-    trained_agents = int(meta.get("n_agents", N_AGENTS))
+    trained_agents = int(meta["n_agents"])
     if trained_agents != N_AGENTS:
         raise CheckpointError(f"checkpoint trained on {trained_agents} agents, the layout has {N_AGENTS}")
     horizon = record.get("config", {}).get("horizon")
@@ -62,8 +65,6 @@ def check_compatible(record: dict[str, Any], windows: TrajectoryWindows | None =
 
 def load(name_or_path: str | Path, windows: TrajectoryWindows | None = None) -> tuple[TrajectoryModel, dict[str, Any]]:
     """Load a shipped model by name or a checkpoint folder, verified and checked against ``windows``."""
-    from soccerai.training.checkpoint import load_checkpoint
-
     model, record = load_checkpoint(resolve(name_or_path))
     check_compatible(record, windows)
     return model, record

@@ -6,6 +6,8 @@ one or more matches, oriented so that the attacking team plays towards ``+x``.
 Agent order (fixed, index ``k``): 0..10 attacking players, 11..21 defending players, 22 the ball. Within a team
 slot 0 is the goalkeeper (empty when none is tracked), then the others by object id (:mod:`soccerai.windows.layout` owns
 the rule). Missing agents have ``mask == False`` and zero features: read a position only where the mask is True.
+
+Lengths here are in 10 Hz frames (``obs_len``, ``T``); :data:`FPS` and :data:`DT` convert to seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ BALL_INDEX = 22
 FEATURES = ("x", "y", "vx", "vy")
 ATTACK, DEFENCE, BALL = 0, 1, 2
 FPS = 10.0
+"""The model rate (Hz): rows per second of everything the windows, the models and C-OBSO see."""
+DT = 1.0 / FPS
+"""Seconds between two model frames (``p += v * DT``)."""
 
 
 def agent_roles() -> np.ndarray:

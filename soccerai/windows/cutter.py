@@ -10,8 +10,14 @@ empty when none is tracked in the window; then up to 10 other players by object 
 of the window when there are more; the ball last). Features ``(x, y, vx, vy)`` are rotated so the attacking team
 plays towards ``+x`` (:func:`soccerai.windows.layout.attack_sign`).
 
-Mask: an agent is tracked at a frame when it has a row there and its speed is not flagged as a measurement error
-(``speed_flag``); untracked agents have zero features. A null velocity (a one-sample segment) is written as 0.
+Mask: the one presence rule of :func:`soccerai.windows.layout.presence` (a row whose speed is not flagged as a
+measurement error; a null velocity, a one-sample segment, is present with velocity 0); untracked agents have zero
+features. The dense layout itself (:func:`soccerai.windows.layout.dense_layout`, ``cube_slots``,
+``gather_agents``) belongs to :mod:`soccerai.windows.layout`; this module picks the spans.
+
+Units: ``obs_s``, ``pred_s`` and ``stride_s`` are seconds (multiples of 0.1 s); the windows count 10 Hz frames
+(``obs_len = 10 obs_s``); ``frame`` arguments and the ``start_frame`` / ``obs_end_frame`` of ``meta`` are frame
+numbers on the source clock.
 Skipped and counted (:class:`WindowStats`, and a ``warnings.warn`` from :func:`make_windows`): windows where the
 ball is missing at any frame, and windows where fewer than ``min_players`` of the 22 player slots are tracked at
 some frame.
@@ -20,7 +26,7 @@ some frame.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +37,15 @@ from soccerai.match.possession import possession_segments
 from soccerai.match.schema import BALL_ID, Match, validate_tracking
 from soccerai.match.tracking import frame_period
 from soccerai.windows.container import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
-from soccerai.windows.layout import agent_slots, attack_sign, goalkeepers, slot_goalkeepers
+from soccerai.windows.layout import (
+    MatchCube,
+    PeriodFrames,
+    check_team,
+    cube_slots,
+    dense_layout,
+    gather_agents,
+    slot_goalkeepers,
+)
 
 CONTIGUOUS_STEP_S = 1.5 / FPS
 """Consecutive 10 Hz frames further apart than this break a run."""
@@ -84,32 +98,6 @@ class _Lengths:
     @property
     def total(self) -> int:
         return self.obs + self.pred
-
-
-@dataclass
-class _PeriodCube:
-    """One period as dense arrays: ``features[F, O, 4]`` (NaN = absent) and ``tracked[F, O]``."""
-
-    frames: np.ndarray
-    times: np.ndarray
-    features: np.ndarray
-    tracked: np.ndarray
-
-
-@dataclass
-class MatchCube:
-    """A 10 Hz match laid out densely once, to cut any number of windows from (:func:`match_cube`).
-
-    ``periods[p].features[F, O, 4]`` holds ``(x, y, vx, vy)`` of object ``object_ids[o]`` at the ``f``-th frame of
-    period ``p`` (NaN where absent), ``periods[p].tracked[F, O]`` whether it is usable there.
-    """
-
-    match_id: str
-    object_ids: list[str]
-    teams: np.ndarray  # per object: "home" | "away" | "ball"
-    goalkeepers: set[str]
-    periods: dict[int, _PeriodCube]
-    simulated: bool
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -169,51 +157,6 @@ def make_windows_with_stats(
     return _assemble(cube, starts, lengths, min_players)
 
 
-def windows_for_matches(
-    matches: Iterable[Match],
-    obs_s: float = 2.0,
-    pred_s: float = 4.0,
-    stride_s: float = 1.0,
-    min_players: int = 20,
-    progress: bool = False,
-) -> TrajectoryWindows:
-    """:func:`make_windows` over several 10 Hz matches, concatenated (one warning for all skipped windows)."""
-    matches = list(matches)
-    if not matches:
-        raise InvalidParameterError("no matches to cut into windows")
-    iterator: Iterable[Match] = matches
-    if progress:
-        from rich.progress import track
-
-        iterator = track(matches, description="windows")
-    parts, total = [], WindowStats()
-    for match in iterator:
-        windows, stats = make_windows_with_stats(match, None, obs_s, pred_s, stride_s, None, min_players)
-        parts.append(windows)
-        total = total.add(stats)
-    _warn_skipped(total)
-    return TrajectoryWindows.concat(parts)
-
-
-def split_by_match(
-    windows: TrajectoryWindows, test_matches: Sequence[str], val_matches: Sequence[str] = ()
-) -> tuple[TrajectoryWindows, TrajectoryWindows, TrajectoryWindows]:
-    """(train, val, test) windows; every match goes whole into one split, never across two."""
-    test, val = set(test_matches), set(val_matches)
-    if test & val:
-        raise InvalidParameterError(
-            f"matches {sorted(test & val)} are in both the test and the validation split"
-        )
-    known = set(windows.meta.get_column("match_id").unique().to_list())
-    unknown = (test | val) - known
-    if unknown:
-        raise InvalidParameterError(f"matches {sorted(unknown)} have no windows")
-    ids = windows.meta.get_column("match_id")
-    in_test, in_val = ids.is_in(list(test)).to_numpy(), ids.is_in(list(val)).to_numpy()
-    train = ~(in_test | in_val)
-    return tuple(windows.subset(np.flatnonzero(m)) for m in (train, in_val, in_test))  # type: ignore[return-value]
-
-
 def match_cube(match_10hz: Match) -> MatchCube:
     """The match as a :class:`MatchCube`: build it once, then cut many windows with :func:`window_at_frame`.
 
@@ -244,8 +187,7 @@ def window_at_frame(
         InvalidParameterError: bad team or durations, frame outside the period, not enough frames before/after.
         InvalidTrackingError: the ball is missing, or fewer than ``min_players`` players are tracked.
     """
-    if attacking_team not in ("home", "away"):
-        raise InvalidParameterError(f"attacking_team must be 'home' or 'away', got {attacking_team!r}")
+    check_team(attacking_team)
     lengths = _lengths(obs_s, pred_s, 1.0)
     _check_min_players(min_players)
     cube = match if isinstance(match, MatchCube) else _cube(match, None)[0]
@@ -354,38 +296,8 @@ def _cube(
         raise InvalidTrackingError("tracking has no velocities; run soccerai.windows.layout.to_model_rate first")
     if tracking.get_column("match_id").n_unique() != 1:
         raise InvalidTrackingError("tracking holds several matches; cut windows one match at a time")
-    keepers = goalkeepers(players)
-    objects = tracking.group_by("object_id").agg(pl.col("team").first()).sort("object_id")
-    cube = MatchCube(
-        match_id=str(tracking.item(0, "match_id")),
-        object_ids=objects.get_column("object_id").to_list(),
-        teams=objects.get_column("team").to_numpy(),
-        goalkeepers=keepers,
-        periods=_period_cubes(tracking, objects),
-        simulated=simulated,
-    )
+    cube = dense_layout(tracking, players, simulated)
     return cube, tracking, events
-
-
-def _period_cubes(tracking: pl.DataFrame, objects: pl.DataFrame) -> dict[int, _PeriodCube]:
-    object_index = objects.select("object_id").with_row_index("o")
-    flagged = pl.col("speed_flag").fill_null(False) if "speed_flag" in tracking.columns else pl.lit(False)
-    cubes = {}
-    for (period,), part in tracking.group_by("period", maintain_order=True):
-        clock = part.group_by("frame").agg(pl.col("time_s").first()).sort("frame").with_row_index("f")
-        rows = part.join(clock.select("frame", "f"), on="frame").join(object_index, on="object_id")
-        f = rows.get_column("f").to_numpy()
-        o = rows.get_column("o").to_numpy()
-        features = np.full((clock.height, object_index.height, 4), np.nan)
-        features[f, o] = rows.select(
-            "x", "y", pl.col("vx").fill_null(0.0), pl.col("vy").fill_null(0.0)
-        ).to_numpy()
-        tracked = np.zeros((clock.height, object_index.height), dtype=bool)
-        tracked[f, o] = ~rows.select(flagged).to_series().to_numpy()
-        cubes[int(period)] = _PeriodCube(
-            clock.get_column("frame").to_numpy(), clock.get_column("time_s").to_numpy(), features, tracked
-        )
-    return cubes
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -397,7 +309,7 @@ def _contiguous(times: np.ndarray) -> bool:
     return bool(len(times) < 2 or np.diff(times).max() <= CONTIGUOUS_STEP_S)
 
 
-def _window_starts(part: _PeriodCube, start_frame: int, end_frame: int, lengths: _Lengths) -> list[int]:
+def _window_starts(part: PeriodFrames, start_frame: int, end_frame: int, lengths: _Lengths) -> list[int]:
     """Start indices of the windows inside ``[start_frame, end_frame]``, per contiguous run, every stride."""
     inside = np.flatnonzero((part.frames >= start_frame) & (part.frames <= end_frame))
     if len(inside) < lengths.total:
@@ -407,18 +319,6 @@ def _window_starts(part: _PeriodCube, start_frame: int, end_frame: int, lengths:
     for run in np.split(inside, breaks):
         starts.extend(range(int(run[0]), int(run[-1]) - lengths.total + 2, lengths.stride))
     return starts
-
-
-def _agent_slots(cube: MatchCube, tracked: np.ndarray, attacking_team: str) -> list[int | None]:
-    """The 23 object indices of a window (None = empty slot) by :func:`soccerai.windows.layout.agent_slots`.
-
-    An object counts as seen on the frames of the window where it is tracked.
-    """
-    counts = tracked.sum(axis=0)
-    seen = {cube.object_ids[o]: int(counts[o]) for o in np.flatnonzero(counts)}
-    teams = dict(zip(cube.object_ids, cube.teams.tolist(), strict=True))
-    index = {o: i for i, o in enumerate(cube.object_ids)}
-    return [None if o is None else index[o] for o in agent_slots(seen, teams, cube.goalkeepers, attacking_team)]
 
 
 def _assemble(
@@ -435,14 +335,11 @@ def _assemble(
         if ball is None or not tracked[:, ball].all():
             stats.skipped_missing_ball += 1
             continue
-        slots = _agent_slots(cube, tracked, team)
-        index = np.array([o if o is not None else 0 for o in slots])
-        present = np.array([o is not None for o in slots])
-        mask = tracked[:, index] & present
+        slots = cube_slots(cube, tracked, team)
+        window, mask = gather_agents(part.features[span], tracked, slots, team)
         if mask[:, :BALL_INDEX].sum(axis=1).min() < min_players:
             stats.skipped_too_few_players += 1
             continue
-        window = np.where(mask[..., None], part.features[span][:, index], 0.0) * attack_sign(team)
         states.append(window.astype(np.float32))
         masks.append(mask)
         ids = [cube.object_ids[o] if o is not None else None for o in slots]

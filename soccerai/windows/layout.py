@@ -4,7 +4,7 @@ Every part that needs agents in model order calls this module: windows (:mod:`so
 control's frame tensors (:func:`frame_tensors`), match OBSO (:mod:`soccerai.evaluate.match_obso`), the pipeline, replay and
 the benchmarks.
 
-**Model rate.** :func:`to_model_rate` resamples a canonical match to :data:`MODEL_HZ` (10 Hz) with smoothed
+**Model rate.** :func:`to_model_rate` resamples a canonical match to :data:`soccerai.windows.container.FPS` (10 Hz, the one model rate; ``DT = 1 / FPS``) with smoothed
 velocities (:func:`soccerai.match.tracking.resample`, :func:`soccerai.match.tracking.add_velocities`). Frame numbers stay on
 the *source clock* (a 25 Hz match resampled to 10 Hz has frames 0, 2/3, 5, ... rounded: every 2.5th source frame),
 so events, shots and moments chosen on the source clock still point at the right row. The metadata says both:
@@ -29,6 +29,21 @@ An empty or untracked slot is never a player at (0, 0): a presence mask (``valid
 tensor; positions are NaN (frame tensors) or 0 *with the mask False* (model windows, which must be finite).
 Broadcast tracking (12-19 players in view) uses the same rule: the players out of view are masked.
 
+**Presence** (:func:`presence`, one rule for windows and frame tensors): an object is present on a frame where it
+has a row whose speed is not flagged as a measurement error (``speed_flag``). A row whose velocity could not be
+measured (a one-sample segment) is present with velocity 0.
+
+**Dense layout.** :func:`dense_layout` lays a table out once as per-period ``[frames, objects, 4]`` arrays and a
+presence mask (:class:`MatchCube`); :func:`cube_slots` picks the 23 slots over any span of frames and
+:func:`gather_agents` gathers them in the attack frame. :func:`frame_tensors` (pitch control, replay, match OBSO)
+and the window cutter (:mod:`soccerai.windows.cutter`) are both built on these three.
+
+**Units.** Durations in this package's public APIs are in *seconds* where the argument ends in ``_s``
+(``obs_s``, ``pred_s``, ``stride_s``: :mod:`soccerai.windows.cutter`); lengths are in *10 Hz frames* where it ends
+in ``_len`` or is a ``stride`` (``obs_len``, ``pred_len``: :mod:`soccerai.windows.sources`,
+:mod:`soccerai.training.datamodule`, ``TrajectoryWindows.obs_len``). Frame *numbers* (``frame``,
+``start_frame``, ``obs_end_frame``) count on the source clock (see above).
+
 **Attack frame.** Canonical tables are static (home attacks +x in every period). Where the away team attacks, every
 position and velocity is rotated by 180 degrees, ``(x, y, vx, vy) -> (-x, -y, -vx, -vy)`` (:func:`attack_sign`,
 :func:`orient_attack`), so the attacking team always plays towards +x.
@@ -45,14 +60,9 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.match.schema import BALL_ID, Match, MatchMetadata
+from soccerai.match.schema import BALL_ID, MAX_PLAYER_SPEED, TEAMS, Match, MatchMetadata
 from soccerai.match.tracking import add_velocities, resample
-from soccerai.windows.container import FPS, N_AGENTS, N_PER_TEAM
-
-MODEL_HZ = FPS
-"""The model rate: rows per second of everything the models, windows and C-OBSO see."""
-TEAMS = ("home", "away")
-
+from soccerai.windows.container import FPS, N_PER_TEAM
 
 # ----------------------------------------------------------------------------------------------------------------
 # Model rate and the clock
@@ -69,8 +79,8 @@ def clock_frames(metadata: MatchMetadata, seconds: float) -> int:
 
 
 def at_model_rate(match: Match) -> bool:
-    """True when the match already has :data:`MODEL_HZ` rows per second and every velocity filled."""
-    return (abs(sample_rate(match.metadata) - MODEL_HZ) < 1e-6
+    """True when the match already has :data:`~soccerai.windows.container.FPS` rows per second and every velocity filled."""
+    return (abs(sample_rate(match.metadata) - FPS) < 1e-6
             and match.tracking.get_column("vx").null_count() == 0)
 
 
@@ -78,12 +88,12 @@ def to_model_rate(match: Match) -> Match:
     """The match at 10 Hz with smoothed velocities (a no-op when :func:`at_model_rate`).
 
     Frame numbers stay on the source clock (``metadata.frame_rate`` unchanged); ``metadata.sample_rate`` becomes
-    :data:`MODEL_HZ`.
+    :data:`~soccerai.windows.container.FPS`.
     """
     if at_model_rate(match):
         return match
-    tracking = add_velocities(resample(match.tracking, fps=MODEL_HZ))
-    metadata = dataclasses.replace(match.metadata, sample_rate=MODEL_HZ)
+    tracking = add_velocities(resample(match.tracking, fps=FPS))
+    metadata = dataclasses.replace(match.metadata, sample_rate=FPS)
     return Match(tracking=tracking, players=match.players, metadata=metadata, events=match.events)
 
 
@@ -169,6 +179,110 @@ def orient_attack(tracking: pl.DataFrame, attacking_team: str | pl.Series | pl.E
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Dense layout: presence, the match laid out once, agents in model order
+
+
+def presence(tracking: pl.DataFrame) -> pl.Expr:
+    """THE presence rule: an object is present on a frame where it has a row whose speed is not flagged as a
+    measurement error (``speed_flag``, :func:`soccerai.match.tracking.add_velocities`).
+
+    A row whose velocity could not be measured (a one-sample segment: a player crossing the edge of a broadcast
+    camera's view for one frame) is present, with velocity 0: the player was seen there, and leaving him out would
+    hand his space to the other team. Positions are never null in canonical tracking.
+
+    A table without the ``speed_flag`` column (a stored match: parquet keeps no derived flag) gets it from its
+    velocities by :func:`soccerai.match.tracking.add_velocities`' rule (a player faster than
+    :data:`soccerai.match.schema.MAX_PLAYER_SPEED`), so a match read back from the store lays out as it did before.
+    """
+    if "speed_flag" in tracking.columns:
+        return ~pl.col("speed_flag").fill_null(False)
+    speed = (pl.col("vx") ** 2 + pl.col("vy") ** 2).sqrt()
+    return ~((pl.col("team") != "ball") & (speed > MAX_PLAYER_SPEED)).fill_null(False)
+
+
+@dataclass
+class PeriodFrames:
+    """One period as dense arrays over the objects of a :class:`MatchCube`.
+
+    ``features[F, O, 4]``: ``(x, y, vx, vy)`` in canonical (static) orientation, NaN where the object has no row,
+    an unmeasured velocity as 0; ``tracked[F, O]``: the presence mask (:func:`presence`).
+    """
+
+    frames: np.ndarray  # [F] frame numbers, on the source clock
+    times: np.ndarray  # [F] time_s
+    features: np.ndarray
+    tracked: np.ndarray
+
+
+@dataclass
+class MatchCube:
+    """A canonical tracking table (one match, or a slice of it) laid out densely once (:func:`dense_layout`).
+
+    ``periods[p].features[F, O, 4]`` holds ``(x, y, vx, vy)`` of object ``object_ids[o]`` at the ``f``-th frame of
+    period ``p`` (NaN where absent), ``periods[p].tracked[F, O]`` whether it is present there.
+    """
+
+    match_id: str
+    object_ids: list[str]
+    teams: np.ndarray  # per object: "home" | "away" | "ball"
+    goalkeepers: set[str]
+    periods: dict[int, PeriodFrames]
+    simulated: bool = False
+
+
+def dense_layout(tracking: pl.DataFrame, players: pl.DataFrame | None, simulated: bool = False) -> MatchCube:
+    """Every object of a canonical tracking table (with velocities) as dense per-period arrays (:class:`MatchCube`).
+
+    Any sample rate; windows need 10 Hz (:mod:`soccerai.windows.cutter` checks it).
+    """
+    objects = tracking.group_by("object_id").agg(pl.col("team").first()).sort("object_id")
+    object_index = objects.select("object_id").with_row_index("o")
+    present = presence(tracking)
+    periods = {}
+    for (period,), part in tracking.group_by("period", maintain_order=True):
+        clock = part.group_by("frame").agg(pl.col("time_s").first()).sort("frame").with_row_index("f")
+        rows = part.join(clock.select("frame", "f"), on="frame").join(object_index, on="object_id")
+        f = rows.get_column("f").to_numpy()
+        o = rows.get_column("o").to_numpy()
+        features = np.full((clock.height, object_index.height, 4), np.nan)
+        features[f, o] = rows.select("x", "y", pl.col("vx").fill_null(0.0), pl.col("vy").fill_null(0.0)).to_numpy()
+        tracked = np.zeros((clock.height, object_index.height), dtype=bool)
+        tracked[f, o] = rows.select(present).to_series().to_numpy()
+        periods[int(period)] = PeriodFrames(
+            clock.get_column("frame").to_numpy(), clock.get_column("time_s").to_numpy(), features, tracked
+        )
+    return MatchCube(
+        match_id=str(tracking.item(0, "match_id")) if "match_id" in tracking.columns else "",
+        object_ids=objects.get_column("object_id").to_list(),
+        teams=objects.get_column("team").to_numpy(),
+        goalkeepers=goalkeepers(players),
+        periods=periods,
+        simulated=simulated,
+    )
+
+
+def cube_slots(cube: MatchCube, tracked: np.ndarray, attacking_team: str) -> list[int | None]:
+    """The 23 object indices (into ``cube.object_ids``; None = empty slot) by :func:`agent_slots`, an object
+    counting as seen on the frames of ``tracked [F, O]`` where it is present."""
+    counts = tracked.sum(axis=0)
+    seen = {cube.object_ids[o]: int(counts[o]) for o in np.flatnonzero(counts)}
+    teams = dict(zip(cube.object_ids, cube.teams.tolist(), strict=True))
+    index = {o: i for i, o in enumerate(cube.object_ids)}
+    return [None if o is None else index[o] for o in agent_slots(seen, teams, cube.goalkeepers, attacking_team)]
+
+
+def gather_agents(features: np.ndarray, tracked: np.ndarray, slots: list[int | None],
+                  attacking_team: str) -> tuple[np.ndarray, np.ndarray]:
+    """``features [F, O, 4]`` / ``tracked [F, O]`` of a :class:`MatchCube` period as ``(states [F, 23, 4], mask
+    [F, 23])`` in the attack frame: agents in ``slots`` order, zero features where the mask is False."""
+    index = np.array([o if o is not None else 0 for o in slots])
+    filled = np.array([o is not None for o in slots])
+    mask = tracked[:, index] & filled
+    states = np.where(mask[..., None], features[:, index], 0.0) * attack_sign(attacking_team)
+    return states, mask
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Frame tensors of a tracking slice
 
 
@@ -190,48 +304,34 @@ class FrameTensors:
 def frame_tensors(tracking: pl.DataFrame, players: pl.DataFrame, attacking_team: str) -> FrameTensors:
     """Every frame of a canonical tracking slice (static orientation) as 23 agents for ``attacking_team``.
 
-    Slots by :func:`agent_slots` over the whole slice (a player counts as seen on each frame he has a row); an
-    agent is valid on a frame where he has a row with a velocity (:func:`to_model_rate` fills them; a row whose
-    velocity could not be measured, e.g. a single isolated sample, counts as absent).
+    Slots by :func:`agent_slots` over the whole slice; presence by :func:`presence`, the rule windows use (a row
+    whose velocity could not be measured is present with velocity 0; a speed flagged as an error is absent).
     """
     check_team(attacking_team)
     if tracking.height == 0:
         raise InvalidTrackingError("tracking slice is empty: no frames to lay out")
-    missing = [c for c in ("period", "frame", "object_id", "team", "x", "y", "vx", "vy") if c not in tracking.columns]
+    needed = ("period", "frame", "time_s", "object_id", "team", "x", "y", "vx", "vy")
+    missing = [c for c in needed if c not in tracking.columns]
     if missing:
         raise InvalidTrackingError(f"tracking slice lacks columns {missing}")
-    measured = tracking.filter(pl.col("vx").is_not_null() & pl.col("vy").is_not_null())
-    if measured.height == 0:
+    if tracking.get_column("vx").is_null().all():
         raise InvalidTrackingError("tracking slice has no velocities: fill them with soccerai.windows.layout.to_model_rate first")
-    # A sample whose velocity cannot be measured (an object seen on one isolated frame, as broadcast tracking has
-    # when a player crosses the camera's edge) is absent on that frame, never a player standing still.
-    keys = tracking.select("period", "frame").unique().sort("period", "frame").with_row_index("row")
-    tracking = measured
-    counts = tracking.group_by("object_id").agg(pl.len(), pl.col("team").first())
-    seen = dict(zip(counts["object_id"].to_list(), counts["len"].to_list(), strict=True))
-    teams = dict(zip(counts["object_id"].to_list(), counts["team"].to_list(), strict=True))
-    object_ids = agent_slots(seen, teams, goalkeepers(players), attacking_team)
+    cube = dense_layout(tracking, players)
+    order = sorted(cube.periods)
+    parts = [cube.periods[p] for p in order]
+    features = np.concatenate([part.features for part in parts])
+    tracked = np.concatenate([part.tracked for part in parts])
+    slots = cube_slots(cube, tracked, attacking_team)
+    object_ids = [None if o is None else cube.object_ids[o] for o in slots]
     object_ids[-1] = BALL_ID  # the ball keeps its slot (masked) even when the slice never sees it
-    slot_of = pl.DataFrame(
-        {"object_id": [o for o in object_ids if o is not None],
-         "slot": [i for i, o in enumerate(object_ids) if o is not None]},
-        schema={"object_id": pl.String(), "slot": pl.Int64()},
-    )
-    rows = tracking.join(slot_of, on="object_id").join(keys, on=["period", "frame"])
-    n = keys.height
-    positions = np.full((n, N_AGENTS, 2), np.nan, dtype=np.float32)
-    velocities = np.zeros((n, N_AGENTS, 2), dtype=np.float32)
-    valid = np.zeros((n, N_AGENTS), dtype=bool)
-    r, s = rows.get_column("row").to_numpy(), rows.get_column("slot").to_numpy()
-    positions[r, s] = rows.select("x", "y").to_numpy()
-    velocities[r, s] = rows.select("vx", "vy").to_numpy()
-    valid[r, s] = True
-    sign = attack_sign(attacking_team)
+    states, valid = gather_agents(features, tracked, slots, attacking_team)
+    positions = np.where(valid[..., None], states[..., :2], np.nan).astype(np.float32)
+    period_dtype = tracking.get_column("period").to_numpy().dtype
     return FrameTensors(
-        positions=torch.from_numpy(positions * sign),
-        velocities=torch.from_numpy(velocities * sign),
+        positions=torch.from_numpy(positions),
+        velocities=torch.from_numpy(states[..., 2:].astype(np.float32)),
         valid=torch.from_numpy(valid),
-        periods=keys.get_column("period").to_numpy(),
-        frames=keys.get_column("frame").to_numpy(),
+        periods=np.repeat(np.array(order, dtype=period_dtype), [len(part.frames) for part in parts]),
+        frames=np.concatenate([part.frames for part in parts]),
         object_ids=object_ids,
     )

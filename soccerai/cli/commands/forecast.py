@@ -1,6 +1,6 @@
 """``soccerai train``, ``soccerai evaluate``, ``soccerai predict``: the forecasting commands.
 
-Inputs are canonical ``.parquet`` matches (windowed by ``soccerai.training.datamodule.MAKE_WINDOWS``) or Last Row ``.csv``
+Inputs are canonical ``.parquet`` matches (windowed by ``soccerai.windows.sources.MAKE_WINDOWS``) or Last Row ``.csv``
 clips. Every table says whether its windows came from simulated or real tracking.
 """
 
@@ -23,9 +23,9 @@ from soccerai.evaluate.metrics import DEFAULT_K, SCENARIOS, compare_models, fore
 from soccerai.files import write_parquet_atomic
 from soccerai.models import TrajectoryModel, build_model, model_names
 from soccerai.training import pretrained
-from soccerai.training.datamodule import load_windows, split_windows
 from soccerai.training.loop import TrainConfig, train_and_save
 from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.sources import load_windows, split_windows
 
 console = Console()
 Inputs = Annotated[list[Path], typer.Argument(help="Canonical .parquet matches or Last Row .csv clips.")]
@@ -88,27 +88,12 @@ def train(
                            devices=devices, strategy=strategy, num_nodes=num_nodes, progress_bar=True,
                            max_steps=steps, max_time_s=budget_s, val_every_steps=val_every_steps, mirror=mirror,
                            lr_schedule=lr_schedule, keep_best=keep_best)
-    result = train_and_save(model, config, train_windows, val_windows, settings, target,
-                            {**metadata, **training_provenance()})
+    result = train_and_save(model, config, train_windows, val_windows, settings, target, metadata)
     if result.global_rank != 0:
         return  # a DDP worker process: rank 0 writes and reports
     last = result.history[-1] if result.history else {}
     best = "" if result.best_step is None else f"; kept step {result.best_step} (val_loss {result.best_val_loss:.3f})"
     console.print(f"checkpoint written to {target}; {result.steps} steps; last validation: {last}{best}")
-
-
-def training_provenance() -> dict[str, object]:
-    """What a checkpoint records beside its data: frame rate, agent count, the soccerai commit."""
-    import subprocess
-
-    from soccerai.windows.container import FPS, N_AGENTS
-
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                                cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {"fps": FPS, "n_agents": N_AGENTS, "commit": commit}
 
 
 def _training_data(inputs: list[Path] | None, dataset: str | None, obs: int, horizon: int, stride: int,
