@@ -11,7 +11,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from soccerai.errors import InvalidInputError, SoccerAIError
-from soccerai.io import READERS, kloppy_loader, load_match
+from soccerai.io import READERS, load_match
+from soccerai.io.providers import kloppy as kloppy_loader
 from soccerai.io.providers.metrica import read_metrica_csv, read_metrica_epts
 from soccerai.match.schema import Match, MatchMetadata
 

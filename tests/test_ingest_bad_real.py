@@ -12,7 +12,7 @@ import pytest
 from test_ingest_real import _hawkeye_slice, _skillcorner_slice
 from typer.testing import CliRunner
 
-from soccerai.cli import app
+from soccerai.cli.app import app
 from soccerai.data.ingest import group_match_files
 from soccerai.errors import SoccerAIError
 from soccerai.io import load_match

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 import soccerai.data.store
-from soccerai.cli import app
+from soccerai.cli.app import app
 from soccerai.data.ingest import group_match_files, ingest_paths, source_hash
 from soccerai.data.store import read_match, read_source_hash
 from soccerai.io import load_match

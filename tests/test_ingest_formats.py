@@ -14,7 +14,7 @@ import pytest
 from test_ingest_providers import SAMPLES
 from typer.testing import CliRunner
 
-from soccerai.cli import app
+from soccerai.cli.app import app
 from soccerai.data.ingest import group_match_files
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError

@@ -19,7 +19,7 @@ import pytest
 from test_fast_reader import assert_same_match
 from typer.testing import CliRunner
 
-from soccerai.cli import app
+from soccerai.cli.app import app
 from soccerai.data.store import read_match
 from soccerai.io import load_match
 from soccerai.io.compression import read_bytes
