@@ -59,7 +59,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +304,8 @@ Roles = Mapping[str, Path | Sequence[Path]]
 class KloppyProvider:
     """How one provider's files go through kloppy.
 
-    ``arguments`` maps each file role to the keyword of ``kloppy.<module>.<function>`` that takes it; its order is
+    ``load`` is kloppy's load function (or one that calls it, see :func:`_kloppy_metrica_csv`). ``arguments`` maps
+    each file role to the keyword of ``load`` that takes it; its order is
     the order of ``metadata.source_files``. Roles in ``optional`` may be absent; roles in ``many`` are passed as a
     list of files (in the order given). ``blame`` is the role whose (last) file errors name. ``options`` are further
     keywords of the loader. ``match_id`` computes the id from the files (default: kloppy's ``game_id``, else the
@@ -316,8 +316,7 @@ class KloppyProvider:
     """
 
     name: str
-    module: str
-    function: str
+    load: Callable[..., Any]
     arguments: dict[str, str]
     blame: str = "raw"
     options: dict[str, Any] = field(default_factory=dict)
@@ -329,9 +328,70 @@ class KloppyProvider:
     simulated_flag: str | None = None
     team_facts: bool = True
 
-    def loader(self) -> Callable[..., Any]:
-        """kloppy's load function (kloppy is imported on first use: it is slow to import)."""
-        return getattr(import_module(f"kloppy.{self.module}"), self.function)
+
+# kloppy's load functions, one per provider. Each imports its kloppy module on its first call, not when this module
+# is imported: kloppy's provider modules take ~0.4 s to import (lxml, kloppy's domain model), a cost every face that
+# only reads stored parquet would otherwise pay.
+
+
+def _kloppy_metrica_csv(**arguments: Any) -> Any:
+    from kloppy.metrica import load_tracking_csv
+
+    return load_tracking_csv(**arguments)
+
+
+def _kloppy_metrica_epts(**arguments: Any) -> Any:
+    from kloppy.metrica import load_tracking_epts
+
+    return load_tracking_epts(**arguments)
+
+
+def _kloppy_tracab(**arguments: Any) -> Any:
+    from kloppy.tracab import load
+
+    return load(**arguments)
+
+
+def _kloppy_sportec(**arguments: Any) -> Any:
+    from kloppy.sportec import load_tracking
+
+    return load_tracking(**arguments)
+
+
+def _kloppy_secondspectrum(**arguments: Any) -> Any:
+    from kloppy.secondspectrum import load
+
+    return load(**arguments)
+
+
+def _kloppy_statsperform(**arguments: Any) -> Any:
+    from kloppy.statsperform import load_tracking
+
+    return load_tracking(**arguments)
+
+
+def _kloppy_pff(**arguments: Any) -> Any:
+    from kloppy.pff import load_tracking
+
+    return load_tracking(**arguments)
+
+
+def _kloppy_skillcorner(**arguments: Any) -> Any:
+    from kloppy.skillcorner import load
+
+    return load(**arguments)
+
+
+def _kloppy_signality(**arguments: Any) -> Any:
+    from kloppy.signality import load
+
+    return load(**arguments)
+
+
+def _kloppy_hawkeye(**arguments: Any) -> Any:
+    from kloppy.hawkeye import load
+
+    return load(**arguments)
 
 
 def skillcorner_options(files: dict[str, list[Path]]) -> dict[str, Any]:
@@ -350,39 +410,39 @@ KLOPPY_PROVIDERS: dict[str, KloppyProvider] = {
     spec.name: spec
     for spec in (
         KloppyProvider(
-            "metrica-csv", "metrica", "load_tracking_csv", {"home": "home_data", "away": "away_data"},
+            "metrica-csv", _kloppy_metrica_csv, {"home": "home_data", "away": "away_data"},
             blame="home", flip_y=True, team_facts=False,
             match_id=lambda files: metrica_csv_match_id(files["home"][0], files["away"][0]),
         ),
         KloppyProvider(
-            "metrica-epts", "metrica", "load_tracking_epts", META_RAW, simulated_flag="meta", team_facts=False,
+            "metrica-epts", _kloppy_metrica_epts, META_RAW, simulated_flag="meta", team_facts=False,
             match_id=lambda files: stem_match_id(files["meta"][0]),
         ),
-        KloppyProvider("tracab", "tracab", "load", META_RAW, options=ALL_FRAMES, team_facts=False),
-        KloppyProvider("sportec", "sportec", "load_tracking", META_RAW, options=ALL_FRAMES),
+        KloppyProvider("tracab", _kloppy_tracab, META_RAW, options=ALL_FRAMES, team_facts=False),
+        KloppyProvider("sportec", _kloppy_sportec, META_RAW, options=ALL_FRAMES),
         KloppyProvider(
-            "secondspectrum", "secondspectrum", "load",
+            "secondspectrum", _kloppy_secondspectrum,
             {**META_RAW, "additional_meta": "additional_meta_data"}, optional=("additional_meta",),
             options=ALL_FRAMES,
         ),
         KloppyProvider(
-            "statsperform", "statsperform", "load_tracking", {"ma1": "ma1_data", "ma25": "ma25_data"},
+            "statsperform", _kloppy_statsperform, {"ma1": "ma1_data", "ma25": "ma25_data"},
             blame="ma25", options={"tracking_system": "sportvu", **ALL_FRAMES},
         ),
         KloppyProvider(
-            "pff", "pff", "load_tracking", {"meta": "meta_data", "rosters": "roster_meta_data", "raw": "raw_data"},
+            "pff", _kloppy_pff, {"meta": "meta_data", "rosters": "roster_meta_data", "raw": "raw_data"},
             options=ALL_FRAMES,
         ),
         KloppyProvider(
-            "skillcorner", "skillcorner", "load", META_RAW, options={**ALL_FRAMES, "include_empty_frames": True},
+            "skillcorner", _kloppy_skillcorner, META_RAW, options={**ALL_FRAMES, "include_empty_frames": True},
             options_for=skillcorner_options,
         ),
         KloppyProvider(
-            "signality", "signality", "load",
+            "signality", _kloppy_signality,
             {"meta": "meta_data", "venue": "venue_information", "raw": "raw_data_feeds"}, many=("raw",),
         ),
         KloppyProvider(
-            "hawkeye", "hawkeye", "load",
+            "hawkeye", _kloppy_hawkeye,
             {"ball": "ball_feeds", "centroids": "player_centroid_feeds", "meta": "meta_data"},
             blame="centroids", optional=("meta",), many=("ball", "centroids"), team_facts=False,
         ),
@@ -421,7 +481,6 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
     files = _files_by_role(spec, roles)
     paths = [path for role_files in files.values() for path in role_files]
     blame = files[spec.blame][-1]
-    load = spec.loader()
     _check_files(paths)
     options = {**spec.options, **(spec.options_for(files) if spec.options_for else {})}
     with with_compression_suffixes(paths) as opened:
@@ -430,7 +489,7 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
             for role, role_paths in files.items()
         }
         dataset, seen = run_kloppy(
-            provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **options)
+            provider, blame, paths, lambda: spec.load(**arguments, coordinates=COORDINATES, **options)
         )
     if simulated is None:
         simulated = spec.simulated_flag in files and declares_simulated(files[spec.simulated_flag][0])
