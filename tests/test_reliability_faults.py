@@ -22,8 +22,8 @@ import pytest
 
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
+from soccerai.pipeline import backends as pipeline_backends
 from soccerai.pipeline import load_config, run_pipeline
-from soccerai.pipeline import steps as pipeline_steps
 from soccerai.pipeline.ledger import Ledger
 
 MATCH_SECONDS = 12.0
@@ -170,7 +170,7 @@ def test_corrupt_ledger_is_refused_then_a_fresh_one_completes(job: Path, damage:
 def test_source_file_changing_during_ingest(job: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The second match's home tracking file is rewritten (one position moved) just after it was read."""
     target = next((job.parent / "drop" / "match1").glob("*Home_Team.csv"))
-    real = pipeline_steps.backends.load_match_files
+    real = pipeline_backends.load_match_files
 
     def load_while_growing(files):
         match = real(files)
@@ -181,7 +181,7 @@ def test_source_file_changing_during_ingest(job: Path, monkeypatch: pytest.Monke
             target.write_text("\n".join([*lines[:-1], ",".join(fields)]) + "\n")
         return match
 
-    monkeypatch.setattr(pipeline_steps.backends, "load_match_files", load_while_growing)
+    monkeypatch.setattr(pipeline_backends, "load_match_files", load_while_growing)
     result = run_pipeline(load_config(job))
     assert result.exit_code == 1 and any("changed while match1 was ingested" in e for e in result.errors)
     state = job.parent / "state"
