@@ -65,12 +65,11 @@ def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
     match = read_match(match_path)
     if match.events is None:
         return pl.DataFrame(schema=OBSO_SCHEMA)
-    kind = "simulated" if match.metadata.simulated else "real"
     table = shot_obso(match, **options)
     return table.select(
         pl.col("shot_id").alias("event_id"),
         *[c for c in OBSO_SCHEMA if c not in ("event_id", "tracking")],
-        tracking=pl.lit(kind),
+        tracking=pl.lit(match.metadata.tracking_label),
     ).cast(OBSO_SCHEMA)
 
 
@@ -79,7 +78,7 @@ def match_cobso(match_path: Path, checkpoint: Path | None, options: dict[str, An
     model = load_checkpoint(checkpoint)[0] if checkpoint is not None else build_model("constant_velocity")
     match = read_match(match_path)
     pairs, _ = score_match(match, model, **options)
-    return pairs.with_columns(pl.lit("simulated" if match.metadata.simulated else "real").alias("tracking"))
+    return pairs.with_columns(pl.lit(match.metadata.tracking_label).alias("tracking"))
 
 
 def _windows(files: Sequence[Path]) -> TrajectoryWindows:
