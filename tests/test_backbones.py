@@ -221,7 +221,7 @@ def test_benchmark_rejects_absurd_settings() -> None:
     from typer.testing import CliRunner
 
     from soccerai.bench.backbones import BenchmarkConfig
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     with pytest.raises(InvalidParameterError, match="budget_s"):
         BenchmarkConfig(budget_s=0)
@@ -309,7 +309,7 @@ def test_wall_cap_marks_a_model_that_cannot_finish(six_real_windows: TrajectoryW
 def test_benchmark_rejects_bad_step_counts(steps: int) -> None:
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     with pytest.raises(InvalidParameterError, match="steps"):
         _tiny_steps_config(steps=steps)
