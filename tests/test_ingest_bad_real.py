@@ -13,10 +13,10 @@ from test_ingest_real import _hawkeye_slice, _skillcorner_slice
 from typer.testing import CliRunner
 
 from soccerai.cli.app import app
-from soccerai.data.ingest import group_match_files
 from soccerai.errors import SoccerAIError
 from soccerai.io import load_match
 from soccerai.io.compression import read_bytes
+from soccerai.io.grouping import group_match_files
 
 
 @pytest.fixture(scope="module")

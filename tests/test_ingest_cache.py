@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 import soccerai.data.store
 from soccerai.cli.app import app
-from soccerai.data.ingest import group_match_files, ingest_paths, source_hash
+from soccerai.data.ingest import ingest_paths, source_hash
 from soccerai.data.store import read_match, read_source_hash
 from soccerai.io import load_match
+from soccerai.io.grouping import group_match_files
 from soccerai.match.quality import player_raw_speeds, quality_summary
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -217,8 +218,9 @@ def test_speeds_respect_frame_gaps_and_frozen_frames_are_counted(samples_dir: Pa
 
 def test_event_file_beside_simulated_tracking_is_ingested_with_it(tmp_path: Path) -> None:
     """A Metrica event CSV named like the tracking files travels into the stored match (shots for C-OBSO)."""
-    from soccerai.data.ingest import group_match_files, ingest_paths
+    from soccerai.data.ingest import ingest_paths
     from soccerai.data.store import read_match
+    from soccerai.io.grouping import group_match_files
     from soccerai.synth import synthesize_match, write_match_files
 
     match = synthesize_match(None, seed=3, duration_s=120)

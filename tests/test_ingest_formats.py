@@ -15,10 +15,10 @@ from test_ingest_providers import SAMPLES
 from typer.testing import CliRunner
 
 from soccerai.cli.app import app
-from soccerai.data.ingest import group_match_files
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
 from soccerai.io import detect_provider, load_match
+from soccerai.io.grouping import group_match_files
 from soccerai.match.quality import player_visibility, quality_summary
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from kloppy import tracab as kloppy_tracab
 
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io import READERS, detect_provider, load_match
@@ -152,15 +153,14 @@ def test_the_kloppy_table_has_one_entry_per_detected_provider() -> None:
     for name, spec in KLOPPY_PROVIDERS.items():
         assert spec.name == name
         assert set(spec.arguments) - set(spec.optional) == set(REQUIRED_ROLES[name]), name
-        assert spec.blame in spec.arguments and callable(spec.loader()), name
+        assert spec.blame in spec.arguments and callable(spec.load), name
 
 
 def test_a_new_provider_is_one_entry(samples_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry alone (here: Tracab under another name, raw data first) is enough for :func:`load_provider`."""
     spec = KloppyProvider(
         "tracab-copy",
-        "tracab",
-        "load",
+        kloppy_tracab.load,
         {"raw": "raw_data", "meta": "meta_data"},
         options={"only_alive": False},
     )

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from soccerai.data.ingest import group_match_files, ingest_paths
+from soccerai.data.ingest import ingest_paths
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
 from soccerai.io import load_match
 from soccerai.io.detect import declares_simulated
+from soccerai.io.grouping import group_match_files
 from soccerai.io.providers import kloppy as kloppy_loader
 from soccerai.io.providers.metrica import read_metrica_epts
 from soccerai.synth import synthesize_match, write_match_files

@@ -27,6 +27,7 @@ The result is one long table (``polars``): a row per (data, scenario, model), sa
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -41,13 +42,17 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.metrics import agent_group_mask, forecast, score
 from soccerai.files import atomic_path, write_parquet_atomic
+from soccerai.io.providers.lastrow import load_lastrow
 from soccerai.models.base import TrajectoryModel
 from soccerai.models.baselines import ConstantVelocity
 from soccerai.models.gvrnn import GVRNN
 from soccerai.models.registry import GENERATORS, MODELS, encoder_names
 from soccerai.models.vrnn import VRNN
+from soccerai.synth.match import synthesize_match
 from soccerai.training.loop import TrainConfig, fit
 from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.cutter import make_windows
+from soccerai.windows.layout import to_model_rate
 
 ENCODER_CHOICES = encoder_names()
 """The GVRNN encoders the benchmark can rank (from the one registry, :mod:`soccerai.models.registry`)."""
@@ -144,23 +149,16 @@ class BenchmarkData:
 # -- data ----------------------------------------------------------------------------------------------------------
 def simulated_windows(events: Path | None, seed: int, duration_s: float, config: BenchmarkConfig) -> TrajectoryWindows:
     """Windows of one simulated match (synthesizer -> 10 Hz -> velocities -> possession windows)."""
-    from soccerai.synth import synthesize_match
-
     match = synthesize_match(events, seed=seed, duration_s=duration_s)
     return _windows_of(match, config, stride_s=1.0)
 
 
 def lastrow_windows(paths: Iterable[Path], config: BenchmarkConfig) -> TrajectoryWindows:
     """Windows of the real Last Row clips (stride 0.2 s: the clips are short)."""
-    from soccerai.io.providers.lastrow import load_lastrow
-
     return TrajectoryWindows.concat([_windows_of(load_lastrow(p), config, stride_s=0.2) for p in paths])
 
 
 def _windows_of(match: Any, config: BenchmarkConfig, stride_s: float) -> TrajectoryWindows:
-    from soccerai.windows.cutter import make_windows
-    from soccerai.windows.layout import to_model_rate
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # skipped-window counts
         return make_windows(to_model_rate(match), obs_s=config.obs_s, pred_s=config.pred_s, stride_s=stride_s)
@@ -332,8 +330,6 @@ def result_line(table: pl.DataFrame, config: BenchmarkConfig, data: str = "simul
 
     ``budget=steps:N`` or ``budget=wall:S``; ``capped=a,b`` lists the models the wall cap stopped early, if any.
     """
-    import re
-
     k = config.n_samples
     block = table.filter((pl.col("data") == data) & (pl.col("scenario") == scenario)).sort(f"min_ade_{k}")
     if block.height == 0:

@@ -41,10 +41,12 @@ import torch
 from soccerai.bench.backbones import BenchmarkConfig, Entry, entries, train_with_budget
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.forecast_table import CV, forecast_table, headline
+from soccerai.evaluate.forecast_table import save as save_table
 from soccerai.models import TrajectoryBatch, TrajectoryModel
 from soccerai.training import pretrained
 from soccerai.windows import sources as datasets
 from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.sources import parquet_windows
 
 OBS, PRED = 20, 40
 
@@ -175,8 +177,6 @@ def pretrain_finetune_rows(
     Raises:
         InvalidParameterError: ``pretrain_steps`` < 1, an unknown model, or simulated windows of another length.
     """
-    from soccerai.windows.sources import parquet_windows
-
     config = config or ForecastBenchmarkConfig(pretrained=None, simulated=False)
     steps = config.pretrain_sim_steps if pretrain_steps is None else pretrain_steps
     if steps < 1:
@@ -296,6 +296,4 @@ def result_line(table: pl.DataFrame, timings: dict[str, float], config: Forecast
 
 def save(table: pl.DataFrame, out_dir: Path, config: ForecastBenchmarkConfig) -> tuple[Path, Path]:
     """Markdown + parquet of the table under ``out_dir`` (``forecast.md`` / ``forecast.parquet``)."""
-    from soccerai.evaluate.forecast_table import save as save_table
-
     return save_table(table, out_dir, "forecast", config.n_samples)

@@ -4,9 +4,9 @@ Each topic module ``soccerai.cli.commands.<topic>`` defines ``register(app)`` ad
 only when one of their commands runs (:class:`LazyTopicGroup`), so ``soccerai ingest`` does not pay for importing
 torch and Lightning. Soccerai errors are printed as one line, never as a traceback.
 
-Exit codes, every command (:func:`exit_code_for`): **0** all the requested work succeeded; **1** some of it failed
-(a match that cannot be read, a step that failed; what succeeded is still written and listed); **2** a usage error
-(an unknown command or option, a bad parameter value, a path that does not exist).
+Exit codes, every command (:func:`soccerai.errors.exit_code_for`): **0** all the requested work succeeded; **1** some
+of it failed (a match that cannot be read, a step that failed; what succeeded is still written and listed); **2** a
+usage error (an unknown command or option, a bad parameter value, a path that does not exist).
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from soccerai.errors import CheckpointError, InvalidParameterError, SoccerAIError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from soccerai.errors import EXIT_FAILED, EXIT_OK, SoccerAIError, exit_code_for
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "demo": ("demo",),
@@ -98,15 +96,6 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Soccer tracking data: ingest, synthesize, forecast trajectories, evaluate scoring opportunity."""
-
-
-def exit_code_for(exc: SoccerAIError) -> int:
-    """2 for a usage error (a bad parameter, a bad checkpoint, a named path that does not exist), else 1 (the work failed)."""
-    if isinstance(exc, InvalidParameterError | CheckpointError):
-        return EXIT_USAGE
-    if exc.path is not None and not exc.path.exists():
-        return EXIT_USAGE
-    return EXIT_FAILED
 
 
 def main() -> None:

@@ -79,8 +79,9 @@ def synthesize_drop(drop: Path, minutes: float, seeds: tuple[int, ...]) -> None:
 
 def ingest_drop(drop: Path, store: Path) -> list[Path]:
     """Ingest every match of the drop folder; return the stored parquet files (errors are raised, not hidden)."""
-    from soccerai.data.ingest import group_match_files, ingest_paths
+    from soccerai.data.ingest import ingest_paths
     from soccerai.errors import InvalidInputError
+    from soccerai.io.grouping import group_match_files
 
     results = ingest_paths(group_match_files([drop]), store, simulated=True)
     failed = [r for r in results if not r.ok]
@@ -215,8 +216,9 @@ def real_match_files() -> list[Path]:
 
 def ingest_real(drop: Path, store: Path) -> Path:
     """Link the real match's files into ``drop/<match>/`` under their provider names and ingest that folder."""
-    from soccerai.data.ingest import group_match_files, ingest_paths
+    from soccerai.data.ingest import ingest_paths
     from soccerai.errors import InvalidInputError
+    from soccerai.io.grouping import group_match_files
 
     folder = drop / REAL_MATCH
     folder.mkdir(parents=True, exist_ok=True)

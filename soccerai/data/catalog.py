@@ -23,7 +23,7 @@ from pathlib import Path
 
 from soccerai.config import data_dir, output_dir
 from soccerai.errors import InvalidInputError, InvalidParameterError, SoccerAIError
-from soccerai.files import sha256_file
+from soccerai.files import atomic_path, sha256_file
 
 CATALOG_ENV = "SOCCERAI_CATALOG"
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "data" / "catalog.toml"
@@ -241,8 +241,6 @@ def _recorded(downloads: Path) -> dict[str, str]:
 
 
 def _record(downloads: Path, url: str, digest: str) -> None:
-    from soccerai.files import atomic_path
-
     hashes = _recorded(downloads) | {url: digest}
     with atomic_path(downloads / RECORDED_HASHES) as tmp:
         tmp.write_text(json.dumps(hashes, indent=1, sort_keys=True))

@@ -2,8 +2,8 @@
 
 The one helper behind every face that accepts "a stored match or one match's provider files" (``soccerai info``,
 ``soccerai obso``/``cobso``, the pipeline's ingest step). Provider files are grouped by content
-(:func:`soccerai.data.ingest.group_match_files`); a Metrica event CSV beside the tracking comes along as the events
-(:func:`soccerai.data.ingest.load_group`); loose files no tracking provider recognises are left out. Anything but exactly
+(:func:`soccerai.io.grouping.group_match_files`); a Metrica event CSV beside the tracking comes along as the events
+(:func:`soccerai.io.grouping.load_group`); loose files no tracking provider recognises are left out. Anything but exactly
 one tracking group is bad input, reported in one line naming the files.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from soccerai.data.ingest import group_match_files, load_group
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.io.detect import classify_file
+from soccerai.io.grouping import group_match_files, load_group
 from soccerai.match.schema import Match
 
 

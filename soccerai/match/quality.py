@@ -128,7 +128,7 @@ def quality_summary(match: Match) -> dict[str, Any]:
     return {
         "match_id": meta.match_id,
         "provider": meta.provider,
-        "tracking": "simulated" if meta.simulated else "real",
+        "tracking": meta.tracking_label,
         "frames": n_frames,
         "rows": match.tracking.height,
         "players_in_roster": match.players.height,

@@ -115,6 +115,11 @@ class MatchMetadata:
     """Rows per second when they differ from ``frame_rate`` (10 after :func:`soccerai.windows.layout.to_model_rate`);
     None: one row per clock frame. Read it with :func:`soccerai.windows.layout.sample_rate`."""
 
+    @property
+    def tracking_label(self) -> str:
+        """``"simulated"`` or ``"real"``: how tables and reports label this match's tracking."""
+        return "simulated" if self.simulated else "real"
+
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
@@ -146,14 +151,6 @@ class Match:
         if self.events is not None:
             _check_columns(self.events, EVENTS_SCHEMA, "events")
         return self
-
-
-def empty_tracking() -> pl.DataFrame:
-    return pl.DataFrame(schema=TRACKING_SCHEMA)
-
-
-def empty_events() -> pl.DataFrame:
-    return pl.DataFrame(schema=EVENTS_SCHEMA)
 
 
 def conform(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

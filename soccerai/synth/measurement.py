@@ -34,6 +34,7 @@ from scipy.signal import lfilter
 
 from soccerai.errors import InvalidParameterError
 from soccerai.match.schema import BALL_ID, Match
+from soccerai.match.tracking import resample
 
 MEASUREMENT_STREAM = 23
 """The measurement generator is ``default_rng([seed, MEASUREMENT_STREAM])``."""
@@ -94,8 +95,6 @@ def camera_visible(ball_x: np.ndarray, x: np.ndarray, h: float, model: Measureme
 
 def observe(match: Match, model: MeasurementModel, seed: int = 0) -> Match:
     """The match as ``model`` records it (see the module docstring); metadata.extra["measurement"] says how."""
-    from soccerai.match.tracking import resample
-
     if model.kind not in ("broadcast", "optical"):
         raise InvalidParameterError(f"unknown measurement kind {model.kind!r}")
     tracking = match.tracking

@@ -11,8 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from soccerai.config import store_dir
-from soccerai.data.ingest import IngestResult, group_match_files, ingest_paths
+from soccerai.data.ingest import IngestResult, ingest_paths
 from soccerai.errors import InvalidInputError
+from soccerai.io.grouping import group_match_files
 from soccerai.match.quality import quality_summary, quality_table
 from soccerai.match.schema import Match
 

@@ -3,7 +3,7 @@ minute, all the minutes of one match read into one :class:`~soccerai.match.schem
 
 Each feed is one JSON document (``details``, ``samples``, ``sequences``: ``{"segment": period,
 "match-minute": m}``), parsed with orjson; the samples become columns with one Python pass over the detections
-(about 75,000 a minute) and the canonical finishing is :func:`~soccerai.io.providers.kloppy.finalize_match`, as on
+(about 75,000 a minute) and the canonical finishing is :func:`~soccerai.io.canonical.finalize_match`, as on
 the kloppy path. The result equals kloppy 3.19.1's (``tests/test_fast_reader.py``), which needs ~10x longer.
 
 The mapping (as kloppy's ``HawkEyeDeserializer``)
@@ -39,9 +39,9 @@ import orjson
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
+from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import plain_name, read_bytes
 from soccerai.io.detect import assign_roles
-from soccerai.io.providers.kloppy import MatchFacts, finalize_match
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, PLAYERS_SCHEMA, Match
 

@@ -4,8 +4,8 @@ Each provider is one entry of :data:`KLOPPY_PROVIDERS` (a :class:`KloppyProvider
 role feeds which of its arguments, its options); :func:`load_provider` reads any of them from its files by role
 (see :mod:`soccerai.io.detect`): it calls kloppy with coordinates in kloppy's ``secondspectrum`` system (metres,
 origin at the centre spot, x along the length, +y towards the top of the TV picture), flattens ``dataset.frames``
-into the long table and hands it to :func:`finalize_match`, the single place that sorts, repairs, orients and
-validates. ``load_metrica_csv(home, away)`` and ``load_metrica_epts(meta, raw)`` are one-line shortcuts to it.
+into the long table and hands it to :func:`soccerai.io.canonical.finalize_match`, the single place that sorts,
+repairs, orients and validates (what every reader ends with). ``load_metrica_csv(home, away)`` and ``load_metrica_epts(meta, raw)`` are one-line shortcuts to it.
 
 Simulated tracking: ``metadata.simulated`` is True when the files say so (EPTS metadata with
 ``<TrackingType>Simulated</TrackingType>``, as soccerai's synthesizer writes; :func:`soccerai.io.detect.declares_simulated`)
@@ -56,123 +56,28 @@ Metrica (CSV pair and EPTS) in detail, the contract with :mod:`soccerai.io.provi
 
 from __future__ import annotations
 
-import os
-import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from soccerai.errors import InvalidInputError, InvalidParameterError, InvalidTrackingError, SoccerAIError
-from soccerai.io.compression import with_compression_suffixes
-from soccerai.io.detect import declares_simulated
-from soccerai.match.orientation import infer_home_attacks_positive_x, to_static_orientation
-from soccerai.match.schema import (
-    BALL_ID,
-    DEFAULT_PITCH,
-    PLAYERS_SCHEMA,
-    TRACKING_SCHEMA,
-    Match,
-    MatchMetadata,
-    PeriodInfo,
-    conform,
+from soccerai.errors import InvalidInputError, InvalidParameterError, SoccerAIError
+from soccerai.io.canonical import (
+    MatchFacts,
+    finalize_match,
+    identified_only,
+    metrica_csv_match_id,
+    stem_match_id,
 )
+from soccerai.io.compression import read_head, with_compression_suffixes
+from soccerai.io.detect import declares_simulated
+from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, PLAYERS_SCHEMA, Match
 
 COORDINATES = "secondspectrum"
 """kloppy coordinate system every loader asks for: metres, centred, +y up."""
-
-_TEAM_RANK = {BALL_ID: 0, "home": 1, "away": 2}
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Shared canonicalisation (also used by the native fast readers)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def sort_tracking(tracking: pl.DataFrame) -> pl.DataFrame:
-    """Canonical row order: period, frame, ball, home players, away players (players by object_id)."""
-    rank = pl.col("team").replace_strict(_TEAM_RANK, default=3, return_dtype=pl.Int8)
-    return tracking.sort([pl.col("period"), pl.col("frame"), rank, pl.col("object_id")], maintain_order=True)
-
-
-def _repair_frames(tracking: pl.DataFrame, source: Path) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Drop duplicated (period, frame, object) rows keeping the first, sort, and check the periods' order."""
-    repairs: dict[str, int] = {}
-    keys = ["period", "frame", "object_id"]
-    duplicated = tracking.filter(pl.struct(keys).is_duplicated())
-    if duplicated.height:
-        repairs["duplicated_frames"] = duplicated.select(pl.struct("period", "frame").n_unique()).item()
-        tracking = tracking.unique(subset=keys, keep="first", maintain_order=True)
-    out_of_order = (pl.col("period") < pl.col("period").shift(1)) | (
-        (pl.col("period") == pl.col("period").shift(1)) & (pl.col("frame") < pl.col("frame").shift(1))
-    )
-    unsorted = tracking.select(out_of_order.sum()).item()
-    if unsorted:
-        repairs["unsorted_frames"] = int(unsorted)
-    _check_period_order(tracking, source)
-    return sort_tracking(tracking), repairs
-
-
-def _check_period_order(tracking: pl.DataFrame, source: Path) -> None:
-    """Raise when a period's frames start before the previous period's end (halves swapped or mislabelled)."""
-    spans = tracking.group_by("period").agg(
-        pl.col("frame").min().alias("lo"), pl.col("frame").max().alias("hi")
-    )
-    spans = spans.sort("period")
-    rows = list(spans.iter_rows(named=True))
-    for prev, nxt in zip(rows, rows[1:], strict=False):
-        if nxt["lo"] <= prev["hi"]:
-            raise InvalidTrackingError(
-                f"period {nxt['period']} starts at frame {nxt['lo']} before period {prev['period']} ends at frame "
-                f"{prev['hi']} (halves swapped or mislabelled)",
-                source,
-            )
-
-
-def _check_content(tracking: pl.DataFrame, source: Path) -> None:
-    if tracking.height == 0:
-        raise InvalidTrackingError("no positions in any frame", source)
-    if not tracking.filter(pl.col("team") == BALL_ID).height:
-        raise InvalidTrackingError("the ball has no position in any frame", source)
-    if not tracking.filter(pl.col("team") != BALL_ID).height:
-        raise InvalidTrackingError("no player has a position in any frame", source)
-    bad = tracking.filter(~pl.col("x").is_finite() | ~pl.col("y").is_finite()).height
-    if bad:
-        raise InvalidTrackingError(f"{bad} rows with NaN/inf coordinates", source)
-
-
-def period_infos(tracking: pl.DataFrame, directions: dict[int, bool]) -> tuple[PeriodInfo, ...]:
-    """One :class:`PeriodInfo` per period: first/last frame present and the inferred real home direction."""
-    spans = tracking.group_by("period").agg(
-        pl.col("frame").min().alias("lo"), pl.col("frame").max().alias("hi")
-    )
-    return tuple(
-        PeriodInfo(
-            id=int(p), start_frame=int(lo), end_frame=int(hi), home_attacks_positive_x=directions.get(int(p))
-        )
-        for p, lo, hi in spans.sort("period").iter_rows()
-    )
-
-
-@dataclass(frozen=True)
-class MatchFacts:
-    """What a reader knows of a match besides its tables: the fields of :class:`MatchMetadata` it fills in."""
-
-    match_id: str
-    provider: str
-    frame_rate: float
-    pitch: tuple[float, float]
-    source_files: tuple[Path, ...]
-    extra: dict[str, Any] = field(default_factory=dict)
-    simulated: bool = False
-    home_team: str = "home"
-    away_team: str = "away"
-    """Team names where the provider's metadata gives them (with ``extra["date"]`` / ``["score"]``: the dashboard's
-    match picker); ``"home"`` / ``"away"`` otherwise."""
 
 
 def kloppy_team_facts(meta: Any) -> dict[str, Any]:
@@ -188,70 +93,6 @@ def kloppy_team_facts(meta: Any) -> dict[str, Any]:
     if score is not None and score.home is not None and score.away is not None:
         extra["score"] = f"{score.home}-{score.away}"
     return {"home_team": str(names.get("home", "home")), "away_team": str(names.get("away", "away")), "extra": extra}
-
-
-def match_metadata(
-    tracking: pl.DataFrame, directions: dict[int, bool], facts: MatchFacts, repairs: dict[str, int]
-) -> MatchMetadata:
-    """Metadata of a tracking table already in static orientation, with ``directions`` the inferred real ones."""
-    return MatchMetadata(
-        match_id=facts.match_id,
-        provider=facts.provider,
-        frame_rate=float(facts.frame_rate),
-        pitch_length=float(facts.pitch[0]),
-        pitch_width=float(facts.pitch[1]),
-        periods=period_infos(tracking, directions),
-        home_team=facts.home_team,
-        away_team=facts.away_team,
-        simulated=facts.simulated,
-        source_files=tuple(str(p) for p in facts.source_files),
-        extra={**facts.extra, "repairs": repairs},
-    )
-
-
-def finalize_match(
-    tracking: pl.DataFrame, players: pl.DataFrame, facts: MatchFacts, *, blame: Path | None = None
-) -> Match:
-    """Turn a centred, provider-oriented long table into a validated canonical :class:`Match`.
-
-    ``tracking`` holds at least period, frame, time_s, object_id, team, x, y (z, ball_state, ball_owning_team
-    optional) in metres with origin at the centre spot and the provider's real directions. Steps: drop rows without
-    a position, repair duplicated/unsorted frames (counted), check content (ball and players present), infer the
-    home direction per period, rotate to the static orientation, conform to ``TRACKING_SCHEMA``, validate.
-    Errors name ``blame`` (default: the first source file).
-    """
-    if blame is None:
-        blame = facts.source_files[0] if facts.source_files else Path(facts.match_id)
-    source = Path(blame)
-    tracking = tracking.with_columns(pl.lit(facts.match_id).alias("match_id"))
-    tracking = conform(tracking, TRACKING_SCHEMA).filter(
-        pl.col("x").is_not_null() & pl.col("y").is_not_null()
-    )
-    _check_content(tracking, source)
-    tracking, repairs = _repair_frames(tracking, source)
-    players = conform(players, PLAYERS_SCHEMA)
-    directions = infer_home_attacks_positive_x(tracking, players)
-    tracking = to_static_orientation(tracking, directions)
-    match = Match(tracking=tracking, players=players, metadata=match_metadata(tracking, directions, facts, repairs))
-    try:
-        return match.validate()
-    except InvalidTrackingError as exc:
-        raise InvalidTrackingError(exc.problem, source) from exc
-
-
-def stem_match_id(meta: Path) -> str:
-    """Match id from a metadata file name: its stem without a ``meta_data``/``metadata``/``meta`` token."""
-    stem = Path(meta).stem
-    cleaned = re.sub(r"[_\-. ]*(meta_?data|meta)[_\-. ]*", "_", stem, flags=re.IGNORECASE).strip("_-. ")
-    return cleaned or stem
-
-
-def metrica_csv_match_id(home: Path, away: Path) -> str:
-    """Match id of a Metrica CSV pair: the stems' common prefix without separators/``RawTrackingData``."""
-    prefix = os.path.commonprefix([Path(home).stem, Path(away).stem])
-    cleaned = re.sub(r"(RawTrackingData)?[_\-. ]*$", "", prefix)
-    cleaned = re.sub(r"[_\-. ]*(RawTrackingData)?[_\-. ]*$", "", cleaned)
-    return cleaned or Path(home).stem
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -413,16 +254,6 @@ def dataset_to_match(
     return finalize_match(tracking, players, facts, blame=source)
 
 
-def identified_only(tracking: pl.DataFrame, players: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """Rows of the ball and of the players in the metadata's rosters, and how many other rows were dropped.
-
-    Referees are never players, and neither are tracks the provider could not identify (SkillCorner's anonymous
-    ``home_anon_<track>`` tracks, which kloppy keeps as players of a team): such rows are dropped and counted in
-    ``metadata.extra["unidentified_rows"]``."""
-    known = pl.col("object_id").is_in(players.get_column("object_id").implode()) | (pl.col("team") == BALL_ID)
-    kept = tracking.filter(known)
-    return kept, tracking.height - kept.height
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Calling kloppy safely
@@ -473,7 +304,8 @@ Roles = Mapping[str, Path | Sequence[Path]]
 class KloppyProvider:
     """How one provider's files go through kloppy.
 
-    ``arguments`` maps each file role to the keyword of ``kloppy.<module>.<function>`` that takes it; its order is
+    ``load`` is kloppy's load function (or one that calls it, see :func:`_kloppy_metrica_csv`). ``arguments`` maps
+    each file role to the keyword of ``load`` that takes it; its order is
     the order of ``metadata.source_files``. Roles in ``optional`` may be absent; roles in ``many`` are passed as a
     list of files (in the order given). ``blame`` is the role whose (last) file errors name. ``options`` are further
     keywords of the loader. ``match_id`` computes the id from the files (default: kloppy's ``game_id``, else the
@@ -484,8 +316,7 @@ class KloppyProvider:
     """
 
     name: str
-    module: str
-    function: str
+    load: Callable[..., Any]
     arguments: dict[str, str]
     blame: str = "raw"
     options: dict[str, Any] = field(default_factory=dict)
@@ -497,17 +328,76 @@ class KloppyProvider:
     simulated_flag: str | None = None
     team_facts: bool = True
 
-    def loader(self) -> Callable[..., Any]:
-        """kloppy's load function (kloppy is imported on first use: it is slow to import)."""
-        return getattr(import_module(f"kloppy.{self.module}"), self.function)
+
+# kloppy's load functions, one per provider. Each imports its kloppy module on its first call, not when this module
+# is imported: kloppy's provider modules take ~0.4 s to import (lxml, kloppy's domain model), a cost every face that
+# only reads stored parquet would otherwise pay.
+
+
+def _kloppy_metrica_csv(**arguments: Any) -> Any:
+    from kloppy.metrica import load_tracking_csv
+
+    return load_tracking_csv(**arguments)
+
+
+def _kloppy_metrica_epts(**arguments: Any) -> Any:
+    from kloppy.metrica import load_tracking_epts
+
+    return load_tracking_epts(**arguments)
+
+
+def _kloppy_tracab(**arguments: Any) -> Any:
+    from kloppy.tracab import load
+
+    return load(**arguments)
+
+
+def _kloppy_sportec(**arguments: Any) -> Any:
+    from kloppy.sportec import load_tracking
+
+    return load_tracking(**arguments)
+
+
+def _kloppy_secondspectrum(**arguments: Any) -> Any:
+    from kloppy.secondspectrum import load
+
+    return load(**arguments)
+
+
+def _kloppy_statsperform(**arguments: Any) -> Any:
+    from kloppy.statsperform import load_tracking
+
+    return load_tracking(**arguments)
+
+
+def _kloppy_pff(**arguments: Any) -> Any:
+    from kloppy.pff import load_tracking
+
+    return load_tracking(**arguments)
+
+
+def _kloppy_skillcorner(**arguments: Any) -> Any:
+    from kloppy.skillcorner import load
+
+    return load(**arguments)
+
+
+def _kloppy_signality(**arguments: Any) -> Any:
+    from kloppy.signality import load
+
+    return load(**arguments)
+
+
+def _kloppy_hawkeye(**arguments: Any) -> Any:
+    from kloppy.hawkeye import load
+
+    return load(**arguments)
 
 
 def skillcorner_options(files: dict[str, list[Path]]) -> dict[str, Any]:
     """SkillCorner open data (a JSON array, ``structured_data.json``) lists ~20,000 frames of a match with a period
     but nothing tracked (replays, close-ups): they are not read (``include_empty_frames=False``, as the open-data
     repository's own loader does), so ``source_frames`` counts frames with data. v3 JSON lines keep every frame."""
-    from soccerai.io.compression import read_head
-
     head = read_head(files["raw"][0], 64).lstrip(b"\xef\xbb\xbf \t\r\n")
     return {"include_empty_frames": False} if head.startswith(b"[") else {}
 
@@ -520,39 +410,39 @@ KLOPPY_PROVIDERS: dict[str, KloppyProvider] = {
     spec.name: spec
     for spec in (
         KloppyProvider(
-            "metrica-csv", "metrica", "load_tracking_csv", {"home": "home_data", "away": "away_data"},
+            "metrica-csv", _kloppy_metrica_csv, {"home": "home_data", "away": "away_data"},
             blame="home", flip_y=True, team_facts=False,
             match_id=lambda files: metrica_csv_match_id(files["home"][0], files["away"][0]),
         ),
         KloppyProvider(
-            "metrica-epts", "metrica", "load_tracking_epts", META_RAW, simulated_flag="meta", team_facts=False,
+            "metrica-epts", _kloppy_metrica_epts, META_RAW, simulated_flag="meta", team_facts=False,
             match_id=lambda files: stem_match_id(files["meta"][0]),
         ),
-        KloppyProvider("tracab", "tracab", "load", META_RAW, options=ALL_FRAMES, team_facts=False),
-        KloppyProvider("sportec", "sportec", "load_tracking", META_RAW, options=ALL_FRAMES),
+        KloppyProvider("tracab", _kloppy_tracab, META_RAW, options=ALL_FRAMES, team_facts=False),
+        KloppyProvider("sportec", _kloppy_sportec, META_RAW, options=ALL_FRAMES),
         KloppyProvider(
-            "secondspectrum", "secondspectrum", "load",
+            "secondspectrum", _kloppy_secondspectrum,
             {**META_RAW, "additional_meta": "additional_meta_data"}, optional=("additional_meta",),
             options=ALL_FRAMES,
         ),
         KloppyProvider(
-            "statsperform", "statsperform", "load_tracking", {"ma1": "ma1_data", "ma25": "ma25_data"},
+            "statsperform", _kloppy_statsperform, {"ma1": "ma1_data", "ma25": "ma25_data"},
             blame="ma25", options={"tracking_system": "sportvu", **ALL_FRAMES},
         ),
         KloppyProvider(
-            "pff", "pff", "load_tracking", {"meta": "meta_data", "rosters": "roster_meta_data", "raw": "raw_data"},
+            "pff", _kloppy_pff, {"meta": "meta_data", "rosters": "roster_meta_data", "raw": "raw_data"},
             options=ALL_FRAMES,
         ),
         KloppyProvider(
-            "skillcorner", "skillcorner", "load", META_RAW, options={**ALL_FRAMES, "include_empty_frames": True},
+            "skillcorner", _kloppy_skillcorner, META_RAW, options={**ALL_FRAMES, "include_empty_frames": True},
             options_for=skillcorner_options,
         ),
         KloppyProvider(
-            "signality", "signality", "load",
+            "signality", _kloppy_signality,
             {"meta": "meta_data", "venue": "venue_information", "raw": "raw_data_feeds"}, many=("raw",),
         ),
         KloppyProvider(
-            "hawkeye", "hawkeye", "load",
+            "hawkeye", _kloppy_hawkeye,
             {"ball": "ball_feeds", "centroids": "player_centroid_feeds", "meta": "meta_data"},
             blame="centroids", optional=("meta",), many=("ball", "centroids"), team_facts=False,
         ),
@@ -591,7 +481,6 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
     files = _files_by_role(spec, roles)
     paths = [path for role_files in files.values() for path in role_files]
     blame = files[spec.blame][-1]
-    load = spec.loader()
     _check_files(paths)
     options = {**spec.options, **(spec.options_for(files) if spec.options_for else {})}
     with with_compression_suffixes(paths) as opened:
@@ -600,7 +489,7 @@ def load_provider(provider: str, roles: Roles, *, simulated: bool | None = None)
             for role, role_paths in files.items()
         }
         dataset, seen = run_kloppy(
-            provider, blame, paths, lambda: load(**arguments, coordinates=COORDINATES, **options)
+            provider, blame, paths, lambda: spec.load(**arguments, coordinates=COORDINATES, **options)
         )
     if simulated is None:
         simulated = spec.simulated_flag in files and declares_simulated(files[spec.simulated_flag][0])

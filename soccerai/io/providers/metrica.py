@@ -4,7 +4,7 @@ They return exactly the canonical :class:`~soccerai.match.schema.Match` that the
 (:mod:`soccerai.io.providers.kloppy`, whose docstring is the contract) builds from the same files, without a Python
 loop over frames: polars parses the text, numpy turns the wide ``frames x objects`` block into the long table
 already in canonical row order, and :func:`finish_match` applies the rest of the kloppy path's
-:func:`~soccerai.io.providers.kloppy.finalize_match` (content checks, static orientation, metadata), handing files
+:func:`~soccerai.io.canonical.finalize_match` (content checks, static orientation, metadata), handing files
 with duplicated or unsorted frames to ``finalize_match`` itself so that repairs stay in one place.
 
 Coordinates
@@ -32,14 +32,14 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
 from soccerai.io import compression
-from soccerai.io.detect import assign_roles, declares_simulated
-from soccerai.io.providers.kloppy import (
+from soccerai.io.canonical import (
     MatchFacts,
     finalize_match,
     match_metadata,
     metrica_csv_match_id,
     stem_match_id,
 )
+from soccerai.io.detect import assign_roles, declares_simulated
 from soccerai.io.registry import register_reader
 from soccerai.match.orientation import (
     FRAMES_FOR_DIRECTION,
@@ -108,7 +108,7 @@ def long_tracking(block: ObjectBlock) -> pl.DataFrame:
 
 def _canonical_object_order(block: ObjectBlock) -> ObjectBlock:
     """Reorder the block's columns to the canonical row order: ball, home players, away players, each team's
-    players by ``object_id`` in plain string order (:func:`soccerai.io.providers.kloppy.sort_tracking`)."""
+    players by ``object_id`` in plain string order (:func:`soccerai.io.canonical.sort_tracking`)."""
     rank = {BALL_ID: 0, "home": 1, "away": 2}
     order = sorted(
         range(len(block.object_ids)), key=lambda i: (rank.get(block.teams[i], 3), block.object_ids[i])
@@ -157,7 +157,7 @@ def _direction_rows(tracking: pl.DataFrame, block: ObjectBlock) -> pl.DataFrame:
 
 
 def finish_match(block: ObjectBlock, players: pl.DataFrame, facts: MatchFacts) -> Match:
-    """The canonical :class:`Match` of a block, equal to :func:`~soccerai.io.providers.kloppy.finalize_match`'s.
+    """The canonical :class:`Match` of a block, equal to :func:`~soccerai.io.canonical.finalize_match`'s.
 
     Fast lane (frames strictly increasing, the normal case): columns are put in canonical order before melting, so
     the long table needs no sort, has no duplicated rows and no NaN positions by construction; what remains of

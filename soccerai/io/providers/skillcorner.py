@@ -2,7 +2,7 @@
 
 kloppy 3.19.1 builds a Python object per frame and per player (67 s for the real Bayern v Dortmund match here);
 this reader parses the frame array with polars (:func:`polars.read_json`, Rust), explodes it into one row per
-detection and hands the long table to :func:`~soccerai.io.providers.kloppy.finalize_match`, the same canonical
+detection and hands the long table to :func:`~soccerai.io.canonical.finalize_match`, the same canonical
 finishing the kloppy path uses. The result equals the kloppy path's :class:`~soccerai.match.schema.Match`
 (``tests/test_fast_reader.py`` compares them on real slices); SkillCorner v3 JSON lines go to kloppy.
 
@@ -33,9 +33,9 @@ import orjson
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
+from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import read_bytes, read_head
 from soccerai.io.detect import assign_roles
-from soccerai.io.providers.kloppy import MatchFacts, finalize_match
 from soccerai.io.registry import READERS, register_reader
 from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, PLAYERS_SCHEMA, Match
 

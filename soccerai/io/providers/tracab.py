@@ -2,7 +2,7 @@
 
 The metadata (XML hierarchical or flat, or JSON: small) goes through kloppy's own Tracab metadata parsers, so the
 teams, players, periods, frame rate and pitch are exactly kloppy's; the raw lines are split with polars string
-operations (Rust) into one row per object and finished by :func:`~soccerai.io.providers.kloppy.finalize_match`, as
+operations (Rust) into one row per object and finished by :func:`~soccerai.io.canonical.finalize_match`, as
 on the kloppy path. ``tests/test_fast_reader.py`` checks the result equals the kloppy path's on every real
 metadata variant. Tracab JSON raw data goes to kloppy.
 
@@ -28,9 +28,10 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
+from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import open_binary, read_head
 from soccerai.io.detect import assign_roles
-from soccerai.io.providers.kloppy import MatchFacts, dataset_to_players, finalize_match
+from soccerai.io.providers.kloppy import dataset_to_players
 from soccerai.io.registry import READERS, register_reader
 from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, Match
 
