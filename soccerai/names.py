@@ -13,7 +13,7 @@ import polars as pl
 
 MAX_NAME = 40
 """Names are cut to this many characters (provider text is data, not layout)."""
-ID_COLUMNS = ("player", "player_id", "object_id", "shooter", "best_attacker", "a1", "d1", "d2", "receiver_id")
+ID_COLUMNS = ("player", "player_id", "object_id", "shooter", "best_player", "a1", "d1", "d2", "receiver_id")
 """Columns that hold player ids, in every soccerai table that has them."""
 
 

@@ -201,7 +201,8 @@ def evaluate(
     models = _load_models(checkpoint or [])  # checkpoints are verified before any data is read
     windows = load_windows(inputs, obs, horizon, stride)
     tables = [compare_models({name: model}, windows, samples, seed) for name, model in track(
-        models.items(), description="evaluating", console=show.err, transient=True)]
+        models.items(), description="evaluating", console=show.err, transient=True,
+        disable=not show.err.is_terminal)]
     table = pl.concat(tables)
     show.table(table, f"Honest forecast error (m), {len(windows)} windows, {obs / 10:.1f} s observed, "
                       f"{horizon / 10:.1f} s predicted, {_source(windows)} tracking")

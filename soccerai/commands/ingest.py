@@ -16,7 +16,6 @@ from soccerai.output import FormatOption, Output, rows_frame
 from soccerai.quality import quality_frame, quality_summary, quality_title
 from soccerai.schema import Match
 
-
 _STATUS_STYLE = {"ingested": "green", "unchanged": "cyan", "failed": "bold red"}
 
 

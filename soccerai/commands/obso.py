@@ -96,7 +96,8 @@ def cobso_command(
     game = _load(match)
     scenes = match_scenes(game)
     pairs, players = scenes_cobso(scenes, model, n_samples=samples,
-                                  progress=lambda scenes: track(scenes, description="shots", console=show.err),
+                                  progress=lambda scenes: track(scenes, description="shots", console=show.err,
+                                                                disable=not show.err.is_terminal),
                                   players=game.players)
     kind = "simulated" if game.metadata.simulated else "real"
     _write(pairs.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_pairs.parquet")
