@@ -28,8 +28,8 @@ SCENARIOS = ("full_scene", "ghosting")
 def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """The real entry point in a child process, stdout and stderr piped (not a terminal)."""
     env = {**os.environ, "SOCCERAI_OUT_DIR": str(tmp_path / "out")}
-    return subprocess.run([sys.executable, "-m", "soccerai.cli", *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=300, env=env)
+    return subprocess.run([sys.executable, "-m", "soccerai.cli", *args], capture_output=True,
+                          text=True, timeout=300, env=env)
 
 
 @pytest.fixture(scope="module")

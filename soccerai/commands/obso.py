@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,19 @@ def _load(match_files: list[Path]):
     from soccerai.io import load_any
 
     return load_any(match_files)
+
+
+@contextmanager
+def _naming(match_files: list[Path]) -> Iterator[None]:
+    """A soccerai error that names no file names the match it was computing on (``error: <path>: <problem>``)."""
+    from soccerai.errors import SoccerAIError
+
+    try:
+        yield
+    except SoccerAIError as exc:
+        if exc.path is not None or not match_files:
+            raise
+        raise type(exc)(exc.problem, match_files[0]) from exc
 
 
 def _write(table, path: Path) -> Path:
@@ -57,7 +72,8 @@ def obso_command(
     game = _load(match)
     kind = "simulated" if game.metadata.simulated else "real"
     out = out or output_dir() / "obso"
-    span = span_obso(game, attacking, period, start_s, seconds, cells, score)
+    with _naming(match):
+        span = span_obso(game, attacking, period, start_s, seconds, cells, score)
     frames, result = span.frames, span.result
     summary = span.summary.with_columns(tracking=pl.lit(kind))
     _write(summary, out / f"{game.match_id}_summary.parquet")
@@ -68,7 +84,8 @@ def obso_command(
     save_figure(ax, out / f"{game.match_id}_best.png")
     show.table(summary, f"OBSO per attacker, {game.match_id} {attacking} attacking ({kind} tracking)", "{:.4g}")
     show.say(f"OBSO of {len(frames) - result.skipped} frames ({result.skipped} skipped) on {kind} tracking -> {out}")
-    shots = shot_obso(game, cells).with_columns(tracking=pl.lit(kind))  # event shots, else detected ones
+    with _naming(match):
+        shots = shot_obso(game, cells).with_columns(tracking=pl.lit(kind))  # event shots, else detected ones
     if shots.height:
         _write(shots, out / f"{game.match_id}_shot_obso.parquet")
         show.table(shots, f"OBSO at the frame before each shot ({shots['shot_source'][0]}; {kind} tracking)", "{:.4g}")
@@ -94,7 +111,8 @@ def cobso_command(
     show = Output(fmt)
     model = pretrained.load(checkpoint)[0] if checkpoint else build_model("constant_velocity")  # verified first
     game = _load(match)
-    scenes = match_scenes(game)
+    with _naming(match):
+        scenes = match_scenes(game)
     pairs, players = scenes_cobso(scenes, model, n_samples=samples,
                                   progress=lambda scenes: track(scenes, description="shots", console=show.err,
                                                                 disable=not show.err.is_terminal),
