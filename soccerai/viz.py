@@ -179,16 +179,18 @@ def save_figure(ax: Axes, path: str | Path, dpi: int = 110) -> Path:
 def cobso_shot_figure(view, path: str | Path, tracking: str = "simulated") -> Path:
     """Draw a :class:`soccerai.evaluate.match_obso.CobsoShotView` (:func:`soccerai.evaluate.match_obso.cobso_shot_view`): the OBSO surface at
     the frame before the shot (left) and the real runs of A1, D1, D2 (solid) against the model's counterfactual
-    samples (faint, right). ``tracking`` ("simulated" or "real") goes in the title.
+    samples (faint, right). ``tracking`` ("simulated" or "real") goes in the title; players are named by the pair's
+    ``shooter_name`` / ``a1_name`` ("Name (#number)") when it has them.
     """
     best = view.pair
     fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
     plot_surface(view.positions, view.surface, ax=axes[0], velocities=view.velocities, valid=view.valid,
                  colorbar_label="OBSO",
-                 title=f"OBSO before shot {best['shot_id']} by {best['shooter']} ({tracking} tracking)")
+                 title=f"OBSO before shot {best['shot_id']} by {best.get('shooter_name') or best['shooter']} "
+                       f"({tracking} tracking)")
     # untracked agents (broadcast: out of camera view) are NaN in the view, never drawn at the centre spot
     context = view.positions.clone()
     context[~view.valid.bool()] = float("nan")
     plot_runs(view.real, view.samples, ax=axes[1], agents=view.agents, context_positions=context,
-              title=f"A1 {best['a1']}: real run (solid) vs {view.model_name} samples; C-OBSO {best['cobso']:.4f}")
+              title=f"A1 {best.get('a1_name') or best['a1']}: real run (solid) vs {view.model_name} samples; C-OBSO {best['cobso']:.4f}")
     return save_figure(axes[0], path)

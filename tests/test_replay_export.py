@@ -41,25 +41,35 @@ def goal_scene(clips_dir: Path) -> replay.Scene:
     return replay.scene_for_moment(match, moment, before_s=10.0, after_s=0.0)
 
 
-def _decode(data: bytes) -> tuple[list[np.ndarray], av.video.stream.VideoStream, float]:
-    """RGB frames, the video stream and the container's duration in seconds of an in-memory MP4."""
+def _decode(data: bytes) -> tuple[list[np.ndarray], dict[str, object], float]:
+    """RGB frames, the video stream's properties and the container's duration in seconds of an in-memory MP4.
+
+    The stream's properties are read while the container is open: PyAV 18 refuses to read them afterwards
+    ("Container is not open").
+    """
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-        return frames, stream, container.duration / av.time_base
+        info = {
+            "codec": stream.codec_context.name,
+            "pix_fmt": stream.codec_context.pix_fmt,
+            "size": (stream.width, stream.height),
+            "rate": float(stream.average_rate),
+        }
+        return frames, info, container.duration / av.time_base
 
 
 def test_mp4_holds_the_replay_frames_at_scene_speed(goal_scene: replay.Scene) -> None:
     assert not goal_scene.simulated and len(goal_scene) > 90  # real tracking, ~10 s at 10 Hz
     every, dpi = 10, 40
     data = replay.replay_mp4(goal_scene, dpi=dpi, every=every)
-    frames, stream, duration = _decode(data)
+    frames, info, duration = _decode(data)
 
     expected = len(range(0, len(goal_scene), every))
     assert len(frames) == expected
-    assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
-    assert (stream.width, stream.height) == (FIGURE_INCHES[0] * dpi, FIGURE_INCHES[1] * dpi)
-    assert float(stream.average_rate) == pytest.approx(goal_scene.fps / every)
+    assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p"
+    assert info["size"] == (FIGURE_INCHES[0] * dpi, FIGURE_INCHES[1] * dpi)
+    assert info["rate"] == pytest.approx(goal_scene.fps / every)
     assert duration == pytest.approx(expected * every / goal_scene.fps, abs=0.01)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 0.5  # the players moved
 
@@ -70,8 +80,8 @@ def test_mp4_holds_the_replay_frames_at_scene_speed(goal_scene: replay.Scene) ->
 
 def test_odd_sizes_are_padded_and_slow_rates_kept(goal_scene: replay.Scene) -> None:
     every, dpi = 40, 45  # 450 x 315 px: the height is odd; 0.25 frames per second
-    frames, stream, duration = _decode(replay.replay_mp4(goal_scene, dpi=dpi, every=every))
-    assert frames[0].shape == (316, 450, 3) and (stream.width, stream.height) == (450, 316)
+    frames, info, duration = _decode(replay.replay_mp4(goal_scene, dpi=dpi, every=every))
+    assert frames[0].shape == (316, 450, 3) and info["size"] == (450, 316)
     assert len(frames) == len(range(0, len(goal_scene), every))
     assert duration == pytest.approx(len(frames) * every / goal_scene.fps, abs=0.01)
 
@@ -125,5 +135,5 @@ def test_dashboard_makes_an_mp4_to_download() -> None:
     at.button(key="make_mp4").click().run()
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert at.download_button(key="dl_mp4").label == "Download MP4"
-    frames, stream, _ = _decode(at.session_state["mp4"])
-    assert len(frames) == len(range(0, scene_length, 2)) and stream.codec_context.name == "h264"
+    frames, info, _ = _decode(at.session_state["mp4"])
+    assert len(frames) == len(range(0, scene_length, 2)) and info["codec"] == "h264"

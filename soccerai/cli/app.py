@@ -106,8 +106,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except SoccerAIError as exc:
-        err_console.print("[bold red]error:[/] ", end="", soft_wrap=True)
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)  # one line, never wrapped
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)  # one line, never wrapped
         sys.exit(exit_code_for(exc))
     except Exception as exc:  # typer's own (vendored) click: matched by name; usage errors show themselves
         if type(exc).__name__ == "Abort":
@@ -116,6 +115,8 @@ def main() -> None:
             sys.exit(getattr(exc, "exit_code", EXIT_OK))
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
+            if hasattr(exc, "format_message"):  # and the one line every failure prints
+                err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         raise
     sys.exit(code if isinstance(code, int) else EXIT_OK)

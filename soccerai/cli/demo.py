@@ -40,6 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from soccerai.errors import InvalidParameterError
+from soccerai.match.names import with_player_names
 
 Log = Callable[[str], None]
 
@@ -152,9 +153,9 @@ def run_demo(out_dir: Path, minutes: float = 20.0, train_budget_s: float = 60.0,
     test = matches[1]
     log(f"4/5 OBSO at the shots of {test.match_id}, C-OBSO of off-ball attackers at up to {max_shots} shots")
     scenes, _ = shot_scenes(to_model_rate(test))  # 10 Hz once, every shot's window cut from one match cube
-    result.shot_obso = scenes_obso(scenes)
+    result.shot_obso = scenes_obso(scenes, players=test.players)
     first_scenes = scenes[:max_shots]  # C-OBSO is the slow stage: the first shots that have a scene
-    pairs, result.cobso_players = scenes_cobso(first_scenes, model, n_samples=n_samples)
+    pairs, result.cobso_players = scenes_cobso(first_scenes, model, n_samples=n_samples, players=test.players)
     _write_tables(out_dir, result, pairs)
     _timed(result, "obso_cobso", started)
 
@@ -305,17 +306,18 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
 
     started = time.perf_counter()
     found = match_shots(match)
-    result.shots = found.shots.with_columns(shot_source=pl.lit(found.source), tracking=pl.lit("real"))
+    result.shots = with_player_names(found.shots, match.players).with_columns(shot_source=pl.lit(found.source),
+                                                                               tracking=pl.lit("real"))
     scenes, skips = shot_scenes_counted(match10, found=found)
     result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips.items() if n]
     log(f"3/5 {found.describe()}; OBSO at the {len(scenes)} shots with a scene, C-OBSO at up to {max_shots}")
-    result.shot_obso = scenes_obso(scenes)
+    result.shot_obso = scenes_obso(scenes, players=match.players)
     first = scenes[:max_shots]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pairs, result.cobso_players = scenes_cobso(first, forecaster, n_samples=n_samples)
+        pairs, result.cobso_players = scenes_cobso(first, forecaster, n_samples=n_samples, players=match.players)
         baseline_pairs, result.cobso_baseline_players = scenes_cobso(first, build_model("constant_velocity"),
-                                                                     n_samples=1)
+                                                                     n_samples=1, players=match.players)
     result.shot_notes += sorted({str(w.message) for w in caught})
     _write_tables(out_dir, result, pairs, {"shots.parquet": result.shots,
                                            "cobso_pairs_constant_velocity.parquet": baseline_pairs,

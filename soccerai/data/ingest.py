@@ -44,10 +44,21 @@ class IngestResult:
     rows: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    error_path: Path | None = None
+    """The file the failure names (the error's own file, else the group's first source)."""
 
     @property
     def ok(self) -> bool:
         return self.status != "failed"
+
+    def error_line(self) -> str | None:
+        """``"error: <full path>: <problem>"`` for a failed match (None when it did not fail)."""
+        if self.ok:
+            return None
+        path = self.error_path or (self.sources[0] if self.sources else Path(self.match_id))
+        problem = self.error or "failed"
+        prefix = f"{path}: "
+        return f"error: {problem}" if problem.startswith(prefix) else f"error: {prefix}{problem}"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -129,7 +140,8 @@ def ingest_group(
         write_match(match, target, source_hash=digest)
         return result("ingested", path=target, rows=match.tracking.height)
     except Exception as exc:  # noqa: BLE001 - one bad match must not stop the others; the result carries why
-        return result("failed", error=_one_line(exc))
+        path = exc.path if isinstance(exc, SoccerAIError) and exc.path is not None else sources[0]
+        return result("failed", error=_one_line(exc), error_path=path)
 
 
 def _stored_rows(path: Path) -> int | None:

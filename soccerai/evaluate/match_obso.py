@@ -33,12 +33,20 @@ from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, select_cobso_agents
 from soccerai.evaluate.obso import ObsoResult, match_summary, obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
+from soccerai.match.names import with_player_names
 from soccerai.match.schema import Match
 from soccerai.match.shots import MatchShots, ShotSource, match_shots
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.windows.container import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
-from soccerai.windows.cutter import MatchCube, match_cube, window_at_frame
-from soccerai.windows.layout import FrameTensors, check_team, clock_frames, frame_tensors, to_model_rate
+from soccerai.windows.cutter import match_cube, window_at_frame
+from soccerai.windows.layout import (
+    FrameTensors,
+    MatchCube,
+    check_team,
+    clock_frames,
+    frame_tensors,
+    to_model_rate,
+)
 
 SHOT_OBSO_SCHEMA: dict[str, pl.DataType] = {
     "shot_id": pl.String(),
@@ -167,14 +175,17 @@ def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, hor
 
 
 def scenes_obso(scenes: Sequence[ShotScene], grid: Grid | None = None, params: PitchControlParams | None = None,
-                **obso_options) -> pl.DataFrame:
+                players: pl.DataFrame | None = None, **obso_options) -> pl.DataFrame:
     """OBSO at the frame before each shot (``SHOT_OBSO_SCHEMA``): the one per-shot OBSO of soccerai.
+
+    Each player-id column has its ``<column>_name`` beside it ("Name (#number)" from the match's ``players``,
+    :func:`soccerai.match.names.with_player_names`).
 
     Every scene's last frame is scored by :func:`soccerai.evaluate.obso.obso` (``obso_options`` go to it), so the
     shooter's value is the ``real_obso`` of C-OBSO at the same shot.
     """
     if not scenes:
-        return pl.DataFrame(schema=SHOT_OBSO_SCHEMA)
+        return with_player_names(pl.DataFrame(schema=SHOT_OBSO_SCHEMA), players)
     frames = [scene.last_frame() for scene in scenes]
     result = obso(torch.stack([f[0] for f in frames]), torch.stack([f[1] for f in frames]),
                   torch.stack([f[2] for f in frames]), grid, params, **obso_options)
@@ -186,7 +197,7 @@ def scenes_obso(scenes: Sequence[ShotScene], grid: Grid | None = None, params: P
                      scene.result, float(attack_values[i, scene.shooter_index]),
                      None if best is None else scene.object_ids[best],
                      None if best is None else float(attack_values[i, best]), float(result.total[i])))
-    return pl.DataFrame(rows, schema=SHOT_OBSO_SCHEMA, orient="row", nan_to_null=True)
+    return with_player_names(pl.DataFrame(rows, schema=SHOT_OBSO_SCHEMA, orient="row", nan_to_null=True), players)
 
 
 def _best_attacker(values: torch.Tensor) -> int | None:
@@ -204,7 +215,7 @@ def shot_obso(match: Match, grid: Grid | None = None, params: PitchControlParams
     A shot is scored when the C-OBSO window (``obs_s`` observed + ``horizon_s`` ending at the frame before the
     shot) fits in the tracking and its shooter is tracked; the others are skipped with a warning.
     """
-    return scenes_obso(match_scenes(match, obs_s, horizon_s), grid, params, **obso_options)
+    return scenes_obso(match_scenes(match, obs_s, horizon_s), grid, params, match.players, **obso_options)
 
 
 def match_scenes(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> list[ShotScene]:
@@ -274,8 +285,9 @@ def ghost_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.
 
 def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples: int = 10, seed: int = 0,
                  progress: Callable[[Sequence[ShotScene]], Iterable[ShotScene]] | None = None,
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """C-OBSO for every (shot, A1) pair of the given scenes and the per-player table (see :func:`match_cobso`)."""
+                 players: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """C-OBSO for every (shot, A1) pair of the given scenes and the per-player table (see :func:`match_cobso`);
+    player ids get their names beside them from the match's ``players`` (:func:`soccerai.match.names.with_player_names`)."""
     if n_samples < 1:
         raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
     rows = []
@@ -291,7 +303,7 @@ def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples:
     if unseen:
         warnings.warn(f"{unseen} (shot, A1) pairs skipped: A1, D1 or D2 not tracked over the window (out of camera "
                       "view)", stacklevel=2)
-    pairs = pl.DataFrame(rows, schema=COBSO_PAIR_SCHEMA, orient="row")
+    pairs = with_player_names(pl.DataFrame(rows, schema=COBSO_PAIR_SCHEMA, orient="row"), players)
     return pairs, per_player_cobso(pairs)
 
 
@@ -304,17 +316,18 @@ def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed:
     """
     if n_samples < 1:
         raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
-    return scenes_cobso(match_scenes(match, obs_s, horizon_s), model, n_samples, seed, progress)
+    return scenes_cobso(match_scenes(match, obs_s, horizon_s), model, n_samples, seed, progress, match.players)
 
 
 def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Per-A1 summary of C-OBSO pairs, best first."""
+    """Per-A1 summary of C-OBSO pairs, best first (with ``player_name`` when the pairs have ``a1_name``)."""
+    keys = ["a1", "a1_name", "team"] if "a1_name" in pairs.columns else ["a1", "team"]
     return (
-        pairs.group_by("a1", "team")
+        pairs.group_by(keys, maintain_order=True)
         .agg(pl.len().alias("shots"), pl.col("cobso").mean().alias("cobso_mean"),
              pl.col("cobso_std").mean().alias("cobso_std_mean"), pl.col("cobso").sum().alias("cobso_total"),
              pl.col("shot_source").unique().sort().str.join(",").alias("shot_source"))
-        .rename({"a1": "player"})
+        .rename({"a1": "player", "a1_name": "player_name"}, strict=False)
         .sort("cobso_mean", descending=True)
     )
 
@@ -333,9 +346,21 @@ class SpanObso:
         return int(self.result.total.nan_to_num(-1.0).argmax())
 
 
-def span_obso(match: Match, attacking_team: str, period: int, start_s: float, seconds: float,
+def span_start(match: Match, period: int | None = None) -> tuple[int, float]:
+    """``(period, start_s)`` where the tracking of ``period`` (default: the first period tracked) starts."""
+    tracked = match.tracking if period is None else match.tracking.filter(pl.col("period") == period)
+    if tracked.height == 0:
+        raise InvalidParameterError(f"no tracking in period {period}" if period is not None else "no tracking at all")
+    first = tracked.sort("period", "time_s").row(0, named=True)
+    return int(first["period"]), float(first["time_s"])
+
+
+def span_obso(match: Match, attacking_team: str, period: int | None, start_s: float | None, seconds: float,
               grid: Grid | None = None, score_model: str = "potential") -> SpanObso:
     """OBSO of every 10 Hz frame of ``period`` between ``start_s`` and ``start_s + seconds`` (period clock).
+
+    ``period`` None: the first period tracked; ``start_s`` None: where that period's tracking starts
+    (:func:`span_start`), so the default span works on every match (broadcast tracking rarely starts at 0 s).
 
     The span is brought to model rate (:func:`soccerai.windows.layout.to_model_rate`, velocities smoothed over the span),
     laid out for ``attacking_team`` (:func:`soccerai.windows.layout.frame_tensors`) and scored by
@@ -344,13 +369,16 @@ def span_obso(match: Match, attacking_team: str, period: int, start_s: float, se
     check_team(attacking_team)
     if seconds <= 0:
         raise InvalidParameterError(f"seconds must be positive, got {seconds}")
+    if period is None or start_s is None:
+        period, first_s = span_start(match, period)
+        start_s = first_s if start_s is None else start_s
     span = match.tracking.filter((pl.col("period") == period) & pl.col("time_s").is_between(start_s, start_s + seconds))
     if span.height == 0:
         raise InvalidParameterError(f"no tracking in period {period} between {start_s} s and {start_s + seconds} s")
     match10 = to_model_rate(Match(tracking=span, players=match.players, metadata=match.metadata))
     frames = frame_tensors(match10.tracking, match.players, attacking_team)
     result = obso(frames.positions, frames.velocities, frames.valid, grid, score_model=score_model)
-    return SpanObso(frames, result, match_summary(result, frames.object_ids))
+    return SpanObso(frames, result, with_player_names(match_summary(result, frames.object_ids), match.players))
 
 
 @dataclass

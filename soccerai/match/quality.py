@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from rich.table import Table
 
+from soccerai.match.names import player_label
 from soccerai.match.schema import BALL_ID, MAX_PLAYER_SPEED, Match
 
 FULL_TEAMS_PLAYERS = 22
@@ -148,28 +148,22 @@ def quality_summary(match: Match) -> dict[str, Any]:
     }
 
 
-def quality_table(summary: dict[str, Any]) -> Table:
-    """The summary as a two-column rich table (periods one line each)."""
-    table = Table(
-        title=f"Quality of {summary['match_id']} ({summary['tracking']} tracking)", show_header=True
-    )
-    table.add_column("measure")
-    table.add_column("value", justify="right")
+def quality_frame(summary: dict[str, Any]) -> pl.DataFrame:
+    """The summary as a two-column table, measure and value (periods and players one row each)."""
+    rows: list[tuple[str, str]] = []
     for key, value in summary.items():
         if key == "periods":
-            for period in value:
-                table.add_row(
-                    f"period {period['period']}",
-                    f"{period['frames']} frames, {period['duration_s']:.1f} s "
-                    f"(frames {period['start_frame']}-{period['end_frame']})",
-                )
+            rows += [(f"period {p['period']}", f"{p['frames']} frames, {p['duration_s']:.1f} s "
+                                               f"(frames {p['start_frame']}-{p['end_frame']})") for p in value]
         elif key == "player_visible":
-            for player in value:
-                who = " ".join(str(v) for v in (player["team"], player["jersey"], player["name"]) if v is not None)
-                table.add_row(
-                    f"visible {player['object_id']} ({who})",
-                    f"{player['visible_pct']:.1f}% of frames, {player['on_pitch_pct']:.1f}% while on the pitch",
-                )
+            rows += [(f"visible {player_label(str(p['object_id']), p['name'], p['jersey'])} ({p['team']}, "
+                      f"{p['object_id']})",
+                      f"{p['visible_pct']:.1f}% of frames, {p['on_pitch_pct']:.1f}% while on the pitch") for p in value]
         else:
-            table.add_row(key, "-" if value is None else str(value))
-    return table
+            rows.append((key, "-" if value is None else str(value)))
+    return pl.DataFrame(rows, schema={"measure": pl.String(), "value": pl.String()}, orient="row")
+
+
+def quality_title(summary: dict[str, Any]) -> str:
+    """The title of the quality table: match id and whether its tracking is real or simulated."""
+    return f"Quality of {summary['match_id']} ({summary['tracking']} tracking)"

@@ -143,6 +143,7 @@ def _flatten(record: dict, prefix: str = "") -> dict:
 
 
 PLAYER_COLUMNS = ("player", "object_id", "player_id", "a1")
+"""Player-id columns of C-OBSO tables; a table's ``player_name`` ("Name (#number)", :mod:`soccerai.match.names`) wins."""
 VALUE_COLUMNS = ("cobso_mean", "cobso")
 
 
@@ -154,7 +155,7 @@ def cobso_leaderboard(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """
     parts = []
     for match, table in tables.items():
-        player = next((c for c in PLAYER_COLUMNS if c in table.columns), None)
+        player = next((c for c in ("player_name", *PLAYER_COLUMNS) if c in table.columns), None)  # names first
         value = next((c for c in VALUE_COLUMNS if c in table.columns), None)
         if player is None or value is None:
             raise InvalidInputError(f"C-OBSO table of {match} lacks a player column {PLAYER_COLUMNS} or a value "

@@ -11,10 +11,8 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from soccerai.bench.backbones import (
     ENCODER_CHOICES,
@@ -25,11 +23,11 @@ from soccerai.bench.backbones import (
     run_benchmark,
     save_table,
 )
+from soccerai.cli.output import FormatOption, Output
 from soccerai.config import clips_dir, metrica_events_dir, output_dir
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.models.registry import GENERATORS
 
-console = Console()
 DEFAULT_BUDGET_S = 40.0
 
 
@@ -59,14 +57,17 @@ def benchmark(
         help="--suite forecast: comma list of backbones (vrnn, gvrnn, gvrnn:gat, ae, ...) or all.")] = "vrnn,gvrnn",
     pretrain_sim_steps: Annotated[int, typer.Option(
         help="--suite forecast: also GVRNN pre-trained N steps on simulated matches, fine-tuned on real.")] = 0,
+    fmt: FormatOption = "table",
 ) -> None:
     """Rank the generators and the GVRNN interaction encoders (simulated and real test windows).
 
     Default: equal wall time per model. --steps N: equal optimiser steps (fairer on CPU than equal time).
     ``--suite forecast``: the real-match forecast table of ``benchmarks/forecast.py`` (equal steps AND equal wall).
     """
+    show = Output(fmt)
     if suite == "forecast":
-        _forecast_suite(steps, budget_s, hidden, seed, out, _names(models, ("vrnn", "gvrnn")), pretrain_sim_steps)
+        _forecast_suite(steps, budget_s, hidden, seed, out, _names(models, ("vrnn", "gvrnn")), pretrain_sim_steps,
+                        show)
         return
     if suite != "backbones":
         raise InvalidParameterError(f"unknown --suite {suite!r}; choose backbones or forecast")
@@ -79,23 +80,23 @@ def benchmark(
     if not clips:
         raise InvalidInputError("no Last Row clip CSV found (the real test set)", clips_dir() / "lastrow")
     steps = 2 * len(entries(config)) + 1
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=show.err) as bar:
         task = bar.add_task("benchmark", total=steps)
 
         def report(message: str) -> None:
             bar.update(task, description=escape(message), advance=1)
-            if not console.is_terminal:  # logs and pipes get one line per stage
-                console.log(escape(message))
+            if not show.err.is_terminal:  # logs and pipes get one line per stage
+                show.err.log(escape(message))
 
         table = run_benchmark(config, metrica_events_dir(), clips, report)
     markdown, parquet = save_table(table, config, out or output_dir() / "benchmarks")
-    _print(table, config)
-    console.print(f"saved {markdown} and {parquet}")
+    _print(table, config, show)
+    show.say(f"saved {markdown} and {parquet}", markup=False)
     print(result_line(table, config), flush=True)  # plain stdout: one machine-readable line, never wrapped
 
 
 def _forecast_suite(steps: int | None, budget_s: float | None, hidden: int, seed: int, out: Path | None,
-                    models: tuple[str, ...], pretrain_sim_steps: int) -> None:
+                    models: tuple[str, ...], pretrain_sim_steps: int, show: Output) -> None:
     from soccerai.bench import forecast as fb
     from soccerai.evaluate.forecast_table import markdown
 
@@ -103,25 +104,26 @@ def _forecast_suite(steps: int | None, budget_s: float | None, hidden: int, seed
     config = fb.ForecastBenchmarkConfig(steps=steps or defaults.steps, budget_s=budget_s or defaults.budget_s,
                                         hidden=hidden, seed=seed, models=models,
                                         pretrain_sim_steps=pretrain_sim_steps)
-    table, timings = fb.run(config, say=lambda message: console.log(escape(message)))
+    table, timings = fb.run(config, say=lambda message: show.err.log(escape(message)))
     md, parquet = fb.save(table, out or output_dir() / "benchmarks", config)
-    console.print(markdown(table, config.n_samples), markup=False)
-    console.print(f"saved {md} and {parquet}")
+    if show.fmt in ("table", "md"):
+        show.say(markdown(table, config.n_samples), markup=False)
+    else:
+        show.table(table, "forecast benchmark")
+    show.say(f"saved {md} and {parquet}", markup=False)
     print(fb.result_line(table, timings, config), flush=True)
 
 
-def _print(table: pl.DataFrame, config: BenchmarkConfig) -> None:
+def _print(table: pl.DataFrame, config: BenchmarkConfig, show: Output) -> None:
+    """The ranking table: one row per (data, scenario, model)."""
     k = config.n_samples
-    view = Table(title=f"backbones at {config.pred_s:g} s ({config.describe_budget()}, "
-                       f"budget={config.budget_label}; metres, 22 players)")
-    for column in ("data", "scenario", "model", "ADE", "FDE", f"minADE_{k}", f"minFDE_{k}", "params", "train s",
-                   "steps", "capped", "sample ms"):
-        view.add_column(column)
-    for r in table.iter_rows(named=True):
-        view.add_row(escape(r["data"]), r["scenario"], escape(r["model"]), f"{r['ade']:.2f}", f"{r['fde']:.2f}",
-                     f"{r[f'min_ade_{k}']:.2f}", f"{r[f'min_fde_{k}']:.2f}", f"{r['params']:,}",
-                     f"{r['train_s']:.0f}", str(r["train_steps"]), capped_text(r["capped"]), f"{r['sample_ms']:.1f}")
-    (console if console.is_terminal else Console(width=200)).print(view)  # logs and pipes: no truncated cells
+    view = table.select(
+        "data", "scenario", "model", pl.col("ade").alias("ADE"), pl.col("fde").alias("FDE"),
+        pl.col(f"min_ade_{k}").alias(f"minADE_{k}"), pl.col(f"min_fde_{k}").alias(f"minFDE_{k}"), "params",
+        pl.col("train_s").round(0).cast(pl.Int64).alias("train s"), pl.col("train_steps").alias("steps"),
+        pl.col("capped").map_elements(capped_text, return_dtype=pl.String), pl.col("sample_ms").alias("sample ms"))
+    show.table(view, f"backbones at {config.pred_s:g} s ({config.describe_budget()}, budget={config.budget_label}; "
+                     "metres, 22 players)")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,8 +15,8 @@ import torch
 import typer
 from rich.console import Console
 from rich.progress import track
-from rich.table import Table
 
+from soccerai.cli.output import FormatOption, Output
 from soccerai.config import output_dir
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.metrics import DEFAULT_K, SCENARIOS, compare_models, forecast, motion_statistics
@@ -168,31 +168,35 @@ def evaluate(
     seed: int = 0,
     dataset: Dataset = None,
     out: Annotated[Path | None, typer.Option(help="With --dataset: folder for the table (.md + .parquet).")] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Compare constant velocity and trained models on held-out data: full scene and A1/D1/D2 ghosting.
 
     ``--dataset skillcorner|hawkeye|lastrow`` scores a built-in REAL test set and prints the forecast table of
     ``benchmarks/forecast.py`` (per-scene and per-agent minADE, bootstrap intervals, wins against CV).
     """
+    show = Output(fmt)
     if dataset is not None:
         if inputs:
             raise InvalidParameterError("give input files or --dataset, not both")
-        _evaluate_dataset(dataset, checkpoint or [], obs, horizon, samples, seed, out)
+        _evaluate_dataset(dataset, checkpoint or [], obs, horizon, samples, seed, out, show)
         return
     if not inputs:
         raise InvalidParameterError("no input files given (or use --dataset)")
     models = _load_models(checkpoint or [])  # checkpoints are verified before any data is read
     windows = load_windows(inputs, obs, horizon, stride)
     tables = [compare_models({name: model}, windows, samples, seed) for name, model in track(
-        models.items(), description="evaluating", console=console, transient=True)]
+        models.items(), description="evaluating", console=show.err, transient=True,
+        disable=not show.err.is_terminal)]
     table = pl.concat(tables)
-    console.print(_rich_table(table, f"Honest forecast error (m), {len(windows)} windows, {obs / 10:.1f} s observed, "
-                                     f"{horizon / 10:.1f} s predicted, {_source(windows)} tracking"))
-    console.print(_plausibility_table(models, windows, samples, seed))
+    show.table(table, f"Honest forecast error (m), {len(windows)} windows, {obs / 10:.1f} s observed, "
+                      f"{horizon / 10:.1f} s predicted, {_source(windows)} tracking")
+    show.table(_plausibility_table(models, windows, samples, seed),
+               "Player motion plausibility (speed m/s, acceleration m/s^2)")
 
 
 def _evaluate_dataset(dataset: str, checkpoints: list[str], obs: int, horizon: int, samples: int, seed: int,
-                      out: Path | None) -> None:
+                      out: Path | None, show: Output) -> None:
     from soccerai.evaluate import forecast_table
 
     models = _load_models(checkpoints)
@@ -200,23 +204,15 @@ def _evaluate_dataset(dataset: str, checkpoints: list[str], obs: int, horizon: i
     table = forecast_table.forecast_table(models, {dataset: windows}, samples, seed)
     view = table.select("data", "scenario", "agents", "model", "windows", pl.col(pl.Float64).exclude(
         "^.*_(lo|hi)$"))
-    console.print(_rich_table(view, f"Forecast table, {dataset} ({_source(windows)} tracking), {obs / 10:g} s "
-                                    f"observed, {horizon / 10:g} s predicted, K={samples}"))
+    show.table(view, f"Forecast table, {dataset} ({_source(windows)} tracking), {obs / 10:g} s observed, "
+                     f"{horizon / 10:g} s predicted, K={samples}")
     if out is not None:
         md, parquet = forecast_table.save(table, out, f"evaluate-{dataset}", samples)
-        console.print(f"saved {md} and {parquet}")
+        show.say(f"saved {md} and {parquet}")
 
 
-def _rich_table(frame: pl.DataFrame, title: str) -> Table:
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(column, justify="right" if frame[column].dtype.is_float() else "left", overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row])
-    return table
-
-
-def _plausibility_table(models: dict[str, TrajectoryModel], windows: TrajectoryWindows, k: int, seed: int) -> Table:
+def _plausibility_table(models: dict[str, TrajectoryModel], windows: TrajectoryWindows, k: int, seed: int
+                        ) -> pl.DataFrame:
     """Player speed / acceleration percentiles of full-scene samples versus the real future."""
     truth = torch.as_tensor(windows.states[:, windows.obs_len :, :, :2])
     players = torch.as_tensor(windows.mask[:, windows.obs_len :]).clone()
@@ -225,8 +221,7 @@ def _plausibility_table(models: dict[str, TrajectoryModel], windows: TrajectoryW
     for name, model in models.items():
         samples, _, _ = forecast(model, windows, "full_scene", k, seed)
         rows[name] = motion_statistics(samples, players.unsqueeze(0).expand(samples.shape[:-1]))
-    frame = pl.DataFrame([{"trajectories": name, **stats} for name, stats in rows.items()])
-    return _rich_table(frame, "Player motion plausibility (speed m/s, acceleration m/s^2)")
+    return pl.DataFrame([{"trajectories": name, **stats} for name, stats in rows.items()])
 
 
 def predict(

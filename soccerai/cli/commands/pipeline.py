@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from soccerai.cli.output import FormatOption, Output, rows_frame
 from soccerai.errors import InvalidInputError
 
 console = Console()
@@ -40,7 +40,8 @@ def run(
         f"{result.quarantined} quarantined"
     )
     for line in result.errors:
-        console.print(f"[red]  {line}[/]")
+        console.print(f"  {line}", style="red", markup=False, highlight=False)
+        Console(stderr=True).print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
     if result.report:
         console.print(f"report: {result.report}")
     sys.exit(result.exit_code)
@@ -50,6 +51,7 @@ def status(
     config: ConfigOption,
     state_dir: StateOption = None,
     runs: Annotated[int, typer.Option(help="How many recent runs to show.")] = 10,
+    fmt: FormatOption = "table",
 ) -> None:
     """Show the ledger: recent runs, failed / quarantined matches, model versions."""
     from soccerai.pipeline import load_config
@@ -60,44 +62,26 @@ def status(
     path = cfg.state_dir / LEDGER_FILE
     if not path.is_file():
         raise InvalidInputError("no ledger yet: the pipeline has never run with this state folder", path)
+    show = Output(fmt)
     with Ledger(path) as ledger:
-        table = Table(title=f"runs of {cfg.name}")
-        for col in ("run", "started", "finished", "status", "done", "failed", "quarantined", "model"):
-            table.add_column(col)
-        for r in ledger.runs(runs):
-            table.add_row(
-                str(r["run_id"]),
-                _when(r["started_at"]),
-                _when(r["finished_at"]),
-                r["status"],
-                str(r["n_done"]),
-                str(r["n_failed"]),
-                str(r["n_quarantined"]),
-                r["model_id"] or "-",
-            )
-        console.print(table)
-        bad = Table(title="failed or quarantined steps (latest 20)")
-        for col in ("run", "match", "step", "status", "error"):
-            bad.add_column(col)
-        for s in [*ledger.steps(status="failed"), *ledger.steps(status="quarantined")][-20:]:
-            bad.add_row(str(s.run_id), s.match_key, s.step, s.status, s.error or "")
-        console.print(bad)
-        models = Table(title="model versions")
-        for col in ("model", "mode", "parent", "run", "matches seen", "metrics"):
-            models.add_column(col)
-        for m in ledger.models():
-            metrics = ", ".join(
-                f"{k}={v:.3g}" for k, v in (m["metrics"] or {}).items() if isinstance(v, (int, float))
-            )
-            models.add_row(
-                m["model_id"],
-                m["mode"],
-                m["parent_id"] or "-",
-                str(m["run_id"]),
-                str(len(m["train_matches"])),
-                metrics or "-",
-            )
-        console.print(models)
+        run_rows = [{"run": r["run_id"], "started": _when(r["started_at"]), "finished": _when(r["finished_at"]),
+                     "status": r["status"], "done": r["n_done"], "failed": r["n_failed"],
+                     "quarantined": r["n_quarantined"], "model": r["model_id"] or "-"} for r in ledger.runs(runs)]
+        show.table(rows_frame(run_rows, ("run", "started", "finished", "status", "done", "failed", "quarantined",
+                                         "model")), f"runs of {cfg.name}")
+        bad = [*ledger.steps(status="failed"), *ledger.steps(status="quarantined")][-20:]
+        show.table(rows_frame([{"run": s.run_id, "match": s.match_key, "step": s.step, "status": s.status,
+                                "error": s.error or ""} for s in bad], ("run", "match", "step", "status", "error")),
+                   "failed or quarantined steps (latest 20)")
+        show.table(rows_frame([_model_row(m) for m in ledger.models()],
+                              ("model", "mode", "parent", "run", "matches seen", "metrics")), "model versions")
+
+
+def _model_row(m: dict) -> dict:
+    """One model version as a row: id, mode, parent, run, matches seen, its numeric metrics."""
+    metrics = ", ".join(f"{k}={v:.3g}" for k, v in (m["metrics"] or {}).items() if isinstance(v, (int, float)))
+    return {"model": m["model_id"], "mode": m["mode"], "parent": m["parent_id"] or "-", "run": m["run_id"],
+            "matches seen": len(m["train_matches"]), "metrics": metrics or "-"}
 
 
 def register(app: typer.Typer) -> None:
