@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from soccerai.errors import InvalidParameterError
-from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
+from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel
 from soccerai.models.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.layers import CompleteGraph, build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
@@ -155,29 +155,21 @@ class SceneGenerator(TrajectoryModel):
         context = self.scene(batch.history(), predict_mask, given)
         return self.context_loss(context, batch, residual_target(batch), scored_mask(batch, predict_mask))
 
-    def sample(
+    def _sample(
         self,
         history: TrajectoryBatch,
         horizon: int,
         n_samples: int,
-        predict_mask: Tensor | None = None,
-        given_future: Tensor | None = None,
-        generator: torch.Generator | None = None,
+        predict_mask: Tensor,
+        given_future: Tensor,
+        generator: torch.Generator | None,
     ) -> Tensor:
-        check_sample_args(n_samples)
-        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
         self._check_horizon(horizon)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                context = self.scene(history, predict_mask, given_future)
-                delta = self.sample_delta(context, n_samples, generator)[:, :, :horizon]
-                delta = to_scene_layout(delta, history.batch_size, history.n_agents)
-                last_position, last_velocity = last_kinematics(history)
-                return compose(integrate(last_position, last_velocity, delta), predict_mask, given_future)
-        finally:
-            self.train(was_training)
+        context = self.scene(history, predict_mask, given_future)
+        delta = self.sample_delta(context, n_samples, generator)[:, :, :horizon]
+        delta = to_scene_layout(delta, history.batch_size, history.n_agents)
+        last_position, last_velocity = last_kinematics(history)
+        return compose(integrate(last_position, last_velocity, delta), predict_mask, given_future)
 
     def _check_horizon(self, horizon: int) -> None:
         if horizon > self.config.horizon:

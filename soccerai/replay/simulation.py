@@ -135,10 +135,8 @@ def simulate(model: TrajectoryModel | str, scene: Scene, start: int, predicted: 
     mask = torch.zeros(1, N_AGENTS, dtype=torch.bool)
     mask[0, predicted] = True
     generator = torch.Generator().manual_seed(seed)
-    model.eval()
     try:
-        with torch.no_grad():
-            out = model.sample(history, horizon, n_samples, mask, torch.from_numpy(real).float()[None], generator=generator)
+        out = model.sample(history, horizon, n_samples, mask, torch.from_numpy(real).float()[None], generator=generator)
     except SoccerAIError:
         raise
     except Exception as exc:  # a model that fails is reported in one line
