@@ -17,18 +17,12 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import SceneEncoder, SceneGenerator, masked_mean
+from soccerai.models.scene import SceneConfig, SceneEncoder, SceneGenerator, masked_mean
 
 
 @dataclass
-class AEConfig:
-    """Sizes of the AE; ``horizon`` is the number of future frames it decodes (40 = 4 s at 10 Hz)."""
-
-    hidden: int = 64
-    horizon: int = 40
-    encoder: str = "mpnn"
-    aggregation: str = "sum"
-    ghosting_rate: float = 0.5
+class AEConfig(SceneConfig):
+    """Sizes of the AE: those of every :class:`SceneConfig`; ``horizon`` is the number of future frames it decodes."""
 
 
 class AutoEncoder(SceneGenerator):
@@ -41,7 +35,7 @@ class AutoEncoder(SceneGenerator):
         super().__init__()
         self.config = config or AEConfig()
         c = self.config
-        self.scene = SceneEncoder(c.hidden, c.horizon, c.encoder, c.aggregation)
+        self.scene = SceneEncoder.from_config(c)
         self.decoder = mlp(c.hidden, c.hidden, 2 * c.horizon)
 
     def decode(self, context: Tensor) -> Tensor:

@@ -23,27 +23,29 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
+from soccerai.models.scene import (
+    DELTA_SCALE,
+    SceneConfig,
+    SceneEncoder,
+    SceneGenerator,
+    masked_mean,
+    to_agent_layout,
+)
 from soccerai.models.schedulers import NoiseSchedule, make_sampler
 
 TIME_FEATURES = 32
 
 
 @dataclass
-class DiffusionConfig:
+class DiffusionConfig(SceneConfig):
     """Network sizes, the noise schedule and the sampler."""
 
-    hidden: int = 64
-    horizon: int = 40
-    encoder: str = "mpnn"
-    aggregation: str = "sum"
     schedule: str = "linear"
     diffusion_steps: int = 100
     sampler: str = "ddpm"
     sample_steps: int = 10
     eta: float = 0.0
     clip_sample: float | None = 4.0
-    ghosting_rate: float = 0.5
 
 
 def time_embedding(t: Tensor, dim: int = TIME_FEATURES) -> Tensor:
@@ -65,7 +67,7 @@ class TrajectoryDiffusion(SceneGenerator):
         c = self.config
         self.noise_schedule = NoiseSchedule(c.schedule, c.diffusion_steps)
         make_sampler(self.noise_schedule, c.sampler, c.sample_steps, c.eta, c.clip_sample)  # validate early
-        self.scene = SceneEncoder(c.hidden, c.horizon, c.encoder, c.aggregation)
+        self.scene = SceneEncoder.from_config(c)
         self.denoiser = mlp(2 * c.horizon + c.hidden + TIME_FEATURES, 2 * c.hidden, 2 * c.horizon, layers=3)
 
     def predict_noise(self, x: Tensor, context: Tensor, t: Tensor) -> Tensor:

@@ -19,6 +19,8 @@ constant velocity. Training draws a random ghosting mask per window (``ghosting_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 
@@ -36,6 +38,25 @@ DELTA_SCALE = 3.0
 posterior, the GAN discriminator, the diffusion chain's ``x0``; diffusion's samples are multiplied back)."""
 
 
+@dataclass
+class GeneratorConfig:
+    """What every one-shot generator's config holds: its width, the future frames it decodes at once (40 = 4 s at
+    10 Hz) and the share of training windows with a random ghosting mask (:func:`training_ghosting`)."""
+
+    hidden: int = 64
+    horizon: int = 40
+    ghosting_rate: float = 0.5
+
+
+@dataclass
+class SceneConfig(GeneratorConfig):
+    """A :class:`GeneratorConfig` whose context comes from a :class:`SceneEncoder` (``encoder`` names its interaction
+    encoder, ``aggregation`` how messages are pooled)."""
+
+    encoder: str = "mpnn"
+    aggregation: str = "sum"
+
+
 class SceneEncoder(nn.Module):
     """History + given futures -> per-agent context ``[B*N, hidden]`` (see module docstring)."""
 
@@ -45,6 +66,10 @@ class SceneEncoder(nn.Module):
         self.rnn = nn.GRU(len(NODE_FEATURES), hidden, batch_first=True)
         self.given = mlp(2 * horizon + 1, hidden, hidden)
         self.interaction = build_encoder(encoder, hidden, hidden, hidden, aggregation)
+
+    @classmethod
+    def from_config(cls, config: SceneConfig) -> SceneEncoder:
+        return cls(config.hidden, config.horizon, config.encoder, config.aggregation)
 
     def forward(self, history: TrajectoryBatch, predict_mask: Tensor, given_future: Tensor) -> Tensor:
         obs = history.obs_len
@@ -131,8 +156,8 @@ class SceneGenerator(TrajectoryModel):
     """Base of the one-shot generators: context from :class:`SceneEncoder`, whole-future velocity corrections.
 
     Subclasses set ``self.scene`` (a :class:`SceneEncoder`, or any module called the same way) and implement
-    :meth:`context_loss` (training) and :meth:`sample_delta` (``[S, B*N, H, 2]`` corrections). ``config`` needs
-    ``horizon`` and ``ghosting_rate``.
+    :meth:`context_loss` (training) and :meth:`sample_delta` (``[S, B*N, H, 2]`` corrections). ``config`` is a
+    :class:`GeneratorConfig`.
     """
 
     scene: nn.Module
