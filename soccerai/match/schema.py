@@ -125,6 +125,11 @@ class MatchMetadata:
         raw["source_files"] = tuple(raw.get("source_files", ()))
         return cls(**raw)
 
+    @property
+    def tracking_label(self) -> str:
+        """"simulated" or "real": how every table and figure labels this match's tracking."""
+        return "simulated" if self.simulated else "real"
+
 
 @dataclass
 class Match:

@@ -12,7 +12,7 @@ import polars as pl
 from soccerai.data.store import check_parquet_budget, read_metadata
 from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.files import atomic_path
-from soccerai.match.schema import SHOT, MatchMetadata
+from soccerai.match.schema import SHOT
 from soccerai.replay.scene import list_matches, load_match, team_name, timeline
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -57,7 +57,7 @@ def _summary(path: str, mtime_ns: int, count_moments: bool) -> tuple:
     home, away = team_name(meta, "home"), team_name(meta, "away")
     date = meta.extra.get("date")
     label = ", ".join(str(p) for p in (f"{home} v {away}", date, score) if p) + \
-        f" ({'simulated' if meta.simulated else 'real'} {meta.provider})"
+        f" ({meta.tracking_label} {meta.provider})"
     return (path, meta.match_id, home, away, date, score, meta.provider, meta.simulated, duration, moments, label,
             None)
 
@@ -69,12 +69,6 @@ def _event_score(match) -> str | None:
     goals = match.events.filter((pl.col("type") == SHOT) & (pl.col("result").str.to_uppercase() == "GOAL"))
     counts = {t: goals.filter(pl.col("team") == t).height for t in ("home", "away")}
     return f"{counts['home']}-{counts['away']}"
-
-
-def summary_label(meta: MatchMetadata) -> str:
-    """``"FC Bayern v Dortmund (real skillcorner)"``: a match as a picker shows it before its summary is read."""
-    return f"{team_name(meta, 'home')} v {team_name(meta, 'away')} ({'simulated' if meta.simulated else 'real'} " \
-           f"{meta.provider})"
 
 
 def save_upload(name: str, data: bytes, folder: Path) -> Path:
