@@ -294,7 +294,7 @@ def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> N
     if table is not None:
         st.caption(f"In this clip ({view_scene.source}); OBSO at {ui.clock_text(view_scene, index)}; C-OBSO of the "
                    "shown simulation's A1.")
-        shown = replay.format_columns(table.drop("slot", "side", "attacking"), replay.players.TABLE_KINDS)
+        shown = replay.format_columns(table.drop("slot", "side", "attacking"), replay.TABLE_KINDS)
         st.dataframe(shown, hide_index=True, height=280, key="player_table")
 
 
