@@ -23,13 +23,16 @@ import polars as pl
 import streamlit as st
 
 from soccerai import replay
-from soccerai.config import output_dir, store_dir
+from soccerai.cli.demo import REAL_SOURCE, real_match_files
+from soccerai.config import metrica_events_dir, output_dir, store_dir
 from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.pitch_control import Grid
+from soccerai.io import load_match
 from soccerai.match.schema import Match
 from soccerai.models import build_model
 from soccerai.models.base import TrajectoryModel
 from soccerai.replay.style import surface_style, team_colour
+from soccerai.synth import synthesize_match
 from soccerai.training import pretrained
 
 DEMO = "demo: simulated match (synthesizer)"
@@ -66,9 +69,6 @@ def guarded(action: Callable[[], T], what: str) -> T | None:
 @st.cache_resource(show_spinner="Simulating the demo match (simulated tracking)...", max_entries=1)
 def demo_match(seconds: float = DEMO_SECONDS) -> Match:
     """A short simulated match driven by a real Metrica event timeline (a generated one if that is missing)."""
-    from soccerai.config import metrica_events_dir
-    from soccerai.synth import synthesize_match
-
     events = metrica_events_dir() / "Sample_Game_1_RawEventsData.csv"
     return synthesize_match(events if events.is_file() else None, seed=0, duration_s=seconds)
 
@@ -76,16 +76,11 @@ def demo_match(seconds: float = DEMO_SECONDS) -> Match:
 @st.cache_resource(show_spinner="Reading the real SkillCorner match...", max_entries=1)
 def real_match() -> Match:
     """The real SkillCorner match (data folder, else the installed kloppy package's test files)."""
-    from soccerai.cli.demo import real_match_files
-    from soccerai.io import load_match
-
     return load_match(real_match_files())
 
 
 @st.cache_resource(show_spinner=False)
 def real_available() -> bool:
-    from soccerai.cli.demo import real_match_files
-
     try:
         real_match_files()
     except SoccerAIError:
@@ -446,8 +441,6 @@ def resolve_model(choice: str, folder: str) -> str:
 
 def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None:
     """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
-    from soccerai.cli.demo import REAL_SOURCE
-
     if view_scene.simulated:
         st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")
     elif provider == "skillcorner":

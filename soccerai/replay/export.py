@@ -20,6 +20,7 @@ from soccerai.replay.scene import Scene
 from soccerai.replay.simulation import Simulation
 from soccerai.replay.style import BALL_COLOUR, PALETTE, decluttered, surface_style, team_colour, view_title
 from soccerai.replay.values import format_value
+from soccerai.viz import draw_pitch
 from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 
 EXPORT_INCHES = (10.0, 7.0)
@@ -204,8 +205,6 @@ def _mpl_figure(scene: Scene, ov: Overlays, sim: Simulation | None):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from soccerai.viz import draw_pitch
 
     fig = plt.figure(figsize=EXPORT_INCHES)
     ax = fig.add_axes((0.02, 0.1, 0.83, 0.8))
