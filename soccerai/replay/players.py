@@ -117,7 +117,7 @@ def frame_obso(scene: Scene, frame: int, grid: Grid | None = None) -> np.ndarray
     frame = scene.check_index(frame)
     pos, vel, ok = scene_tensors(scene)
     sl = slice(frame, frame + 1)
-    result = obso(pos[sl], vel[sl], ok[sl], grid or Grid(length=scene.pitch[0], width=scene.pitch[1]))
+    result = obso(pos[sl], vel[sl], ok[sl], grid or Grid.over(scene.pitch))
     return result.player_values[0].double().numpy()
 
 
@@ -136,7 +136,7 @@ def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
     except InvalidTrackingError:
         return Roles(frame, None, None, None, None, None)
     pos, _, ok = scene_tensors(scene)
-    candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch[0]) \
+    candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch.length) \
         if bool(ok[frame, N_PER_TEAM:BALL_INDEX].any()) else []
     if tracked_at is not None:
         seen = scene.valid[scene.check_index(tracked_at)]

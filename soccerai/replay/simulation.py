@@ -161,12 +161,12 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
         return None
     shooter = shooter_at(scene, end)
     pos, vel, ok = scene_tensors(scene)
-    agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch[0])
+    agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch.length)
                    if set(c.replaced) == set(sim.predicted)), None)
     if agents is None:
         return None
     return ghost_cobso(pos[end], vel[end], ok[end], shooter, agents, torch.from_numpy(sim.futures).float(),
-                       grid or Grid(length=scene.pitch[0], width=scene.pitch[1]))
+                       grid or Grid.over(scene.pitch))
 
 
 COMPARE_SCHEMA: dict[str, pl.DataType] = {
