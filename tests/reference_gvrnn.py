@@ -222,16 +222,8 @@ class ReferenceVRNN(TrajectoryModel):
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
-    def _sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor,
-        given_future: Tensor,
-        generator: torch.Generator | None,
-        latent_noise: Tensor | None = None,
-    ) -> Tensor:
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None, latent_noise: Tensor | None = None) -> Tensor:
         """Honest rollout (``TrajectoryModel.sample`` wraps it: eval mode, no gradients)."""
         b, n, latent = history.batch_size, history.n_agents, self.config.latent
         device = history.states.device

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import SceneConfig, SceneEncoder, SceneGenerator, masked_mean
+from soccerai.models.scene import SceneConfig, SceneGenerator, masked_mean
 
 
 @dataclass
@@ -32,10 +32,8 @@ class AutoEncoder(SceneGenerator):
     config_class: ClassVar[type[AEConfig]] = AEConfig
 
     def __init__(self, config: AEConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or AEConfig()
+        super().__init__(config)
         c = self.config
-        self.scene = SceneEncoder.from_config(c)
         self.decoder = mlp(c.hidden, c.hidden, 2 * c.horizon)
 
     def decode(self, context: Tensor) -> Tensor:

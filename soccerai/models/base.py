@@ -136,6 +136,7 @@ class TrajectoryModel(nn.Module, ABC):
     """A multi-agent trajectory forecaster (see the module docstring for the contract)."""
 
     name: ClassVar[str]
+    config_class: ClassVar[type]
     config: Any
 
     @abstractmethod
@@ -170,15 +171,8 @@ class TrajectoryModel(nn.Module, ABC):
             self.train(was_training)
 
     @abstractmethod
-    def _sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor,
-        given_future: Tensor,
-        generator: torch.Generator | None,
-    ) -> Tensor:
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
         """:meth:`sample` after its checks: ``predict_mask [B, N]`` and ``given_future [B, H, N, 2]`` are resolved
         (NaN for predicted agents), the model is in eval mode and no gradient is recorded."""
 

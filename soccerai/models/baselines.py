@@ -38,15 +38,8 @@ class ConstantVelocity(TrajectoryModel):
         valid = batch.future_mask()
         return {"loss": error[valid].mean() if valid.any() else error.new_zeros(())}
 
-    def _sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor,
-        given_future: Tensor,
-        generator: torch.Generator | None,
-    ) -> Tensor:
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
         observed = kinematic_states(history.states[:, : history.obs_len], history.mask[:, : history.obs_len])
         last = observed[:, -1]
         steps = torch.arange(1, horizon + 1, dtype=last.dtype, device=last.device)[None, :, None, None] * DT

@@ -26,7 +26,6 @@ from soccerai.models.layers import mlp
 from soccerai.models.scene import (
     DELTA_SCALE,
     SceneConfig,
-    SceneEncoder,
     SceneGenerator,
     masked_mean,
     to_agent_layout,
@@ -62,12 +61,10 @@ class TrajectoryDiffusion(SceneGenerator):
     config_class: ClassVar[type[DiffusionConfig]] = DiffusionConfig
 
     def __init__(self, config: DiffusionConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or DiffusionConfig()
+        super().__init__(config)
         c = self.config
         self.noise_schedule = NoiseSchedule(c.schedule, c.diffusion_steps)
         make_sampler(self.noise_schedule, c.sampler, c.sample_steps, c.eta, c.clip_sample)  # validate early
-        self.scene = SceneEncoder.from_config(c)
         self.denoiser = mlp(2 * c.horizon + c.hidden + TIME_FEATURES, 2 * c.hidden, 2 * c.horizon, layers=3)
 
     def predict_noise(self, x: Tensor, context: Tensor, t: Tensor) -> Tensor:

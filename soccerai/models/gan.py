@@ -31,7 +31,6 @@ from soccerai.models.layers import mlp
 from soccerai.models.scene import (
     DELTA_SCALE,
     SceneConfig,
-    SceneEncoder,
     SceneGenerator,
     masked_mean,
     to_agent_layout,
@@ -54,10 +53,8 @@ class TrajectoryGAN(SceneGenerator):
     config_class: ClassVar[type[GANConfig]] = GANConfig
 
     def __init__(self, config: GANConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or GANConfig()
+        super().__init__(config)
         c = self.config
-        self.scene = SceneEncoder.from_config(c)
         self.generator = mlp(c.hidden + c.noise, c.hidden, 2 * c.horizon, layers=3)
         self.discriminator = mlp(c.hidden + 2 * c.horizon, c.hidden, 1, layers=3)
 

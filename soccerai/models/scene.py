@@ -155,12 +155,19 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 class SceneGenerator(TrajectoryModel):
     """Base of the one-shot generators: context from :class:`SceneEncoder`, whole-future velocity corrections.
 
-    Subclasses set ``self.scene`` (a :class:`SceneEncoder`, or any module called the same way) and implement
+    ``self.scene`` is the :class:`SceneEncoder` of a :class:`SceneConfig` (a subclass with another config sets its
+    own module, called the same way); subclasses implement
     :meth:`context_loss` (training) and :meth:`sample_delta` (``[S, B*N, H, 2]`` corrections). ``config`` is a
     :class:`GeneratorConfig`.
     """
 
     scene: nn.Module
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or self.config_class()
+        if isinstance(self.config, SceneConfig):
+            self.scene = SceneEncoder.from_config(self.config)
 
     def context_loss(self, context: Tensor, batch: TrajectoryBatch, target: Tensor, scored: Tensor) -> dict[str, Tensor]:
         """Losses from the context ``[B*N, hidden]``, the true ``delta [B, H, N, 2]`` and the ``scored [B, H, N]`` mask."""
@@ -180,15 +187,8 @@ class SceneGenerator(TrajectoryModel):
         context = self.scene(batch.history(), predict_mask, given)
         return self.context_loss(context, batch, residual_target(batch), scored_mask(batch, predict_mask))
 
-    def _sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor,
-        given_future: Tensor,
-        generator: torch.Generator | None,
-    ) -> Tensor:
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
         self._check_horizon(horizon)
         context = self.scene(history, predict_mask, given_future)
         delta = self.sample_delta(context, n_samples, generator)[:, :, :horizon]

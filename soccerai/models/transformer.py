@@ -118,8 +118,7 @@ class TrajectoryTransformer(SceneGenerator):
     config_class: ClassVar[type[TransformerConfig]] = TransformerConfig
 
     def __init__(self, config: TransformerConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or TransformerConfig()
+        super().__init__(config)
         self.scene = SceneTransformer(self.config)
 
     def context_loss(self, context: Tensor, batch: TrajectoryBatch, target: Tensor, scored: Tensor) -> dict[str, Tensor]:

@@ -26,7 +26,6 @@ from soccerai.models.layers import gaussian_kl, mlp, split_gaussian
 from soccerai.models.scene import (
     DELTA_SCALE,
     SceneConfig,
-    SceneEncoder,
     SceneGenerator,
     masked_mean,
     to_agent_layout,
@@ -49,10 +48,8 @@ class ConditionalVAE(SceneGenerator):
     config_class: ClassVar[type[VAEConfig]] = VAEConfig
 
     def __init__(self, config: VAEConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or VAEConfig()
+        super().__init__(config)
         c = self.config
-        self.scene = SceneEncoder.from_config(c)
         self.prior = mlp(c.hidden, c.hidden, 2 * c.latent)
         self.posterior = mlp(c.hidden + 2 * c.horizon, c.hidden, 2 * c.latent)
         self.decoder = mlp(c.hidden + c.latent, c.hidden, 2 * c.horizon)

@@ -216,16 +216,8 @@ class VRNN(TrajectoryModel):
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
-    def _sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor,
-        given_future: Tensor,
-        generator: torch.Generator | None,
-        latent_noise: Tensor | None = None,
-    ) -> Tensor:
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None, latent_noise: Tensor | None = None) -> Tensor:
         """Honest rollout (:meth:`sample` runs it in eval mode, without gradients).
 
         ``latent_noise [S, H, B, N, Z]`` (standard normal, ``sample(..., latent_noise=...)``) fixes the prior draws;
