@@ -133,7 +133,7 @@ PITCH_POINT_JS = """([x, y]) => { const gd = document.querySelector('.js-plotly-
 
 PLAYERS_JS = """(team) => { const gd = document.querySelector('.js-plotly-plot');
     const t = gd._fullData.find(d => d.name === team); if (!t) return [];
-    return Array.from(t.x).map((x, i) => [x, t.y[i], Number(t.customdata[i])]); }"""
+    return Array.from(t.x).map((x, i) => [x, t.y[i], Number([].concat(t.customdata[i])[0])]); }"""
 
 
 def click_pitch(page, x: float, y: float) -> None:

@@ -90,7 +90,7 @@ class ScriptedFuture(TrajectoryModel):
     def loss(self, batch):  # pragma: no cover - never trained
         return {"loss": torch.zeros(())}
 
-    def sample(self, history, horizon, n_samples, predict_mask=None, given_future=None, generator=None):
+    def _sample(self, history, horizon, n_samples, predict_mask, given_future, generator):
         out = self.truth[None, None].expand(n_samples, history.batch_size, -1, -1, -1).clone()
         if self.a1_to_own_goal:
             for row in range(history.batch_size):

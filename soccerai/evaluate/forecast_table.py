@@ -124,7 +124,7 @@ def forecast_table(
             for (name, agents), errs in errors.items():
                 label = f"{data} / {scenario} / {agents}"
                 rows.append({
-                    "data": data, "tracking": "simulated" if windows.simulated else "real", "scenario": scenario,
+                    "data": data, "tracking": windows.tracking_label, "scenario": scenario,
                     "agents": agents, "model": name, "k": n_samples,
                     **_row_stats(errs, errors[(CV, agents)], blocks, n_samples, n_boot, seed, label),
                 })

@@ -235,16 +235,14 @@ def match_scenes(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> li
 def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[int]], n_samples: int,
                   seed: int = 0) -> torch.Tensor:
     """Sample futures where, in row ``b``, only the agents ``replaced[b]`` are forecast: ``[S, B, H, 23, 2]``."""
-    model.eval()
     b = len(replaced)
     batch = TrajectoryBatch.from_windows(scene.window, [0] * b)
     predict_mask = torch.zeros(b, N_AGENTS, dtype=torch.bool)
     for row, agents in enumerate(replaced):
         predict_mask[row, agents] = True
     generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask,
-                            batch.given_future(), generator=generator)
+    return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask, batch.given_future(),
+                        generator=generator)
 
 
 def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:

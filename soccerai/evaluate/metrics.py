@@ -235,7 +235,7 @@ def compare_models(
                         "model": name, "scenario": scenario, "agents": group,
                         "ade": scores.ade, "fde": scores.fde,
                         f"min_ade_{scores.k}": scores.min_ade, f"min_fde_{scores.k}": scores.min_fde,
-                        "data": "simulated" if windows.simulated else "real",
+                        "data": windows.tracking_label,
                     }
                 )
     return pl.DataFrame(rows)

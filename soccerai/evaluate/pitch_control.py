@@ -50,6 +50,7 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError
+from soccerai.match.pitch import Pitch
 from soccerai.match.schema import DEFAULT_PITCH
 from soccerai.windows.container import BALL_INDEX, N_AGENTS, N_PER_TEAM
 from soccerai.windows.layout import FrameTensors, frame_tensors
@@ -145,6 +146,11 @@ class Grid:
             self.length > 0 and self.width > 0 and math.isfinite(self.length) and math.isfinite(self.width)
         ):
             raise InvalidParameterError(f"grid pitch size {self.length} x {self.width} must be positive")
+
+    @classmethod
+    def over(cls, pitch: Pitch, nx: int = 50, ny: int = 32) -> Grid:
+        """An ``nx`` x ``ny`` grid over ``pitch``."""
+        return cls(nx, ny, pitch.length, pitch.width)
 
     @property
     def cell_size(self) -> tuple[float, float]:

@@ -116,13 +116,13 @@ class TrajectoryModel(nn.Module, ABC):
     """A multi-agent trajectory forecaster (see the module docstring for the contract)."""
 
     name: ClassVar[str]
+    config_class: ClassVar[type]
     config: Any
 
     @abstractmethod
     def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
         """Training losses; ``"loss"`` is the scalar to minimise."""
 
-    @abstractmethod
     def sample(
         self,
         history: TrajectoryBatch,
@@ -131,8 +131,30 @@ class TrajectoryModel(nn.Module, ABC):
         predict_mask: Tensor | None = None,
         given_future: Tensor | None = None,
         generator: torch.Generator | None = None,
+        **options: Any,
     ) -> Tensor:
-        """Future positions ``[S, B, H, N, 2]``; agents outside ``predict_mask`` follow ``given_future``."""
+        """Future positions ``[S, B, H, N, 2]``; agents outside ``predict_mask`` follow ``given_future``.
+
+        The one sampling wrapper of every model: it checks the arguments (:func:`resolve_predict_mask`), runs
+        :meth:`_sample` in eval mode under ``torch.inference_mode`` and restores the training mode afterwards.
+        ``options`` are a model's own keywords (the VRNN's ``latent_noise``).
+        """
+        if n_samples < 1:
+            raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
+        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.inference_mode():
+                return self._sample(history, horizon, n_samples, predict_mask, given_future, generator, **options)
+        finally:
+            self.train(was_training)
+
+    @abstractmethod
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
+        """:meth:`sample` after its checks: ``predict_mask [B, N]`` and ``given_future [B, H, N, 2]`` are resolved
+        (NaN for predicted agents), the model is in eval mode and no gradient is recorded."""
 
     @property
     def trainable(self) -> bool:
@@ -171,7 +193,3 @@ def resolve_predict_mask(
     given_future = given_future.to(device).masked_fill(hidden, float("nan"))
     return predict_mask, given_future
 
-
-def check_sample_args(n_samples: int) -> None:
-    if n_samples < 1:
-        raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")

@@ -16,6 +16,8 @@ from functools import cached_property
 import torch
 from torch import Tensor
 
+from soccerai.models.graph import complete_edges
+
 
 @dataclass(frozen=True)
 class CompleteGraph:
@@ -60,8 +62,6 @@ class CompleteGraph:
         return self.operators[key]
 
     def edge_index(self) -> Tensor:
-        from soccerai.models.graph import complete_edges
-
         return complete_edges(self.present)
 
 

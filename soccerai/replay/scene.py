@@ -23,8 +23,9 @@ import torch
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.obso import on_ball_attacker
+from soccerai.match.pitch import Pitch
 from soccerai.match.possession import attacks
-from soccerai.match.schema import DEFAULT_PITCH, Match, MatchMetadata
+from soccerai.match.schema import Match, MatchMetadata
 from soccerai.match.shots import match_shots
 from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
 from soccerai.windows.layout import check_team, clock_frames, frame_tensors, to_model_rate
@@ -108,7 +109,7 @@ class Scene:
     key_index: int
     simulated: bool
     match_id: str
-    pitch: tuple[float, float] = DEFAULT_PITCH
+    pitch: Pitch = Pitch()
     fps: float = FPS
     edits: list[str] = field(default_factory=list)
     times: np.ndarray | None = None
@@ -247,7 +248,7 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
         valid=tensors.valid.numpy(), frames=frames, period=moment.period, attacking_team=moment.team,
         object_ids=tensors.object_ids, labels=_labels(tensors.object_ids, match.players), key_index=key,
         simulated=match.metadata.simulated, match_id=match.match_id,
-        pitch=(match.metadata.pitch_length, match.metadata.pitch_width), times=times,
+        pitch=Pitch.of(match.metadata), times=times,
         teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
     )
 

@@ -135,10 +135,8 @@ def simulate(model: TrajectoryModel | str, scene: Scene, start: int, predicted: 
     mask = torch.zeros(1, N_AGENTS, dtype=torch.bool)
     mask[0, predicted] = True
     generator = torch.Generator().manual_seed(seed)
-    model.eval()
     try:
-        with torch.no_grad():
-            out = model.sample(history, horizon, n_samples, mask, torch.from_numpy(real).float()[None], generator=generator)
+        out = model.sample(history, horizon, n_samples, mask, torch.from_numpy(real).float()[None], generator=generator)
     except SoccerAIError:
         raise
     except Exception as exc:  # a model that fails is reported in one line
@@ -163,12 +161,12 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
         return None
     shooter = shooter_at(scene, end)
     pos, vel, ok = scene_tensors(scene)
-    agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch[0])
+    agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch.length)
                    if set(c.replaced) == set(sim.predicted)), None)
     if agents is None:
         return None
     return ghost_cobso(pos[end], vel[end], ok[end], shooter, agents, torch.from_numpy(sim.futures).float(),
-                       grid or Grid(length=scene.pitch[0], width=scene.pitch[1]))
+                       grid or Grid.over(scene.pitch))
 
 
 COMPARE_SCHEMA: dict[str, pl.DataType] = {

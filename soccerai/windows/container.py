@@ -72,6 +72,11 @@ class TrajectoryWindows:
         return self.states.shape[0]
 
     @property
+    def tracking_label(self) -> str:
+        """"simulated" or "real": how every table and figure labels these windows' tracking."""
+        return "simulated" if self.simulated else "real"
+
+    @property
     def pred_len(self) -> int:
         return self.states.shape[1] - self.obs_len
 

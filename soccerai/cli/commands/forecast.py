@@ -31,10 +31,6 @@ console = Console()
 Inputs = Annotated[list[Path], typer.Argument(help="Canonical .parquet matches or Last Row .csv clips.")]
 
 
-def _source(windows: TrajectoryWindows) -> str:
-    return "simulated" if windows.simulated else "real"
-
-
 OptionalInputs = Annotated[list[Path] | None, typer.Argument(
     help="Canonical .parquet matches or Last Row .csv clips (or none with --dataset).")]
 Dataset = Annotated[str | None, typer.Option(
@@ -82,7 +78,7 @@ def train(
     target = out or output_dir() / "models" / model
     console.print(
         f"training {model} on {len(train_windows)} windows, validating on {len(val_windows)} "
-        f"({_source(train_windows)} tracking)"
+        f"({train_windows.tracking_label} tracking)"
     )
     settings = TrainConfig(epochs, batch_size, learning_rate, patience=patience, seed=seed, accelerator=accelerator,
                            devices=devices, strategy=strategy, num_nodes=num_nodes, progress_bar=True,
@@ -190,7 +186,7 @@ def evaluate(
         disable=not show.err.is_terminal)]
     table = pl.concat(tables)
     show.table(table, f"Honest forecast error (m), {len(windows)} windows, {obs / 10:.1f} s observed, "
-                      f"{horizon / 10:.1f} s predicted, {_source(windows)} tracking")
+                      f"{horizon / 10:.1f} s predicted, {windows.tracking_label} tracking")
     show.table(_plausibility_table(models, windows, samples, seed),
                "Player motion plausibility (speed m/s, acceleration m/s^2)")
 
@@ -204,7 +200,7 @@ def _evaluate_dataset(dataset: str, checkpoints: list[str], obs: int, horizon: i
     table = forecast_table.forecast_table(models, {dataset: windows}, samples, seed)
     view = table.select("data", "scenario", "agents", "model", "windows", pl.col(pl.Float64).exclude(
         "^.*_(lo|hi)$"))
-    show.table(view, f"Forecast table, {dataset} ({_source(windows)} tracking), {obs / 10:g} s observed, "
+    show.table(view, f"Forecast table, {dataset} ({windows.tracking_label} tracking), {obs / 10:g} s observed, "
                      f"{horizon / 10:g} s predicted, K={samples}")
     if out is not None:
         md, parquet = forecast_table.save(table, out, f"evaluate-{dataset}", samples)
@@ -217,7 +213,7 @@ def _plausibility_table(models: dict[str, TrajectoryModel], windows: TrajectoryW
     truth = torch.as_tensor(windows.states[:, windows.obs_len :, :, :2])
     players = torch.as_tensor(windows.mask[:, windows.obs_len :]).clone()
     players[..., -1] = False  # the ball is not a player
-    rows = {f"observed ({_source(windows)})": motion_statistics(truth, players)}
+    rows = {f"observed ({windows.tracking_label})": motion_statistics(truth, players)}
     for name, model in models.items():
         samples, _, _ = forecast(model, windows, "full_scene", k, seed)
         rows[name] = motion_statistics(samples, players.unsqueeze(0).expand(samples.shape[:-1]))

@@ -70,7 +70,7 @@ def obso_command(
     show = Output(fmt)
     cells = _grid(grid)
     game = _load(match)
-    kind = "simulated" if game.metadata.simulated else "real"
+    kind = game.metadata.tracking_label
     out = out or output_dir() / "obso"
     with _naming(match):
         span = span_obso(game, attacking, period, start_s, seconds, cells, score)
@@ -117,7 +117,7 @@ def cobso_command(
                                   progress=lambda scenes: track(scenes, description="shots", console=show.err,
                                                                 disable=not show.err.is_terminal),
                                   players=game.players)
-    kind = "simulated" if game.metadata.simulated else "real"
+    kind = game.metadata.tracking_label
     _write(pairs.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_pairs.parquet")
     path = _write(players.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_players.parquet")
     view = cobso_shot_view(scenes, model, pairs, samples)
