@@ -64,7 +64,7 @@ from soccerai.synth.engine import (
     PeriodLoop,
     PeriodTrace,
 )
-from soccerai.synth.timeline import FRAME_RATE, Timeline
+from soccerai.synth.timeline import Timeline
 
 MAX_FORCED_SPEED = 12.0
 """m/s: a forced path faster than this between two frames is impossible (elite sprinters peak near 10-11 m/s)."""
