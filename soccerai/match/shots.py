@@ -831,8 +831,9 @@ def _with_goals(match: Match, shots: pl.DataFrame, goals: list[Goal], rules: Sho
         .when(pl.col("result") == "OUT").then(pl.lit("crossed goal line outside the mouth"))
         .when(pl.col("result").is_in(["SAVED", "BLOCKED"])).then(pl.lit("touched by a defender"))
         .otherwise(pl.lit("ball track lost or no touch seen")),
-        shooter_note=pl.when(pl.col("player_id").is_null()).then(pl.lit("no attacker within 2.5 m of the ball "
-                                                                      "(off camera)")),
+        shooter_note=pl.when(pl.col("player_id").is_null()).then(pl.lit(
+            f"not visible: no player within {rules.kicker_radius:g} m of the ball in the {rules.lookback_s:g} s "
+            "before the kick")),
     )
     link = GoalRules().shot_link_s
     extra = []
