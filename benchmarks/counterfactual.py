@@ -24,14 +24,13 @@ import polars as pl
 import torch
 
 from soccerai.bench.counterfactual import (
-    DampedConstantVelocity,
     markdown_table,
     moment_figure,
     run,
     summarize,
 )
 from soccerai.config import metrica_events_dir, output_dir
-from soccerai.models.baselines import ConstantVelocity
+from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
 from soccerai.synth.cache import METRICA_GAMES
 from soccerai.training.pretrained import load
 

@@ -15,7 +15,6 @@ from soccerai.bench.counterfactual import (
     PAIR_SCHEMA,
     PRED_10,
     RESPONSE_SCHEMA,
-    DampedConstantVelocity,
     layout,
     mean_abs_difference,
     rank_correlation,
@@ -25,7 +24,7 @@ from soccerai.bench.counterfactual import (
 )
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch
-from soccerai.models.baselines import ConstantVelocity
+from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
 
 
 def test_response_ratio_by_hand() -> None:

@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 import polars as pl
@@ -53,8 +52,7 @@ from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.cobso import select_cobso_agents
 from soccerai.evaluate.match_obso import ghost_cobso
 from soccerai.evaluate.obso import obso
-from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
-from soccerai.models.vrnn import kinematic_states
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.synth.replay import ALTERNATIVE_KINDS, MatchReplay
 from soccerai.synth.timeline import FRAME_RATE
 from soccerai.windows.container import FPS, N_AGENTS, N_PER_TEAM
@@ -97,30 +95,6 @@ def mean_abs_difference(model: Sequence[float], truth: Sequence[float]) -> float
 
 
 # ------------------------------------------------------------------------------------------------- baselines
-
-
-class DampedConstantVelocity(TrajectoryModel):
-    """Constant velocity fading geometrically: ``v_h = gamma^h v_0``, ``p_{t+h} = p_t + dt sum_{i<=h} gamma^i v_0``
-    (``gamma`` per 0.1 s step; 0.9 halves the speed in ~0.7 s). Like constant velocity it ignores given futures."""
-
-    name: ClassVar[str] = "damped_constant_velocity"
-
-    def __init__(self, gamma: float = 0.9) -> None:
-        super().__init__()
-        self.gamma = gamma
-        self.config = None
-
-    def loss(self, batch: TrajectoryBatch) -> dict[str, torch.Tensor]:  # pragma: no cover - nothing to fit
-        return {"loss": torch.zeros(())}
-
-    def sample(self, history, horizon, n_samples, predict_mask=None, given_future=None, generator=None):
-        check_sample_args(n_samples)
-        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
-        last = kinematic_states(history.states[:, : history.obs_len], history.mask[:, : history.obs_len])[:, -1]
-        factor = torch.cumsum(self.gamma ** torch.arange(1, horizon + 1, dtype=last.dtype), 0) * DT
-        forecast = last[:, None, :, :2] + factor[None, :, None, None] * last[:, None, :, 2:4]
-        forecast = torch.where(predict_mask[:, None, :, None], forecast, given_future)
-        return forecast.unsqueeze(0).expand(n_samples, -1, -1, -1, -1).clone()
 
 
 # ---------------------------------------------------------------------------------------------------- moments

@@ -1,4 +1,7 @@
-"""Constant velocity: every predicted agent keeps its last observed velocity, ``p_{t+h} = p_t + h * dt * v_t``.
+"""Constant velocity: every predicted agent keeps its last observed velocity, ``p_{t+h} = p_t + h * dt * v_t``;
+damped constant velocity: the velocity fades geometrically, ``v_{t+h} = gamma^h v_t``, so
+``p_{t+h} = p_t + dt * v_t * sum_{i=1..h} gamma^i`` (``gamma`` per 0.1 s step; on broadcast tracking a damping fitted
+on the training split alone explains much of a learned model's gain, so it is reported beside every model).
 
 The velocity is the backward difference of the last two observed positions (the same quantity the VRNNs
 integrate), or the given velocity when only one frame is observed. Deterministic: all ``S`` samples are equal.
@@ -45,5 +48,45 @@ class ConstantVelocity(TrajectoryModel):
         last = observed[:, -1]
         steps = torch.arange(1, horizon + 1, dtype=last.dtype, device=last.device)[None, :, None, None] * DT
         forecast = last[:, None, :, :2] + steps * last[:, None, :, 2:4]
+        forecast = torch.where(predict_mask[:, None, :, None], forecast, given_future)
+        return forecast.unsqueeze(0).expand(n_samples, -1, -1, -1, -1).clone()
+
+
+@dataclass
+class DampedConstantVelocityConfig:
+    """``gamma``: the velocity kept per 0.1 s step (1 is constant velocity; 0.9 halves the speed in ~0.7 s)."""
+
+    gamma: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.gamma <= 1.5:
+            raise ValueError(f"gamma={self.gamma} must lie in (0, 1.5]")
+
+
+class DampedConstantVelocity(TrajectoryModel):
+    """Constant velocity fading geometrically (module docstring). Like constant velocity it ignores given futures."""
+
+    name: ClassVar[str] = "damped_constant_velocity"
+    config_class: ClassVar[type] = DampedConstantVelocityConfig
+
+    def __init__(self, config: DampedConstantVelocityConfig | float | None = None) -> None:
+        super().__init__()
+        if isinstance(config, int | float):
+            config = DampedConstantVelocityConfig(gamma=float(config))
+        self.config = config or DampedConstantVelocityConfig()
+
+    @property
+    def gamma(self) -> float:
+        return self.config.gamma
+
+    def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:  # pragma: no cover - nothing to fit
+        return {"loss": batch.states.new_zeros(())}
+
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
+        last = kinematic_states(history.states[:, : history.obs_len], history.mask[:, : history.obs_len])[:, -1]
+        powers = self.gamma ** torch.arange(1, horizon + 1, dtype=last.dtype, device=last.device)
+        factor = torch.cumsum(powers, 0) * DT
+        forecast = last[:, None, :, :2] + factor[None, :, None, None] * last[:, None, :, 2:4]
         forecast = torch.where(predict_mask[:, None, :, None], forecast, given_future)
         return forecast.unsqueeze(0).expand(n_samples, -1, -1, -1, -1).clone()
