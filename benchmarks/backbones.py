@@ -6,14 +6,14 @@ model; a model the cap stops early is marked ``capped``). The options are those 
 ranks models against constant velocity, run in the same process on the same windows; simulated and real (Last Row)
 rows are labelled as such. It prints the table, saves it as markdown and parquet, and ends with one line
 ``RESULT data=simulated scenario=ghosting best=<model> budget=steps:N|wall:S <model>_minade20=<metres> ...``
-(:func:`soccerai.backbone_benchmark.result_line`).
+(:func:`soccerai.bench.backbones.result_line`).
 """
 
 from __future__ import annotations
 
 import typer
 
-from soccerai.commands.benchmark import benchmark
+from soccerai.cli.commands.benchmark import benchmark
 
 if __name__ == "__main__":
     typer.run(benchmark)

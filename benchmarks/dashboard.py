@@ -157,7 +157,7 @@ def main() -> int:
     if not drive.CHROMIUM.is_file():
         print(f"error: {drive.CHROMIUM} is missing (apt-get install -y chromium)", file=sys.stderr)
         return 1
-    from soccerai.end_to_end_demo import ingest_real
+    from soccerai.cli.demo import ingest_real
 
     with tempfile.TemporaryDirectory(prefix="soccerai-dash-bench-") as tmp:
         store = Path(tmp) / "store"

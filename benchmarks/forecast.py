@@ -1,4 +1,4 @@
-"""Forecasting benchmark on REAL play (the face of :mod:`soccerai.forecast_benchmark`).
+"""Forecasting benchmark on REAL play (the face of :mod:`soccerai.bench.forecast`).
 
     SOCCERAI_DATA_DIR=../shared/data .venv/bin/python benchmarks/forecast.py [--steps 60] [--budget-s 240] \
         [--models all] [--pretrain-sim-steps 40]
@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from soccerai import forecast_benchmark as fb
+from soccerai.bench import forecast as fb
 from soccerai.config import output_dir
 from soccerai.evaluate.forecast_table import markdown
 

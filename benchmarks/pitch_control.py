@@ -27,7 +27,7 @@ from reference_pitch_control import reference_pitch_control  # noqa: E402
 
 from soccerai.config import output_dir  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams, frames_from_tracking, pitch_control  # noqa: E402
-from soccerai.schema import DEFAULT_PITCH  # noqa: E402
+from soccerai.match.schema import DEFAULT_PITCH  # noqa: E402
 
 
 def synthetic_frames(
@@ -77,11 +77,11 @@ def synthetic_frames(
 def simulated_match_frames() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, str] | None:
     """Every 10 Hz frame of the first readable full simulated match under ``out/simulated``, or None.
 
-    The match is resampled to 10 Hz with smoothed velocities (:func:`soccerai.layout.to_model_rate`), as scoring
+    The match is resampled to 10 Hz with smoothed velocities (:func:`soccerai.windows.layout.to_model_rate`), as scoring
     does; home attacks.
     """
-    from soccerai.layout import to_model_rate
-    from soccerai.store import read_match
+    from soccerai.data.store import read_match
+    from soccerai.windows.layout import to_model_rate
 
     for path in sorted((output_dir() / "simulated").glob("*.parquet")):
         try:

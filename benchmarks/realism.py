@@ -36,11 +36,11 @@ It prints every evaluation and the winner as Python literals to paste into ``beh
 ``measurement.MODELS``; ``RESULT search_objective=.. v3_objective=.. motion_evaluations=.. measurement_evaluations=..``.
 
 Proof (``--proof``): does simulated pre-training help on REAL play? GVRNN forecasts (2 s observed, 4 s predicted,
-10 Hz) scored on the REAL SkillCorner second half (:func:`soccerai.datasets.skillcorner_sets`, the forecasting
+10 Hz) scored on the REAL SkillCorner second half (:func:`soccerai.windows.sources.skillcorner_sets`, the forecasting
 benchmark's split; absent players masked), trained (a) on the REAL first half only (its last 10 minutes for
 validation), (b) on SIMULATED Games 1 + 2 only, (c) pre-trained as (b) and fine-tuned as (a); (b) and (c) with the
 v3 synthesizer (perfect tracking, as before) and with the calibrated one seen through the broadcast measurement
-model (the test data's provider type). Every fit is :func:`soccerai.train.fit` for at most ``--train-steps``
+model (the test data's provider type). Every fit is :func:`soccerai.training.loop.fit` for at most ``--train-steps``
 optimiser steps (early stopping on validation every ``--val-every`` steps, a ``--budget-s`` wall cap). Scored by
 :func:`soccerai.evaluate.forecast_table.forecast_table` (honest rollout, full scene): single-sample ADE and
 minADE_K with 95 % block-bootstrap intervals, and ``win_vs_cv``, the share of windows where the model beats
@@ -243,9 +243,9 @@ def windows_of(match, period: int | None, min_players: int, stride: int):
     """Possession windows of one period (None: all) at 10 Hz, 2 s + 4 s, absent players masked."""
     import warnings
 
-    from soccerai.layout import to_model_rate
-    from soccerai.schema import Match
-    from soccerai.window_cutter import make_windows
+    from soccerai.match.schema import Match
+    from soccerai.windows.cutter import make_windows
+    from soccerai.windows.layout import to_model_rate
 
     tracking = match.tracking if period is None else match.tracking.filter(pl.col("period") == period)
     part = Match(tracking=tracking, players=match.players, metadata=match.metadata, events=match.events)
@@ -258,10 +258,10 @@ def simulated_windows(behaviour: Behaviour, measurement: str | None, min_players
     """(train, val) SIMULATED windows of Games 1 and 2 (seed 0), val = the last 10 % of each (no frame shared with
     its training windows); the matches are cached under <out>/realism."""
     from soccerai.config import output_dir
-    from soccerai.datamodule import split_windows
-    from soccerai.store import read_match, write_match
+    from soccerai.data.store import read_match, write_match
     from soccerai.synth.match import SYNTH_VERSION
-    from soccerai.trajectory_windows import TrajectoryWindows
+    from soccerai.windows.container import TrajectoryWindows
+    from soccerai.windows.sources import split_windows
 
     parts = []
     digest = hashlib.sha1(repr((behaviour, MODELS.get(measurement or ""))).encode()).hexdigest()[:8]
@@ -285,11 +285,11 @@ def proof(args: argparse.Namespace) -> None:
     """(a)/(b)/(c) on the REAL SkillCorner second half (see the module docstring)."""
     import torch
 
-    from soccerai import datasets
     from soccerai.evaluate.forecast_table import forecast_table
     from soccerai.models import build_model
-    from soccerai.train import TrainConfig
-    from soccerai.train import fit as fit_windows
+    from soccerai.training.loop import TrainConfig
+    from soccerai.training.loop import fit as fit_windows
+    from soccerai.windows import sources as datasets
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()

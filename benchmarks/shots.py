@@ -1,4 +1,4 @@
-"""Shots from tracking alone (soccerai.shots.detect_shots) against event shots: precision and recall within +-1 s.
+"""Shots from tracking alone (soccerai.match.shots.detect_shots) against event shots: precision and recall within +-1 s.
 
 Truth exists where a match has both tracking and events:
 
@@ -31,9 +31,9 @@ from pathlib import Path
 import polars as pl
 
 from soccerai.config import data_dir
-from soccerai.schema import SHOT
-from soccerai.shots import detect_shots, score_detection
-from soccerai.store import read_match
+from soccerai.data.store import read_match
+from soccerai.match.schema import SHOT
+from soccerai.match.shots import detect_shots, score_detection
 from soccerai.synth.cache import METRICA_GAMES, simulated_match_path
 
 REAL_FOLDER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
@@ -87,7 +87,7 @@ def _load_real(folder: Path):
     try:
         return load_match(folder)
     except (SoccerAIError, IsADirectoryError, PermissionError):
-        from soccerai.io.kloppy_loader import load_provider
+        from soccerai.io.providers.kloppy import load_provider
 
         return load_provider("skillcorner", {"meta": folder / "match_data.json",
                                              "raw": folder / "structured_data.json.xz"})

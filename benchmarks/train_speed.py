@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference_gvrnn import reference_model  # noqa: E402
 
 from soccerai.config import clips_dir  # noqa: E402
-from soccerai.datamodule import lastrow_clip_windows  # noqa: E402
 from soccerai.models import TrajectoryBatch, TrajectoryModel, build_model  # noqa: E402
+from soccerai.windows.sources import lastrow_clip_windows  # noqa: E402
 
 CLIP = "lastrow/LIV_[2]-1_CHE.csv"
 OBS, PRED, SAMPLES = 20, 40, 20

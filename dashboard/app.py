@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pages and tests import ui.py from here
 
-import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 import ui  # noqa: E402
@@ -154,8 +153,8 @@ def simulate_controls(view_scene: replay.Scene, index: int, roles: dict[str, int
             model = ui.resolve_model(choice, folder)
             sim = replay.simulate(ui.load_model(model), view_scene, index, list(agents), samples, horizon,
                                   model_label=ui.model_label(model))
-            cobso = replay.simulation_cobso(view_scene, sim, Grid(*ui.GRIDS["coarse 25 x 16 (fast)"],
-                                                                  *view_scene.pitch))
+            cobso = replay.simulation_cobso(view_scene, sim, Grid.over(view_scene.pitch,
+                                                                       *ui.GRIDS["coarse 25 x 16 (fast)"]))
             edited = f", {len(ui.edits_of(view))} edit(s)" if ui.edits_of(view) else ""
             return ui.Run(f"{len(ui.runs()) + 1}: {ui.model_label(model)} from {clock}{edited}", view,
                           ui.edits_of(view), model, sim, cobso)
@@ -256,12 +255,8 @@ def compare_controls(view_scene: replay.Scene) -> None:
 
 def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui.Run | None,
                     maps: ui.FrameSurfaces | None) -> None:
-    overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"],
-                               roles=ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
-    if maps is not None and options["surface"] != "none":
-        layer = np.full((len(view_scene), *maps.control.shape), np.nan)
-        layer[index] = maps.control if options["surface"] == "pitch control" else maps.obso
-        overlays.surface, overlays.surface_name = layer, options["surface"]
+    overlays = ui.pitch_overlays(view_scene, index, options, maps,
+                                 ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
     sim = run.simulation if run is not None else None
     st.caption(f"PNG: this frame with its overlays and simulation; GIF / MP4: the whole clip ({view_scene.source}). "
                "Exports reuse the simulation shown, they never sample again.")
@@ -294,7 +289,7 @@ def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> N
     if table is not None:
         st.caption(f"In this clip ({view_scene.source}); OBSO at {ui.clock_text(view_scene, index)}; C-OBSO of the "
                    "shown simulation's A1.")
-        shown = replay.format_columns(table.drop("slot", "side", "attacking"), replay.players.TABLE_KINDS)
+        shown = replay.format_columns(table.drop("slot", "side", "attacking"), replay.TABLE_KINDS)
         st.dataframe(shown, hide_index=True, height=280, key="player_table")
 
 
@@ -310,7 +305,8 @@ def workspace() -> None:
     index = ui.clock_index(view_scene)
     match = ui.get_match(source)
     horizon = int(state.get("horizon", 40))
-    roles, role_labels = ui.roles_at(view, ui.edits_of(view), min(len(view_scene) - 1, index + horizon))
+    roles = ui.roles_at(view, ui.edits_of(view), min(len(view_scene) - 1, index + horizon))
+    role_labels = roles.labels()
     pitch, side = st.columns([2.25, 1])
     with side:
         view_tab, sim_tab, edit_tab, cmp_tab, players_tab, export_tab = st.tabs(
@@ -322,7 +318,7 @@ def workspace() -> None:
             maps = ui.guarded(lambda: ui.surfaces_at(view, ui.edits_of(view), index, options["grid"],
                                                      options["score_model"]), "Cannot compute the overlays")
         with sim_tab:
-            simulate_controls(view_scene, index, roles)
+            simulate_controls(view_scene, index, roles.slots())
         with edit_tab:
             edit_controls(view_scene, index)
         with cmp_tab:
@@ -338,9 +334,9 @@ def workspace() -> None:
         heading = " · ".join(p for p in (clock, state.get("moment_label"),
                                          f"{view_scene.teams[view_scene.attacking_team]} attack →",
                                          f"edited ({len(edits)})" if edits else None, view_scene.source) if p)
-        figure = ui.frame_figure(view_scene, index, trail=options["trail"], velocities=options["velocities"],
-                                 surface=options["surface"], maps=maps, simulation=run.simulation if run else None,
-                                 marks=roles, selected=state.get("selected"), title=heading)
+        overlays = ui.pitch_overlays(view_scene, index, options, maps, roles, state.get("selected"))
+        figure = replay.replay_figure(view_scene, overlays, run.simulation if run else None, index, heading,
+                                      animate=False, clickable=True, height=ui.PITCH_HEIGHT)
         st.plotly_chart(figure, key="pitch", on_select=ui.on_pitch_click, selection_mode="points",
                         config={"displayModeBar": False}, width="stretch")
         clock_widgets(view_scene, index)
@@ -357,10 +353,10 @@ def workspace() -> None:
                 other = ui.guarded(lambda chosen=chosen: ui.scene(chosen.view, chosen.edits), "Cannot show the run")
                 if other is None:
                     continue
-                column.plotly_chart(ui.frame_figure(other, chosen.simulation.start, trail=0, velocities=False,
-                                                    simulation=chosen.simulation, height=300,
-                                                    title=f"{name}: {chosen.label}"),
-                                    key=f"compare_{name}", config={"displayModeBar": False}, width="stretch")
+                figure = replay.replay_figure(other, replay.Overlays(trail_frames=0, velocities=False),
+                                              chosen.simulation, chosen.simulation.start, f"{name}: {chosen.label}",
+                                              animate=False, height=300)
+                column.plotly_chart(figure, key=f"compare_{name}", config={"displayModeBar": False}, width="stretch")
 
 
 st.fragment(workspace, run_every=PLAY_TICK_S if st.session_state.get("playing") else None)()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from soccerai.commands.dashboard import streamlit_command
+from soccerai.cli.commands.dashboard import streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -133,7 +133,7 @@ PITCH_POINT_JS = """([x, y]) => { const gd = document.querySelector('.js-plotly-
 
 PLAYERS_JS = """(team) => { const gd = document.querySelector('.js-plotly-plot');
     const t = gd._fullData.find(d => d.name === team); if (!t) return [];
-    return Array.from(t.x).map((x, i) => [x, t.y[i], Number(t.customdata[i])]); }"""
+    return Array.from(t.x).map((x, i) => [x, t.y[i], Number([].concat(t.customdata[i])[0])]); }"""
 
 
 def click_pitch(page, x: float, y: float) -> None:

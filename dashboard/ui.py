@@ -22,14 +22,17 @@ import numpy as np
 import polars as pl
 import streamlit as st
 
-from soccerai import pretrained, replay
-from soccerai.config import output_dir, store_dir
+from soccerai import replay
+from soccerai.cli.demo import REAL_SOURCE, real_match_files
+from soccerai.config import metrica_events_dir, output_dir, store_dir
 from soccerai.errors import InvalidParameterError, SoccerAIError
 from soccerai.evaluate.pitch_control import Grid
+from soccerai.io import load_match
+from soccerai.match.schema import Match
 from soccerai.models import build_model
 from soccerai.models.base import TrajectoryModel
-from soccerai.replay.style import surface_style, team_colour
-from soccerai.schema import Match
+from soccerai.synth import synthesize_match
+from soccerai.training import pretrained
 
 DEMO = "demo: simulated match (synthesizer)"
 REAL = "real: SkillCorner, FC Bayern München v Borussia Dortmund, 2019-11-09"
@@ -65,9 +68,6 @@ def guarded(action: Callable[[], T], what: str) -> T | None:
 @st.cache_resource(show_spinner="Simulating the demo match (simulated tracking)...", max_entries=1)
 def demo_match(seconds: float = DEMO_SECONDS) -> Match:
     """A short simulated match driven by a real Metrica event timeline (a generated one if that is missing)."""
-    from soccerai.config import metrica_events_dir
-    from soccerai.synth import synthesize_match
-
     events = metrica_events_dir() / "Sample_Game_1_RawEventsData.csv"
     return synthesize_match(events if events.is_file() else None, seed=0, duration_s=seconds)
 
@@ -75,16 +75,11 @@ def demo_match(seconds: float = DEMO_SECONDS) -> Match:
 @st.cache_resource(show_spinner="Reading the real SkillCorner match...", max_entries=1)
 def real_match() -> Match:
     """The real SkillCorner match (data folder, else the installed kloppy package's test files)."""
-    from soccerai.end_to_end_demo import real_match_files
-    from soccerai.io import load_match
-
     return load_match(real_match_files())
 
 
 @st.cache_resource(show_spinner=False)
 def real_available() -> bool:
-    from soccerai.end_to_end_demo import real_match_files
-
     try:
         real_match_files()
     except SoccerAIError:
@@ -226,7 +221,7 @@ def surfaces_at(view: View, edits: tuple[Edit, ...], index: int, grid: tuple[int
     whole = scene(view, edits)
     one = replace(whole, positions=whole.positions[index : index + 1], velocities=whole.velocities[index : index + 1],
                   valid=whole.valid[index : index + 1], frames=whole.frames[index : index + 1], key_index=0)
-    maps = replay.scene_surfaces(one, Grid(*grid, *whole.pitch), score_model, 1)
+    maps = replay.scene_surfaces(one, Grid.over(whole.pitch, *grid), score_model, 1)
     return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid)
 
 
@@ -445,8 +440,6 @@ def resolve_model(choice: str, folder: str) -> str:
 
 def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None:
     """Say loudly whether the tracking is simulated, and that broadcast tracking hides players out of view."""
-    from soccerai.end_to_end_demo import REAL_SOURCE
-
     if view_scene.simulated:
         st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")
     elif provider == "skillcorner":
@@ -460,10 +453,9 @@ def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None
 
 
 @st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
-def roles_at(view: View, edits: tuple[Edit, ...], index: int) -> tuple[dict[str, int], list[str]]:
-    """The roles at a scene frame (:func:`soccerai.replay.roles`): ``({"shooter": slot, "A1": ...}, labels)``."""
-    found = replay.roles(scene(view, edits), index)
-    return found.slots(), found.labels()
+def roles_at(view: View, edits: tuple[Edit, ...], index: int) -> replay.Roles:
+    """The roles at a scene frame (:func:`soccerai.replay.roles`)."""
+    return replay.roles(scene(view, edits), index)
 
 
 def player_name(view_scene: replay.Scene, agent: int) -> str:
@@ -477,97 +469,19 @@ def player_name(view_scene: replay.Scene, agent: int) -> str:
 
 
 PITCH_HEIGHT = 470
-SPOT_STEP_M = 2.0
-"""Spacing of the invisible click targets that let a click anywhere on the pitch place the selected player."""
 
 
-def frame_figure(view_scene: replay.Scene, index: int, *, trail: int = 10, velocities: bool = True,
-                 surface: str = "none", maps: FrameSurfaces | None = None, simulation: replay.Simulation | None = None,
-                 marks: dict[str, int] | None = None, selected: int | None = None, title: str = "",
-                 height: int = PITCH_HEIGHT):
-    """The pitch at one scene frame: players (jersey inside the marker), trails, 1 s velocity arrows, the ball,
-    the roles (shooter / A1 / D1 / D2 ringed and named), the selected player, an optional opaque surface, the
-    simulated futures, and a lattice of invisible click targets. One frame only: a frame step redraws ~30 kB."""
-    import plotly.graph_objects as go
-
-    length, width = view_scene.pitch
-    pos, ok = view_scene.positions[index], view_scene.valid[index]
-    traces: list = []
-    if surface != "none" and maps is not None:  # opaque, the library's colour-blind-safe scales and words
-        look = surface_style(view_scene, maps.control if surface == "pitch control" else maps.obso, surface)
-        ny, nx = look.values.shape
-        traces.append(go.Heatmap(
-            x=np.linspace(-length / 2, length / 2, nx), y=np.linspace(-width / 2, width / 2, ny),
-            z=np.clip(look.values, look.vmin, look.vmax), zmin=look.vmin, zmax=look.vmax, zsmooth="best",
-            colorscale=[[p, c] for p, c in look.scale] if isinstance(look.scale, list) else look.scale.capitalize(),
-            hoverinfo="skip", colorbar={"title": {"text": look.title, "side": "right"}, "len": 0.8, "thickness": 12,
-                                        "tickvals": look.tickvals, "ticktext": look.ticktext}))
-    if simulation is not None:
-        traces += replay.simulation_traces(simulation, view_scene)
-    lo = max(0, index - trail)
-    for team, agents in (("attack", range(replay.N_PER_TEAM)), ("defence", range(replay.N_PER_TEAM, 2 * replay.N_PER_TEAM))):
-        colour = team_colour(view_scene.side_of(agents[0]))
-        idx = [k for k in agents if ok[k]]
-        if trail > 0:
-            xs, ys = [], []
-            for k in idx:
-                path = view_scene.positions[lo : index + 1, k]
-                xs += [*path[:, 0].tolist(), None]
-                ys += [*path[:, 1].tolist(), None]
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.6,
-                                     hoverinfo="skip", showlegend=False))
-        if velocities:
-            xs, ys = [], []
-            for k in idx:
-                xs += [pos[k, 0], pos[k, 0] + view_scene.velocities[index, k, 0], None]
-                ys += [pos[k, 1], pos[k, 1] + view_scene.velocities[index, k, 1], None]
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2},
-                                     hoverinfo="skip", showlegend=False))
-        traces.append(go.Scatter(
-            x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", name=team,
-            text=[view_scene.labels[k] for k in idx], textposition="middle center",
-            textfont={"color": "white", "size": 9},
-            marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1}},
-            customdata=np.asarray(idx, dtype=np.int16),
-            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
-            hovertemplate=[f"{player_name(view_scene, k)}<extra>click to select</extra>" for k in idx]))
-    if ok[replay.BALL_INDEX]:
-        ball = pos[replay.BALL_INDEX]
-        traces.append(go.Scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball", hoverinfo="skip",
-                                 marker={"size": 9, "color": "white", "line": {"color": "black", "width": 1.5}}))
-    ringed = {**(marks or {})}
-    if selected is not None and ok[selected]:
-        ringed = {**ringed, "selected": selected}
-    for name, agent in ringed.items():
-        if not ok[agent]:
-            continue
-        colour = "#00e5ff" if name == "selected" else "black"
-        traces.append(go.Scatter(x=[pos[agent, 0]], y=[pos[agent, 1]], mode="markers+text", hoverinfo="skip",
-                                 text=[name], textposition="bottom center",
-                                 textfont={"color": colour if name == "selected" else "white", "size": 11},
-                                 marker={"size": 27, "color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 3}},
-                                 name=f"{name} {player_name(view_scene, agent)}", showlegend=False))
-    gx, gy = np.meshgrid(np.arange(-length / 2, length / 2 + 1e-6, SPOT_STEP_M),
-                         np.arange(-width / 2, width / 2 + 1e-6, SPOT_STEP_M))
-    spots = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    players_xy = pos[: replay.BALL_INDEX][ok[: replay.BALL_INDEX]]
-    if len(players_xy):  # near a player, a click picks the player, never the spot under him
-        near = np.linalg.norm(spots[:, None] - players_xy[None], axis=2).min(axis=1)
-        spots = spots[near > SPOT_STEP_M]
-    traces.append(go.Scatter(x=spots[:, 0].round(1), y=spots[:, 1].round(1), mode="markers", name="spot",
-                             marker={"size": 9, "color": "rgba(0,0,0,0)"}, showlegend=False,
-                             selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
-                             customdata=np.full(len(spots), -1, dtype=np.int16),
-                             hovertemplate="(%{x:.1f}, %{y:.1f}) m<extra>click to place the selected player</extra>"))
-    fig = go.Figure(data=traces)
-    fig.update_layout(
-        title={"text": title, "font": {"size": 14}, "x": 0.01, "y": 0.98}, shapes=replay.pitch_shapes(length, width),
-        plot_bgcolor=replay.PITCH_COLOUR, height=height, showlegend=False, uirevision="pitch",
-        xaxis={"range": [-length / 2 - 2, length / 2 + 2], "visible": False, "fixedrange": True},
-        yaxis={"range": [-width / 2 - 2, width / 2 + 2], "visible": False, "scaleanchor": "x", "fixedrange": True},
-        margin={"l": 4, "r": 4, "t": 30, "b": 4}, hoverlabel={"namelength": -1},
-    )
-    return fig
+def pitch_overlays(view_scene: replay.Scene, index: int, options: dict, maps: FrameSurfaces | None,
+                   roles: replay.Roles | None = None, selected: int | None = None) -> replay.Overlays:
+    """What the pitch draws at scene frame ``index``: the View tab's trails and arrows, the one-frame surface of
+    ``maps`` (NaN on the other frames) when a surface is chosen, the ringed roles and the selected player."""
+    overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"], roles=roles,
+                               selected=selected)
+    if maps is not None and options["surface"] != "none":
+        layer = np.full((len(view_scene), *maps.control.shape), np.nan)
+        layer[index] = maps.control if options["surface"] == "pitch control" else maps.obso
+        overlays.surface, overlays.surface_name = layer, options["surface"]
+    return overlays
 
 
 # ----------------------------------------------------------------------------------------------------------------

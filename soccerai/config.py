@@ -27,11 +27,6 @@ def store_dir() -> Path:
     return Path(env).expanduser().resolve() if env else output_dir() / "store"
 
 
-def provider_samples_dir() -> Path:
-    """Folder of real provider sample files inside the data folder."""
-    return data_dir() / "provider-samples"
-
-
 def metrica_events_dir() -> Path:
     """Folder of the three real full-match Metrica event timelines inside the data folder."""
     return data_dir() / "metrica-events"

@@ -2,6 +2,7 @@
 
 Every error a user can trigger with bad data or bad parameters derives from :class:`SoccerAIError`, carries a
 one-line message naming the file (when there is one) and the problem, and is printed by the CLI without a traceback.
+Its process exit status, the same for every face (``soccerai``, ``python -m soccerai.pipeline``): :func:`exit_code_for`.
 """
 
 from __future__ import annotations
@@ -32,3 +33,16 @@ class InvalidParameterError(SoccerAIError, ValueError):
 
 class CheckpointError(SoccerAIError):
     """A model checkpoint is missing, tampered with, or does not match its configuration."""
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+"""Exit codes: all the requested work succeeded; some of it failed (what succeeded is still written); usage error."""
+
+
+def exit_code_for(exc: SoccerAIError) -> int:
+    """2 for a usage error (a bad parameter, a bad checkpoint, a named path that does not exist), else 1 (the work failed)."""
+    if isinstance(exc, InvalidParameterError | CheckpointError):
+        return EXIT_USAGE
+    if exc.path is not None and not exc.path.exists():
+        return EXIT_USAGE
+    return EXIT_FAILED

@@ -16,9 +16,9 @@ from matplotlib.axes import Axes
 from mplsoccer import Pitch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.schema import DEFAULT_PITCH
-from soccerai.store import atomic_path
-from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
+from soccerai.files import atomic_path
+from soccerai.match.schema import DEFAULT_PITCH
+from soccerai.windows.container import BALL_INDEX, N_AGENTS, N_PER_TEAM
 
 ATTACK_COLOUR, DEFENCE_COLOUR, BALL_COLOUR = "#d62728", "#1f77b4", "white"
 
@@ -177,7 +177,7 @@ def save_figure(ax: Axes, path: str | Path, dpi: int = 110) -> Path:
 
 
 def cobso_shot_figure(view, path: str | Path, tracking: str = "simulated") -> Path:
-    """Draw a :class:`soccerai.match_obso.CobsoShotView` (:func:`soccerai.match_obso.cobso_shot_view`): the OBSO surface at
+    """Draw a :class:`soccerai.evaluate.match_obso.CobsoShotView` (:func:`soccerai.evaluate.match_obso.cobso_shot_view`): the OBSO surface at
     the frame before the shot (left) and the real runs of A1, D1, D2 (solid) against the model's counterfactual
     samples (faint, right). ``tracking`` ("simulated" or "real") goes in the title; players are named by the pair's
     ``shooter_name`` / ``a1_name`` ("Name (#number)") when it has them.

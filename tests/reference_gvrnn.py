@@ -16,16 +16,10 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from soccerai.errors import InvalidParameterError
-from soccerai.graph import NODE_FEATURES, VELOCITY_SCALE, complete_edges, node_features, repeat_edges
-from soccerai.models.base import (
-    DT,
-    TrajectoryBatch,
-    TrajectoryModel,
-    check_sample_args,
-    resolve_predict_mask,
-)
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.encoders import ENCODERS
+from soccerai.models.graph import NODE_FEATURES, VELOCITY_SCALE, complete_edges, node_features, repeat_edges
 from soccerai.models.layers import (
     gaussian_kl,
     gaussian_nll,
@@ -33,6 +27,7 @@ from soccerai.models.layers import (
     split_gaussian,
 )
 from soccerai.models.vrnn import VRNNConfig, kinematic_states
+from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
 
@@ -143,7 +138,7 @@ class ReferenceVRNN(TrajectoryModel):
         """Edges over ``copies * B * N`` flattened agents (None without interaction).
 
         The complete graph of the agents present at the last observed frame (the default, and what the window
-        graphs of :mod:`soccerai.graph` carry by default) goes to encoders that support it as a dense
+        graphs of :mod:`soccerai.models.graph` carry by default) goes to encoders that support it as a dense
         :class:`CompleteGraph`, which is the same maths without an edge list; other graphs as ``edge_index``.
         """
         if self.config.encoder == "none":
@@ -228,34 +223,14 @@ class ReferenceVRNN(TrajectoryModel):
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
-    def sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor | None = None,
-        given_future: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        latent_noise: Tensor | None = None,
-    ) -> Tensor:
-        """Future positions ``[S, B, H, N, 2]`` (honest rollout, eval mode, no gradients).
-
-        ``latent_noise [S, H, B, N, Z]`` (standard normal) fixes the prior draws; by default it comes from
-        ``generator``. Decoder noise, when enabled, is drawn from ``generator`` too.
-        """
-        check_sample_args(n_samples)
-        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None, latent_noise: Tensor | None = None) -> Tensor:
+        """Honest rollout (``TrajectoryModel.sample`` wraps it: eval mode, no gradients)."""
         b, n, latent = history.batch_size, history.n_agents, self.config.latent
         device = history.states.device
         if latent_noise is None:
             latent_noise = torch.randn(n_samples, horizon, b, n, latent, generator=generator, device=device)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
-        finally:
-            self.train(was_training)
+        return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
 
     def _rollout(
         self,

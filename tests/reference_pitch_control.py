@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
-from soccerai.schema import DEFAULT_PITCH
+from soccerai.match.schema import DEFAULT_PITCH
 
 
 def _is_offside(x: float, defender_xs: list[float], ball_x: float, tolerance: float) -> bool:

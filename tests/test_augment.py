@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from soccerai.datamodule import WindowDataModule, lastrow_clip_windows, mirror_left_right
 from soccerai.errors import InvalidParameterError
 from soccerai.models import TrajectoryBatch, build_model
-from soccerai.train import TrainConfig, fit_model
+from soccerai.training.datamodule import WindowDataModule
+from soccerai.training.loop import TrainConfig, fit_model
+from soccerai.windows.sources import lastrow_clip_windows, mirror_left_right
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +48,18 @@ def test_training_feed_mirrors_about_half_the_windows_and_validation_none(window
     mirrored = mirror_left_right(windows)
     data = WindowDataModule(windows, windows, batch_size=8, mirror=True, seed=3)
     flips = []
-    for graphs in data.train_dataloader():
-        batch = TrajectoryBatch.from_graph_batch(graphs)
-        for row, index in enumerate(graphs.window.tolist()):
+    for data_batch in data.train_dataloader():
+        batch = data_batch.batch
+        for row, index in enumerate(data_batch.windows.tolist()):
             same = torch.equal(batch.states[row], torch.as_tensor(windows.states[index]))
             flipped = torch.equal(batch.states[row], torch.as_tensor(mirrored.states[index]))
             assert same != flipped  # exactly one of the two
             flips.append(flipped)
     assert 0.2 < np.mean(flips) < 0.8 and len(flips) == len(windows)
-    for graphs in data.val_dataloader():
-        batch = TrajectoryBatch.from_graph_batch(graphs)
-        assert torch.equal(batch.states, torch.as_tensor(windows.states[graphs.window.tolist()]))
+    for data_batch in data.val_dataloader():
+        batch, index = data_batch.batch, data_batch.windows.tolist()
+        assert torch.equal(batch.states, torch.as_tensor(windows.states[index]))
+        assert torch.equal(batch.mask, torch.as_tensor(windows.mask[index])) and batch.edge_index is None
 
 
 def test_cosine_schedule_and_keep_best(windows) -> None:

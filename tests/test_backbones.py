@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from soccerai.backbone_benchmark import BenchmarkConfig
-from soccerai.datamodule import lastrow_clip_windows
+from soccerai.bench.backbones import BenchmarkConfig
 from soccerai.errors import InvalidParameterError
 from soccerai.models.ae import AEConfig, AutoEncoder
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
@@ -19,7 +18,8 @@ from soccerai.models.gvrnn import GVRNN, GVRNNConfig
 from soccerai.models.schedulers import SCHEDULES, AncestralSampler, DDIMSampler, NoiseSchedule, beta_schedule
 from soccerai.models.transformer import TrajectoryTransformer, TransformerConfig
 from soccerai.models.vae import ConditionalVAE, VAEConfig
-from soccerai.trajectory_windows import N_AGENTS, TrajectoryWindows
+from soccerai.windows.container import N_AGENTS, TrajectoryWindows
+from soccerai.windows.sources import lastrow_clip_windows
 
 HORIZON = 6
 GENERATORS = {
@@ -139,7 +139,7 @@ def test_gan_gradients_stay_with_their_player(batch: TrajectoryBatch) -> None:
 
 
 def test_gan_and_diffusion_train_with_the_common_trainer(batch: TrajectoryBatch, clips_dir: Path) -> None:
-    from soccerai.train import TrainConfig, fit_model
+    from soccerai.training.loop import TrainConfig, fit_model
 
     windows = lastrow_clip_windows(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", obs_len=5, pred_len=HORIZON, stride=6)
     for cls, config in ((TrajectoryGAN, GANConfig(hidden=8, noise=2, horizon=HORIZON)),
@@ -220,8 +220,8 @@ def test_bad_arguments(batch: TrajectoryBatch) -> None:
 def test_benchmark_rejects_absurd_settings() -> None:
     from typer.testing import CliRunner
 
-    from soccerai.backbone_benchmark import BenchmarkConfig
-    from soccerai.cli import app
+    from soccerai.bench.backbones import BenchmarkConfig
+    from soccerai.cli.app import app
 
     with pytest.raises(InvalidParameterError, match="budget_s"):
         BenchmarkConfig(budget_s=0)
@@ -235,7 +235,7 @@ def test_benchmark_rejects_absurd_settings() -> None:
 def test_tiny_benchmark_writes_one_labelled_table(events_dir: Path, clips_dir: Path, tmp_path: Path) -> None:
     import polars as pl
 
-    from soccerai.backbone_benchmark import BenchmarkConfig, run_benchmark, save_table
+    from soccerai.bench.backbones import BenchmarkConfig, run_benchmark, save_table
 
     config = BenchmarkConfig(budget_s=1, hidden=8, latent=2, train_matches=1, match_duration_s=120, test_windows=3,
                              n_samples=2, encoders=("mpnn",), generators=("ae", "diffusion"))
@@ -251,7 +251,7 @@ def test_tiny_benchmark_writes_one_labelled_table(events_dir: Path, clips_dir: P
 def test_benchmark_result_line_ranks_the_block() -> None:
     import polars as pl
 
-    from soccerai.backbone_benchmark import BenchmarkConfig, result_line
+    from soccerai.bench.backbones import BenchmarkConfig, result_line
 
     table = pl.DataFrame({
         "data": ["simulated", "simulated", "real (Last Row)"], "scenario": ["ghosting"] * 3,
@@ -276,7 +276,7 @@ def six_real_windows(clips_dir: Path) -> TrajectoryWindows:
 
 
 def test_equal_steps_gives_every_model_exactly_n_steps(six_real_windows: TrajectoryWindows) -> None:
-    from soccerai.backbone_benchmark import entries, train_with_budget
+    from soccerai.bench.backbones import entries, train_with_budget
 
     config = _tiny_steps_config()  # 3 steps = one epoch and a half: the step limit, not the epoch end, stops it
     trained = 0
@@ -294,7 +294,7 @@ def test_equal_steps_gives_every_model_exactly_n_steps(six_real_windows: Traject
 
 
 def test_wall_cap_marks_a_model_that_cannot_finish(six_real_windows: TrajectoryWindows) -> None:
-    from soccerai.backbone_benchmark import train_with_budget
+    from soccerai.bench.backbones import train_with_budget
 
     config = _tiny_steps_config(steps=10_000, budget_s=0.05)  # Lightning checks the clock after every step
     torch.manual_seed(0)
@@ -309,7 +309,7 @@ def test_wall_cap_marks_a_model_that_cannot_finish(six_real_windows: TrajectoryW
 def test_benchmark_rejects_bad_step_counts(steps: int) -> None:
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     with pytest.raises(InvalidParameterError, match="steps"):
         _tiny_steps_config(steps=steps)
@@ -321,7 +321,7 @@ def test_benchmark_rejects_bad_step_counts(steps: int) -> None:
 
 
 def test_fit_rejects_unbounded_or_empty_step_limits(six_real_windows: TrajectoryWindows) -> None:
-    from soccerai.train import TrainConfig, fit
+    from soccerai.training.loop import TrainConfig, fit
 
     model = AutoEncoder(AEConfig(hidden=4, horizon=HORIZON))
     with pytest.raises(InvalidParameterError, match="max_steps"):
@@ -333,7 +333,7 @@ def test_fit_rejects_unbounded_or_empty_step_limits(six_real_windows: Trajectory
 def test_equal_steps_benchmark_labels_its_mode(events_dir: Path, clips_dir: Path, tmp_path: Path) -> None:
     import polars as pl
 
-    from soccerai.backbone_benchmark import BenchmarkConfig, result_line, run_benchmark, save_table
+    from soccerai.bench.backbones import BenchmarkConfig, result_line, run_benchmark, save_table
 
     config = BenchmarkConfig(steps=3, budget_s=None, hidden=4, latent=2, batch_size=4, train_matches=1,
                              match_duration_s=60, test_windows=2, n_samples=2, encoders=("gcn",), generators=("ae",))
@@ -355,7 +355,7 @@ def test_equal_steps_benchmark_labels_its_mode(events_dir: Path, clips_dir: Path
 def test_result_line_names_the_capped_models() -> None:
     import polars as pl
 
-    from soccerai.backbone_benchmark import BenchmarkConfig, result_line
+    from soccerai.bench.backbones import BenchmarkConfig, result_line
 
     table = pl.DataFrame({
         "data": ["simulated"] * 3, "scenario": ["ghosting"] * 3, "model": ["constant velocity", "gvrnn [sat]", "ae"],

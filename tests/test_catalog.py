@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from soccerai import catalog
+from soccerai.data import catalog
 from soccerai.errors import InvalidInputError
-from soccerai.hashing import sha256_file
+from soccerai.files import sha256_file
 
 
 @dataclass

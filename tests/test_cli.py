@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from soccerai.cli import TOPICS
+from soccerai.cli.app import TOPICS
 
 
 def _run(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_help_lists_every_command() -> None:
 def test_a_light_command_does_not_import_torch() -> None:
     code = (
         "import sys\n"
-        "from soccerai.cli import app\n"
+        "from soccerai.cli.app import app\n"
         "try:\n"
         "    app(['ingest', '--help'], standalone_mode=False)\n"
         "finally:\n"
@@ -59,7 +59,7 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    from soccerai.cli import main
+    from soccerai.cli.app import main
 
     monkeypatch.setattr(sys, "argv", ["soccerai", *args])
     with pytest.raises(SystemExit) as stopped:

@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 import ui  # noqa: E402
 
 from soccerai import replay  # noqa: E402
-from soccerai.commands.dashboard import streamlit_command  # noqa: E402
+from soccerai.cli.commands.dashboard import streamlit_command  # noqa: E402
+from soccerai.data.store import write_match  # noqa: E402
 from soccerai.errors import InvalidInputError, InvalidParameterError  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
 from soccerai.models import build_model  # noqa: E402
-from soccerai.store import write_match  # noqa: E402
 from soccerai.synth import synthesize_match  # noqa: E402
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"

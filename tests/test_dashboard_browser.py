@@ -46,8 +46,8 @@ def click_step(page, name: str) -> None:
 
 @pytest.fixture
 def store_with_a_sample(tmp_path: Path, samples_dir: Path) -> Path:
+    from soccerai.data.store import write_match
     from soccerai.io import load_match
-    from soccerai.store import write_match
 
     store = tmp_path / "store"
     match = load_match([samples_dir / "sportec_meta.xml", samples_dir / "sportec_positional.xml"])

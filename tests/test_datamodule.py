@@ -1,4 +1,4 @@
-"""Window sources of soccerai.datamodule on the real Last Row clip: splitting without leaks, mixed inputs."""
+"""Window sources of soccerai.windows.sources on the real Last Row clip: splitting without leaks, mixed inputs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soccerai.datamodule import lastrow_clip_windows, load_windows, split_windows, window_last_frames
+from soccerai.data.store import write_match
 from soccerai.errors import InvalidInputError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.store import write_match
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.windows.sources import lastrow_clip_windows, load_windows, split_windows, window_last_frames
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai.end_to_end_demo import run_demo
+from soccerai.cli.demo import run_demo
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidParameterError
-from soccerai.store import read_match
 
 
 def test_demo_runs_every_stage_on_simulated_matches(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_real_match_files_come_from_kloppy_without_a_data_folder(tmp_path: Path,
     """On a fresh machine with no data folder the demo reads the real match kloppy's wheel ships."""
     import json
 
-    from soccerai.end_to_end_demo import real_match_files
+    from soccerai.cli.demo import real_match_files
 
     monkeypatch.setenv("SOCCERAI_DATA_DIR", str(tmp_path / "no-data"))
     meta, raw = real_match_files()
@@ -63,7 +63,7 @@ def test_real_match_files_come_from_kloppy_without_a_data_folder(tmp_path: Path,
 
 @pytest.mark.slow
 def test_real_demo_writes_real_shots_obso_cobso_and_the_figure(tmp_path: Path) -> None:
-    from soccerai.end_to_end_demo import run_real_demo
+    from soccerai.cli.demo import run_real_demo
 
     result = run_real_demo(tmp_path / "demo", train_budget_s=5, max_shots=3, n_samples=2, log=lambda _m: None,
                            store=tmp_path / "store")

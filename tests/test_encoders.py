@@ -8,18 +8,18 @@ import pytest
 import torch
 from torch_geometric.utils import k_hop_subgraph
 
-from soccerai.backbone_benchmark import BenchmarkConfig, simulated_windows
-from soccerai.datamodule import lastrow_clip_windows
+from soccerai.bench.backbones import BenchmarkConfig, simulated_windows
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.metrics import forecast
-from soccerai.graph import complete_edges, node_features
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.encoders import ENCODERS
 from soccerai.models.encoders.graphormer import relative_centrality
 from soccerai.models.encoders.sat import k_hop_members, nearest_neighbour_edges
+from soccerai.models.graph import complete_edges, node_features
 from soccerai.models.gvrnn import GVRNN, GVRNNConfig
 from soccerai.models.layers import build_encoder
-from soccerai.trajectory_windows import N_AGENTS, TrajectoryWindows, agent_roles
+from soccerai.windows.container import N_AGENTS, TrajectoryWindows, agent_roles
+from soccerai.windows.sources import lastrow_clip_windows
 
 IN, HIDDEN, OUT = 9, 16, 8
 

@@ -11,9 +11,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from soccerai.errors import InvalidInputError, SoccerAIError
-from soccerai.io import READERS, kloppy_loader, load_match
-from soccerai.io.metrica_fast import read_metrica_csv, read_metrica_epts
-from soccerai.schema import Match, MatchMetadata
+from soccerai.io import READERS, load_match
+from soccerai.io.providers import kloppy as kloppy_loader
+from soccerai.io.providers.metrica import read_metrica_csv, read_metrica_epts
+from soccerai.match.schema import Match, MatchMetadata
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -86,7 +87,7 @@ def test_registered_as_fast_engine_and_auto_uses_it(samples_dir: Path) -> None:
     files = [samples_dir / "metrica_away.csv", samples_dir / "metrica_home.csv"]  # any order
     auto = load_match(files)
     assert "fast" in READERS["metrica-csv"] and "fast" in READERS["metrica-epts"]
-    assert READERS["metrica-csv"]["fast"].__module__ == "soccerai.io.metrica_fast"
+    assert READERS["metrica-csv"]["fast"].__module__ == "soccerai.io.providers.metrica"
     assert_same_match(auto, load_match(files, engine="kloppy"))
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from soccerai import forecast_benchmark as fb
-from soccerai.datamodule import lastrow_clip_windows, random_walk_windows
+from soccerai.bench import forecast as fb
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.forecast_table import forecast_table
 from soccerai.models.registry import GENERATORS, encoder_names
+from soccerai.windows.sources import lastrow_clip_windows, random_walk_windows
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ import pytest
 from test_ingest_real import _hawkeye_slice, _skillcorner_slice
 from typer.testing import CliRunner
 
-from soccerai.cli import app
+from soccerai.cli.app import app
 from soccerai.errors import SoccerAIError
-from soccerai.ingest import group_match_files
 from soccerai.io import load_match
 from soccerai.io.compression import read_bytes
+from soccerai.io.grouping import group_match_files
 
 
 @pytest.fixture(scope="module")

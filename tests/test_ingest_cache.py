@@ -12,12 +12,13 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-import soccerai.store
-from soccerai.cli import app
-from soccerai.ingest import group_match_files, ingest_paths, source_hash
+import soccerai.data.store
+from soccerai.cli.app import app
+from soccerai.data.ingest import ingest_paths, source_hash
+from soccerai.data.store import read_match, read_source_hash
 from soccerai.io import load_match
-from soccerai.quality import player_raw_speeds, quality_summary
-from soccerai.store import read_match, read_source_hash
+from soccerai.io.grouping import group_match_files
+from soccerai.match.quality import player_raw_speeds, quality_summary
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -114,7 +115,7 @@ def test_interrupted_write_leaves_old_file_and_no_partial(
         real_write(table.slice(0, 10), where, **kwargs)  # some bytes reach the disk ...
         raise OSError("disk full")  # ... then the writer dies
 
-    monkeypatch.setattr(soccerai.store.pq, "write_table", write_then_crash)
+    monkeypatch.setattr(soccerai.data.store.pq, "write_table", write_then_crash)
     results = ingest_paths(group_match_files([sources]), store)
     failed = [r for r in results if r.status == "failed"]
     assert [r.match_id for r in failed] == ["metrica"] and "disk full" in failed[0].error
@@ -217,8 +218,9 @@ def test_speeds_respect_frame_gaps_and_frozen_frames_are_counted(samples_dir: Pa
 
 def test_event_file_beside_simulated_tracking_is_ingested_with_it(tmp_path: Path) -> None:
     """A Metrica event CSV named like the tracking files travels into the stored match (shots for C-OBSO)."""
-    from soccerai.ingest import group_match_files, ingest_paths
-    from soccerai.store import read_match
+    from soccerai.data.ingest import ingest_paths
+    from soccerai.data.store import read_match
+    from soccerai.io.grouping import group_match_files
     from soccerai.synth import synthesize_match, write_match_files
 
     match = synthesize_match(None, seed=3, duration_s=120)

@@ -14,12 +14,12 @@ import pytest
 from test_ingest_providers import SAMPLES
 from typer.testing import CliRunner
 
-from soccerai.cli import app
+from soccerai.cli.app import app
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
-from soccerai.ingest import group_match_files
 from soccerai.io import detect_provider, load_match
-from soccerai.quality import player_visibility, quality_summary
-from soccerai.store import read_match
+from soccerai.io.grouping import group_match_files
+from soccerai.match.quality import player_visibility, quality_summary
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -109,13 +109,14 @@ def test_visible_share_per_player(samples_dir: Path) -> None:
 def test_info_prints_the_visible_share(samples_dir: Path) -> None:
     from rich.console import Console
 
-    from soccerai.quality import quality_table
+    from soccerai.cli.output import rich_table
+    from soccerai.match.quality import quality_frame, quality_title
 
     files = [samples_dir / "epts_metrica_metadata.xml", samples_dir / "epts_metrica_tracking_with_empty_values.txt"]
     done = CliRunner().invoke(app, ["info", *map(str, files)])
     assert done.exit_code == 0, done.output
     summary = quality_summary(load_match(files))
     console = Console(width=200, record=True)
-    console.print(quality_table(summary))
+    console.print(rich_table(quality_frame(summary), quality_title(summary)))
     text = console.export_text()
     assert "player_visible_pct_median" in text and text.count("while on the pitch") == summary["players_seen"] > 10

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from kloppy import tracab as kloppy_tracab
 
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io import READERS, detect_provider, load_match
 from soccerai.io.detect import NATIVE_ONLY, PROVIDERS, REQUIRED_ROLES
 from soccerai.io.events import load_events, shot_result
-from soccerai.io.kloppy_loader import KLOPPY_PROVIDERS, KloppyProvider, load_provider
-from soccerai.schema import BALL_ID, EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA
+from soccerai.io.providers.kloppy import KLOPPY_PROVIDERS, KloppyProvider, load_provider
+from soccerai.match.schema import BALL_ID, EVENTS_SCHEMA, PLAYERS_SCHEMA, TRACKING_SCHEMA
 
 # provider, files, frames and fps from the data README's table, the fewest players seen in a frame with any player
 SAMPLES = [
@@ -152,15 +153,14 @@ def test_the_kloppy_table_has_one_entry_per_detected_provider() -> None:
     for name, spec in KLOPPY_PROVIDERS.items():
         assert spec.name == name
         assert set(spec.arguments) - set(spec.optional) == set(REQUIRED_ROLES[name]), name
-        assert spec.blame in spec.arguments and callable(spec.loader()), name
+        assert spec.blame in spec.arguments and callable(spec.load), name
 
 
 def test_a_new_provider_is_one_entry(samples_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry alone (here: Tracab under another name, raw data first) is enough for :func:`load_provider`."""
     spec = KloppyProvider(
         "tracab-copy",
-        "tracab",
-        "load",
+        kloppy_tracab.load,
         {"raw": "raw_data", "meta": "meta_data"},
         options={"only_alive": False},
     )

@@ -19,11 +19,11 @@ import pytest
 from test_fast_reader import assert_same_match
 from typer.testing import CliRunner
 
-from soccerai.cli import app
+from soccerai.cli.app import app
+from soccerai.data.store import read_match
 from soccerai.io import load_match
 from soccerai.io.compression import read_bytes
-from soccerai.schema import BALL_ID
-from soccerai.store import read_match
+from soccerai.match.schema import BALL_ID
 
 SKILLCORNER = "skillcorner-bayern-dortmund-2019-11-09"
 HAWKEYE = "hawkeye-two-minutes"

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from soccerai.data.ingest import ingest_paths
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
-from soccerai.ingest import group_match_files, ingest_paths
-from soccerai.io import kloppy_loader, load_match
+from soccerai.io import load_match
 from soccerai.io.detect import declares_simulated
-from soccerai.io.metrica_fast import read_metrica_epts
-from soccerai.store import read_match
+from soccerai.io.grouping import group_match_files
+from soccerai.io.providers import kloppy as kloppy_loader
+from soccerai.io.providers.metrica import read_metrica_epts
 from soccerai.synth import synthesize_match, write_match_files
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -121,7 +123,7 @@ def synthesized_csv(events_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 def test_synthesize_then_ingest_folder_is_stored_simulated(synthesized_csv: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
     from soccerai.io.provenance import MANIFEST_NAME, read_manifest
 
     listed = read_manifest(synthesized_csv)

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from soccerai.errors import InvalidInputError
-from soccerai.io.lastrow import load_lastrow
+from soccerai.io.providers.lastrow import load_lastrow
 
 CLIP = "LIV_[2]-1_CHE.csv"
 
@@ -124,8 +124,8 @@ def test_bad_content(tmp_path: Path, raw: pl.DataFrame) -> None:
 
 def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
     """Every window's agents sit where load_lastrow (then 10 Hz + smoothed velocities) puts them."""
-    from soccerai.datamodule import lastrow_clip_windows
-    from soccerai.layout import to_model_rate
+    from soccerai.windows.layout import to_model_rate
+    from soccerai.windows.sources import lastrow_clip_windows
 
     windows = lastrow_clip_windows(clip_path, obs_len=5, pred_len=5, stride=4)
     match = load_lastrow(clip_path)
@@ -148,14 +148,14 @@ def test_clip_windows_are_the_canonical_match_at_10_hz(clip_path: Path) -> None:
             assert got[:, 0] == pytest.approx(truth.get_column("x").to_numpy(), abs=1e-4)
             assert got[:, 1] == pytest.approx(truth.get_column("y").to_numpy(), abs=1e-4)
             assert got[:, 2] == pytest.approx(truth.get_column("vx").to_numpy(), abs=1e-4)
-    # 10 + 10 players tracked; no attacking keeper is known, so slot 0 stays empty (soccerai.layout's keeper rule)
+    # 10 + 10 players tracked; no attacking keeper is known, so slot 0 stays empty (soccerai.windows.layout's keeper rule)
     assert windows.mask[:, :, [0, 21]].sum() == 0 and windows.mask[:, :, 1:11].all()
 
 
 def test_clip_windows_bad_input_names_the_file(
     tmp_path: Path, clip_path: Path, raw: pl.DataFrame, samples_dir: Path
 ) -> None:
-    from soccerai.datamodule import lastrow_clip_windows
+    from soccerai.windows.sources import lastrow_clip_windows
 
     truncated = tmp_path / "cut_[1].csv"
     truncated.write_text(clip_path.read_text()[:5000].rsplit(",", 3)[0] + "\n")

@@ -1,17 +1,21 @@
-"""The one owner of match -> 10 Hz -> 23 agents in the attack frame (soccerai.layout), on the real Last Row clip."""
+"""The one owner of match -> 10 Hz -> 23 agents in the attack frame (soccerai.windows.layout), on the real Last Row clip."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import polars as pl
 import pytest
+import torch
 from test_tracking import constant_velocity_table
 
-from soccerai import layout, tracking
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
-from soccerai.window_cutter import make_windows_with_stats
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match import tracking
+from soccerai.windows import layout
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
+from soccerai.windows.cutter import make_windows_with_stats
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,7 @@ def test_keeper_rule_with_more_than_ten_outfielders_keeps_the_ten_seen_most() ->
 def test_to_model_rate_keeps_frames_on_the_source_clock(clip) -> None:
     match10 = layout.to_model_rate(clip)
     assert clip.metadata.frame_rate == 20.0 and layout.sample_rate(clip.metadata) == 20.0
-    assert match10.metadata.frame_rate == 20.0 and match10.metadata.sample_rate == layout.MODEL_HZ
+    assert match10.metadata.frame_rate == 20.0 and match10.metadata.sample_rate == FPS
     assert layout.sample_rate(match10.metadata) == 10.0
     frames = match10.tracking.get_column("frame").unique().sort().to_numpy()
     assert set(np.diff(frames).tolist()) == {2}  # every second frame of the 20 Hz clock
@@ -89,19 +93,34 @@ def test_orient_attack() -> None:
         layout.orient_attack(table, "left")
 
 
-def test_frame_tensors_treat_an_unmeasured_velocity_as_absent(clip) -> None:
-    """A row whose velocity could not be measured (one isolated broadcast sample) is absent, not standing still."""
+def test_one_presence_rule_for_frame_tensors_and_windows(clip) -> None:
+    """A row whose velocity could not be measured (one isolated broadcast sample) is present with velocity 0, in
+    frame tensors as in windows; a speed flagged as a measurement error is absent in both."""
     match10 = layout.to_model_rate(clip)
     frames = layout.frame_tensors(match10.tracking, match10.players, "home")
     player = frames.object_ids[1]
-    frame = int(frames.frames[5])
+    frame, flagged_frame = int(frames.frames[5]), int(frames.frames[8])
+    at = (pl.col("object_id") == player) & (pl.col("frame") == frame)
     blanked = match10.tracking.with_columns(
-        pl.when((pl.col("object_id") == player) & (pl.col("frame") == frame)).then(None)
-        .otherwise(pl.col("vx")).alias("vx"))
+        pl.when(at).then(None).otherwise(pl.col("vx")).alias("vx"),
+        pl.when(at).then(None).otherwise(pl.col("vy")).alias("vy"),
+        ((pl.col("object_id") == player) & (pl.col("frame") == flagged_frame)).alias("speed_flag"),
+    )
     again = layout.frame_tensors(blanked, match10.players, "home")
     assert again.object_ids == frames.object_ids and len(again) == len(frames)
-    assert not again.valid[5, 1] and again.positions[5, 1].isnan().all()
-    assert bool(again.valid[4, 1]) and bool(again.valid[6, 1])
+    assert bool(again.valid[5, 1]) and (again.velocities[5, 1] == 0).all()
+    torch.testing.assert_close(again.positions[5, 1], frames.positions[5, 1])
+    assert not again.valid[8, 1] and again.positions[8, 1].isnan().all()
+    assert bool(again.valid[4, 1]) and bool(again.valid[9, 1])
+    windows, _ = make_windows_with_stats(
+        dataclasses.replace(match10, tracking=blanked), obs_s=0.5, pred_s=0.5, stride_s=0.1, min_players=0,
+        segments=pl.DataFrame({"period": [1], "start_frame": [0], "end_frame": [10**9], "team": ["home"]}))
+    row = {int(f): i for i, f in enumerate(frames.frames)}
+    assert len(windows) > 5
+    for w in range(len(windows)):
+        start = row[int(windows.meta.item(w, "start_frame"))]
+        slot = windows.meta.item(w, "object_ids").to_list().index(player)
+        np.testing.assert_array_equal(windows.mask[w, :, slot], again.valid[start:start + 10, 1].numpy())
     with pytest.raises(InvalidTrackingError, match="no velocities"):
         layout.frame_tensors(match10.tracking.with_columns(pl.lit(None, pl.Float64).alias("vx")),
                              match10.players, "home")

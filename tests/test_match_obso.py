@@ -1,4 +1,4 @@
-"""Match-level OBSO and C-OBSO (soccerai.match_obso) on a short SIMULATED match with real event-driven shots."""
+"""Match-level OBSO and C-OBSO (soccerai.evaluate.match_obso) on a short SIMULATED match with real event-driven shots."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.evaluate.pitch_control import Grid
-from soccerai.match_obso import (
+from soccerai.evaluate.match_obso import (
     match_cobso,
     sample_ghosts,
     scenes_cobso,
@@ -17,11 +16,12 @@ from soccerai.match_obso import (
     shot_scenes,
     to_model_rate,
 )
+from soccerai.evaluate.pitch_control import Grid
 from soccerai.models import build_model
 from soccerai.models.base import TrajectoryModel
 from soccerai.synth import synthesize_match
-from soccerai.trajectory_windows import N_PER_TEAM
-from soccerai.window_cutter import match_cube
+from soccerai.windows.container import N_PER_TEAM
+from soccerai.windows.cutter import match_cube
 
 GRID = Grid(30, 20)
 
@@ -90,7 +90,7 @@ class ScriptedFuture(TrajectoryModel):
     def loss(self, batch):  # pragma: no cover - never trained
         return {"loss": torch.zeros(())}
 
-    def sample(self, history, horizon, n_samples, predict_mask=None, given_future=None, generator=None):
+    def _sample(self, history, horizon, n_samples, predict_mask, given_future, generator):
         out = self.truth[None, None].expand(n_samples, history.batch_size, -1, -1, -1).clone()
         if self.a1_to_own_goal:
             for row in range(history.batch_size):
@@ -144,7 +144,7 @@ def test_bad_parameters_are_clear(match) -> None:
 
 
 def test_a_match_without_events_is_scored_at_the_shots_found_in_its_tracking(match) -> None:
-    """Events win when a match has them; without them the shots come from soccerai.shots and the table says so."""
+    """Events win when a match has them; without them the shots come from soccerai.match.shots and the table says so."""
     assert set(shot_obso(match, GRID)["shot_source"]) == {"events"}
     no_events = type(match)(tracking=match.tracking, players=match.players, metadata=match.metadata)
     detected = shot_obso(no_events, GRID)
@@ -156,8 +156,8 @@ def test_cli_cobso_writes_pair_and_player_tables_and_the_figure(match, tmp_path,
     """``soccerai cobso`` on a stored simulated match (constant-velocity counterfactuals): tables and a figure."""
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
-    from soccerai.store import write_match
+    from soccerai.cli.app import app
+    from soccerai.data.store import write_match
 
     monkeypatch.setenv("SOCCERAI_OUT_DIR", str(tmp_path / "out"))
     stored = write_match(match, tmp_path / "match.parquet")

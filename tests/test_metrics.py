@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from soccerai.datamodule import lastrow_clip_windows
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate import metrics
 from soccerai.models import build_model
-from soccerai.trajectory_windows import N_AGENTS
+from soccerai.windows.container import N_AGENTS
+from soccerai.windows.sources import lastrow_clip_windows
 
 
 def _case() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from soccerai.datamodule import lastrow_clip_windows, random_walk_windows
 from soccerai.errors import InvalidParameterError
 from soccerai.models import TrajectoryBatch, build_model, model_names
-from soccerai.models.base import DT
 from soccerai.models.gvrnn import GVRNNConfig
-from soccerai.trajectory_windows import N_AGENTS
+from soccerai.windows.container import DT, N_AGENTS
+from soccerai.windows.sources import lastrow_clip_windows, random_walk_windows
 
 SMALL = {"hidden": 16, "latent": 4}
 HORIZON = 6
@@ -140,7 +139,7 @@ def test_registry_and_bad_arguments(batch: TrajectoryBatch) -> None:
 def test_mpnn_block_equals_the_published_formula(aggregation: str) -> None:
     """o_k = f_v(agg_j f_e([v_k, v_j])) computed edge by edge equals the factorised block, on an edge list and on
     the dense complete graph (two scenes with different absent agents, one agent alone)."""
-    from soccerai.graph import complete_edges
+    from soccerai.models.graph import complete_edges
     from soccerai.models.layers import CompleteGraph, MPNNBlock
 
     torch.manual_seed(0)

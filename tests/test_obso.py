@@ -268,7 +268,7 @@ def _soccerai(*args: str):
     """Run the CLI in-process (typer's runner); soccerai errors come back as ``result.exception``."""
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     return CliRunner().invoke(app, list(args))
 

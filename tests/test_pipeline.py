@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.pipeline import load_config, run_pipeline
 from soccerai.pipeline.discover import discover
@@ -23,7 +24,6 @@ from soccerai.pipeline.ledger import Ledger
 from soccerai.pipeline.lock import PipelineBusyError, state_lock
 from soccerai.pipeline.runner import stages
 from soccerai.pipeline.training import split_holdout
-from soccerai.store import read_match
 
 REPO = Path(__file__).resolve().parents[1]
 MATCH_SECONDS = 12.0
@@ -201,7 +201,7 @@ def test_status_command_shows_the_ledger(drop_template: Path, tmp_path: Path) ->
     import typer
     from typer.testing import CliRunner
 
-    from soccerai.commands.pipeline import register
+    from soccerai.cli.commands.pipeline import register
 
     copy_drop(drop_template, tmp_path / "drop", ["match0"])
     job = write_job(tmp_path)
@@ -337,7 +337,7 @@ def test_models_are_versioned_evaluated_and_fine_tuned_on_new_data(
 
 def test_obso_step_scores_every_shot_of_a_new_match(events_dir: Path, tmp_path: Path) -> None:
     """A canonical parquet drop (events included): the first shot of game 1 is 91 s into the first half."""
-    from soccerai.store import write_match
+    from soccerai.data.store import write_match
     from soccerai.synth import synthesize_match
 
     match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
@@ -362,7 +362,7 @@ def test_cobso_step_scores_off_ball_attackers_of_every_shot(events_dir: Path, tm
     """C-OBSO with no trained model yet (constant velocity counterfactuals), on a simulated match with shots."""
     import polars as pl
 
-    from soccerai.store import write_match
+    from soccerai.data.store import write_match
     from soccerai.synth import synthesize_match
 
     match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)

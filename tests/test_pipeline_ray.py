@@ -17,9 +17,9 @@ import pytest
 import ray
 from test_pipeline import assert_ledger_truthful, copy_drop, synth_drop
 
+from soccerai.data.store import read_match
 from soccerai.pipeline import load_config, run_pipeline
 from soccerai.pipeline.runner import RunResult
-from soccerai.store import read_match
 
 STEPS = '["ingest", "summary"]'
 MATCHES = ["match0", "match1"]

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from soccerai import datasets, pretrained
 from soccerai.errors import CheckpointError, InvalidInputError, InvalidParameterError
 from soccerai.evaluate import forecast_table, metrics
 from soccerai.models import TrajectoryBatch, build_model
 from soccerai.models.base import hold_last_tracked
 from soccerai.models.baselines import ConstantVelocity
+from soccerai.training import pretrained
+from soccerai.windows import sources as datasets
 
 FIRST_HALF_S, SECOND_HALF_S, VAL_S = 420, 300, 120
 
@@ -169,13 +170,13 @@ def test_pretrained_gvrnn_loads_by_name_and_beats_constant_velocity_on_the_real_
 
 
 def test_checkpoint_of_another_frame_rate_or_layout_is_refused(tmp_path: Path) -> None:
-    from soccerai.checkpoint import save_checkpoint
+    from soccerai.training.checkpoint import save_checkpoint
 
     model = build_model("gvrnn", {"hidden": 8, "latent": 4})
-    save_checkpoint(model, tmp_path / "at25", {"fps": 25.0, "n_agents": 23})
+    save_checkpoint(model, tmp_path / "at25", fps=25.0)
     with pytest.raises(CheckpointError, match="25 Hz"):
         pretrained.load(tmp_path / "at25")
-    save_checkpoint(model, tmp_path / "agents", {"fps": 10.0, "n_agents": 22})
+    save_checkpoint(model, tmp_path / "agents", n_agents=22)
     with pytest.raises(CheckpointError, match="22 agents"):
         pretrained.load(str(tmp_path / "agents"))
     with pytest.raises(InvalidParameterError, match="neither a checkpoint folder"):
@@ -191,10 +192,10 @@ def test_batch_given_future_holds_untracked_frames(sets) -> None:
 
 
 def test_checkpoint_with_a_shorter_horizon_than_the_windows_is_refused(tmp_path: Path) -> None:
-    from soccerai.checkpoint import save_checkpoint
-    from soccerai.datamodule import random_walk_windows
+    from soccerai.training.checkpoint import save_checkpoint
+    from soccerai.windows.sources import random_walk_windows
 
-    save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20", {"fps": 10.0, "n_agents": 23})
+    save_checkpoint(build_model("ae", {"hidden": 8, "horizon": 20}), tmp_path / "ae20")
     pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 20))  # its own horizon: fine
     with pytest.raises(CheckpointError, match="forecasts 20 frames, the windows need 40"):
         pretrained.load(tmp_path / "ae20", random_walk_windows(2, 20, 40))

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from soccerai.checkpoint import (
+from soccerai.errors import CheckpointError
+from soccerai.models import build_model
+from soccerai.training.checkpoint import (
     MANIFEST_FILE,
     WEIGHTS_FILE,
     load_checkpoint,
     manifest_hash,
     save_checkpoint,
 )
-from soccerai.errors import CheckpointError
-from soccerai.models import build_model
 
 SMALL = {"hidden": 8, "latent": 4}
 

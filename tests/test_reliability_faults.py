@@ -20,11 +20,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidInputError
+from soccerai.pipeline import backends as pipeline_backends
 from soccerai.pipeline import load_config, run_pipeline
-from soccerai.pipeline import steps as pipeline_steps
 from soccerai.pipeline.ledger import Ledger
-from soccerai.store import read_match
 
 MATCH_SECONDS = 12.0
 PIPELINE = [sys.executable, "-m", "soccerai.pipeline", "run", "--no-progress", "--config"]
@@ -100,7 +100,8 @@ def test_disk_full_while_writing(job: Path) -> None:
     shutil.rmtree(state)
     run = subprocess.run([*PIPELINE, str(job)], preexec_fn=_file_size_limit(8_000), capture_output=True,
                          text=True, timeout=180)
-    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "pipeline I/O failed" in run.stderr, run.stderr
+    # the work failed (exit 1, as ``soccerai pipeline run`` says it: soccerai.errors.exit_code_for), not a usage error
+    assert run.returncode == 1 and run.stderr.count("\n") == 1 and "pipeline I/O failed" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
     completes(job, done=4)
 
@@ -125,7 +126,7 @@ def test_read_only_state_folder(job: Path, template: Path) -> None:
     finally:
         for path, mode in modes.items():
             path.chmod(mode)
-    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stdout + run.stderr
+    assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stdout + run.stderr
     assert "pipeline I/O failed" in run.stderr and "Permission denied" in run.stderr
     assert sorted(p.relative_to(state) for p in state.rglob("*")) == before
     completes(job, done=2)
@@ -140,7 +141,7 @@ def test_two_runs_at_once_the_second_refuses_clearly(job: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         second = subprocess.run([*PIPELINE, str(job)], capture_output=True, text=True, timeout=120)
-        assert second.returncode == 2 and second.stderr.count("\n") == 1, second.stderr
+        assert second.returncode == 1 and second.stderr.count("\n") == 1, second.stderr
         assert f"another pipeline run (pid {holder.pid})" in second.stderr
     finally:
         holder.send_signal(signal.SIGKILL)  # the kernel drops the lock with its holder: no stale lock
@@ -170,7 +171,7 @@ def test_corrupt_ledger_is_refused_then_a_fresh_one_completes(job: Path, damage:
 def test_source_file_changing_during_ingest(job: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The second match's home tracking file is rewritten (one position moved) just after it was read."""
     target = next((job.parent / "drop" / "match1").glob("*Home_Team.csv"))
-    real = pipeline_steps.backends.load_match_files
+    real = pipeline_backends.load_match_files
 
     def load_while_growing(files):
         match = real(files)
@@ -181,7 +182,7 @@ def test_source_file_changing_during_ingest(job: Path, monkeypatch: pytest.Monke
             target.write_text("\n".join([*lines[:-1], ",".join(fields)]) + "\n")
         return match
 
-    monkeypatch.setattr(pipeline_steps.backends, "load_match_files", load_while_growing)
+    monkeypatch.setattr(pipeline_backends, "load_match_files", load_while_growing)
     result = run_pipeline(load_config(job))
     assert result.exit_code == 1 and any("changed while match1 was ingested" in e for e in result.errors)
     state = job.parent / "state"
@@ -190,6 +191,17 @@ def test_source_file_changing_during_ingest(job: Path, monkeypatch: pytest.Monke
     assert_state_truthful(state)
     monkeypatch.undo()
     completes(job, done=2)  # match1 (now stable) is ingested and summarised; match0 is not redone
+
+
+def test_exit_codes_are_the_clis(job: Path, tmp_path: Path) -> None:
+    """``python -m soccerai.pipeline`` exits as ``soccerai`` does (soccerai.errors.exit_code_for): 2 for a usage
+    error (a config file that does not exist, an unknown option), one line and no traceback."""
+    missing = subprocess.run([*PIPELINE, str(tmp_path / "no-such-job.toml")], capture_output=True, text=True,
+                             timeout=120)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr, missing.stdout + missing.stderr
+    assert missing.stderr.count("\n") == 1 and "no-such-job.toml" in missing.stderr, missing.stderr
+    unknown = subprocess.run([*PIPELINE, str(job), "--no-such-option"], capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr, unknown.stdout + unknown.stderr
 
 
 def _workers(pid: int) -> list[psutil.Process]:

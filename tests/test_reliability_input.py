@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from soccerai import replay
+from soccerai.data.store import check_parquet_budget, read_match, write_match
 from soccerai.errors import InvalidInputError, InvalidTrackingError, SoccerAIError
-from soccerai.io.metrica_fast import read_metrica_csv
-from soccerai.schema import Match
-from soccerai.store import check_parquet_budget, read_match, write_match
+from soccerai.io.providers.metrica import read_metrica_csv
+from soccerai.match.schema import Match
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 MATHTEXT_ID = "$\\frac{oops$"

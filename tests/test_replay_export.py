@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from soccerai import replay  # noqa: E402
 from soccerai.errors import InvalidParameterError  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
-from soccerai.io.lastrow import load_lastrow  # noqa: E402
+from soccerai.io.providers.lastrow import load_lastrow  # noqa: E402
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
 CLIP = "LIV_[2]-1_CHE.csv"

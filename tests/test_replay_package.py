@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 
 from soccerai import replay
+from soccerai.data.store import write_match
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.cobso import select_cobso_agents
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.io import load_match
-from soccerai.schema import Match
-from soccerai.store import write_match
+from soccerai.match.schema import Match
 
 SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
 MINUTES = 6.0
@@ -119,7 +119,7 @@ def test_roles_are_named_from_the_metadata(real: Match, shot_scene: replay.Scene
         assert info.name == row["name"] and info.jersey == row["jersey"]
         assert info.label(role).startswith(f"{role} - {row['name'].split()[-1]} (#{row['jersey']}")
     pos, _, ok = replay.scene_tensors(shot_scene)
-    candidates = select_cobso_agents(pos[frame], ok[frame], roles.shooter.slot, shot_scene.pitch[0])
+    candidates = select_cobso_agents(pos[frame], ok[frame], roles.shooter.slot, shot_scene.pitch.length)
     values = replay.frame_obso(shot_scene, frame)
     assert roles.a1.slot == max((c.attacker for c in candidates), key=lambda a: values[a])  # highest OBSO
     assert roles.agents in candidates and roles.predicted == roles.agents.replaced
@@ -165,7 +165,7 @@ def test_pretrained_simulation_and_comparison(shot_scene: replay.Scene) -> None:
 def test_exports_are_presentation_sized_with_the_futures(shot_scene: replay.Scene) -> None:
     start = max(0, len(shot_scene) - 41)
     sim = replay.simulate("gvrnn-skillcorner", shot_scene, start, n_samples=5)
-    maps = replay.scene_surfaces(shot_scene, Grid(25, 16, *shot_scene.pitch), stride=10)
+    maps = replay.scene_surfaces(shot_scene, Grid.over(shot_scene.pitch, 25, 16), stride=10)
     ov = replay.Overlays(surface=maps.control, surface_name="pitch control", values=maps.player_obso,
                          roles=replay.roles(shot_scene, start))
     png = Image.open(io.BytesIO(replay.frame_png(shot_scene, start, ov, sim)))
@@ -180,7 +180,7 @@ def test_exports_are_presentation_sized_with_the_futures(shot_scene: replay.Scen
 
 
 def test_figure_legends_and_fixed_obso_scale(shot_scene: replay.Scene) -> None:
-    maps = replay.scene_surfaces(shot_scene, Grid(25, 16, *shot_scene.pitch), stride=10)
+    maps = replay.scene_surfaces(shot_scene, Grid.over(shot_scene.pitch, 25, 16), stride=10)
     control = replay.replay_figure(shot_scene, replay.Overlays(surface=maps.control, surface_name="pitch control"))
     bar = next(t for t in control.data if t.marker.showscale).marker
     assert bar.colorbar.ticktext == ("Borussia Dortmund control", "contested", "FC Bayern Munchen control")

@@ -1,4 +1,4 @@
-"""Shots from tracking alone (soccerai.shots): against event truth on a simulated slice, on a real goal, bad input."""
+"""Shots from tracking alone (soccerai.match.shots): against event truth on a simulated slice, on a real goal, bad input."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from soccerai.errors import InvalidParameterError
-from soccerai.match_obso import shot_scenes_counted, to_model_rate
-from soccerai.schema import Match
-from soccerai.shots import ShotRules, detect_shots, goal_angle_deg, match_shots, score_detection
+from soccerai.evaluate.match_obso import shot_scenes_counted, to_model_rate
+from soccerai.match.schema import Match
+from soccerai.match.shots import ShotRules, detect_shots, goal_angle_deg, match_shots, score_detection
 from soccerai.synth import synthesize_match
 
 
@@ -52,7 +52,7 @@ def test_events_always_win_and_the_source_is_named(match) -> None:
 def test_a_real_goal_is_found_with_its_outcome() -> None:
     """The Last Row clip is one real Liverpool goal: one shot, by an attacker, into the goal."""
     from soccerai.config import data_dir
-    from soccerai.io.lastrow import load_lastrow
+    from soccerai.io.providers.lastrow import load_lastrow
 
     clip = load_lastrow(data_dir() / "clips" / "lastrow" / "LIV_[2]-1_CHE.csv")
     shots = detect_shots(clip).shots

@@ -8,9 +8,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from soccerai import store
+from soccerai.data import store
 from soccerai.errors import InvalidInputError, InvalidTrackingError
-from soccerai.schema import (
+from soccerai.match.schema import (
     EVENTS_SCHEMA,
     PLAYERS_SCHEMA,
     TRACKING_SCHEMA,

@@ -9,8 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai.schema import Match
-from soccerai.store import read_match
+from soccerai.data.store import read_match
+from soccerai.match.schema import Match
 from soccerai.synth import synthesize_match, write_match_files
 from soccerai.synth.possession_model import generate_timeline
 from soccerai.synth.timeline import read_timeline
@@ -205,7 +205,7 @@ def _assert_sides_swap(ds, match: Match) -> None:
 
 
 def test_soccerai_ingestion_reads_the_files(short_match: Match, written: dict[str, list[Path]]) -> None:
-    from soccerai.io.metrica_fast import read_metrica_csv, read_metrica_epts
+    from soccerai.io.providers.metrica import read_metrica_csv, read_metrica_epts
 
     epts = read_metrica_epts(*written["epts"])
     joined = short_match.tracking.join(epts.tracking, on=["period", "frame", "object_id"], suffix="_in")

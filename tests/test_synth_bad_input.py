@@ -86,7 +86,7 @@ def test_absurd_parameters(events_dir: Path, tmp_path: Path) -> None:
 
 
 def _cli() -> typer.Typer:
-    from soccerai.commands import synthesize
+    from soccerai.cli.commands import synthesize
 
     app = typer.Typer()
     app.callback()(lambda: None)

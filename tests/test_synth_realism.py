@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai.schema import Match
+from soccerai.match.schema import Match
 from soccerai.synth import synthesize_match
 from soccerai.synth.ball import BallPath, bend_passes, dribble_touches
 from soccerai.synth.behaviour import (
@@ -245,7 +245,7 @@ def test_real_statistics_and_the_cli_report(data_dir: Path, events_dir: Path, tm
     import typer
     from typer.testing import CliRunner
 
-    from soccerai.commands import synthesize
+    from soccerai.cli.commands import synthesize
     from soccerai.synth.realism import real_statistics
 
     monkeypatch.setenv("SOCCERAI_OUT_DIR", str(tmp_path))

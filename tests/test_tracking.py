@@ -8,10 +8,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai import possession, tracking
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.schema import MAX_PLAYER_SPEED, TRACKING_SCHEMA, conform
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match import possession, tracking
+from soccerai.match.schema import MAX_PLAYER_SPEED, TRACKING_SCHEMA, conform
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +213,7 @@ def test_pff_frame_gaps_do_not_make_absurd_speeds(samples_dir: Path, game: str) 
 
 
 def test_metrica_epts_speeds(samples_dir: Path) -> None:
-    from soccerai.io.metrica_fast import read_metrica_epts
+    from soccerai.io.providers.metrica import read_metrica_epts
 
     match = read_metrica_epts(
         samples_dir / "epts_metrica_metadata.xml", samples_dir / "epts_metrica_tracking.txt"

@@ -9,12 +9,18 @@ import lightning as L
 import pytest
 import torch
 
-from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, manifest_hash, save_checkpoint
-from soccerai.datamodule import lastrow_clip_windows, split_windows
+from soccerai.data.store import read_metadata
 from soccerai.errors import CheckpointError
 from soccerai.models import TrajectoryBatch, build_model
-from soccerai.store import read_metadata
-from soccerai.train import TrainConfig, fit_model, train_and_save
+from soccerai.training.checkpoint import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    load_checkpoint,
+    manifest_hash,
+    save_checkpoint,
+)
+from soccerai.training.loop import TrainConfig, fit_model, train_and_save
+from soccerai.windows.sources import lastrow_clip_windows, split_windows
 
 SMALL = {"hidden": 16, "latent": 4}
 
@@ -64,6 +70,18 @@ def test_checkpoint_round_trip_is_exact(tmp_path: Path) -> None:
     assert loaded.config == model.config and not loaded.training
 
 
+def test_checkpoints_write_their_provenance_and_one_without_it_is_refused(tmp_path: Path) -> None:
+    save_checkpoint(build_model("gvrnn", dict(SMALL)), tmp_path, {"fps": 99.0, "source": "test"})
+    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    meta = record["metadata"]
+    assert meta["fps"] == 10.0 and meta["n_agents"] == 23 and meta["commit"] and meta["source"] == "test"
+    del meta["commit"], meta["fps"]
+    record["manifest_sha256"] = manifest_hash(record)  # consistent, so only the provenance is missing
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match="lacks provenance fps, commit"):
+        load_checkpoint(tmp_path)
+
+
 def test_tampered_weights_are_refused(tmp_path: Path) -> None:
     save_checkpoint(build_model("gvrnn", dict(SMALL)), tmp_path)
     raw = bytearray((tmp_path / WEIGHTS_FILE).read_bytes())
@@ -101,10 +119,10 @@ def _split_clip(clip: Path, folder: Path, fraction: float = 0.6) -> tuple[Path, 
 
 
 def _table_rows(output: str, model: str) -> list[list[float]]:
-    """The numbers on the rows of a printed rich table whose first cell is ``model``."""
+    """The numbers on the rows of a printed table (rich on a terminal, markdown in a pipe) whose first cell is ``model``."""
     rows = []
     for line in output.splitlines():
-        cells = [c.strip() for c in line.strip().strip("│┃").split("│")]
+        cells = [c.strip() for c in line.strip().replace("|", "│").strip("│┃").split("│")]
         if cells and cells[0] == model:
             rows.append([float(c) for c in cells if c.replace(".", "", 1).isdigit()])
     return rows
@@ -116,8 +134,8 @@ def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: P
     import polars as pl
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
-    from soccerai.commands import forecast
+    from soccerai.cli.app import app
+    from soccerai.cli.commands import forecast
 
     monkeypatch.setattr(forecast.console, "width", 240)  # one table row per line
     early, late = _split_clip(clips_dir / "lastrow" / "LIV_[2]-1_CHE.csv", tmp_path)
@@ -158,7 +176,7 @@ def test_cli_train_on_early_play_evaluate_and_predict_on_later_play(clips_dir: P
 # -- stored canonical matches (SIMULATED, short) ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stored_simulated_match(tmp_path_factory) -> Path:
-    from soccerai.store import write_match
+    from soccerai.data.store import write_match
     from soccerai.synth import synthesize_match
 
     path = tmp_path_factory.mktemp("simulated") / "synth [short].parquet"
@@ -166,7 +184,7 @@ def stored_simulated_match(tmp_path_factory) -> Path:
 
 
 def test_stored_match_windows_train_and_the_validation_loss_falls(stored_simulated_match: Path) -> None:
-    from soccerai.datamodule import load_windows
+    from soccerai.windows.sources import load_windows
 
     windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=20)
     assert windows.simulated and len(windows) >= 8 and windows.states.shape[1:] == (20, 23, 4)
@@ -194,7 +212,7 @@ def _shared_frames(train, val, match_path: Path) -> list[tuple[int, int, int]]:
 
 def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_match: Path) -> None:
     """Windows every 0.5 s, 2 s long: each overlaps its neighbours, so a split by start alone would share frames."""
-    from soccerai.datamodule import load_windows
+    from soccerai.windows.sources import load_windows
 
     windows = load_windows([stored_simulated_match], obs_len=10, pred_len=10, stride=5)
     train, val = split_windows(windows, 0.25)
@@ -205,8 +223,8 @@ def test_overlapping_windows_are_split_without_sharing_a_frame(stored_simulated_
 def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None:
     import polars as pl
 
-    from soccerai.datamodule import load_windows
     from soccerai.errors import InvalidInputError
+    from soccerai.windows.sources import load_windows
 
     path = tmp_path / "other.parquet"
     pl.DataFrame({"a": [1, 2]}).write_parquet(path)
@@ -217,7 +235,7 @@ def test_parquet_that_is_not_a_soccerai_match_is_refused(tmp_path: Path) -> None
 def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from soccerai.cli import app
+    from soccerai.cli.app import app
 
     runner = CliRunner()
     ckpt = tmp_path / "gvrnn"
@@ -236,7 +254,7 @@ def test_cli_train_and_evaluate_on_a_stored_match(stored_simulated_match: Path, 
 
 
 def test_cli_passes_each_model_only_the_settings_its_config_has() -> None:
-    from soccerai.commands.forecast import _model_config
+    from soccerai.cli.commands.forecast import _model_config
     from soccerai.models import build_model
 
     wanted = {"hidden": 16, "latent": 4, "horizon": 40}

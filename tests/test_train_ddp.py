@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from soccerai.checkpoint import load_checkpoint
-from soccerai.train import weights_digest
+from soccerai.training.checkpoint import load_checkpoint
+from soccerai.training.loop import weights_digest
 
 REPO = Path(__file__).resolve().parents[1]
 

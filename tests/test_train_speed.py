@@ -12,14 +12,14 @@ import pytest
 import torch
 from reference_gvrnn import reference_model
 
-from soccerai import pretrained
-from soccerai.datamodule import lastrow_clip_windows
-from soccerai.graph import complete_edges
 from soccerai.models import TrajectoryBatch, build_model
 from soccerai.models import vrnn as vrnn_module
 from soccerai.models.complete_graph import CompleteGraph
+from soccerai.models.graph import complete_edges
 from soccerai.models.layers import build_encoder
 from soccerai.models.relu_pool import ENGINES, masked_relu_pool
+from soccerai.training import pretrained
+from soccerai.windows.sources import lastrow_clip_windows
 
 
 @pytest.fixture(scope="module")

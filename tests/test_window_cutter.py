@@ -9,10 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from soccerai import tracking, window_cutter
 from soccerai.errors import InvalidParameterError, InvalidTrackingError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.schema import Match
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match import tracking
+from soccerai.match.schema import Match
+from soccerai.windows import cutter as window_cutter
 
 
 @pytest.fixture(scope="module")
@@ -110,24 +111,6 @@ def test_window_at_frame_cuts_the_same_window_from_a_prebuilt_cube(lastrow_10hz:
         window_cutter.match_cube(lastrow_10hz.tracking)  # type: ignore[arg-type]
 
 
-def test_windows_for_matches_and_split(lastrow_10hz: Match) -> None:
-    copies = [
-        dataclasses.replace(
-            lastrow_10hz, tracking=lastrow_10hz.tracking.with_columns(pl.lit(f"m{i}").alias("match_id"))
-        )
-        for i in range(3)
-    ]
-    windows = window_cutter.windows_for_matches(copies)
-    train, val, test = window_cutter.split_by_match(windows, test_matches=["m0"], val_matches=["m1"])
-    assert len(train) + len(val) + len(test) == len(windows)
-    assert set(train.meta.get_column("match_id")) == {"m2"}
-    assert set(val.meta.get_column("match_id")) == {"m1"} and set(test.meta.get_column("match_id")) == {"m0"}
-    with pytest.raises(InvalidParameterError, match="both"):
-        window_cutter.split_by_match(windows, ["m0"], ["m0"])
-    with pytest.raises(InvalidParameterError, match="no windows"):
-        window_cutter.split_by_match(windows, ["nope"])
-
-
 def test_deterministic(lastrow_10hz: Match) -> None:
     a, b = window_cutter.make_windows(lastrow_10hz), window_cutter.make_windows(lastrow_10hz)
     np.testing.assert_array_equal(a.states, b.states)
@@ -147,10 +130,10 @@ def test_bad_input(lastrow_10hz: Match) -> None:
     raw_20hz = dataclasses.replace(
         lastrow_10hz, tracking=tracking.add_velocities(load_lastrow_tracking(lastrow_10hz))
     )
-    with pytest.raises(InvalidTrackingError, match="Hz first .soccerai.layout.to_model_rate"):
+    with pytest.raises(InvalidTrackingError, match="Hz first .soccerai.windows.layout.to_model_rate"):
         window_cutter.make_windows(raw_20hz)
     no_velocity = lastrow_10hz.tracking.with_columns(pl.lit(None, pl.Float64).alias("vx"))
-    with pytest.raises(InvalidTrackingError, match="no velocities; run soccerai.layout.to_model_rate"):
+    with pytest.raises(InvalidTrackingError, match="no velocities; run soccerai.windows.layout.to_model_rate"):
         window_cutter.make_windows(no_velocity)
     with pytest.raises(InvalidTrackingError):
         window_cutter.make_windows(lastrow_10hz.tracking.clear())

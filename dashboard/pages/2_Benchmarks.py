@@ -12,14 +12,13 @@ import ui  # noqa: E402
 
 from soccerai import replay  # noqa: E402
 from soccerai.config import clips_dir, output_dir  # noqa: E402
+from soccerai.evaluate.metrics import compare_models  # noqa: E402
+from soccerai.windows.sources import lastrow_clip_windows  # noqa: E402
 
 
 @st.cache_data(show_spinner="Evaluating...")
 def run_benchmark(clip: str, models: tuple[str, ...], k: int):
     """ADE / FDE / minADE_K of each model on the clip's windows (:func:`soccerai.evaluate.metrics.compare_models`)."""
-    from soccerai.datamodule import lastrow_clip_windows
-    from soccerai.evaluate.metrics import compare_models
-
     windows = lastrow_clip_windows(clip, obs_len=20, pred_len=40, stride=5)
     return compare_models({Path(m).name: ui.load_model(m) for m in models}, windows, k)
 

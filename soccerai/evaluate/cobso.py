@@ -24,8 +24,8 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import ATTACK_SLOTS, DEFENCE_SLOTS, Grid, PitchControlParams
-from soccerai.schema import DEFAULT_PITCH
-from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS
+from soccerai.match.schema import DEFAULT_PITCH
+from soccerai.windows.container import BALL_INDEX, N_AGENTS
 
 
 @dataclass(frozen=True)

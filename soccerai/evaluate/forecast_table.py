@@ -45,9 +45,9 @@ from soccerai.evaluate.metrics import (
     whole_window_agents,
     window_errors,
 )
+from soccerai.files import write_parquet_atomic
 from soccerai.models.baselines import ConstantVelocity
-from soccerai.store import write_parquet_atomic
-from soccerai.trajectory_windows import TrajectoryWindows
+from soccerai.windows.container import TrajectoryWindows
 
 CV = "constant_velocity"
 AGENT_SETS = ("visible", "whole_window")
@@ -124,7 +124,7 @@ def forecast_table(
             for (name, agents), errs in errors.items():
                 label = f"{data} / {scenario} / {agents}"
                 rows.append({
-                    "data": data, "tracking": "simulated" if windows.simulated else "real", "scenario": scenario,
+                    "data": data, "tracking": windows.tracking_label, "scenario": scenario,
                     "agents": agents, "model": name, "k": n_samples,
                     **_row_stats(errs, errors[(CV, agents)], blocks, n_samples, n_boot, seed, label),
                 })

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch
-from soccerai.trajectory_windows import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
 
 DEFAULT_K = 20
 PLAYER_SPEED_LIMIT = 12.0
@@ -235,7 +235,7 @@ def compare_models(
                         "model": name, "scenario": scenario, "agents": group,
                         "ade": scores.ade, "fde": scores.fde,
                         f"min_ade_{scores.k}": scores.min_ade, f"min_fde_{scores.k}": scores.min_fde,
-                        "data": "simulated" if windows.simulated else "real",
+                        "data": windows.tracking_label,
                     }
                 )
     return pl.DataFrame(rows)

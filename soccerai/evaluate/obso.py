@@ -27,7 +27,7 @@ from soccerai.evaluate.pitch_control import (
 )
 from soccerai.evaluate.score_model import PotentialScoreParams, distance_score, potential_score
 from soccerai.evaluate.transition import DEFAULT_SIGMA, transition
-from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS
+from soccerai.windows.container import BALL_INDEX, N_AGENTS
 
 ScoreModel = Literal["distance", "potential"]
 

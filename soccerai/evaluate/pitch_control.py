@@ -1,6 +1,6 @@
 """Spearman's physics-based pitch control, vectorised over frames x cells x players with torch.
 
-Frames are tensors in the modelling agent order of :mod:`soccerai.trajectory_windows`: ``positions [F, 23, 2]``,
+Frames are tensors in the modelling agent order of :mod:`soccerai.windows.container`: ``positions [F, 23, 2]``,
 ``velocities [F, 23, 2]``, ``valid [F, 23]``; agents 0..10 attack (slot 0 = goalkeeper), 11..21 defend
 (slot 11 = goalkeeper), 22 is the ball; attack towards ``+x``; pitch centred on the centre spot, metres.
 
@@ -50,9 +50,10 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.layout import FrameTensors, frame_tensors
-from soccerai.schema import DEFAULT_PITCH
-from soccerai.trajectory_windows import BALL_INDEX, N_AGENTS, N_PER_TEAM
+from soccerai.match.pitch import Pitch
+from soccerai.match.schema import DEFAULT_PITCH
+from soccerai.windows.container import BALL_INDEX, N_AGENTS, N_PER_TEAM
+from soccerai.windows.layout import FrameTensors, frame_tensors
 
 ATTACK_SLOTS = slice(0, N_PER_TEAM)
 DEFENCE_SLOTS = slice(N_PER_TEAM, 2 * N_PER_TEAM)
@@ -145,6 +146,11 @@ class Grid:
             self.length > 0 and self.width > 0 and math.isfinite(self.length) and math.isfinite(self.width)
         ):
             raise InvalidParameterError(f"grid pitch size {self.length} x {self.width} must be positive")
+
+    @classmethod
+    def over(cls, pitch: Pitch, nx: int = 50, ny: int = 32) -> Grid:
+        """An ``nx`` x ``ny`` grid over ``pitch``."""
+        return cls(nx, ny, pitch.length, pitch.width)
 
     @property
     def cell_size(self) -> tuple[float, float]:
@@ -402,7 +408,7 @@ def pitch_control(
 
 
 def frames_from_tracking(tracking_10hz: pl.DataFrame, players: pl.DataFrame, attacking_team: str) -> FrameTensors:
-    """Frame tensors of a 10 Hz canonical slice for ``attacking_team``: :func:`soccerai.layout.frame_tensors`.
+    """Frame tensors of a 10 Hz canonical slice for ``attacking_team``: :func:`soccerai.windows.layout.frame_tensors`.
 
     Slots 0 and 11 hold the teams' goalkeepers (empty when none is seen), slot 22 the ball; attack towards +x.
     """

@@ -49,7 +49,7 @@ import torch
 
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.pitch_control import DEFENCE_SLOTS, DEFENDING_GOALKEEPER, N_PER_TEAM, Grid
-from soccerai.trajectory_windows import N_AGENTS
+from soccerai.windows.container import N_AGENTS
 
 GOAL_WIDTH = 7.32
 FAR_AWAY = 1e4  # metres: defenders are clamped to this box (never goal side there; avoids float32 overflow)

@@ -18,7 +18,7 @@ Columns
       ``home_11``); the team of a player is the team of the rows where they are ``From``, else the event's team.
       JSON: the EPTS player ids (``P3577``), which are kloppy's tracking ids for the EPTS files.
     * coordinates in metres: ``x_m = (x - 0.5) * length``, ``y_m = (0.5 - y) * width`` (the Metrica tracking
-      mapping of :mod:`soccerai.io.kloppy_loader`), then rotated 180 degrees in the periods where home attacks -x
+      mapping of :mod:`soccerai.io.providers.kloppy`), then rotated 180 degrees in the periods where home attacks -x
       so that home attacks +x. Directions come from the tracking match when one is given (its
       ``MatchMetadata.periods``; its pitch size is used too), else from the events themselves: home attacks
       towards the side of its shots (mean shot x of home minus that of away; if a period has no shot, the same
@@ -42,7 +42,7 @@ import polars as pl
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
 from soccerai.io.detect import read_head
-from soccerai.schema import DEFAULT_PITCH, EVENTS_SCHEMA, SHOT, Match, conform
+from soccerai.match.schema import DEFAULT_PITCH, EVENTS_SCHEMA, SHOT, Match, conform
 
 FRAME_RATE = 25.0
 CSV_COLUMNS = (

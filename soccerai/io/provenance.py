@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from soccerai.errors import InvalidInputError
-from soccerai.hashing import sha256_file
+from soccerai.files import sha256_file, write_json_atomic
 
 MANIFEST_NAME = "soccerai_provenance.json"
 GENERATOR = "soccerai synthesize"
@@ -40,8 +40,6 @@ def read_manifest(folder: Path) -> dict[str, str]:
 
 def write_manifest(folder: Path, files: Iterable[Path]) -> Path:
     """Add ``files`` (written into ``folder`` by the synthesizer) to the folder's manifest, atomically."""
-    from soccerai.store import write_json_atomic
-
     folder = Path(folder)
     listed = read_manifest(folder)
     listed.update({Path(p).name: sha256_file(Path(p)) for p in files})

@@ -17,18 +17,12 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import SceneEncoder, SceneGenerator, masked_mean
+from soccerai.models.scene import SceneConfig, SceneGenerator, masked_mean
 
 
 @dataclass
-class AEConfig:
-    """Sizes of the AE; ``horizon`` is the number of future frames it decodes (40 = 4 s at 10 Hz)."""
-
-    hidden: int = 64
-    horizon: int = 40
-    encoder: str = "mpnn"
-    aggregation: str = "sum"
-    ghosting_rate: float = 0.5
+class AEConfig(SceneConfig):
+    """Sizes of the AE: those of every :class:`SceneConfig`; ``horizon`` is the number of future frames it decodes."""
 
 
 class AutoEncoder(SceneGenerator):
@@ -38,10 +32,8 @@ class AutoEncoder(SceneGenerator):
     config_class: ClassVar[type[AEConfig]] = AEConfig
 
     def __init__(self, config: AEConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or AEConfig()
+        super().__init__(config)
         c = self.config
-        self.scene = SceneEncoder(c.hidden, c.horizon, c.encoder, c.aggregation)
         self.decoder = mlp(c.hidden, c.hidden, 2 * c.horizon)
 
     def decode(self, context: Tensor) -> Tensor:

@@ -20,12 +20,9 @@ from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch
 
 from soccerai.errors import InvalidParameterError
-from soccerai.trajectory_windows import FPS, N_AGENTS, TrajectoryWindows, agent_roles
-
-DT = 1.0 / FPS
+from soccerai.windows.container import TrajectoryWindows, agent_roles
 
 
 @dataclass
@@ -38,7 +35,8 @@ class TrajectoryBatch:
         is_goalkeeper: bool ``[B, N]``.
         roles: long ``[N]``: 0 attacker, 1 defender, 2 ball.
         obs_len: observed frames at the start of each window.
-        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes (from :mod:`soccerai.graph`).
+        edge_index: optional ``[2, E]`` edges over the flattened ``B * N`` nodes; None (what windows give): models
+            that need a graph build the complete one (:mod:`soccerai.models.graph`).
     """
 
     states: Tensor
@@ -101,24 +99,6 @@ class TrajectoryBatch:
             obs_len=windows.obs_len,
         )
 
-    @staticmethod
-    def from_graph_batch(batch: Batch) -> TrajectoryBatch:
-        """Undo :func:`soccerai.graph.batch_windows`: node tensors ``[B*N, T, ...]`` back to ``[B, T, N, ...]``."""
-        n_graphs = int(batch.num_graphs)
-        states = batch.states.view(n_graphs, N_AGENTS, *batch.states.shape[1:]).transpose(1, 2)
-        mask = batch.mask.view(n_graphs, N_AGENTS, -1).transpose(1, 2)
-        obs = batch.obs_len.unique()
-        if obs.numel() != 1:
-            raise InvalidParameterError("a batch mixes windows of different observed lengths")
-        return TrajectoryBatch(
-            states=states.contiguous(),
-            mask=mask.contiguous(),
-            is_goalkeeper=batch.is_goalkeeper.view(n_graphs, N_AGENTS),
-            roles=batch.role[:N_AGENTS],
-            obs_len=int(obs.item()),
-            edge_index=batch.edge_index,
-        )
-
 
 def hold_last_tracked(positions: Tensor, mask: Tensor) -> Tensor:
     """Forward-fill ``positions [B, T, N, 2]`` along ``T`` where ``mask [B, T, N]`` is False.
@@ -136,13 +116,13 @@ class TrajectoryModel(nn.Module, ABC):
     """A multi-agent trajectory forecaster (see the module docstring for the contract)."""
 
     name: ClassVar[str]
+    config_class: ClassVar[type]
     config: Any
 
     @abstractmethod
     def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
         """Training losses; ``"loss"`` is the scalar to minimise."""
 
-    @abstractmethod
     def sample(
         self,
         history: TrajectoryBatch,
@@ -151,8 +131,30 @@ class TrajectoryModel(nn.Module, ABC):
         predict_mask: Tensor | None = None,
         given_future: Tensor | None = None,
         generator: torch.Generator | None = None,
+        **options: Any,
     ) -> Tensor:
-        """Future positions ``[S, B, H, N, 2]``; agents outside ``predict_mask`` follow ``given_future``."""
+        """Future positions ``[S, B, H, N, 2]``; agents outside ``predict_mask`` follow ``given_future``.
+
+        The one sampling wrapper of every model: it checks the arguments (:func:`resolve_predict_mask`), runs
+        :meth:`_sample` in eval mode under ``torch.inference_mode`` and restores the training mode afterwards.
+        ``options`` are a model's own keywords (the VRNN's ``latent_noise``).
+        """
+        if n_samples < 1:
+            raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")
+        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.inference_mode():
+                return self._sample(history, horizon, n_samples, predict_mask, given_future, generator, **options)
+        finally:
+            self.train(was_training)
+
+    @abstractmethod
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
+        """:meth:`sample` after its checks: ``predict_mask [B, N]`` and ``given_future [B, H, N, 2]`` are resolved
+        (NaN for predicted agents), the model is in eval mode and no gradient is recorded."""
 
     @property
     def trainable(self) -> bool:
@@ -191,7 +193,3 @@ def resolve_predict_mask(
     given_future = given_future.to(device).masked_fill(hidden, float("nan"))
     return predict_mask, given_future
 
-
-def check_sample_args(n_samples: int) -> None:
-    if n_samples < 1:
-        raise InvalidParameterError(f"n_samples must be at least 1, got {n_samples}")

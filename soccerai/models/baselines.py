@@ -12,8 +12,9 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.vrnn import kinematic_states
+from soccerai.windows.container import DT
 
 
 @dataclass
@@ -38,17 +39,8 @@ class ConstantVelocity(TrajectoryModel):
         valid = batch.future_mask()
         return {"loss": error[valid].mean() if valid.any() else error.new_zeros(())}
 
-    def sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor | None = None,
-        given_future: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        check_sample_args(n_samples)
-        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
         observed = kinematic_states(history.states[:, : history.obs_len], history.mask[:, : history.obs_len])
         last = observed[:, -1]
         steps = torch.arange(1, horizon + 1, dtype=last.dtype, device=last.device)[None, :, None, None] * DT

@@ -1,7 +1,7 @@
 """The complete directed graph over the present agents of each scene, kept dense (no edge list).
 
 ``present [G, N]`` stands for every edge ``j -> k`` with ``j != k`` both present: what
-:func:`soccerai.graph.complete_edges` lists one by one, and the default graph of every window. Encoders with
+:func:`soccerai.models.graph.complete_edges` lists one by one, and the default graph of every window. Encoders with
 ``supports_dense = True`` (the MPNN block, GCN, GraphSAGE) take a :class:`CompleteGraph` in place of ``edge_index``
 and compute the same sums with dense ``[G, N, N]`` operators; for the others :meth:`CompleteGraph.edge_index` gives
 the explicit edges.
@@ -15,6 +15,8 @@ from functools import cached_property
 
 import torch
 from torch import Tensor
+
+from soccerai.models.graph import complete_edges
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,11 @@ class CompleteGraph:
         return self.operators[key]
 
     def edge_index(self) -> Tensor:
-        from soccerai.graph import complete_edges
-
         return complete_edges(self.present)
 
 
 def is_complete_graph(edge_index: Tensor, present: Tensor) -> bool:
-    """True when ``edge_index`` (no self-loops or duplicates, present nodes only, as :mod:`soccerai.graph` makes
+    """True when ``edge_index`` (no self-loops or duplicates, present nodes only, as :mod:`soccerai.models.graph` makes
     them) has every ``j -> k`` edge among the present agents: then it has exactly ``sum_g p_g (p_g - 1)`` edges."""
     counts = present.sum(dim=1)
     return int(edge_index.shape[1]) == int((counts * (counts - 1)).sum())

@@ -23,27 +23,28 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
+from soccerai.models.scene import (
+    DELTA_SCALE,
+    SceneConfig,
+    SceneGenerator,
+    masked_mean,
+    to_agent_layout,
+)
 from soccerai.models.schedulers import NoiseSchedule, make_sampler
 
 TIME_FEATURES = 32
 
 
 @dataclass
-class DiffusionConfig:
+class DiffusionConfig(SceneConfig):
     """Network sizes, the noise schedule and the sampler."""
 
-    hidden: int = 64
-    horizon: int = 40
-    encoder: str = "mpnn"
-    aggregation: str = "sum"
     schedule: str = "linear"
     diffusion_steps: int = 100
     sampler: str = "ddpm"
     sample_steps: int = 10
     eta: float = 0.0
     clip_sample: float | None = 4.0
-    ghosting_rate: float = 0.5
 
 
 def time_embedding(t: Tensor, dim: int = TIME_FEATURES) -> Tensor:
@@ -60,12 +61,10 @@ class TrajectoryDiffusion(SceneGenerator):
     config_class: ClassVar[type[DiffusionConfig]] = DiffusionConfig
 
     def __init__(self, config: DiffusionConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or DiffusionConfig()
+        super().__init__(config)
         c = self.config
         self.noise_schedule = NoiseSchedule(c.schedule, c.diffusion_steps)
         make_sampler(self.noise_schedule, c.sampler, c.sample_steps, c.eta, c.clip_sample)  # validate early
-        self.scene = SceneEncoder(c.hidden, c.horizon, c.encoder, c.aggregation)
         self.denoiser = mlp(2 * c.horizon + c.hidden + TIME_FEATURES, 2 * c.hidden, 2 * c.horizon, layers=3)
 
     def predict_noise(self, x: Tensor, context: Tensor, t: Tensor) -> Tensor:

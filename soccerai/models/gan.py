@@ -13,7 +13,7 @@ own parameters. ``sg`` detaches the fake trajectories in ``L_D`` (the generator 
 discriminator sees a detached context (so ``L_D`` does not train the scene encoder), and ``D_sg`` evaluates the
 discriminator with detached parameters (``torch.func.functional_call``), so ``L_G`` moves only the generator. The
 summed gradient is then exactly (grad_G L_G, grad_D L_D): simultaneous gradient descent of the two players, which is
-what ``soccerai.train`` runs with its single Adam optimiser (no trainer hook needed). ``variety_k = 1`` turns the
+what ``soccerai.training.loop`` runs with its single Adam optimiser (no trainer hook needed). ``variety_k = 1`` turns the
 variety term into a plain ADE loss.
 """
 
@@ -28,21 +28,22 @@ from torch.func import functional_call
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
+from soccerai.models.scene import (
+    DELTA_SCALE,
+    SceneConfig,
+    SceneGenerator,
+    masked_mean,
+    to_agent_layout,
+)
 
 
 @dataclass
-class GANConfig:
+class GANConfig(SceneConfig):
     """Sizes and loss weights of the GAN."""
 
-    hidden: int = 64
     noise: int = 16
-    horizon: int = 40
-    encoder: str = "mpnn"
-    aggregation: str = "sum"
     variety_k: int = 6
     adversarial_weight: float = 0.1
-    ghosting_rate: float = 0.5
 
 
 class TrajectoryGAN(SceneGenerator):
@@ -52,10 +53,8 @@ class TrajectoryGAN(SceneGenerator):
     config_class: ClassVar[type[GANConfig]] = GANConfig
 
     def __init__(self, config: GANConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or GANConfig()
+        super().__init__(config)
         c = self.config
-        self.scene = SceneEncoder(c.hidden, c.horizon, c.encoder, c.aggregation)
         self.generator = mlp(c.hidden + c.noise, c.hidden, 2 * c.horizon, layers=3)
         self.discriminator = mlp(c.hidden + 2 * c.horizon, c.hidden, 1, layers=3)
 

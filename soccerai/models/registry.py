@@ -17,6 +17,7 @@ from soccerai.models.baselines import ConstantVelocity
 from soccerai.models.diffusion import TrajectoryDiffusion
 from soccerai.models.gan import TrajectoryGAN
 from soccerai.models.gvrnn import GVRNN
+from soccerai.models.layers import INTERACTION_ENCODERS
 from soccerai.models.transformer import TrajectoryTransformer
 from soccerai.models.vae import ConditionalVAE
 from soccerai.models.vrnn import VRNN
@@ -42,8 +43,6 @@ def model_names() -> list[str]:
 
 def encoder_names() -> tuple[str, ...]:
     """The GVRNN interaction encoders with neighbours (``mpnn`` first; ``none``, per-agent only, is left out)."""
-    from soccerai.models.layers import INTERACTION_ENCODERS
-
     return tuple(name for name in INTERACTION_ENCODERS if name != "none")
 
 

@@ -2,7 +2,7 @@
 
 Context of agent ``k`` (``[B*N, hidden]``)::
 
-    h_k   = GRU over the observed node features of k (:func:`soccerai.graph.node_features` of the kinematic states)
+    h_k   = GRU over the observed node features of k (:func:`soccerai.models.graph.node_features` of the kinematic states)
     g_k   = MLP([given_k, is_given_k])     given_k = (given future - last observed position) / 10 m, 0 if predicted
     c_k   = (h_k + g_k) + Enc((h + g), edges, pos)_k
 
@@ -19,21 +19,42 @@ constant velocity. Training draws a random ghosting mask per window (``ghosting_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 
 from soccerai.errors import InvalidParameterError
-from soccerai.graph import NODE_FEATURES, complete_edges, node_features
-from soccerai.models.base import DT, TrajectoryBatch, TrajectoryModel, check_sample_args, resolve_predict_mask
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel
+from soccerai.models.graph import NODE_FEATURES, complete_edges, node_features
 from soccerai.models.layers import CompleteGraph, build_encoder, mlp
 from soccerai.models.vrnn import kinematic_states
-from soccerai.trajectory_windows import BALL_INDEX
+from soccerai.windows.container import BALL_INDEX, DT
 
 GIVEN_SCALE = 10.0
 GHOSTED = 3
 DELTA_SCALE = 3.0
 """m/s: the velocity corrections ``delta`` are divided by this where a generator's network reads them (the CVAE
 posterior, the GAN discriminator, the diffusion chain's ``x0``; diffusion's samples are multiplied back)."""
+
+
+@dataclass
+class GeneratorConfig:
+    """What every one-shot generator's config holds: its width, the future frames it decodes at once (40 = 4 s at
+    10 Hz) and the share of training windows with a random ghosting mask (:func:`training_ghosting`)."""
+
+    hidden: int = 64
+    horizon: int = 40
+    ghosting_rate: float = 0.5
+
+
+@dataclass
+class SceneConfig(GeneratorConfig):
+    """A :class:`GeneratorConfig` whose context comes from a :class:`SceneEncoder` (``encoder`` names its interaction
+    encoder, ``aggregation`` how messages are pooled)."""
+
+    encoder: str = "mpnn"
+    aggregation: str = "sum"
 
 
 class SceneEncoder(nn.Module):
@@ -45,6 +66,10 @@ class SceneEncoder(nn.Module):
         self.rnn = nn.GRU(len(NODE_FEATURES), hidden, batch_first=True)
         self.given = mlp(2 * horizon + 1, hidden, hidden)
         self.interaction = build_encoder(encoder, hidden, hidden, hidden, aggregation)
+
+    @classmethod
+    def from_config(cls, config: SceneConfig) -> SceneEncoder:
+        return cls(config.hidden, config.horizon, config.encoder, config.aggregation)
 
     def forward(self, history: TrajectoryBatch, predict_mask: Tensor, given_future: Tensor) -> Tensor:
         obs = history.obs_len
@@ -130,12 +155,19 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 class SceneGenerator(TrajectoryModel):
     """Base of the one-shot generators: context from :class:`SceneEncoder`, whole-future velocity corrections.
 
-    Subclasses set ``self.scene`` (a :class:`SceneEncoder`, or any module called the same way) and implement
-    :meth:`context_loss` (training) and :meth:`sample_delta` (``[S, B*N, H, 2]`` corrections). ``config`` needs
-    ``horizon`` and ``ghosting_rate``.
+    ``self.scene`` is the :class:`SceneEncoder` of a :class:`SceneConfig` (a subclass with another config sets its
+    own module, called the same way); subclasses implement
+    :meth:`context_loss` (training) and :meth:`sample_delta` (``[S, B*N, H, 2]`` corrections). ``config`` is a
+    :class:`GeneratorConfig`.
     """
 
     scene: nn.Module
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or self.config_class()
+        if isinstance(self.config, SceneConfig):
+            self.scene = SceneEncoder.from_config(self.config)
 
     def context_loss(self, context: Tensor, batch: TrajectoryBatch, target: Tensor, scored: Tensor) -> dict[str, Tensor]:
         """Losses from the context ``[B*N, hidden]``, the true ``delta [B, H, N, 2]`` and the ``scored [B, H, N]`` mask."""
@@ -155,29 +187,14 @@ class SceneGenerator(TrajectoryModel):
         context = self.scene(batch.history(), predict_mask, given)
         return self.context_loss(context, batch, residual_target(batch), scored_mask(batch, predict_mask))
 
-    def sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor | None = None,
-        given_future: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        check_sample_args(n_samples)
-        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None) -> Tensor:
         self._check_horizon(horizon)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                context = self.scene(history, predict_mask, given_future)
-                delta = self.sample_delta(context, n_samples, generator)[:, :, :horizon]
-                delta = to_scene_layout(delta, history.batch_size, history.n_agents)
-                last_position, last_velocity = last_kinematics(history)
-                return compose(integrate(last_position, last_velocity, delta), predict_mask, given_future)
-        finally:
-            self.train(was_training)
+        context = self.scene(history, predict_mask, given_future)
+        delta = self.sample_delta(context, n_samples, generator)[:, :, :horizon]
+        delta = to_scene_layout(delta, history.batch_size, history.n_agents)
+        last_position, last_velocity = last_kinematics(history)
+        return compose(integrate(last_position, last_velocity, delta), predict_mask, given_future)
 
     def _check_horizon(self, horizon: int) -> None:
         if horizon > self.config.horizon:

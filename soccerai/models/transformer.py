@@ -24,24 +24,21 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from soccerai.graph import NODE_FEATURES, node_features
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.encoders.graphormer import n_heads_for
-from soccerai.models.scene import GIVEN_SCALE, SceneGenerator, masked_mean
+from soccerai.models.graph import NODE_FEATURES, node_features
+from soccerai.models.scene import GIVEN_SCALE, GeneratorConfig, SceneGenerator, masked_mean
 from soccerai.models.vrnn import kinematic_states
 
 MAX_OBSERVED = 64
 
 
 @dataclass
-class TransformerConfig:
+class TransformerConfig(GeneratorConfig):
     """Width, depth and horizon of the transformer."""
 
-    hidden: int = 64
     layers: int = 1
     heads: int = 4
-    horizon: int = 40
-    ghosting_rate: float = 0.5
 
 
 def _layer(hidden: int, heads: int) -> nn.TransformerEncoderLayer:
@@ -121,8 +118,7 @@ class TrajectoryTransformer(SceneGenerator):
     config_class: ClassVar[type[TransformerConfig]] = TransformerConfig
 
     def __init__(self, config: TransformerConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or TransformerConfig()
+        super().__init__(config)
         self.scene = SceneTransformer(self.config)
 
     def context_loss(self, context: Tensor, batch: TrajectoryBatch, target: Tensor, scored: Tensor) -> dict[str, Tensor]:

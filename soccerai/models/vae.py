@@ -23,21 +23,22 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import gaussian_kl, mlp, split_gaussian
-from soccerai.models.scene import DELTA_SCALE, SceneEncoder, SceneGenerator, masked_mean, to_agent_layout
+from soccerai.models.scene import (
+    DELTA_SCALE,
+    SceneConfig,
+    SceneGenerator,
+    masked_mean,
+    to_agent_layout,
+)
 
 
 @dataclass
-class VAEConfig:
+class VAEConfig(SceneConfig):
     """Sizes and weights of the CVAE."""
 
-    hidden: int = 64
     latent: int = 16
-    horizon: int = 40
-    encoder: str = "mpnn"
-    aggregation: str = "sum"
     kl_weight: float = 1.0
     sigma: float = 1.0
-    ghosting_rate: float = 0.5
 
 
 class ConditionalVAE(SceneGenerator):
@@ -47,10 +48,8 @@ class ConditionalVAE(SceneGenerator):
     config_class: ClassVar[type[VAEConfig]] = VAEConfig
 
     def __init__(self, config: VAEConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or VAEConfig()
+        super().__init__(config)
         c = self.config
-        self.scene = SceneEncoder(c.hidden, c.horizon, c.encoder, c.aggregation)
         self.prior = mlp(c.hidden, c.hidden, 2 * c.latent)
         self.posterior = mlp(c.hidden + 2 * c.horizon, c.hidden, 2 * c.latent)
         self.decoder = mlp(c.hidden + c.latent, c.hidden, 2 * c.horizon)

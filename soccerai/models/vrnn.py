@@ -7,7 +7,7 @@ For every agent ``k`` and frame ``t`` (Chung et al. 2015; Yeh et al. 2019 for th
     decoder:   [mu, sigma]_v = Enc_dec([z_t, h_{t-1}]),   z_t ~ q (training) or p (sampling)
     recurrence: h_t = GRU([x_t, z_t], h_{t-1})
 
-``x_t`` are the node features of :func:`soccerai.graph.node_features` (position, velocity, role, goalkeeper,
+``x_t`` are the node features of :func:`soccerai.models.graph.node_features` (position, velocity, role, goalkeeper,
 present) and the decoder models the velocity ``v_t = (p_t - p_{t-1}) / dt``: with ``residual_velocity`` (default)
 as the change ``v_t - v_{t-1}`` in m/s (so an untrained decoder starts as constant velocity; ``v_{t-1}`` is the
 true one in training and the model's own in sampling), otherwise as ``v_t / 8``. Training maximises the ELBO,
@@ -46,7 +46,9 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from soccerai.graph import (
+from soccerai.models.base import TrajectoryBatch, TrajectoryModel
+from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
+from soccerai.models.graph import (
     NODE_FEATURES,
     POSITION_SCALE,
     VELOCITY_SCALE,
@@ -54,20 +56,13 @@ from soccerai.graph import (
     node_features,
     repeat_edges,
 )
-from soccerai.models.base import (
-    DT,
-    TrajectoryBatch,
-    TrajectoryModel,
-    check_sample_args,
-    resolve_predict_mask,
-)
-from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.layers import (
     build_encoder,
     gaussian_kl,
     gaussian_nll,
     split_gaussian,
 )
+from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
 LOSS_CHUNK_ROWS = 8192
@@ -123,7 +118,7 @@ class VRNN(TrajectoryModel):
         """Edges over ``copies * B * N`` flattened agents (None without interaction).
 
         The complete graph of the agents present at the last observed frame (the default, and what the window
-        graphs of :mod:`soccerai.graph` carry by default) goes to encoders that support it as a dense
+        graphs of :mod:`soccerai.models.graph` carry by default) goes to encoders that support it as a dense
         :class:`CompleteGraph`, which is the same maths without an edge list; other graphs as ``edge_index``.
         Absent agents (``mask`` False there) are in no edge: they neither send nor receive messages.
         """
@@ -222,34 +217,17 @@ class VRNN(TrajectoryModel):
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
-    def sample(
-        self,
-        history: TrajectoryBatch,
-        horizon: int,
-        n_samples: int,
-        predict_mask: Tensor | None = None,
-        given_future: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        latent_noise: Tensor | None = None,
-    ) -> Tensor:
-        """Future positions ``[S, B, H, N, 2]`` (honest rollout, eval mode, no gradients).
+    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
+                given_future: Tensor, generator: torch.Generator | None, latent_noise: Tensor | None = None) -> Tensor:
+        """Honest rollout (:meth:`sample` runs it in eval mode, without gradients).
 
-        ``latent_noise [S, H, B, N, Z]`` (standard normal) fixes the prior draws; by default it comes from
-        ``generator``. Decoder noise, when enabled, is drawn from ``generator`` too.
+        ``latent_noise [S, H, B, N, Z]`` (standard normal, ``sample(..., latent_noise=...)``) fixes the prior draws;
+        by default it comes from ``generator``. Decoder noise, when enabled, is drawn from ``generator`` too.
         """
-        check_sample_args(n_samples)
-        predict_mask, given_future = resolve_predict_mask(history, horizon, predict_mask, given_future)
-        b, n, latent = history.batch_size, history.n_agents, self.config.latent
-        device = history.states.device
         if latent_noise is None:
-            latent_noise = torch.randn(n_samples, horizon, b, n, latent, generator=generator, device=device)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.inference_mode():
-                return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
-        finally:
-            self.train(was_training)
+            b, n, device = history.batch_size, history.n_agents, history.states.device
+            latent_noise = torch.randn(n_samples, horizon, b, n, self.config.latent, generator=generator, device=device)
+        return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
 
     def _rollout(
         self,
@@ -423,7 +401,7 @@ class _Cell:
 class _RolloutFeatures:
     """The GRU's input product ``W_ix x_t + b_ih`` during a rollout, where only positions and velocities change.
 
-    ``x = [p / scale * present, v / 8 * present, role, goalkeeper, present]`` (:func:`soccerai.graph.node_features`),
+    ``x = [p / scale * present, v / 8 * present, role, goalkeeper, present]`` (:func:`soccerai.models.graph.node_features`),
     so ``W_ix x = W_kin [p / scale, v / 8] * present + (W_rest [role, goalkeeper, present] + b_ih)``, the second part
     fixed for the whole rollout.
     """

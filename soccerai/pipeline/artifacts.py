@@ -1,4 +1,4 @@
-"""Step outputs on disk, each written atomically (temporary file + rename, :func:`soccerai.store.atomic_path`)."""
+"""Step outputs on disk, each written atomically (temporary file + rename, :func:`soccerai.files.atomic_path`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError
-from soccerai.store import atomic_path, write_json_atomic, write_parquet_atomic
-from soccerai.trajectory_windows import TrajectoryWindows
+from soccerai.files import atomic_path, write_json_atomic, write_parquet_atomic
+from soccerai.windows.container import TrajectoryWindows
 
 __all__ = ["write_json_atomic", "write_parquet_atomic", "save_windows", "load_windows_file", "read_json"]
 

@@ -1,48 +1,43 @@
 """The one place where the pipeline calls the rest of soccerai.
 
 Each step of :mod:`soccerai.pipeline.steps` calls exactly one function here, and each function here calls one
-public function of another soccerai module (imported lazily, so the pipeline loads even while a module is still
-being written). A missing module raises :class:`StepUnavailableError`: the step fails and is retried next run.
+public function of another soccerai module. This module loads the model stack (torch, lightning): the step modules
+import it on a worker's first step (:func:`soccerai.pipeline.steps.step_backends`), so that planning a run, ``pipeline
+status`` and a cron job's start stay fast.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 import polars as pl
 
-from soccerai.errors import SoccerAIError
-from soccerai.schema import Match
-from soccerai.store import read_match
-from soccerai.trajectory_windows import TrajectoryWindows
-
-
-class StepUnavailableError(SoccerAIError):
-    """A step needs a soccerai function that is not installed / not written yet."""
-
-
-def _function(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise StepUnavailableError(
-            f"this step needs {module}.{name}, which is not available ({exc})"
-        ) from exc
+from soccerai.data.load import load_any
+from soccerai.data.store import read_match
+from soccerai.evaluate.match_obso import match_cobso as score_match
+from soccerai.evaluate.match_obso import shot_obso
+from soccerai.evaluate.metrics import compare_models
+from soccerai.match.schema import Match
+from soccerai.models.registry import build_model
+from soccerai.pipeline.artifacts import load_windows_file
+from soccerai.training.checkpoint import load_checkpoint, save_checkpoint
+from soccerai.training.loop import TrainConfig, fit
+from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.cutter import make_windows as cut_windows
+from soccerai.windows.layout import to_model_rate
 
 
 def load_match_files(files: Sequence[Path]) -> Match:
-    """Read one match's provider files (or one canonical parquet file): :func:`soccerai.io.load_any`."""
-    return _function("soccerai.io", "load_any")(list(files))
+    """Read one match's provider files (or one canonical parquet file): :func:`soccerai.data.load.load_any`."""
+    return load_any(list(files))
 
 
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
-    """Model windows of one stored match: at model rate (``soccerai.layout.to_model_rate``), cut in windows."""
-    to_model_rate = _function("soccerai.layout", "to_model_rate")
-    cut = _function("soccerai.window_cutter", "make_windows")
-    return cut(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
+    """Model windows of one stored match: at model rate (``soccerai.windows.layout.to_model_rate``), cut in windows."""
+    return cut_windows(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
 
 
 OBSO_SCHEMA = {
@@ -62,39 +57,31 @@ OBSO_SCHEMA = {
 def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
     """One row per shot of the match: OBSO of the shooter and of the best-placed attacker at the frame before it.
 
-    Calls ``soccerai.match_obso.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
+    Calls ``soccerai.evaluate.match_obso.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
     ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` (the ``[obso]`` keys of
     ``soccerai.pipeline.config.OBSO_STEP_OPTIONS``) go to it. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
     table.
     """
-    shot_obso = _function("soccerai.match_obso", "shot_obso")
     match = read_match(match_path)
     if match.events is None:
         return pl.DataFrame(schema=OBSO_SCHEMA)
-    kind = "simulated" if match.metadata.simulated else "real"
     table = shot_obso(match, **options)
     return table.select(
         pl.col("shot_id").alias("event_id"),
         *[c for c in OBSO_SCHEMA if c not in ("event_id", "tracking")],
-        tracking=pl.lit(kind),
+        tracking=pl.lit(match.metadata.tracking_label),
     ).cast(OBSO_SCHEMA)
 
 
 def match_cobso(match_path: Path, checkpoint: Path | None, options: dict[str, Any]) -> pl.DataFrame:
     """One row per (shot, off-ball attacker): C-OBSO with the model at ``checkpoint`` (None: constant velocity)."""
-    from soccerai.checkpoint import load_checkpoint
-    from soccerai.match_obso import match_cobso as score_match
-    from soccerai.models import build_model
-
     model = load_checkpoint(checkpoint)[0] if checkpoint is not None else build_model("constant_velocity")
     match = read_match(match_path)
     pairs, _ = score_match(match, model, **options)
-    return pairs.with_columns(pl.lit("simulated" if match.metadata.simulated else "real").alias("tracking"))
+    return pairs.with_columns(pl.lit(match.metadata.tracking_label).alias("tracking"))
 
 
 def _windows(files: Sequence[Path]) -> TrajectoryWindows:
-    from soccerai.pipeline.artifacts import load_windows_file
-
     return TrajectoryWindows.concat([load_windows_file(p) for p in files])
 
 
@@ -103,17 +90,11 @@ def train_model(
 ) -> dict[str, Any]:
     """Train model ``settings["model"]`` from scratch (``init`` None) or fine-tune checkpoint ``init``; save to ``out_dir``.
 
-    The fit is :func:`soccerai.train.fit` (the one training loop): ``max_steps`` optimiser steps, no validation,
+    The fit is :func:`soccerai.training.loop.fit` (the one training loop): ``max_steps`` optimiser steps, no validation,
     no gradient clipping, seed 0 before a fresh model is built (reproducible weights); ``accelerator``/``devices``/
     ``strategy`` come from the settings (``strategy = "ddp_spawn"`` and ``devices = N`` for N GPUs from inside a
     pool worker). Returns what the model saw and its last loss.
     """
-    import lightning as L
-
-    from soccerai.checkpoint import load_checkpoint, save_checkpoint
-    from soccerai.models.registry import build_model
-    from soccerai.train import TrainConfig, fit
-
     data = _windows(windows)
     L.seed_everything(0, workers=True, verbose=False)  # before building: a fresh model's weights are seeded too
     model = (
@@ -142,10 +123,6 @@ def train_model(
 
 def evaluate_model(checkpoint: Path, windows: Sequence[Path]) -> dict[str, float]:
     """Honest full-scene forecast errors (metres) of the checkpoint and of constant velocity on held-out windows."""
-    from soccerai.checkpoint import load_checkpoint
-    from soccerai.evaluate.metrics import compare_models
-    from soccerai.models.registry import build_model
-
     model = load_checkpoint(checkpoint)[0].eval()
     data = _windows(windows)
     table = compare_models({"model": model, "cv": build_model("constant_velocity")}, data, n_samples=5)

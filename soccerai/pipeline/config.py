@@ -17,9 +17,9 @@ from soccerai.errors import InvalidInputError, InvalidParameterError
 MATCH_STEPS = ("ingest", "summary", "windows", "obso", "cobso")
 
 OBSO_STEP_OPTIONS = ("obs_s", "horizon_s", "score_model", "transition_sigma")
-"""``[obso]`` keys the per-shot OBSO step uses (:func:`soccerai.match_obso.shot_obso`)."""
+"""``[obso]`` keys the per-shot OBSO step uses (:func:`soccerai.evaluate.match_obso.shot_obso`)."""
 COBSO_STEP_OPTIONS = ("obs_s", "horizon_s", "n_samples", "seed")
-"""``[obso]`` keys the C-OBSO step uses (:func:`soccerai.match_obso.match_cobso`)."""
+"""``[obso]`` keys the C-OBSO step uses (:func:`soccerai.evaluate.match_obso.match_cobso`)."""
 GLOBAL_STEPS = ("train", "evaluate")
 KNOWN_STEPS = MATCH_STEPS + GLOBAL_STEPS
 EXECUTORS = ("process", "ray", "inline")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soccerai.errors import InvalidInputError
-from soccerai.hashing import sha256_file
+from soccerai.files import sha256_file
 
 ROLE_SUFFIX = re.compile(
     r"(_RawTrackingData_(Home|Away)_Team|_RawEventsData|_(home|away|tracking|metadata|meta|events|raw|positional))$",

@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import polars as pl  # noqa: E402
 from mplsoccer import Pitch  # noqa: E402
 
+from soccerai.files import atomic_path  # noqa: E402
 from soccerai.pipeline.config import PipelineConfig  # noqa: E402
 from soccerai.pipeline.ledger import GLOBAL_KEY, Ledger, StepRecord  # noqa: E402
-from soccerai.store import atomic_path  # noqa: E402
 
 MAX_PITCHES = 6
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}

@@ -31,7 +31,7 @@ from typing import Any
 from rich.progress import Progress
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError, SoccerAIError
-from soccerai.hashing import sha256_file
+from soccerai.files import sha256_file
 from soccerai.pipeline.config import GLOBAL_STEPS, PipelineConfig
 from soccerai.pipeline.discover import MatchSource, discover, source_hash
 from soccerai.pipeline.executors import TaskExecutor, make_executor

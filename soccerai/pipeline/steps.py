@@ -13,17 +13,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from soccerai.pipeline import backends
+from soccerai.data.store import read_match, write_match
+from soccerai.match.schema import BALL_ID, SHOT
 from soccerai.pipeline.artifacts import save_windows, write_json_atomic, write_parquet_atomic
-from soccerai.schema import BALL_ID, SHOT
-from soccerai.store import read_match, write_match
 
 MATCH_FILE = "match.parquet"
+
+
+
+def step_backends() -> ModuleType:
+    """:mod:`soccerai.pipeline.backends`, the step implementations, imported on a worker's first step.
+
+    The one deferred import of the pipeline: the backends load the model stack (torch, lightning), which the
+    planner, ``pipeline status`` and a cron job's start (``python -m soccerai.pipeline``) do not need.
+    """
+    from soccerai.pipeline import backends
+
+    return backends
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,7 @@ def ingest(task: StepTask) -> StepOutcome:
 
     ``params["tracking"]`` ("simulated"/"real") overrides the simulated flag, which only EPTS metadata can carry.
     """
-    match = backends.load_match_files(task.files)
+    match = step_backends().load_match_files(task.files)
     label = task.params.get("tracking", "auto")
     if label != "auto" and match.metadata.simulated != (label == "simulated"):
         match = replace(match, metadata=replace(match.metadata, simulated=label == "simulated"))
@@ -131,21 +143,21 @@ def _quantile(values: np.ndarray, q: float) -> float | None:
 def windows(task: StepTask) -> StepOutcome:
     """The match's model windows (``obs_s`` + ``pred_s`` at 10 Hz, every ``stride_s``) -> ``windows.npz``."""
     p = task.params
-    wins = backends.make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"])
+    wins = step_backends().make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"])
     path = save_windows(wins, task.out("windows.npz"))
     return StepOutcome({"windows": task.rel(path)}, {"windows": len(wins), "simulated": wins.simulated})
 
 
 def obso(task: StepTask) -> StepOutcome:
     """OBSO of every shot of the match (real or simulated tracking, as the match says) -> ``obso.parquet``."""
-    table = backends.match_obso(task.out(MATCH_FILE), task.params)
+    table = step_backends().match_obso(task.out(MATCH_FILE), task.params)
     path = write_parquet_atomic(table, task.out("obso.parquet"))
     return StepOutcome({"obso": task.rel(path)}, {"rows": table.height})
 
 
 def cobso(task: StepTask) -> StepOutcome:
     """C-OBSO of the match's off-ball attackers with the current model -> ``cobso.parquet``."""
-    table = backends.match_cobso(task.out(MATCH_FILE), task.model_checkpoint, task.params)
+    table = step_backends().match_cobso(task.out(MATCH_FILE), task.model_checkpoint, task.params)
     path = write_parquet_atomic(table, task.out("cobso.parquet"))
     return StepOutcome({"cobso": task.rel(path)}, {"rows": table.height})
 

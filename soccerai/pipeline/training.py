@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from soccerai.errors import SoccerAIError
-from soccerai.pipeline import backends
 from soccerai.pipeline.artifacts import write_json_atomic
-from soccerai.pipeline.steps import StepOutcome
+from soccerai.pipeline.steps import StepOutcome, step_backends
 
 
 def unit_hash(key: str) -> float:
@@ -82,7 +81,7 @@ def train(task: TrainTask) -> StepOutcome:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        info = backends.train_model(task.windows, tmp, task.settings, task.init_checkpoint)
+        info = step_backends().train_model(task.windows, tmp, task.settings, task.init_checkpoint)
         write_json_atomic({"model_id": task.model_id, **info}, tmp / "model.json")
         if final.exists():
             shutil.rmtree(final)
@@ -112,7 +111,7 @@ def evaluate(task: EvaluateTask) -> StepOutcome:
         raise HoldoutLeakError(f"model {task.model_id} (or an ancestor) trained on {', '.join(leaked[:5])}; "
                                "refusing to evaluate it there")
     checkpoint = task.state_dir / "models" / task.model_id
-    metrics = backends.evaluate_model(checkpoint, task.windows)
+    metrics = step_backends().evaluate_model(checkpoint, task.windows)
     path = write_json_atomic(
         {"model_id": task.model_id, "metrics": metrics, "holdout": [p.parent.name for p in task.windows]},
         checkpoint / "metrics.json",

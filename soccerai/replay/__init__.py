@@ -9,10 +9,11 @@ browser. One module per idea:
 * :mod:`~soccerai.replay.simulation`: sampled futures of some agents and their C-OBSO;
 * :mod:`~soccerai.replay.figure`: the plotly replay figure (animated in the browser);
 * :mod:`~soccerai.replay.export`: PNG, GIF and MP4 exports (matplotlib + mplsoccer);
-* :mod:`~soccerai.replay.tables`: uploads, pipeline outputs and the C-OBSO leaderboard.
+* :mod:`~soccerai.replay.players`: who is who (names, the C-OBSO roles);
+* :mod:`~soccerai.replay.tables`: the per-player table, uploads, pipeline outputs and the C-OBSO leaderboard.
 
-The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mod:`soccerai.layout`,
-:mod:`soccerai.window_cutter`, :mod:`soccerai.evaluate`, :mod:`soccerai.match_obso`); this package wires scenes to them.
+The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mod:`soccerai.windows.layout`,
+:mod:`soccerai.windows.cutter`, :mod:`soccerai.evaluate`, :mod:`soccerai.evaluate.match_obso`); this package wires scenes to them.
 Every public name is re-exported here: ``from soccerai import replay; replay.Scene``.
 """
 
@@ -39,18 +40,8 @@ from soccerai.replay.figure import (
     replay_figure,
     simulation_traces,
 )
-from soccerai.replay.players import (
-    PLAYER_TABLE_SCHEMA,
-    TABLE_KINDS,
-    PlayerInfo,
-    Roles,
-    frame_obso,
-    player_info,
-    player_table,
-    roles,
-)
+from soccerai.replay.players import PlayerInfo, Roles, frame_obso, player_info, roles
 from soccerai.replay.scene import (
-    DT,
     MAX_LABEL,
     PERIOD_START_MIN,
     Moment,
@@ -93,17 +84,20 @@ from soccerai.replay.tables import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_DECODED_BYTES,
     PLAYER_COLUMNS,
+    PLAYER_TABLE_SCHEMA,
     SUMMARY_SCHEMA,
+    TABLE_KINDS,
     VALUE_COLUMNS,
     cobso_leaderboard,
     match_summaries,
     pipeline_outputs,
+    player_table,
     read_table,
     save_upload,
 )
 from soccerai.replay.values import format_columns, format_value
-from soccerai.trajectory_windows import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM
 from soccerai.viz import ATTACK_COLOUR, BALL_COLOUR, DEFENCE_COLOUR
+from soccerai.windows.container import BALL_INDEX, DT, FPS, N_AGENTS, N_PER_TEAM
 
 __all__ = [
     "ATTACK_COLOUR", "AWAY_COLOUR", "BALL_COLOUR", "BALL_INDEX", "COMPARE_SCHEMA", "CONTROL_SCALE",

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from soccerai.errors import InvalidParameterError
+from soccerai.match.schema import MAX_PLAYER_SPEED
 from soccerai.replay.players import player_info
 from soccerai.replay.scene import Scene
-from soccerai.schema import MAX_PLAYER_SPEED
-from soccerai.trajectory_windows import BALL_INDEX
+from soccerai.windows.container import BALL_INDEX
 
 OFF_PITCH_MARGIN_M = 5.0
 """A player may be placed up to this far beyond the touch and goal lines."""
@@ -35,10 +35,8 @@ def edit_player(scene: Scene, index: int, agent: int, position: tuple[float, flo
     if isinstance(agent, bool) or not isinstance(agent, int | np.integer) or not 0 <= agent < BALL_INDEX \
             or not scene.valid[index, agent]:
         raise InvalidParameterError(f"agent {agent} is not a tracked player at frame index {index}")
-    length, width = scene.pitch
     x, y = (float(v) for v in position)
-    if not (np.isfinite([x, y]).all() and abs(x) <= length / 2 + OFF_PITCH_MARGIN_M
-            and abs(y) <= width / 2 + OFF_PITCH_MARGIN_M):
+    if not (np.isfinite([x, y]).all() and scene.pitch.contains(x, y, OFF_PITCH_MARGIN_M)):
         raise InvalidParameterError(f"position ({x:.1f}, {y:.1f}) m is off the pitch")
     velocity = tuple(scene.velocities[index, agent]) if velocity is None else velocity
     if not np.all(np.isfinite(velocity)) or np.hypot(*velocity) > MAX_PLAYER_SPEED:

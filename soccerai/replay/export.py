@@ -20,7 +20,8 @@ from soccerai.replay.scene import Scene
 from soccerai.replay.simulation import Simulation
 from soccerai.replay.style import BALL_COLOUR, PALETTE, decluttered, surface_style, team_colour, view_title
 from soccerai.replay.values import format_value
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+from soccerai.viz import draw_pitch
+from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 
 EXPORT_INCHES = (10.0, 7.0)
 """Figure size of every export; at the default :data:`EXPORT_DPI` 1600 x 1120 px."""
@@ -205,12 +206,10 @@ def _mpl_figure(scene: Scene, ov: Overlays, sim: Simulation | None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from soccerai.viz import draw_pitch
-
     fig = plt.figure(figsize=EXPORT_INCHES)
     ax = fig.add_axes((0.02, 0.1, 0.83, 0.8))
     style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
-    draw_pitch(ax, *scene.pitch, line_colour="#333333" if style is not None else "white",
+    draw_pitch(ax, scene.pitch.length, scene.pitch.width, line_colour="#333333" if style is not None else "white",
                pitch_colour=PITCH_COLOUR)
     cax = fig.add_axes((0.87, 0.18, 0.022, 0.64))
     if style is not None:
@@ -262,13 +261,12 @@ def _draw_mpl_frame(ax, scene: Scene, f: int, ov: Overlays, sim: Simulation | No
     """Draw frame ``f`` (scene coordinates, attack to +x); returns the artists drawn (an animation removes them)."""
     from matplotlib.collections import LineCollection
 
-    length, width = scene.pitch
+    hl, hw = scene.pitch.half_length, scene.pitch.half_width
     drawn: list = []
     if ov.surface is not None:
         style = surface_style(scene, ov.surface, ov.surface_name)
         if np.isfinite(style.values[f]).any():
-            drawn.append(ax.imshow(_rgba_of(style, f), extent=(-length / 2, length / 2,
-                                   -width / 2, width / 2), origin="lower", interpolation="bilinear", zorder=1.5))
+            drawn.append(ax.imshow(_rgba_of(style, f), extent=(-hl, hl, -hw, hw), origin="lower", interpolation="bilinear", zorder=1.5))
     pos, ok = scene.positions[f], scene.valid[f]
     for agents in (range(N_PER_TEAM), range(N_PER_TEAM, 2 * N_PER_TEAM)):
         colour = team_colour(scene.side_of(agents[0]))

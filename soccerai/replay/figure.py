@@ -1,5 +1,6 @@
 """The plotly replay figure: animated in the browser (one plotly frame per tracking frame, play/pause at several
-speeds, a frame slider), so playback never needs a server round trip."""
+speeds, a frame slider), so playback never needs a server round trip; or one frame, clickable (the dashboard's pitch:
+players carry their agent index, a lattice of invisible targets carries the spot clicked)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from soccerai.match.pitch import Pitch
 from soccerai.replay.players import Roles, player_info
-from soccerai.replay.scene import DT, Scene
+from soccerai.replay.scene import Scene
 from soccerai.replay.simulation import Simulation
 from soccerai.replay.style import (
     BALL_COLOUR,
@@ -24,19 +26,24 @@ from soccerai.replay.style import (
     view_title,
 )
 from soccerai.replay.values import format_value
-from soccerai.schema import DEFAULT_PITCH
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, DT, N_PER_TEAM
 
 PITCH_COLOUR, LINE_COLOUR = "#2e7d32", "rgba(255,255,255,0.85)"
 DARK_LINE_COLOUR = "rgba(40,40,40,0.75)"
 """Pitch lines over an opaque surface (white lines vanish in its light, contested middle)."""
 
 
-def pitch_shapes(length: float = DEFAULT_PITCH[0], width: float = DEFAULT_PITCH[1],
-                 colour: str = LINE_COLOUR) -> list[dict]:
-    """mplsoccer-style pitch markings as plotly shapes (centred pitch, metres), drawn above surfaces; the grass is
-    the plot background (dark lines over an opaque surface: :data:`DARK_LINE_COLOUR`)."""
-    hl, hw = length / 2, width / 2
+SELECTED_COLOUR = "#00e5ff"
+"""The ring of the player selected on a clickable figure."""
+SPOT_STEP_M = 2.0
+"""Spacing of the invisible click targets that let a click anywhere on a clickable figure place a player."""
+
+
+def pitch_shapes(pitch: Pitch | None = None, colour: str = LINE_COLOUR) -> list[dict]:
+    """mplsoccer-style pitch markings as plotly shapes (centred pitch, metres; default 105 x 68), drawn above
+    surfaces; the grass is the plot background (dark lines over an opaque surface: :data:`DARK_LINE_COLOUR`)."""
+    pitch = pitch or Pitch()
+    hl, hw = pitch.half_length, pitch.half_width
     line = {"color": colour, "width": 2}
 
     def rect(x0: float, y0: float, x1: float, y1: float) -> dict:
@@ -76,6 +83,8 @@ class Overlays:
     values_name: str = "OBSO"
     colorscale: str = "RdBu_r"  # kept for callers; the scale comes from the surface's kind
     roles: Roles | None = None
+    selected: int | None = None
+    """An agent ringed in :data:`SELECTED_COLOUR` (the dashboard's selected player)."""
 
 
 def _hover(scene: Scene, k: int) -> str:
@@ -84,10 +93,11 @@ def _hover(scene: Scene, k: int) -> str:
     return html.escape(f"{name} - {scene.teams.get(scene.side_of(k), '')}")  # provider text, never plotly HTML
 
 
-def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
+def _frame_traces(scene: Scene, f: int, ov: Overlays, clickable: bool = False) -> list[go.BaseTraceType]:
     """The dynamic traces of frame ``f``, always the same traces in the same order (the animation replaces them
-    one for one): per team its trails and markers (jersey number inside), the values beside the attackers
-    (decluttered), the role rings, the velocity arrows and the ball. The surface is a layout image."""
+    one for one): per team its trails and markers (jersey number inside; ``customdata`` ``[agent, name]``), the
+    values beside the attackers (decluttered), the role rings, the selected player's ring, the velocity arrows and
+    the ball. ``clickable``: a click never dims the markers (plotly's selection). The surface is drawn apart."""
     pos, ok = scene.positions[f], scene.valid[f]
     traces: list[go.BaseTraceType] = []
     lo = max(0, f - ov.trail_frames)
@@ -103,7 +113,9 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
             textposition="middle center", textfont={"color": "white", "size": 9},
             marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1.5}},
             name="attack" if agents[0] == 0 else "defence", customdata=[[k, _hover(scene, k)] for k in idx],
-            hovertemplate="%{customdata[1]}<extra></extra>"))
+            hovertemplate="%{customdata[1]}<extra>click to select</extra>" if clickable
+            else "%{customdata[1]}<extra></extra>",
+            **({"selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}}} if clickable else {})))
     shown = decluttered(pos, ov.values[f], [k for k in range(N_PER_TEAM) if ok[k]]) if ov.values is not None else []
     traces.append(go.Scatter(x=pos[shown, 0], y=pos[shown, 1] - 2.4, mode="text", hoverinfo="skip", showlegend=False,
                              text=[format_value(ov.values[f, k], "probability") for k in shown],
@@ -113,6 +125,13 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays) -> list[go.BaseTraceType]:
                              text=[role for role, _ in marked], textposition="top center", hoverinfo="skip",
                              textfont={"color": "black", "size": 11}, showlegend=False, name="roles",
                              marker={"size": 27, "symbol": "circle-open", "color": "black", "line": {"width": 2.5}}))
+    if ov.selected is not None:
+        ringed = [ov.selected] if ok[ov.selected] else []
+        traces.append(go.Scatter(x=pos[ringed, 0], y=pos[ringed, 1], mode="markers+text", text=["selected"] * len(ringed),
+                                 textposition="bottom center", hoverinfo="skip", showlegend=False,
+                                 textfont={"color": SELECTED_COLOUR, "size": 11}, name=f"selected {_hover(scene, ov.selected)}",
+                                 marker={"size": 27, "symbol": "circle-open", "color": SELECTED_COLOUR,
+                                         "line": {"width": 3}}))
     vel = scene.velocities[f] if ov.velocities else np.zeros_like(pos)
     arrows = [np.stack([pos[k], pos[k] + vel[k]]) for k in range(BALL_INDEX) if ok[k] and ov.velocities]
     xs, ys = _segments(arrows)
@@ -154,7 +173,7 @@ def surface_rgba(surface: np.ndarray, style: SurfaceStyle) -> np.ndarray:
     return rgba
 
 
-def _surface_image(surface: np.ndarray, style: SurfaceStyle, length: float, width: float) -> dict:
+def _surface_image(surface: np.ndarray, style: SurfaceStyle, pitch: Pitch) -> dict:
     """One frame's surface as a plotly layout image stretched over the pitch, opaque and smoothed.
 
     plotly.js drops heatmap traces while animating (plotly.js #4491, still in the 4.x Streamlit ships), but
@@ -168,8 +187,39 @@ def _surface_image(surface: np.ndarray, style: SurfaceStyle, length: float, widt
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return {"source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), "xref": "x",
-            "yref": "y", "x": -length / 2, "y": width / 2, "sizex": length, "sizey": width, "sizing": "stretch",
+            "yref": "y", "x": -pitch.half_length, "y": pitch.half_width, "sizex": pitch.length, "sizey": pitch.width,
+            "sizing": "stretch",
             "layer": "below", "xanchor": "left", "yanchor": "top"}
+
+
+def _surface_heatmap(surface: np.ndarray, style: SurfaceStyle, pitch: Pitch) -> go.Heatmap:
+    """One frame's surface as a smoothed heatmap trace with its colour bar (a figure that is never animated)."""
+    ny, nx = surface.shape
+    return go.Heatmap(
+        x=np.linspace(-pitch.half_length, pitch.half_length, nx), y=np.linspace(-pitch.half_width, pitch.half_width, ny),
+        z=np.clip(surface, style.vmin, style.vmax), zmin=style.vmin, zmax=style.vmax, zsmooth="best",
+        colorscale=_plotly_scale(style.scale), hoverinfo="skip", name=style.title,
+        colorbar={"title": {"text": style.title, "side": "right"}, "len": 0.8, "thickness": 12,
+                  "tickvals": style.tickvals, "ticktext": [html.escape(t) for t in style.ticktext]})
+
+
+def _click_targets(scene: Scene, f: int) -> go.Scatter:
+    """Invisible markers every :data:`SPOT_STEP_M` over the pitch (``customdata`` -1), none next to a player: a click
+    anywhere on the pitch is a point with its position, and a click on a player picks the player."""
+    pitch = scene.pitch
+    gx, gy = np.meshgrid(np.arange(-pitch.half_length, pitch.half_length + 1e-6, SPOT_STEP_M),
+                         np.arange(-pitch.half_width, pitch.half_width + 1e-6, SPOT_STEP_M))
+    spots = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    ok = scene.valid[f, :BALL_INDEX]
+    players_xy = scene.positions[f, :BALL_INDEX][ok]
+    if len(players_xy):  # near a player, a click picks the player, never the spot under him
+        near = np.linalg.norm(spots[:, None] - players_xy[None], axis=2).min(axis=1)
+        spots = spots[near > SPOT_STEP_M]
+    return go.Scatter(x=spots[:, 0].round(1), y=spots[:, 1].round(1), mode="markers", name="spot",
+                      marker={"size": 9, "color": "rgba(0,0,0,0)"}, showlegend=False,
+                      selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+                      customdata=np.full(len(spots), -1, dtype=np.int16),
+                      hovertemplate="(%{x:.1f}, %{y:.1f}) m<extra>click to place the selected player</extra>")
 
 
 def _segments(paths: list[np.ndarray]) -> tuple[list, list]:
@@ -204,55 +254,71 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
 
 
 def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Simulation | None = None,
-                  initial: int | None = None, title: str = "") -> go.Figure:
-    """The animated replay: one plotly frame per scene frame, play/pause at 0.5x/1x/2x and a frame slider.
+                  initial: int | None = None, title: str = "", *, animate: bool = True, clickable: bool = False,
+                  height: int = 720) -> go.Figure:
+    """The replay at frame ``initial`` (default the key frame).
 
-    Static traces (simulated futures) come first; the dynamic traces of each frame follow and are the only ones
-    the animation replaces, so playback runs in the browser without a server round trip.
+    ``animate`` (default): one plotly frame per scene frame, play/pause at 0.5x/1x/2x and a frame slider. Static
+    traces (simulated futures) come first; the dynamic traces of each frame follow and are the only ones the
+    animation replaces, so playback runs in the browser without a server round trip. Otherwise the one frame
+    ``initial`` on a compact layout (the surface as a heatmap, no legend). ``clickable`` adds the invisible click
+    targets of :func:`_click_targets` (players carry their agent index in ``customdata[0]``).
     """
     ov = overlays or Overlays()
     initial = scene.check_index(scene.key_index if initial is None else initial)
+    pitch = scene.pitch
     static = simulation_traces(simulation, scene) if simulation is not None else []
     style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
-    if style is not None:
+    if style is not None and animate:
         static.append(_colorbar(style, ov.surface_name))
-    dynamic = _frame_traces(scene, initial, ov)
+    elif style is not None:
+        static.insert(0, _surface_heatmap(style.values[initial], style, pitch))
+    dynamic = _frame_traces(scene, initial, ov, clickable)
     n_static = len(static)
-    length, width = scene.pitch
     redraw = ov.surface is not None  # surface images need a full redraw per frame; markers and lines do not
 
     drawn: dict[bytes, dict] = {}  # held surfaces (stride > 1) repeat: each distinct one is encoded once
 
     def images(f: int) -> list[dict]:
-        if style is None:
+        if style is None or not animate:
             return []
         key = style.values[f].tobytes()
         if key not in drawn:
-            drawn[key] = _surface_image(style.values[f], style, length, width)
+            drawn[key] = _surface_image(style.values[f], style, pitch)
         return [drawn[key]]
 
-    frames = [go.Frame(name=str(f), data=_frame_traces(scene, f, ov), layout={"images": images(f)},
+    frames = [go.Frame(name=str(f), data=_frame_traces(scene, f, ov, clickable), layout={"images": images(f)},
                        traces=list(range(n_static, n_static + len(dynamic))))
-              for f in range(len(scene))]
-    fig = go.Figure(data=[*static, *dynamic], frames=frames)
+              for f in range(len(scene))] if animate else []
+    fig = go.Figure(data=[*static, *dynamic, *([_click_targets(scene, initial)] if clickable else [])], frames=frames)
     fig.update_layout(images=images(initial))
     heading = title or view_title(scene, initial, simulation.model_label if simulation is not None else None)
     if scene.source not in heading:  # every figure says whether its tracking is real or simulated
         heading = f"{heading} ({scene.source})"
+    fig.update_layout(plot_bgcolor=PITCH_COLOUR, height=height,
+                      shapes=pitch_shapes(pitch, DARK_LINE_COLOUR if style is not None else LINE_COLOUR))
+    if not animate:
+        fig.update_layout(
+            title={"text": html.escape(heading), "font": {"size": 14}, "x": 0.01, "y": 0.98}, showlegend=False,
+            uirevision="pitch", margin={"l": 4, "r": 4, "t": 30, "b": 4}, hoverlabel={"namelength": -1},
+            xaxis={"range": [-pitch.half_length - 2, pitch.half_length + 2], "visible": False, "fixedrange": True},
+            yaxis={"range": [-pitch.half_width - 2, pitch.half_width + 2], "visible": False, "scaleanchor": "x",
+                   "fixedrange": True})
+        return fig
     notes = [style.explanation] if style is not None else []
     if ov.values is not None:
         notes.append(f"Numbers under attackers: their {ov.values_name} (%)")
     if ov.roles is not None:
         notes.append("Rings: " + ", ".join(html.escape(label) for label in ov.roles.labels()))
     fig.update_layout(
-        title={"text": html.escape(heading), "font": {"size": 14}}, plot_bgcolor=PITCH_COLOUR,
-        shapes=pitch_shapes(length, width, DARK_LINE_COLOUR if style is not None else LINE_COLOUR),
+        title={"text": html.escape(heading), "font": {"size": 14}},
         annotations=[{"text": "<br>".join(notes), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                       "y": 1.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
                       "font": {"size": 11}}] if notes else [],
-        xaxis={"range": [-length / 2 - 4, length / 2 + 4], "visible": False, "fixedrange": True},
-        yaxis={"range": [-width / 2 - 4, width / 2 + 4], "visible": False, "scaleanchor": "x", "fixedrange": True},
-        margin={"l": 10, "r": 10, "t": 50, "b": 120}, height=720, legend={"orientation": "h", "y": -0.2},
+        xaxis={"range": [-pitch.half_length - 4, pitch.half_length + 4], "visible": False, "fixedrange": True},
+        yaxis={"range": [-pitch.half_width - 4, pitch.half_width + 4], "visible": False, "scaleanchor": "x",
+               "fixedrange": True},
+        margin={"l": 10, "r": 10, "t": 50, "b": 120}, legend={"orientation": "h", "y": -0.2},
         updatemenus=[_play_menu(redraw)], sliders=[_slider(scene, initial, redraw)],
     )
     return fig

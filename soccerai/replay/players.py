@@ -1,4 +1,5 @@
-"""Who is who in a scene: player names from the metadata, the roles of the C-OBSO setup, and a per-player table.
+"""Who is who in a scene: player names from the metadata and the roles of the C-OBSO setup (the per-player table
+is :func:`soccerai.replay.tables.player_table`).
 
 Roles at one frame (:func:`roles`), with the definitions of :mod:`soccerai.evaluate.cobso` (never a second copy):
 
@@ -15,14 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
 from soccerai.errors import InvalidTrackingError
-from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, select_cobso_agents
+from soccerai.evaluate.cobso import CobsoAgents, select_cobso_agents
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.replay.scene import MAX_LABEL, Scene, scene_tensors, shooter_at
-from soccerai.trajectory_windows import BALL_INDEX, N_PER_TEAM
+from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 
 MAX_NAME = 32
 """Player names shown are cut to this many characters (provider text is data, not layout)."""
@@ -117,7 +117,7 @@ def frame_obso(scene: Scene, frame: int, grid: Grid | None = None) -> np.ndarray
     frame = scene.check_index(frame)
     pos, vel, ok = scene_tensors(scene)
     sl = slice(frame, frame + 1)
-    result = obso(pos[sl], vel[sl], ok[sl], grid or Grid(length=scene.pitch[0], width=scene.pitch[1]))
+    result = obso(pos[sl], vel[sl], ok[sl], grid or Grid.over(scene.pitch))
     return result.player_values[0].double().numpy()
 
 
@@ -128,7 +128,7 @@ def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
     ``player_obso [23]``: the agents' OBSO at that frame when already computed (e.g.
     ``scene_surfaces(...).player_obso[frame]``); computed for the one frame otherwise. ``tracked_at``: only
     (A1, D1, D2) sets whose three players are tracked at that frame too (a simulation starting there can forecast
-    only players it sees, as :func:`soccerai.match_obso.seen_candidates` demands).
+    only players it sees, as :func:`soccerai.evaluate.match_obso.seen_candidates` demands).
     """
     frame = scene.check_index(frame)
     try:
@@ -136,7 +136,7 @@ def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
     except InvalidTrackingError:
         return Roles(frame, None, None, None, None, None)
     pos, _, ok = scene_tensors(scene)
-    candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch[0]) \
+    candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch.length) \
         if bool(ok[frame, N_PER_TEAM:BALL_INDEX].any()) else []
     if tracked_at is not None:
         seen = scene.valid[scene.check_index(tracked_at)]
@@ -147,62 +147,3 @@ def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
     best = max(candidates, key=lambda c: (np.nan_to_num(values[c.attacker], nan=-1.0), -c.attacker))
     return Roles(frame, player_info(scene, shooter), player_info(scene, best.attacker),
                  player_info(scene, best.attacker_defender), player_info(scene, best.shooter_defender), best)
-
-
-PLAYER_TABLE_SCHEMA: dict[str, pl.DataType] = {
-    "slot": pl.Int64(), "role": pl.String(), "name": pl.String(), "jersey": pl.Int32(), "position": pl.String(),
-    "team": pl.String(), "side": pl.String(), "attacking": pl.Boolean(), "frames_seen": pl.Int64(),
-    "distance_m": pl.Float64(), "top_speed_kmh": pl.Float64(), "obso": pl.Float64(), "cobso": pl.Float64(),
-    "cobso_std": pl.Float64(),
-}
-"""One row per player tracked in the clip. ``distance_m``: path length over consecutive tracked frames;
-``top_speed_kmh``: the largest smoothed speed (``3.6 |v|``); ``obso``: his OBSO at the table's frame (attackers;
-defenders have none); ``cobso``/``cobso_std``: C-OBSO of the simulation's A1 (mean and spread over samples)."""
-TABLE_KINDS = {"distance_m": "distance", "top_speed_kmh": "speed", "obso": "probability", "cobso": "probability",
-               "cobso_std": "probability"}
-"""How :func:`soccerai.replay.values.format_columns` shows the table's numbers."""
-
-
-def player_table(scene: Scene, simulation=None, frame: int | None = None, player_obso: np.ndarray | None = None,
-                 role_info: Roles | None = None) -> pl.DataFrame:
-    """Per player in the clip (:data:`PLAYER_TABLE_SCHEMA`): name, team, position, distance (m), top speed (km/h),
-    OBSO at ``frame`` (default the key frame) and, given a simulation (a :class:`soccerai.replay.Simulation`, whose
-    C-OBSO :func:`soccerai.replay.simulation_cobso` computes, or that C-OBSO itself), A1's C-OBSO; attackers
-    first, then by OBSO.
-
-    Distance sums ``|p_{t+1} - p_t|`` over pairs of consecutive scene frames where he is tracked on both (a player
-    out of camera view adds nothing; no gap is bridged). Every number is finite or null.
-    """
-    frame = scene.key_index if frame is None else scene.check_index(frame)
-    result = _cobso_of(scene, simulation)
-    values = frame_obso(scene, frame) if player_obso is None else np.asarray(player_obso, dtype=np.float64)
-    who = role_info if role_info is not None else roles(scene, frame, values)
-    rows = []
-    for slot in range(BALL_INDEX):
-        info = player_info(scene, slot)
-        seen = scene.valid[:, slot]
-        if info is None or not seen.any():
-            continue
-        steps = np.linalg.norm(np.diff(scene.positions[:, slot], axis=0), axis=-1)
-        both = seen[1:] & seen[:-1] & np.isfinite(steps)
-        speed = np.linalg.norm(scene.velocities[seen, slot], axis=-1)
-        attacking = slot < N_PER_TEAM
-        value = float(values[slot]) if attacking and np.isfinite(values[slot]) else None
-        cobso = std = None
-        if result is not None and result.agents.attacker == slot:
-            cobso, std = result.mean, result.std
-        rows.append((slot, who.of(slot), info.name, info.jersey, info.position, info.team, info.side, attacking,
-                     int(seen.sum()), float(steps[both].sum()), float(speed.max() * 3.6) if speed.size else None,
-                     value, cobso, std))
-    table = pl.DataFrame(rows, schema=PLAYER_TABLE_SCHEMA, orient="row", nan_to_null=True)
-    return table.sort(["attacking", "obso"], descending=[True, True], nulls_last=True)
-
-
-
-def _cobso_of(scene: Scene, simulation) -> CobsoResult | None:
-    """The C-OBSO of a simulation (None where it is undefined), or ``simulation`` itself when it is one."""
-    if simulation is None or isinstance(simulation, CobsoResult):
-        return simulation
-    from soccerai.replay.simulation import simulation_cobso  # simulation imports this module
-
-    return simulation_cobso(scene, simulation)

@@ -1,10 +1,10 @@
 """Scenes: the replayable slices of a match and the moments (shots, attacks) worth replaying.
 
-A :class:`Scene` is a short slice of one match at 10 Hz in the modelling agent order of :mod:`soccerai.trajectory_windows`
+A :class:`Scene` is a short slice of one match at 10 Hz in the modelling agent order of :mod:`soccerai.windows.container`
 (0..10 attackers, 11..21 defenders, 22 the ball; goalkeepers first), oriented so that the attacking team plays
-towards ``+x``. The rate and the layout come from :mod:`soccerai.layout` (:func:`~soccerai.layout.to_model_rate`,
-:func:`~soccerai.layout.frame_tensors`); shots from :func:`soccerai.shots.match_shots`; attacks from
-:func:`soccerai.possession.attacks`. Every scene carries ``simulated`` so each view can say whether its tracking
+towards ``+x``. The rate and the layout come from :mod:`soccerai.windows.layout` (:func:`~soccerai.windows.layout.to_model_rate`,
+:func:`~soccerai.windows.layout.frame_tensors`); shots from :func:`soccerai.match.shots.match_shots`; attacks from
+:func:`soccerai.match.possession.attacks`. Every scene carries ``simulated`` so each view can say whether its tracking
 was measured or written by soccerai's synthesizer.
 """
 
@@ -20,16 +20,16 @@ import numpy as np
 import polars as pl
 import torch
 
+from soccerai.data.store import read_match
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.obso import on_ball_attacker
-from soccerai.layout import check_team, clock_frames, frame_tensors, to_model_rate
-from soccerai.possession import attacks
-from soccerai.schema import DEFAULT_PITCH, Match, MatchMetadata
-from soccerai.shots import match_shots
-from soccerai.store import read_match
-from soccerai.trajectory_windows import BALL_INDEX, FPS, N_PER_TEAM
+from soccerai.match.pitch import Pitch
+from soccerai.match.possession import attacks
+from soccerai.match.schema import Match, MatchMetadata
+from soccerai.match.shots import match_shots
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
+from soccerai.windows.layout import check_team, clock_frames, frame_tensors, to_model_rate
 
-DT = 1.0 / FPS
 MAX_LABEL = 16
 """Provider-given object ids shown as labels are cut to this many characters."""
 
@@ -63,7 +63,7 @@ class Moment:
 
     ``frame`` is the key frame on the match's own frame clock (the shot, the attack's last frame); ``clock`` the
     match clock there (:func:`format_clock`); ``source`` says where it came from: the match's events, detected in
-    its tracking (:mod:`soccerai.shots`, :func:`soccerai.possession.attacks`) or chosen by the user (free navigation).
+    its tracking (:mod:`soccerai.match.shots`, :func:`soccerai.match.possession.attacks`) or chosen by the user (free navigation).
     """
 
     label: str
@@ -109,7 +109,7 @@ class Scene:
     key_index: int
     simulated: bool
     match_id: str
-    pitch: tuple[float, float] = DEFAULT_PITCH
+    pitch: Pitch = Pitch()
     fps: float = FPS
     edits: list[str] = field(default_factory=list)
     times: np.ndarray | None = None
@@ -189,10 +189,10 @@ def _time_at(times: pl.DataFrame, period: int, frame: int) -> float | None:
 def timeline(match: Match) -> list[Moment]:
     """Every shot, goal and attack of the match in match-time order, each with its clock and source.
 
-    Shots and goals: :func:`soccerai.shots.match_shots` (the match's events; real tracking without events gets the
+    Shots and goals: :func:`soccerai.match.shots.match_shots` (the match's events; real tracking without events gets the
     shots detected in its tracking, labelled "detected"); a goal is a shot (``kind == "shot"``) whose result is
     ``GOAL`` (:attr:`Moment.is_goal`), labelled "goal". Attacks: the
-    possessions reaching the final third (:func:`soccerai.possession.attacks`, always found in the tracking, so
+    possessions reaching the final third (:func:`soccerai.match.possession.attacks`, always found in the tracking, so
     "detected"). Labels read ``"23:41 shot (detected) - FC Bayern Munchen"``.
     """
     times = frame_times(match.tracking)
@@ -227,8 +227,8 @@ def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: i
 def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_s: float = 4.0) -> Scene:
     """The scene around ``moment``: ``before_s`` seconds before its key frame to ``after_s`` after, at 10 Hz.
 
-    The slice is brought to model rate (:func:`soccerai.layout.to_model_rate`) and laid out for the moment's
-    attacking team (:func:`soccerai.layout.frame_tensors`).
+    The slice is brought to model rate (:func:`soccerai.windows.layout.to_model_rate`) and laid out for the moment's
+    attacking team (:func:`soccerai.windows.layout.frame_tensors`).
     """
     if not (math.isfinite(before_s) and math.isfinite(after_s)) or before_s < 0 or after_s < 0 \
             or before_s + after_s <= 0:
@@ -248,7 +248,7 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
         valid=tensors.valid.numpy(), frames=frames, period=moment.period, attacking_team=moment.team,
         object_ids=tensors.object_ids, labels=_labels(tensors.object_ids, match.players), key_index=key,
         simulated=match.metadata.simulated, match_id=match.match_id,
-        pitch=(match.metadata.pitch_length, match.metadata.pitch_width), times=times,
+        pitch=Pitch.of(match.metadata), times=times,
         teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
     )
 

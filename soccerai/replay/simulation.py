@@ -1,7 +1,7 @@
 """What-if simulation: sampled futures of some agents of a scene and their C-OBSO.
 
-Windows are cut by :func:`soccerai.window_cutter.array_windows`, the C-OBSO agents are chosen by
-:func:`soccerai.evaluate.cobso.select_cobso_agents` and the C-OBSO arithmetic is :func:`soccerai.match_obso.ghost_cobso`;
+Windows are cut by :func:`soccerai.windows.cutter.array_windows`, the C-OBSO agents are chosen by
+:func:`soccerai.evaluate.cobso.select_cobso_agents` and the C-OBSO arithmetic is :func:`soccerai.evaluate.match_obso.ghost_cobso`;
 this module only wires a scene to them.
 """
 
@@ -15,18 +15,18 @@ import numpy as np
 import polars as pl
 import torch
 
-from soccerai import pretrained
-from soccerai.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoResult, select_cobso_agents
+from soccerai.evaluate.match_obso import ghost_cobso
 from soccerai.evaluate.pitch_control import Grid
-from soccerai.match_obso import ghost_cobso
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
-from soccerai.pretrained import DEFAULT_MODEL
 from soccerai.replay.players import player_info, roles
 from soccerai.replay.scene import Scene, scene_tensors, shooter_at
-from soccerai.trajectory_windows import N_AGENTS, N_PER_TEAM
-from soccerai.window_cutter import array_windows
+from soccerai.training import pretrained
+from soccerai.training.checkpoint import CONFIG_FILE, WEIGHTS_FILE
+from soccerai.training.pretrained import DEFAULT_MODEL
+from soccerai.windows.container import N_AGENTS, N_PER_TEAM
+from soccerai.windows.cutter import array_windows
 
 
 @dataclass
@@ -69,7 +69,7 @@ def default_agents(scene: Scene, start: int, horizon: int) -> list[int]:
 
 @lru_cache(maxsize=4)
 def load_model(name_or_path: str = DEFAULT_MODEL) -> TrajectoryModel:
-    """A shipped pretrained model (default :data:`soccerai.pretrained.DEFAULT_MODEL`, the GVRNN trained on the real
+    """A shipped pretrained model (default :data:`soccerai.training.pretrained.DEFAULT_MODEL`, the GVRNN trained on the real
     SkillCorner match) or a checkpoint folder, loaded once per process and put in eval mode."""
     model, _ = pretrained.load(name_or_path)
     model.eval()
@@ -79,7 +79,7 @@ def load_model(name_or_path: str = DEFAULT_MODEL) -> TrajectoryModel:
 def history_batch(scene: Scene, start: int, obs_len: int) -> TrajectoryBatch:
     """The ``obs_len`` frames ending at ``start`` as a one-window batch (missing frames before the scene: masked).
 
-    Cut by :func:`soccerai.window_cutter.array_windows` (one frame of future, dropped by ``history()``).
+    Cut by :func:`soccerai.windows.cutter.array_windows` (one frame of future, dropped by ``history()``).
     """
     scene.check_index(start)
     windows = array_windows(scene.positions, scene.velocities, scene.valid, [start - obs_len + 1], obs_len,
@@ -88,7 +88,7 @@ def history_batch(scene: Scene, start: int, obs_len: int) -> TrajectoryBatch:
 
 
 def _goalkeepers(scene: Scene) -> np.ndarray:
-    """Slots 0 and 11 hold the keepers (:mod:`soccerai.layout`) where the scene tracks one."""
+    """Slots 0 and 11 hold the keepers (:mod:`soccerai.windows.layout`) where the scene tracks one."""
     keepers = np.zeros(N_AGENTS, dtype=bool)
     keepers[[0, N_PER_TEAM]] = scene.valid[:, [0, N_PER_TEAM]].any(axis=0)
     return keepers
@@ -135,10 +135,8 @@ def simulate(model: TrajectoryModel | str, scene: Scene, start: int, predicted: 
     mask = torch.zeros(1, N_AGENTS, dtype=torch.bool)
     mask[0, predicted] = True
     generator = torch.Generator().manual_seed(seed)
-    model.eval()
     try:
-        with torch.no_grad():
-            out = model.sample(history, horizon, n_samples, mask, torch.from_numpy(real).float()[None], generator=generator)
+        out = model.sample(history, horizon, n_samples, mask, torch.from_numpy(real).float()[None], generator=generator)
     except SoccerAIError:
         raise
     except Exception as exc:  # a model that fails is reported in one line
@@ -155,7 +153,7 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
     """C-OBSO of the simulation: the shooter's OBSO at the last simulated frame, real minus predicted, per sample.
 
     Defined only when the predicted agents are an (A1, D1, D2) set of :func:`select_cobso_agents` at that frame
-    and the scene still has the real frame; otherwise None. The arithmetic is :func:`soccerai.match_obso.ghost_cobso`.
+    and the scene still has the real frame; otherwise None. The arithmetic is :func:`soccerai.evaluate.match_obso.ghost_cobso`.
     """
     horizon = sim.futures.shape[1]
     end = sim.start + horizon
@@ -163,12 +161,12 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
         return None
     shooter = shooter_at(scene, end)
     pos, vel, ok = scene_tensors(scene)
-    agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch[0])
+    agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch.length)
                    if set(c.replaced) == set(sim.predicted)), None)
     if agents is None:
         return None
     return ghost_cobso(pos[end], vel[end], ok[end], shooter, agents, torch.from_numpy(sim.futures).float(),
-                       grid or Grid(length=scene.pitch[0], width=scene.pitch[1]))
+                       grid or Grid.over(scene.pitch))
 
 
 COMPARE_SCHEMA: dict[str, pl.DataType] = {

@@ -38,7 +38,7 @@ def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreMod
     """
     if isinstance(stride, bool) or not isinstance(stride, int | np.integer) or stride < 1:
         raise InvalidParameterError(f"stride must be a whole number, at least 1, got {stride!r}")
-    grid = grid or Grid(length=scene.pitch[0], width=scene.pitch[1])
+    grid = grid or Grid.over(scene.pitch)
     positions, velocities, valid = scene_tensors(scene)
     usable = np.flatnonzero(usable_frames(positions, velocities, valid).numpy())
     if stride == 1 or usable.size == 0:
@@ -67,7 +67,7 @@ def cached_surfaces(scene: Scene, grid_shape: tuple[int, int] = (50, 32), score_
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    result = scene_surfaces(scene, Grid(*grid_shape, *scene.pitch), score_model, stride)
+    result = scene_surfaces(scene, Grid.over(scene.pitch, *grid_shape), score_model, stride)
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > SURFACE_CACHE_SIZE:

@@ -1,4 +1,4 @@
-"""Uploads and the tables of the leaderboard and benchmark pages (pipeline outputs, C-OBSO leaderboard)."""
+"""Uploads and the tables the dashboard shows: per player in a clip, pipeline outputs, the C-OBSO leaderboard."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from soccerai.data.store import check_parquet_budget, read_metadata
 from soccerai.errors import InvalidInputError, SoccerAIError
-from soccerai.replay.scene import list_matches, load_match, team_name, timeline
-from soccerai.schema import SHOT, MatchMetadata
-from soccerai.store import atomic_path, check_parquet_budget, read_metadata
+from soccerai.evaluate.cobso import CobsoResult
+from soccerai.files import atomic_path
+from soccerai.match.schema import SHOT
+from soccerai.replay.players import Roles, frame_obso, player_info, roles
+from soccerai.replay.scene import Scene, list_matches, load_match, team_name, timeline
+from soccerai.replay.simulation import Simulation, simulation_cobso
+from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 """Uploaded match files larger than this are refused."""
@@ -56,7 +62,7 @@ def _summary(path: str, mtime_ns: int, count_moments: bool) -> tuple:
     home, away = team_name(meta, "home"), team_name(meta, "away")
     date = meta.extra.get("date")
     label = ", ".join(str(p) for p in (f"{home} v {away}", date, score) if p) + \
-        f" ({'simulated' if meta.simulated else 'real'} {meta.provider})"
+        f" ({meta.tracking_label} {meta.provider})"
     return (path, meta.match_id, home, away, date, score, meta.provider, meta.simulated, duration, moments, label,
             None)
 
@@ -68,12 +74,6 @@ def _event_score(match) -> str | None:
     goals = match.events.filter((pl.col("type") == SHOT) & (pl.col("result").str.to_uppercase() == "GOAL"))
     counts = {t: goals.filter(pl.col("team") == t).height for t in ("home", "away")}
     return f"{counts['home']}-{counts['away']}"
-
-
-def summary_label(meta: MatchMetadata) -> str:
-    """``"FC Bayern v Dortmund (real skillcorner)"``: a match as a picker shows it before its summary is read."""
-    return f"{team_name(meta, 'home')} v {team_name(meta, 'away')} ({'simulated' if meta.simulated else 'real'} " \
-           f"{meta.provider})"
 
 
 def save_upload(name: str, data: bytes, folder: Path) -> Path:
@@ -142,7 +142,7 @@ def _flatten(record: dict, prefix: str = "") -> dict:
 
 
 PLAYER_COLUMNS = ("player", "object_id", "player_id", "a1")
-"""Player-id columns of C-OBSO tables; a table's ``player_name`` ("Name (#number)", :mod:`soccerai.names`) wins."""
+"""Player-id columns of C-OBSO tables; a table's ``player_name`` ("Name (#number)", :mod:`soccerai.match.names`) wins."""
 VALUE_COLUMNS = ("cobso_mean", "cobso")
 
 
@@ -177,3 +177,59 @@ def cobso_leaderboard(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
 def pipeline_outputs(state_root: Path, name: str) -> dict[str, Path]:
     """``{match key: file}`` of one per-match pipeline output (``matches/<key>/<name>``) under ``state_root``."""
     return {p.parent.name: p for p in sorted(Path(state_root).glob(f"**/matches/*/{name}"))}
+
+
+PLAYER_TABLE_SCHEMA: dict[str, pl.DataType] = {
+    "slot": pl.Int64(), "role": pl.String(), "name": pl.String(), "jersey": pl.Int32(), "position": pl.String(),
+    "team": pl.String(), "side": pl.String(), "attacking": pl.Boolean(), "frames_seen": pl.Int64(),
+    "distance_m": pl.Float64(), "top_speed_kmh": pl.Float64(), "obso": pl.Float64(), "cobso": pl.Float64(),
+    "cobso_std": pl.Float64(),
+}
+"""One row per player tracked in the clip. ``distance_m``: path length over consecutive tracked frames;
+``top_speed_kmh``: the largest smoothed speed (``3.6 |v|``); ``obso``: his OBSO at the table's frame (attackers;
+defenders have none); ``cobso``/``cobso_std``: C-OBSO of the simulation's A1 (mean and spread over samples)."""
+TABLE_KINDS = {"distance_m": "distance", "top_speed_kmh": "speed", "obso": "probability", "cobso": "probability",
+               "cobso_std": "probability"}
+"""How :func:`soccerai.replay.values.format_columns` shows the table's numbers."""
+
+
+def player_table(scene: Scene, simulation: Simulation | CobsoResult | None = None, frame: int | None = None, player_obso: np.ndarray | None = None,
+                 role_info: Roles | None = None) -> pl.DataFrame:
+    """Per player in the clip (:data:`PLAYER_TABLE_SCHEMA`): name, team, position, distance (m), top speed (km/h),
+    OBSO at ``frame`` (default the key frame) and, given a simulation (a :class:`soccerai.replay.Simulation`, whose
+    C-OBSO :func:`soccerai.replay.simulation_cobso` computes, or that C-OBSO itself), A1's C-OBSO; attackers
+    first, then by OBSO.
+
+    Distance sums ``|p_{t+1} - p_t|`` over pairs of consecutive scene frames where he is tracked on both (a player
+    out of camera view adds nothing; no gap is bridged). Every number is finite or null.
+    """
+    frame = scene.key_index if frame is None else scene.check_index(frame)
+    result = _cobso_of(scene, simulation)
+    values = frame_obso(scene, frame) if player_obso is None else np.asarray(player_obso, dtype=np.float64)
+    who = role_info if role_info is not None else roles(scene, frame, values)
+    rows = []
+    for slot in range(BALL_INDEX):
+        info = player_info(scene, slot)
+        seen = scene.valid[:, slot]
+        if info is None or not seen.any():
+            continue
+        steps = np.linalg.norm(np.diff(scene.positions[:, slot], axis=0), axis=-1)
+        both = seen[1:] & seen[:-1] & np.isfinite(steps)
+        speed = np.linalg.norm(scene.velocities[seen, slot], axis=-1)
+        attacking = slot < N_PER_TEAM
+        value = float(values[slot]) if attacking and np.isfinite(values[slot]) else None
+        cobso = std = None
+        if result is not None and result.agents.attacker == slot:
+            cobso, std = result.mean, result.std
+        rows.append((slot, who.of(slot), info.name, info.jersey, info.position, info.team, info.side, attacking,
+                     int(seen.sum()), float(steps[both].sum()), float(speed.max() * 3.6) if speed.size else None,
+                     value, cobso, std))
+    table = pl.DataFrame(rows, schema=PLAYER_TABLE_SCHEMA, orient="row", nan_to_null=True)
+    return table.sort(["attacking", "obso"], descending=[True, True], nulls_last=True)
+
+
+def _cobso_of(scene: Scene, simulation: Simulation | CobsoResult | None) -> CobsoResult | None:
+    """The C-OBSO of a simulation (None where it is undefined), or ``simulation`` itself when it is one."""
+    if simulation is None or isinstance(simulation, CobsoResult):
+        return simulation
+    return simulation_cobso(scene, simulation)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from soccerai.config import metrica_events_dir, output_dir
+from soccerai.data.store import write_match
 from soccerai.errors import InvalidInputError, InvalidParameterError
+from soccerai.synth.match import SYNTH_VERSION, synthesize_match
 
 # The three real full-match Metrica event timelines that drive the match simulator (in the data folder).
 METRICA_GAMES = {
@@ -23,11 +26,6 @@ def simulated_match_path(
     under ``cache_dir`` (default ``<out>/simulated``) as ``synth-<game>-seed<seed>[-<duration>s]-v<version>.parquet``
     (:data:`soccerai.synth.match.SYNTH_VERSION`: a changed synthesizer does not reuse old matches).
     """
-    from soccerai.config import metrica_events_dir, output_dir
-    from soccerai.store import write_match
-    from soccerai.synth import synthesize_match
-    from soccerai.synth.match import SYNTH_VERSION
-
     if game not in METRICA_GAMES:
         raise InvalidParameterError(f"unknown Metrica game {game!r}; choose one of {', '.join(METRICA_GAMES)}")
     folder = Path(cache_dir) if cache_dir is not None else output_dir() / "simulated"

@@ -4,7 +4,7 @@ Simulated positions are exact; real tracking is not. :func:`observe` turns the s
 into what one provider type delivers:
 
 * **broadcast** (SkillCorner-like, from the TV picture): positions at ``frame_rate`` (10 Hz,
-  :func:`soccerai.tracking.resample`); only the players inside the **camera window** are present: the camera
+  :func:`soccerai.match.tracking.resample`); only the players inside the **camera window** are present: the camera
   centre ``c_k`` follows the ball along the pitch with lag, ``c_k = c_k-1 + (x_ball,k - c_k-1) h / camera_tau_s``,
   and a player is seen when ``|x - c_k| <= view_half_length_m`` (the real match shows 12-19 players; absent
   players are simply missing rows, never zeros);
@@ -33,7 +33,8 @@ import polars as pl
 from scipy.signal import lfilter
 
 from soccerai.errors import InvalidParameterError
-from soccerai.schema import BALL_ID, Match
+from soccerai.match.schema import BALL_ID, Match
+from soccerai.match.tracking import resample
 
 MEASUREMENT_STREAM = 23
 """The measurement generator is ``default_rng([seed, MEASUREMENT_STREAM])``."""
@@ -94,8 +95,6 @@ def camera_visible(ball_x: np.ndarray, x: np.ndarray, h: float, model: Measureme
 
 def observe(match: Match, model: MeasurementModel, seed: int = 0) -> Match:
     """The match as ``model`` records it (see the module docstring); metadata.extra["measurement"] says how."""
-    from soccerai.tracking import resample
-
     if model.kind not in ("broadcast", "optical"):
         raise InvalidParameterError(f"unknown measurement kind {model.kind!r}")
     tracking = match.tracking

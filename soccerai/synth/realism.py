@@ -4,7 +4,7 @@ The realism report (:func:`report_statistics`, :func:`realism_report`) compares 
 SkillCorner match (broadcast tracking: only the players in camera view) and the real Hawk-Eye minutes (optical:
 everyone). Every source goes through the same steps:
 
-1. :func:`soccerai.tracking.resample` to a 10 Hz grid (``REPORT_HZ``), never interpolating across a gap longer than
+1. :func:`soccerai.match.tracking.resample` to a 10 Hz grid (``REPORT_HZ``), never interpolating across a gap longer than
    ``REPORT_MAX_GAP_S``: a player out of view is absent (NaN), never invented;
 2. :func:`grid_wide`: one row per 0.1 s of each period (missing instants are NaN rows), so differences of
    consecutive rows are always 0.1 s apart and a gap breaks every difference across it;
@@ -31,6 +31,7 @@ noisy and their team shape is partial; the report says so.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from soccerai.config import output_dir
 from soccerai.errors import InvalidInputError
-from soccerai.io.lastrow import load_lastrow
-from soccerai.schema import MAX_PLAYER_SPEED, Match
+from soccerai.io import load_match
+from soccerai.io.providers.lastrow import load_lastrow
+from soccerai.match.goalkeepers import infer_goalkeepers
+from soccerai.match.schema import MAX_PLAYER_SPEED, Match
+from soccerai.match.tracking import resample
+from soccerai.synth.measurement import MODELS, observe
 
 SPRINT_SPEED = 7.0
 SPRINT_MIN_S = 1.0
@@ -162,7 +168,7 @@ def _shape_stats(w: Wide, min_players: int = 5) -> dict[str, float]:
 def read_lastrow_clip(path: Path, name: str | None = None) -> Wide:
     """A Last Row goal clip (20 Hz, only the players near the ball) as :class:`Wide`, named ``name``.
 
-    Read by :func:`soccerai.io.lastrow.load_lastrow`, so it shares that reader's metres, orientation and
+    Read by :func:`soccerai.io.providers.lastrow.load_lastrow`, so it shares that reader's metres, orientation and
     goalkeeper guess: the defending keeper is left out of his team's length and width like every source's keeper.
     """
     match = load_lastrow(path)
@@ -197,13 +203,10 @@ REAL_SOURCES = {
 def grid_wide(match: Match, name: str | None = None) -> Wide:
     """The match's players on a regular ``REPORT_HZ`` grid: one row per 0.1 s of each period, NaN where unseen.
 
-    Positions come from :func:`soccerai.tracking.resample` (linear interpolation, never across gaps longer than
+    Positions come from :func:`soccerai.match.tracking.resample` (linear interpolation, never across gaps longer than
     ``REPORT_MAX_GAP_S``); grid instants without any player row are kept as NaN rows so that consecutive rows are
     always exactly one step apart within a period.
     """
-    from soccerai.goalkeepers import infer_goalkeepers
-    from soccerai.tracking import resample
-
     match = infer_goalkeepers(match)
     known = match.players["object_id"].implode()  # broadcast tracking also lists unidentified objects and referees
     players = match.tracking.filter(pl.col("team").is_in(["home", "away"]) & pl.col("object_id").is_in(known))
@@ -383,8 +386,6 @@ def _predictability(w: Wide) -> dict[str, float]:
 def load_real(folder: Path) -> Match:
     """A real match folder of the data folder (SkillCorner or Hawk-Eye files) as a canonical match, read by
     :func:`soccerai.io.load_match` from the folder's files."""
-    from soccerai.io import load_match
-
     files = sorted(p for p in Path(folder).iterdir() if p.is_file()) if Path(folder).is_dir() else []
     if not files:
         raise InvalidInputError("no real tracking files here", folder)
@@ -397,10 +398,6 @@ def real_statistics(data_dir: Path, cache_dir: Path | None = None) -> dict[str, 
     Reading the SkillCorner match takes about a minute, so the figures are cached as JSON in ``cache_dir``
     (default ``<out>/realism``) under a name carrying ``REPORT_VERSION`` and the source files' sizes.
     """
-    import json
-
-    from soccerai.config import output_dir
-
     out: dict[str, dict[str, float]] = {}
     folder = Path(cache_dir) if cache_dir is not None else output_dir() / "realism"
     for column, (relative, _) in REAL_SOURCES.items():
@@ -423,8 +420,6 @@ def real_statistics(data_dir: Path, cache_dir: Path | None = None) -> dict[str, 
 def simulated_statistics(match: Match, seed: int = 0) -> dict[str, dict[str, float]]:
     """:func:`report_statistics` of a simulated match seen through each real source's measurement model
     (:data:`REAL_SOURCES`; broadcast camera and error for SkillCorner, optical for Hawk-Eye)."""
-    from soccerai.synth.measurement import MODELS, observe
-
     return {
         column: report_statistics(grid_wide(observe(match, MODELS[kind], seed)))
         for column, (_, kind) in REAL_SOURCES.items()

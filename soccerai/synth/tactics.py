@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soccerai.schema import DEFAULT_PITCH
+from soccerai.match.schema import DEFAULT_PITCH
 
 HALF_LENGTH, HALF_WIDTH = DEFAULT_PITCH[0] / 2, DEFAULT_PITCH[1] / 2
 MARK_ZONE_M = 18.0

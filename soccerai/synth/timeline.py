@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from soccerai.errors import InvalidInputError
-from soccerai.schema import DEFAULT_PITCH
+from soccerai.match.schema import DEFAULT_PITCH
 
 FRAME_RATE = 25.0
 PITCH = DEFAULT_PITCH  # the Metrica event coordinates are scaled to this pitch

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from soccerai.schema import MAX_PLAYER_SPEED, Match
+from soccerai.match.schema import MAX_PLAYER_SPEED, Match
 from soccerai.synth.realism import MAX_GAP_FRAMES, SPRINT_MIN_S, SPRINT_SPEED, Wide, wide_from_match
 
 HIGH_SPEED = 5.5

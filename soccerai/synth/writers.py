@@ -5,7 +5,7 @@
   players are ``NaN``. Read by ``kloppy.metrica.load_tracking_csv``.
 * ``epts``: Metrica's FIFA EPTS pair: metadata XML (teams, players, channels, data format specification) and a text
   file of ``frame:x,y;x,y;...:ball_x,ball_y`` lines. Read by ``kloppy.metrica.load_tracking_epts``.
-* ``parquet``: the canonical match (``soccerai.store.write_match``).
+* ``parquet``: the canonical match (``soccerai.data.store.write_match``).
 * every format also gets the event file beside it, in Metrica's CSV event format.
 * provenance: every file written is listed (name and sha256) in ``soccerai_provenance.json`` in ``out_dir``
   (:mod:`soccerai.io.provenance`), so ``soccerai ingest out_dir`` stores the match as simulated whatever the format.
@@ -25,10 +25,10 @@ from xml.sax.saxutils import escape
 
 import polars as pl
 
+from soccerai.data.store import write_match
 from soccerai.errors import InvalidParameterError
 from soccerai.io.provenance import write_manifest
-from soccerai.schema import BALL_ID, Match
-from soccerai.store import write_match
+from soccerai.match.schema import BALL_ID, Match
 from soccerai.synth.timeline import METRICA_CSV_COLUMNS, player_sort_key
 
 FORMATS = ("metrica-csv", "epts", "parquet")

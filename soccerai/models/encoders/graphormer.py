@@ -21,7 +21,7 @@ Attention runs over the given edges (the complete graph of a window gives Grapho
 join different windows, so windows stay independent).
 
 Positions: the ``pos`` argument (``[M, 2]`` metres) when given; otherwise the first two input columns read as
-soccerai node features (``x / 52.5, y / 34``, see :mod:`soccerai.graph`) and scaled back to metres. Inside a network
+soccerai node features (``x / 52.5, y / 34``, see :mod:`soccerai.models.graph`) and scaled back to metres. Inside a network
 whose inputs are not positions (e.g. a VRNN prior over hidden states) the bias is then a learned function of a
 feature distance. Permutation-equivariant (all functions are shared, the softmax is over a set).
 """
@@ -34,7 +34,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import add_self_loops, degree, remove_self_loops, softmax
 
-from soccerai.graph import POSITION_SCALE
+from soccerai.models.graph import POSITION_SCALE
 
 DISTANCE_BUCKETS = (1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0)
 CENTRALITY_BUCKETS = 10
