@@ -104,7 +104,7 @@ def skillcorner_start(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def test_obso_default_span_works_on_the_real_match(skillcorner_start: Path, tmp_path: Path) -> None:
-    from soccerai.io import load_any
+    from soccerai.data.load import load_any
 
     starts = load_any([skillcorner_start]).tracking["time_s"].min()
     assert starts > 10.0  # broadcast tracking starts late: a 0-10 s default span found nothing (exit 2)

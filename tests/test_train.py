@@ -119,10 +119,10 @@ def _split_clip(clip: Path, folder: Path, fraction: float = 0.6) -> tuple[Path, 
 
 
 def _table_rows(output: str, model: str) -> list[list[float]]:
-    """The numbers on the rows of a printed rich table whose first cell is ``model``."""
+    """The numbers on the rows of a printed table (rich on a terminal, markdown in a pipe) whose first cell is ``model``."""
     rows = []
     for line in output.splitlines():
-        cells = [c.strip() for c in line.strip().strip("│┃").split("│")]
+        cells = [c.strip() for c in line.strip().replace("|", "│").strip("│┃").split("│")]
         if cells and cells[0] == model:
             rows.append([float(c) for c in cells if c.replace(".", "", 1).isdigit()])
     return rows
