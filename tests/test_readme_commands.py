@@ -3,7 +3,7 @@
 The block is parsed from README.md (``S=``/``R=`` assignments expanded, ``#`` comments dropped) and each
 ``soccerai ...`` line is run, in order, as ``python -m soccerai.cli`` in a scratch folder (so ``out/...`` and
 ``pipelines/...`` resolve as they do from the repository root). ``$S`` is a scratch data folder holding the provider
-samples, the Metrica event files and, as ``real-matches/$R``, a REAL slice of the SkillCorner match (its first
+samples, the Metrica event files, the Hawk-Eye minutes and, as ``real-matches/$R``, a REAL slice of the SkillCorner match (its first
 ``FIRST_HALF_S`` s and ``SECOND_HALF_S`` s of the second half, in SkillCorner's own files).
 
 Lines that take minutes run with cheap options by default (:data:`CHEAP`, keyed by the line's first words; the
@@ -30,6 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SOCCERAI_DATA_DIR", ROOT.parent / "shared" / "data"))
 SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
+HAWKEYE = "real-matches/hawkeye-two-minutes"
 FIRST_HALF_S, SECOND_HALF_S = 13 * 60, 3 * 60
 VAL_S = 600
 
@@ -90,6 +91,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target.mkdir(parents=True)
     shutil.copy(source / "match_data.json", target / "match_data.json")
     (target / "structured_data.json").write_text(json.dumps(kept))
+    if (DATA / HAWKEYE).is_dir():  # the synthesizer's --report compares with both real data sets
+        (data / HAWKEYE).symlink_to(DATA / HAWKEYE)
     shutil.copytree(ROOT / "pipelines", work / "pipelines")
     return work
 
