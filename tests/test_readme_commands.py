@@ -76,7 +76,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A working folder with ``data/`` (samples + a real SkillCorner slice) and a copy of ``pipelines/``."""
     source = DATA / SKILLCORNER
     if not (source / "structured_data.json.xz").is_file():
-        pytest.skip(f"real SkillCorner match not found under {DATA}")
+        raise RuntimeError(f"real SkillCorner match not found under {DATA}: point SOCCERAI_DATA_DIR at ../shared/data")
     work = tmp_path_factory.mktemp("readme")
     data = work / "data"
     for name in ("provider-samples", "metrica-events"):
