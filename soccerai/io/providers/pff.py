@@ -153,8 +153,12 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
         people = people.with_columns(pl.col("jersey").str.strip_chars().cast(pl.Int64))
     except pl.exceptions.PolarsError as exc:
         raise InvalidInputError(f"player entries with a jerseyNum that is not a number ({one_line(exc)})", raw) from exc
+    people = people.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+    known = people.join(_roster(teams), on=["team", "jersey"], how="semi")
+    if people.height and not known.height:
+        raise InvalidInputError("no tracked jersey is a roster player's (rosters of another match?)", raw)
     people = (
-        people.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+        people
         .join(_roster(teams), on=["team", "jersey"], how="inner", maintain_order="left")
         .select("order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000),
                 "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z"))

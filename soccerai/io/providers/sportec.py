@@ -154,6 +154,9 @@ def long_table(lines: pl.DataFrame, info: dict[str, Any], raw: Path) -> tuple[pl
         pl.col("object_id").replace_strict({**players, BALL_ID: BALL_ID}, default=None).alias("team"),
         "x", "y", pl.when(pl.col("object_id") == BALL_ID).then(pl.col("z")).otherwise(None).alias("z"),
     )
+    persons = frames.filter((pl.col("object_id") != BALL_ID) & pl.col("period").is_in(list(starts)))
+    if persons.height and not rows.filter(pl.col("object_id") != BALL_ID).height:
+        raise InvalidInputError("no tracked person is a player of the metadata (metadata of another match?)", raw)
     order = {p.id: i for i, p in enumerate(sportec.periods)}  # kloppy: metadata periods in order, frames sorted
     tracking = rows.join(ball, on=["period", "frame"], how="inner", maintain_order="left").sort(
         pl.col("period").replace_strict(order, return_dtype=pl.Int64), "frame", maintain_order=True
