@@ -34,7 +34,13 @@ from soccerai.errors import InvalidInputError
 from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
-from soccerai.io.providers.native import exploded_players, kloppy_players, micro_seconds, one_line, read_ndjson
+from soccerai.io.providers.native import (
+    exploded_players,
+    kloppy_players,
+    micro_seconds,
+    one_line,
+    read_ndjson,
+)
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, Match
 

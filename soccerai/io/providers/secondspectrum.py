@@ -23,7 +23,7 @@ The mapping (as kloppy 3.19.1)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,13 @@ from soccerai.io.canonical import MatchFacts, finalize_match, stem_match_id
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import kloppy_team_facts
-from soccerai.io.providers.native import exploded_players, kloppy_players, micro_seconds, one_line, read_ndjson
+from soccerai.io.providers.native import (
+    exploded_players,
+    kloppy_players,
+    micro_seconds,
+    one_line,
+    read_ndjson,
+)
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, Match
 
@@ -183,8 +189,6 @@ def read_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = No
     teams = _teams(doc)
     frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
     tracking, players = long_table(frames, info["periods"], teams, raw)
-    if tracking.filter(pl.col("team") != BALL_ID).height and not players.height:
-        pass
     facts_extra: dict[str, Any] = {"source_frames": frames.height, "kloppy_warnings": []}
     kloppy_meta = _KloppyFacts(teams, doc)
     named = kloppy_team_facts(kloppy_meta)
@@ -213,7 +217,7 @@ class _KloppyFacts:
         self.date = self.score = None
         if doc:
             self.score = Score(home=doc["homeScore"], away=doc["awayScore"])
-            self.date = datetime(doc["year"], doc["month"], doc["day"], 0, 0, tzinfo=timezone.utc)
+            self.date = datetime(doc["year"], doc["month"], doc["day"], 0, 0, tzinfo=UTC)
 
 
 def _read_files(paths: Sequence[Path]) -> Match:

@@ -22,7 +22,6 @@ The mapping (as kloppy 3.19.1's ``SportecTrackingDataDeserializer``)
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
