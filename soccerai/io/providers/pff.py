@@ -194,6 +194,7 @@ def read_pff(meta: Path, rosters: Path, raw: Path) -> Match:
     frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
     tracking = long_table(frames, info["teams"], raw)
     source_frames = frames.filter(pl.col("period").is_not_null()).height
+    del frames  # the nested frame table is no longer needed: free it before finalize_match's copies
     facts = MatchFacts(
         match_id=info["game_id"],
         provider=PROVIDER,

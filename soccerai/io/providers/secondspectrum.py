@@ -190,6 +190,7 @@ def read_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = No
     frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
     tracking, players = long_table(frames, info["periods"], teams, raw)
     facts_extra: dict[str, Any] = {"source_frames": frames.height, "kloppy_warnings": []}
+    del frames  # the nested frame table is no longer needed: free it before finalize_match's copies
     kloppy_meta = _KloppyFacts(teams, doc)
     named = kloppy_team_facts(kloppy_meta)
     game_id = doc.get("ssiId") if isinstance(doc, dict) else None

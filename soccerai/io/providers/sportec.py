@@ -174,6 +174,7 @@ def read_sportec(meta: Path, raw: Path) -> Match:
     lines = _lines(raw)
     _check_lines(lines, raw)
     tracking, source_frames = long_table(lines, info, raw)
+    del lines  # free the per-line table before finalize_match's copies
     if not source_frames:
         raise InvalidInputError("no frame with a ball position in a period of the metadata", raw)
     sportec = info["sportec"]
