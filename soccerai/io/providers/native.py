@@ -81,3 +81,25 @@ def exploded_players(frames: pl.DataFrame, column: str, team: str, fields: dict[
             *[pl.col(column).struct.field(src).alias(dst) for src, dst in fields.items()],
         )
     )
+
+
+JERSEY_LIMIT = 1 << 20
+
+
+def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, ids_by_jersey: bool) -> pl.DataFrame:
+    """The long table in file order: ``ball`` and ``people`` rows (``order`` = the frame's row in ``info``,
+    ``slot`` = position in the frame, ``team``, ``jersey`` (-1 for the ball), ``object_id``, x, y, z) with each
+    frame's ``info`` columns gathered by ``order``. An object twice in a frame keeps its last entry (kloppy's
+    dict); ``ids_by_jersey`` says that (team, jersey) decides the object id one to one, so duplicates can be found
+    on integers (the string check runs only when some exist)."""
+    table = pl.concat([ball, people])
+    jersey = pl.col("jersey")
+    key = (pl.col("order").cast(pl.Int64) * (2 * JERSEY_LIMIT) + (pl.col("team") == "away").cast(pl.Int64)
+           * JERSEY_LIMIT + jersey + 1)
+    in_range = table.select(((jersey >= -1) & (jersey < JERSEY_LIMIT - 1)).all()).item()
+    duplicated = not (ids_by_jersey and in_range) or table.select(key.is_duplicated().any()).item()
+    if duplicated:
+        table = table.unique(["order", "object_id"], keep="last", maintain_order=True)
+    table = table.sort("order", "slot")
+    gathered = info.select(pl.all().gather(table["order"]))
+    return pl.concat([table.drop("order", "slot", "jersey"), gathered], how="horizontal")

@@ -35,6 +35,7 @@ from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.native import (
+    assemble,
     exploded_players,
     kloppy_players,
     micro_seconds,
@@ -142,15 +143,15 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
         .otherwise(pl.lit(None, pl.String)).forward_fill().fill_null("dead").alias("ball_state"),
         pl.when(home_ball).then(pl.lit("home")).when(home_ball.not_()).then(pl.lit("away"))
         .otherwise(pl.lit(None, pl.String)).forward_fill().alias("ball_owning_team"),
-    ).filter(pl.col("period").is_not_null())
+    ).filter(pl.col("period").is_not_null()).drop("order").with_row_index("order")
     if not frames.height:
         raise InvalidInputError("no frame with a period", raw)
     if frames.filter(pl.col("frameNum").is_null() | pl.col("periodElapsedTime").is_null()).height:
         raise InvalidInputError("frames without a frameNum or periodElapsedTime", raw)
     ball_xy = pl.col("ballsSmoothed").struct
     ball = frames.filter(ball_xy.field("x").is_not_null() & ball_xy.field("y").is_not_null()).select(
-        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"),
-        ball_xy.field("x").alias("x"), ball_xy.field("y").alias("y"), ball_xy.field("z").alias("z"),
+        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(-1, pl.Int64).alias("jersey"),
+        pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"), ball_xy.field("x").alias("x"), ball_xy.field("y").alias("y"), ball_xy.field("z").alias("z"),
     )
     fields = {"jerseyNum": "jersey", "x": "x", "y": "y"}
     people = pl.concat([exploded_players(frames, "homePlayersSmoothed", "home", fields),
@@ -167,7 +168,7 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
         people
         .join(_roster(teams), on=["team", "jersey"], how="inner", maintain_order="left")
         .select("order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000),
-                "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z"))
+                "jersey", "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z"))
     )
     periods = set(frames["period"].unique().to_list())
     if periods & {3, 4}:
@@ -176,15 +177,9 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
             flip = pl.when(pl.col("order").is_in(extra_time)).then(-1.0).otherwise(1.0)
             ball = ball.with_columns(pl.col("x") * flip, pl.col("y") * flip)
             people = people.with_columns(pl.col("x") * flip, pl.col("y") * flip)
-    return (
-        pl.concat([ball, people])
-        .unique(["order", "object_id"], keep="last", maintain_order=True)  # kloppy's dict: the last entry wins
-        .sort("order", "slot")
-        .join(frames.select("order", "period", pl.col("frameNum").alias("frame"),
-                            micro_seconds(pl.col("periodElapsedTime")).alias("time_s"), "ball_state",
-                            "ball_owning_team"), on="order", how="left", maintain_order="left")
-        .drop("order", "slot")
-    )
+    info = frames.select("period", pl.col("frameNum").alias("frame"),
+                         micro_seconds(pl.col("periodElapsedTime")).alias("time_s"), "ball_state", "ball_owning_team")
+    return assemble(ball, people, info, ids_by_jersey=True)
 
 
 def read_pff(meta: Path, rosters: Path, raw: Path) -> Match:

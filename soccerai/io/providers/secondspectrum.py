@@ -36,6 +36,7 @@ from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import kloppy_team_facts
 from soccerai.io.providers.native import (
+    assemble,
     exploded_players,
     kloppy_players,
     micro_seconds,
@@ -137,8 +138,8 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
     )
     xyz = pl.col("ball").struct.field("xyz")
     ball = frames.filter(xyz.list.len() > 0).select(
-        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"),
-        xyz.list.get(0).alias("x"), xyz.list.get(1).alias("y"), xyz.list.get(2, null_on_oob=True).alias("z"),
+        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(-1, pl.Int64).alias("jersey"),
+        pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"), xyz.list.get(0).alias("x"), xyz.list.get(1).alias("y"), xyz.list.get(2, null_on_oob=True).alias("z"),
     )
     fields = {"playerId": "player_id", "number": "jersey", "xyz": "xyz"}
     people = pl.concat([exploded_players(frames, "homePlayers", "home", fields),
@@ -151,17 +152,15 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
            .unique(["team", "jersey"], keep="first", maintain_order=True)
            .select("team", "jersey", pl.col("player_id").alias("new_id")))
     people = people.join(new, on=["team", "jersey"], how="left", maintain_order="left").select(
-        "order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000),
+        "order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000), "jersey",
         pl.coalesce("object_id", "new_id").alias("object_id"), "team",
         pl.col("xyz").list.get(0).alias("x"), pl.col("xyz").list.get(1).alias("y"), pl.lit(None, pl.Float64).alias("z"),
     )
-    tracking = (
-        pl.concat([ball, people])
-        .unique(["order", "object_id"], keep="last", maintain_order=True)  # kloppy's dict: the last entry wins
-        .sort("order", "slot")
-        .join(frames.select("order", "period", pl.col("frameIdx").alias("frame"), "time_s", "ball_state",
-                            "ball_owning_team"), on="order", how="left", maintain_order="left")
-        .drop("order", "slot")
+    ids = pl.concat([roster["object_id"], new["new_id"]])
+    tracking = assemble(
+        ball, people, frames.select("period", pl.col("frameIdx").alias("frame"), "time_s", "ball_state",
+                                    "ball_owning_team"),
+        ids_by_jersey=ids.n_unique() == ids.len(),
     )
     players = kloppy_players(teams)
     if new.height:
