@@ -148,7 +148,7 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
         raise InvalidInputError("player entries without a number or xyz", raw)
     roster = _roster(teams)
     people = people.join(roster, on=["team", "jersey"], how="left", maintain_order="left")
-    new = (people.filter(pl.col("object_id").is_null()).sort("order", "slot")
+    new = (people.filter(pl.col("object_id").is_null())  # each team's rows are in file order already
            .unique(["team", "jersey"], keep="first", maintain_order=True)
            .select("team", "jersey", pl.col("player_id").alias("new_id")))
     people = people.join(new, on=["team", "jersey"], how="left", maintain_order="left").select(
