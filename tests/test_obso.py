@@ -225,7 +225,7 @@ def test_cobso_is_zero_for_real_predictions_and_positive_when_the_run_mattered(l
     untouched = [k for k in range(23) if k not in agents.replaced]
     assert torch.allclose(scenes[:, untouched], positions[untouched].expand(4, -1, -1), equal_nan=True)
     table = cobso_table([result, unchanged], shot_ids=["s1", "s2"])
-    assert table.columns == ["player", "shots", "cobso_mean", "cobso_spread", "cobso_total"]
+    assert table.columns == ["player", "shots", "cobso_mean", "cobso_signed_mean", "cobso_spread", "cobso_total"]
     assert table["shots"].to_list() == [2] and table["cobso_total"][0] == pytest.approx(result.mean)
 
 

@@ -11,11 +11,14 @@ velocities smoothed over the whole match. So a shot's ``shooter_obso`` is the ``
 C-OBSO protocol (Teranishi et al. 2022, honest version). For a shot at frame ``f`` by shooter A2, let
 ``f0 = f - 1`` be the frame before the shot. The window observes ``obs_s`` seconds ending ``horizon_s`` before
 ``f0`` and its future runs to ``f0``. For each candidate A1 (an off-ball attacker in the attacking third at ``f0``),
-with D1 = A1's nearest defender and D2 = A2's nearest defender, the model samples ``S`` futures of A1, D1, D2 only
-(every other agent is given its true future); the scene at ``f0`` with A1, D1, D2 at their sampled end positions
-gives ``OBSO_s(A2)``, and ``C-OBSO_s = max(OBSO_real(A2) - OBSO_s(A2), 0)``. Default statistic: the mean over
-samples, reported with its standard deviation. Only the model's own samples are rolled out (no true future of a
-predicted agent is read, see :func:`soccerai.models.base.resolve_predict_mask`).
+with D1 = A1's nearest defender and D2 = A2's nearest defender, the model is sampled twice with the same seed
+(:func:`paired_ghosts`): once with A1 GIVEN his real run and D1, D2 forecast (the real-run scene), once with A1, D1,
+D2 forecast (the counterfactual scene; or A1 given an alternative run); every other agent is given its true future.
+``C-OBSO_s = OBSO_s(A2 | real run) - OBSO_s(A2 | counterfactual)`` (``cobso_signed``, the mean over samples) and its
+clipped form ``max(., 0)`` (``cobso``, as the paper reports); see :mod:`soccerai.evaluate.cobso` for why the scenes
+are paired (the unpaired "observed minus forecast" is negative by construction). ``real_obso`` stays the observed
+frame's value. Only the model's own samples are rolled out (no true future of a predicted agent is read, see
+:func:`soccerai.models.base.resolve_predict_mask`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError, SoccerAIError
-from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, select_cobso_agents
+from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, paired_cobso, select_cobso_agents
 from soccerai.evaluate.obso import ObsoResult, match_summary, obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
 from soccerai.match.names import with_player_names
@@ -75,11 +78,16 @@ COBSO_PAIR_SCHEMA: dict[str, pl.DataType] = {
     "d1": pl.String(),
     "d2": pl.String(),
     "real_obso": pl.Float64(),
+    "real_run_obso_mean": pl.Float64(),
     "predicted_obso_mean": pl.Float64(),
+    "cobso_signed": pl.Float64(),
     "cobso": pl.Float64(),
     "cobso_std": pl.Float64(),
     "n_samples": pl.Int64(),
 }
+"""One row per (shot, A1): ``real_obso`` the shooter's OBSO in the observed frame, ``real_run_obso_mean`` in the
+model's real-run scenes, ``predicted_obso_mean`` in its counterfactual scenes; ``cobso_signed`` the mean of their
+per-sample difference, ``cobso`` the mean of its clipped form (``max(., 0)``), ``cobso_std`` the clipped spread."""
 
 
 def shots(match: Match) -> pl.DataFrame:
@@ -233,16 +241,43 @@ def match_scenes(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> li
 
 
 def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[int]], n_samples: int,
-                  seed: int = 0) -> torch.Tensor:
-    """Sample futures where, in row ``b``, only the agents ``replaced[b]`` are forecast: ``[S, B, H, 23, 2]``."""
+                  seed: int = 0, runs: Sequence[tuple[int, torch.Tensor] | None] | None = None) -> torch.Tensor:
+    """Sample futures where, in row ``b``, only the agents ``replaced[b]`` are forecast: ``[S, B, H, 23, 2]``.
+
+    ``runs[b]``: ``(agent, future [H, 2])`` given to the model in row ``b`` instead of that agent's true future (an
+    alternative run of A1), or None.
+    """
     b = len(replaced)
     batch = TrajectoryBatch.from_windows(scene.window, [0] * b)
     predict_mask = torch.zeros(b, N_AGENTS, dtype=torch.bool)
     for row, agents in enumerate(replaced):
         predict_mask[row, agents] = True
+    given = batch.given_future()
+    if runs is not None and any(run is not None for run in runs):
+        given = given.clone()
+        for row, run in enumerate(runs):
+            if run is not None:
+                given[row, :, run[0]] = torch.as_tensor(run[1], dtype=given.dtype)
     generator = torch.Generator().manual_seed(seed)
-    return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask, batch.given_future(),
+    return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask, given,
                         generator=generator)
+
+
+def paired_ghosts(model: TrajectoryModel, scene: ShotScene, candidates: Sequence[CobsoAgents], n_samples: int,
+                  seed: int = 0, alternatives: Sequence[torch.Tensor | None] | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The paired scenes of C-OBSO: ``(real_run, counterfactual)``, each ``[S, B, H, 23, 2]``, same seed and layout.
+
+    Row ``b`` is candidate ``b``. Real run: A1 given his true future, D1 and D2 forecast. Counterfactual: A1, D1 and
+    D2 forecast, or (``alternatives[b]`` a ``[H, 2]`` run) A1 given that run and D1, D2 forecast.
+    """
+    defenders = [[a for a in c.replaced if a != c.attacker] for c in candidates]
+    real_run = sample_ghosts(model, scene, defenders, n_samples, seed)
+    alternatives = list(alternatives or [None] * len(candidates))
+    masks = [d if alt is not None else c.replaced for c, d, alt in zip(candidates, defenders, alternatives, strict=True)]
+    runs = [None if alt is None else (c.attacker, alt) for c, alt in zip(candidates, alternatives, strict=True)]
+    counterfactual = sample_ghosts(model, scene, masks, n_samples, seed, runs)
+    return real_run, counterfactual
 
 
 def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:
@@ -259,14 +294,31 @@ def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:
 
 def scene_cobso(model: TrajectoryModel, scene: ShotScene, n_samples: int = 10, seed: int = 0,
                 grid: Grid | None = None, params: PitchControlParams | None = None) -> list[CobsoResult]:
-    """C-OBSO of every A1 candidate of one shot whose A1, D1 and D2 are seen (:func:`seen_candidates`)."""
+    """Paired C-OBSO of every A1 candidate of one shot whose A1, D1 and D2 are seen (:func:`seen_candidates`)."""
     positions, velocities, valid = scene.last_frame()
     candidates, _ = seen_candidates(scene)
     if not candidates:
         return []
-    samples = sample_ghosts(model, scene, [c.replaced for c in candidates], n_samples, seed)
-    return [ghost_cobso(positions, velocities, valid, scene.shooter_index, agents, samples[:, row], grid, params)
+    real_run, counterfactual = paired_ghosts(model, scene, candidates, n_samples, seed)
+    return [paired_ghost_cobso(positions, velocities, valid, scene.shooter_index, agents, real_run[:, row],
+                               counterfactual[:, row], grid, params)
             for row, agents in enumerate(candidates)]
+
+
+def _end_state(futures: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """End positions ``[S, 23, 2]`` of sampled futures ``[S, H, 23, 2]`` and their last 10 Hz velocity."""
+    return futures[:, -1], (futures[:, -1] - futures[:, -2]) * FPS if futures.shape[1] > 1 else None
+
+
+def paired_ghost_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.Tensor, shooter: int,
+                       agents: CobsoAgents, real_run: torch.Tensor, counterfactual: torch.Tensor,
+                       grid: Grid | None = None, params: PitchControlParams | None = None) -> CobsoResult:
+    """Paired C-OBSO (:func:`soccerai.evaluate.cobso.paired_cobso`) of real-run and counterfactual futures
+    ``[S, H, 23, 2]``: A1, D1, D2 at their end positions moving at their last 10 Hz step, in both scenes."""
+    real_pos, real_vel = _end_state(real_run)
+    cf_pos, cf_vel = _end_state(counterfactual)
+    return paired_cobso(positions, velocities, valid, shooter, agents, real_pos, cf_pos, real_vel, cf_vel,
+                        grid, params)
 
 
 def ghost_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.Tensor, shooter: int,
@@ -296,8 +348,9 @@ def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples:
         for res in scene_cobso(model, scene, n_samples, seed):
             a = res.agents
             rows.append((scene.shot_id, scene.source, scene.team, scene.shooter, ids[a.attacker],
-                         ids[a.attacker_defender], ids[a.shooter_defender], res.real_obso, float(res.predicted_obso.mean()), res.mean,
-                         res.std, n_samples))
+                         ids[a.attacker_defender], ids[a.shooter_defender], res.real_obso,
+                         float(res.paired_real_obso.mean()) if res.paired_real_obso is not None else res.real_obso,
+                         float(res.predicted_obso.mean()), res.signed_mean, res.mean, res.std, n_samples))
     if unseen:
         warnings.warn(f"{unseen} (shot, A1) pairs skipped: A1, D1 or D2 not tracked over the window (out of camera "
                       "view)", stacklevel=2)
@@ -320,9 +373,12 @@ def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed:
 def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:
     """Per-A1 summary of C-OBSO pairs, best first (with ``player_name`` when the pairs have ``a1_name``)."""
     keys = ["a1", "a1_name", "team"] if "a1_name" in pairs.columns else ["a1", "team"]
+    if "cobso_signed" not in pairs.columns:  # tables written before paired C-OBSO
+        pairs = pairs.with_columns(cobso_signed=pl.lit(None, pl.Float64()))
     return (
         pairs.group_by(keys, maintain_order=True)
         .agg(pl.len().alias("shots"), pl.col("cobso").mean().alias("cobso_mean"),
+             pl.col("cobso_signed").mean().alias("cobso_signed_mean"),
              pl.col("cobso_std").mean().alias("cobso_std_mean"), pl.col("cobso").sum().alias("cobso_total"),
              pl.col("shot_source").unique().sort().str.join(",").alias("shot_source"))
         .rename({"a1": "player", "a1_name": "player_name"}, strict=False)
