@@ -174,3 +174,27 @@ def test_cli_cobso_writes_pair_and_player_tables_and_the_figure(match, tmp_path,
     assert set(players["player"]) == set(pairs["a1"])
     figure = next(out.glob("*_cobso_best.png"))
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000
+
+
+def test_one_role_assignment_per_shot_shared_by_the_replay_and_match_obso(match) -> None:
+    """Every shot's shooter, A1, D1, D2 from the library (:func:`shot_roles`) are the replay's roles at every frame
+    of the shot moment (the dashboard, demo and exports read the same assignment)."""
+    from soccerai import replay
+    from soccerai.evaluate.match_obso import match_shot_roles
+
+    library = match_shot_roles(match)
+    assert library.height == match.events.filter(pl.col("type") == "SHOT").height  # skipped shots listed too
+    compared = 0
+    for moment in [m for m in replay.timeline(match) if m.kind == "shot"][:4]:
+        row = library.filter((pl.col("period") == moment.period) & (pl.col("frame") == moment.frame))
+        scene = replay.scene_for_moment(match, moment)
+        all_frames = {tuple(replay.roles(scene, i).slots().items()) for i in range(0, len(scene), 10)}
+        assert len(all_frames) == 1
+        roles = replay.roles(scene, scene.key_index)
+        if row["a1"][0] is None:
+            continue
+        compared += 1
+        got = {k: getattr(roles, k).object_id for k in ("shooter", "a1", "d1", "d2")}
+        assert got == {k: row[k][0] for k in ("shooter", "a1", "d1", "d2")}
+        assert row["shooter_name"][0] and row["a1_name"][0]
+    assert compared >= 1

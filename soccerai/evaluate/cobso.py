@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 import torch
 
@@ -125,6 +126,32 @@ def select_cobso_agents(
         for a1 in range(1, ATTACK_SLOTS.stop)
         if a1 != shooter and bool(valid[a1]) and float(positions[a1, 0]) > third
     ]
+
+
+def shot_agents(
+    positions: torch.Tensor,
+    valid: torch.Tensor,
+    shooter: int,
+    player_obso: torch.Tensor | np.ndarray,
+    pitch_length: float = DEFAULT_PITCH[0],
+    seen: torch.Tensor | np.ndarray | None = None,
+) -> CobsoAgents | None:
+    """THE role assignment of one shot, used by every face (CLI, demo, replay, exports, pipeline): (A1, D1, D2).
+
+    ``positions [23, 2]`` / ``valid [23]`` at the frame before the shot; ``shooter`` the shot table's shooter (never
+    the player nearest the ball frame by frame); ``player_obso [23]`` the agents' OBSO at that frame; ``seen [23]``:
+    only candidates whose three agents are seen (a forecast starts from tracked players). A1 is the candidate of
+    :func:`select_cobso_agents` with the highest OBSO (ties: the lower slot); None without candidates.
+    """
+    if not bool(valid[DEFENCE_SLOTS].any()):
+        return None
+    candidates = select_cobso_agents(positions, valid, shooter, pitch_length)
+    if seen is not None:
+        candidates = [c for c in candidates if all(bool(seen[a]) for a in c.replaced)]
+    if not candidates:
+        return None
+    values = np.nan_to_num(np.asarray(player_obso, dtype=np.float64), nan=-1.0)
+    return max(candidates, key=lambda c: (values[c.attacker], -c.attacker))
 
 
 def counterfactual_frames(

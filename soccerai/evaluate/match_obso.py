@@ -33,7 +33,14 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError, SoccerAIError
-from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, paired_cobso, select_cobso_agents
+from soccerai.evaluate.cobso import (
+    CobsoAgents,
+    CobsoResult,
+    cobso,
+    paired_cobso,
+    select_cobso_agents,
+    shot_agents,
+)
 from soccerai.evaluate.obso import ObsoResult, match_summary, obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
 from soccerai.match.names import with_player_names
@@ -144,18 +151,35 @@ def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0,
 def shot_scenes_counted(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0, cube: MatchCube | None = None,
                         found: MatchShots | None = None) -> tuple[list[ShotScene], dict[str, int]]:
     """:func:`shot_scenes` with the skipped shots counted by reason (the keys of :data:`SKIP_REASONS`)."""
+    scenes, skipped = shot_scenes_listed(match10, obs_s, horizon_s, cube, found)
+    skips = dict.fromkeys(SKIP_REASONS, 0)
+    for reason in skipped.get_column("reason_key"):
+        skips[reason] += 1
+    return scenes, skips
+
+
+SKIPPED_SHOT_SCHEMA: dict[str, pl.DataType] = {
+    "shot_id": pl.String(), "period": pl.Int8(), "frame": pl.Int64(), "team": pl.String(), "shooter": pl.String(),
+    "result": pl.String(), "reason_key": pl.String(), "reason": pl.String(),
+}
+
+
+def shot_scenes_listed(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0, cube: MatchCube | None = None,
+                       found: MatchShots | None = None) -> tuple[list[ShotScene], pl.DataFrame]:
+    """:func:`shot_scenes` with every skipped shot LISTED (``SKIPPED_SHOT_SCHEMA``: the shot and why), not dropped."""
     found = found if found is not None else match_shots(match10)
     cube = cube if cube is not None else match_cube(match10)
     scenes: list[ShotScene] = []
-    skips = dict.fromkeys(SKIP_REASONS, 0)
+    skipped = []
     horizon_frames = clock_frames(match10.metadata, horizon_s)
     for shot in found.shots.iter_rows(named=True):
         scene, reason = _shot_scene(cube, shot, obs_s, horizon_s, horizon_frames, found.source)
         if scene is None:
-            skips[reason] += 1
+            skipped.append((str(shot["event_id"]), shot["period"], shot["frame"], shot["team"], shot["player_id"],
+                            shot.get("result"), reason, SKIP_REASONS[reason]))
         else:
             scenes.append(scene)
-    return scenes, skips
+    return scenes, pl.DataFrame(skipped, schema=SKIPPED_SHOT_SCHEMA, orient="row")
 
 
 def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, horizon_frames: int,
@@ -290,6 +314,51 @@ def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:
     seen = window.mask[0, : window.obs_len].all(axis=0) & window.mask[0, -1]
     kept = [c for c in candidates if all(bool(seen[a]) for a in c.replaced)]
     return kept, len(candidates) - len(kept)
+
+
+def scene_roles(scene: ShotScene, player_obso: torch.Tensor | None = None) -> CobsoAgents | None:
+    """The shot's (A1, D1, D2) (:func:`soccerai.evaluate.cobso.shot_agents`) at the frame before the shot, for the
+    shot table's shooter; ``player_obso [23]`` at that frame when already computed."""
+    positions, velocities, valid = scene.last_frame()
+    if player_obso is None:
+        player_obso = obso(positions[None], velocities[None], valid[None]).player_values[0]
+    window = scene.window
+    seen = window.mask[0, : window.obs_len].all(axis=0) & window.mask[0, -1]
+    return shot_agents(positions, valid, scene.shooter_index, player_obso.double().numpy(), seen=seen)
+
+
+SHOT_ROLES_SCHEMA: dict[str, pl.DataType] = {
+    "shot_id": pl.String(), "period": pl.Int8(), "frame": pl.Int64(), "team": pl.String(), "result": pl.String(),
+    "shooter": pl.String(), "a1": pl.String(), "d1": pl.String(), "d2": pl.String(), "reason": pl.String(),
+}
+"""One row per shot: the roles every face shows (:func:`shot_roles`); ``reason`` says why a shot has no roles
+(its shooter never visible, no window, no off-ball attacker in the attacking third), null when it has them."""
+
+
+def shot_roles(scenes: Sequence[ShotScene], players: pl.DataFrame | None = None,
+               skipped: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Shooter, A1, D1, D2 of every shot (``SHOT_ROLES_SCHEMA`` with names): :func:`scene_roles` of each scene; the
+    ``skipped`` shots of :func:`shot_scenes_listed` are listed too, with their reason, in time order."""
+    rows = []
+    for scene in scenes:
+        agents = scene_roles(scene)
+        ids = scene.object_ids
+        picked = [None] * 3 if agents is None else [ids[agents.attacker], ids[agents.attacker_defender],
+                                                     ids[agents.shooter_defender]]
+        reason = "no seen off-ball attacker in the attacking third" if agents is None else None
+        rows.append((scene.shot_id, scene.period, scene.shot_frame, scene.team, scene.result, scene.shooter, *picked,
+                     reason))
+    for r in ([] if skipped is None else skipped.iter_rows(named=True)):
+        rows.append((r["shot_id"], r["period"], r["frame"], r["team"], r["result"], r["shooter"], None, None, None,
+                     r["reason"]))
+    table = pl.DataFrame(rows, schema=SHOT_ROLES_SCHEMA, orient="row").sort("period", "frame", nulls_last=True)
+    return with_player_names(table, players)
+
+
+def match_shot_roles(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> pl.DataFrame:
+    """:func:`shot_roles` of every shot of ``match`` (any rate), skipped shots listed with their reason."""
+    scenes, skipped = shot_scenes_listed(to_model_rate(match), obs_s, horizon_s, found=match_shots(match))
+    return shot_roles(scenes, match.players, skipped)
 
 
 def scene_cobso(model: TrajectoryModel, scene: ShotScene, n_samples: int = 10, seed: int = 0,
