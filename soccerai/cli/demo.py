@@ -12,7 +12,9 @@ without a data folder, from the installed kloppy package's ``kloppy/tests/files`
 3. shots found in the tracking (:mod:`soccerai.match.shots`: the match has no events), OBSO at the frame before each, C-OBSO
    of the off-ball attackers with the GVRNN and with constant velocity beside it (shots or pairs whose shooter, A1, D1
    or D2 is out of camera view are skipped and counted);
-4. the figure of the shot with the largest C-OBSO, labelled real.
+4. the figure (README's ``docs/demo.png``) of one of the match's GOALS: its OBSO and the C-OBSO of the shot's A1
+   (the shot's one role assignment, :func:`soccerai.evaluate.match_obso.scene_roles`), labelled real; C-OBSO is
+   computed for the goals first, then the other chances, up to ``max_shots``.
 
 Simulated path (:func:`run_demo`):
 
@@ -312,7 +314,8 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
     result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips.items() if n]
     log(f"3/5 {found.describe()}; OBSO at the {len(scenes)} shots with a scene, C-OBSO at up to {max_shots}")
     result.shot_obso = scenes_obso(scenes, players=match.players)
-    first = scenes[:max_shots]
+    goals_first = sorted(scenes, key=lambda s: ((s.result or "").upper() != "GOAL", s.period, s.shot_frame))
+    first = sorted(goals_first[:max_shots], key=lambda s: (s.period, s.shot_frame))  # the goals, then chances
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pairs, result.cobso_players = scenes_cobso(first, forecaster, n_samples=n_samples, players=match.players)
@@ -325,7 +328,7 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
     _timed(result, "obso_cobso", started)
 
     started = time.perf_counter()
-    log("4/5 drawing the shot with the largest C-OBSO")
+    log("4/5 drawing a goal (its OBSO and C-OBSO) or, without one, the shot with the largest C-OBSO")
     from soccerai.evaluate.match_obso import cobso_shot_view
     from soccerai.viz import cobso_shot_figure
 

@@ -525,18 +525,30 @@ class CobsoShotView:
 
 
 def cobso_shot_view(scenes: Sequence[ShotScene], model: TrajectoryModel, pairs: pl.DataFrame,
-                    n_samples: int = 10) -> CobsoShotView | None:
-    """The (shot, A1) pair with the largest C-OBSO and what to draw of it; None when ``pairs`` is empty.
+                    n_samples: int = 10, shot_id: str | None = None) -> CobsoShotView | None:
+    """What to draw of one shot: ``shot_id``, else a GOAL with C-OBSO pairs, else the shot with the largest C-OBSO.
 
+    Its (A1, D1, D2) are the shot's one role assignment (:func:`scene_roles`, what every face shows) when that A1
+    has a pair, else the pair with the largest C-OBSO. None when ``pairs`` has no row for such a shot.
     ``scenes`` are those C-OBSO was computed on (:func:`shot_scenes`), ``pairs`` its table (:func:`scenes_cobso`).
     """
     if pairs.height == 0:
         return None
-    best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
-    scene = next((s for s in scenes if s.shot_id == best["shot_id"]), None)
+    if shot_id is None:
+        goals = {s.shot_id for s in scenes if (s.result or "").upper() == "GOAL"}
+        ranked = pairs.with_columns(goal=pl.col("shot_id").is_in(list(goals)))
+        shot_id = ranked.sort("goal", "cobso", "real_obso", descending=True)["shot_id"][0]
+    scene = next((s for s in scenes if s.shot_id == shot_id), None)
     if scene is None:
-        raise InvalidParameterError(f"shot {best['shot_id']} of the C-OBSO pairs is not among the given scenes")
+        raise InvalidParameterError(f"shot {shot_id} of the C-OBSO pairs is not among the given scenes")
+    of_shot = pairs.filter(pl.col("shot_id") == shot_id)
+    if of_shot.height == 0:
+        return None
     ids = scene.object_ids
+    chosen = scene_roles(scene)
+    same = of_shot.filter(pl.col("a1") == ids[chosen.attacker]) if chosen is not None else of_shot.clear()
+    best = (same if same.height else of_shot.sort("cobso", "real_obso", descending=True)).row(0, named=True)
+    best = {**best, "result": scene.result}
     agents = sorted({ids.index(best[k]) for k in ("a1", "d1", "d2")})
     positions, velocities, valid = scene.last_frame()
     surface = obso(positions[None], velocities[None], valid[None]).surface[0]
