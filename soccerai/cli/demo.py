@@ -264,7 +264,7 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
         SKIP_REASONS,
         scenes_cobso,
         scenes_obso,
-        shot_scenes_counted,
+        shot_scenes_listed,
         to_model_rate,
     )
     from soccerai.evaluate.metrics import compare_models
@@ -310,8 +310,9 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
     found = match_shots(match)
     result.shots = with_player_names(found.shots, match.players).with_columns(shot_source=pl.lit(found.source),
                                                                                tracking=pl.lit("real"))
-    scenes, skips = shot_scenes_counted(match10, found=found)
-    result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips.items() if n]
+    scenes, skipped = shot_scenes_listed(match10, found=found)  # skipped shots are listed with their reason
+    skips = skipped.group_by("reason_key", maintain_order=True).len().iter_rows()
+    result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips]
     log(f"3/5 {found.describe()}; OBSO at the {len(scenes)} shots with a scene, C-OBSO at up to {max_shots}")
     result.shot_obso = scenes_obso(scenes, players=match.players)
     goals_first = sorted(scenes, key=lambda s: ((s.result or "").upper() != "GOAL", s.period, s.shot_frame))
@@ -322,7 +323,10 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
         baseline_pairs, result.cobso_baseline_players = scenes_cobso(first, build_model("constant_velocity"),
                                                                      n_samples=1, players=match.players)
     result.shot_notes += sorted({str(w.message) for w in caught})
+    from soccerai.evaluate.match_obso import shot_roles
+
     _write_tables(out_dir, result, pairs, {"shots.parquet": result.shots,
+                                           "shot_roles.parquet": shot_roles(scenes, match.players, skipped),
                                            "cobso_pairs_constant_velocity.parquet": baseline_pairs,
                                            "cobso_players_constant_velocity.parquet": result.cobso_baseline_players})
     _timed(result, "obso_cobso", started)
