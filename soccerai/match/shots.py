@@ -146,13 +146,19 @@ class MatchShots:
         return f"{self.shots.height} shots from the match's events"
 
 
-def match_shots(match: Match, rules: ShotRules | None = None) -> MatchShots:
-    """The match's shots: its event shots when it has events (they always win), else :func:`detect_shots`."""
+def match_shots(match: Match, rules: ShotRules | None = None, goals: bool = True) -> MatchShots:
+    """The match's shots: its event shots when it has events (they always win), else :func:`detect_shots` with the
+    goals of :func:`infer_goals` (``goals``) setting their outcomes and adding the goals no shot explains, as
+    :func:`shot_report` lists them, so every face (timeline, OBSO, C-OBSO, demo) knows which shots are goals."""
     if match.events is not None and match.events.height > 0:
         shots = match.events.filter((pl.col("type") == SHOT) & pl.col("player_id").is_not_null())
         return MatchShots(shots.sort("period", "frame"), "events")
     detection = detect_shots(match, rules)
-    return MatchShots(detection.shots, "detected", detection)
+    shots = detection.shots
+    if goals and match.tracking.filter(pl.col("object_id") == BALL_ID).height > 0:
+        with_goals = _with_goals(match, shots, infer_goals(match, shots), rules or ShotRules())
+        shots = with_goals.select(shots.columns).sort("period", "frame")
+    return MatchShots(shots, "detected", detection)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -845,7 +851,7 @@ def shot_report(match: Match, rules: ShotRules | None = None, goal_rules: GoalRu
     else :func:`detect_shots` with :func:`infer_goals` setting outcomes and adding the goals no shot explains."""
     from soccerai.errors import InvalidInputError
 
-    found = match_shots(match, rules)
+    found = match_shots(match, rules, goals=False)
     if found.source == "events":
         table = found.shots.with_columns(evidence=pl.lit("events"), shooter_note=pl.lit(None, pl.String()))
     else:
