@@ -184,7 +184,8 @@ def test_player_table_has_finite_numbers_in_one_format(shot_scene: replay.Scene)
     assert table.filter(~pl.col("attacking")).get_column("obso").null_count() == table.filter(~pl.col("attacking")).height
     shown = replay.format_columns(table, replay.TABLE_KINDS)
     assert shown.get_column("obso").str.contains(r"^(\d+\.\d\d %|-)$").all()
-    assert shown.get_column("top_speed_kmh").str.ends_with(" km/h").all()
+    # a player seen only around tracking jumps has no trustworthy speed: "-" rather than an invented number
+    assert shown.get_column("top_speed_kmh").str.contains(r"(^\d+\.\d km/h|^-)$").all()
     assert replay.format_value(3e-13, "probability") == "0.00 %" and replay.format_value(0.0168) == "1.68 %"
     assert replay.format_value(None) == replay.format_value(math.nan) == "-"
 
@@ -262,3 +263,18 @@ def test_match_summaries_of_a_store(real: Match, sportec: Match, tmp_path: Path)
         "FC Bayern Munchen", "Borussia Dortmund", "2019-11-09", "4-0")  # from SkillCorner's match_data.json
     freiburg = good.filter(pl.col("provider") == "sportec").row(0, named=True)
     assert freiburg["home"] == "Sport-Club Freiburg" and freiburg["n_moments"] == 0
+
+
+def test_jump_free_leaves_broadcast_jumps_out_of_distances_and_top_speeds() -> None:
+    """A player re-identified 8 m away in one 10 Hz step (80 m/s) runs neither 8 m nor at 288 km/h."""
+    from soccerai.match.quality import jump_free
+
+    t = np.arange(30) / 10.0
+    positions = np.stack([5.0 * t, np.zeros_like(t)], axis=-1)  # 5 m/s
+    positions[15:, 0] += 8.0  # the jump between frames 14 and 15
+    valid = np.ones(30, dtype=bool)
+    steps_ok, frames_ok = jump_free(positions, valid, fps=10.0)
+    assert not steps_ok[14] and steps_ok[[0, 13, 15, 28]].all()
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=-1)
+    assert steps[steps_ok].sum() == pytest.approx(5.0 * 2.8)
+    assert not frames_ok[10:20].any() and frames_ok[:10].all() and frames_ok[20:].all()
