@@ -59,6 +59,10 @@ back for, or after, the kick-off from the centre spot by the side that conceded.
    the gap within ``midfield_m`` of the halfway line (a goal kick or a corner restarts at a goal);
    used only together with 2.
 
+A "crossed line" is void when the ball is next seen at rest at a goal kick or a corner of that same goal within
+``restart_window_s`` (:func:`_set_piece_after`: the shot went out through, or past, the mouth; a goal is restarted
+from the centre spot, never from there).
+
 A goal is inferred from 1, from 3, or from 2 with 4; the goal's team is the attacker of the goal the evidence names
 (for 3: the side that did not kick off). A goal becomes the outcome of the detected shot of that team shortly before
 (``shot_link_s``); without one, an inferred shot row is added at the ball's last sample, its shooter the last
@@ -142,13 +146,19 @@ class MatchShots:
         return f"{self.shots.height} shots from the match's events"
 
 
-def match_shots(match: Match, rules: ShotRules | None = None) -> MatchShots:
-    """The match's shots: its event shots when it has events (they always win), else :func:`detect_shots`."""
+def match_shots(match: Match, rules: ShotRules | None = None, goals: bool = True) -> MatchShots:
+    """The match's shots: its event shots when it has events (they always win), else :func:`detect_shots` with the
+    goals of :func:`infer_goals` (``goals``) setting their outcomes and adding the goals no shot explains, as
+    :func:`shot_report` lists them, so every face (timeline, OBSO, C-OBSO, demo) knows which shots are goals."""
     if match.events is not None and match.events.height > 0:
         shots = match.events.filter((pl.col("type") == SHOT) & pl.col("player_id").is_not_null())
         return MatchShots(shots.sort("period", "frame"), "events")
     detection = detect_shots(match, rules)
-    return MatchShots(detection.shots, "detected", detection)
+    shots = detection.shots
+    if goals and match.tracking.filter(pl.col("object_id") == BALL_ID).height > 0:
+        with_goals = _with_goals(match, shots, infer_goals(match, shots), rules or ShotRules())
+        shots = with_goals.select(shots.columns).sort("period", "frame")
+    return MatchShots(shots, "detected", detection)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -702,6 +712,32 @@ def _in_net(b: _Ball, length: float, rules: GoalRules) -> list[tuple[int, float]
     return found
 
 
+def _set_piece_after(balls: list[_Ball], period: int, t: float, x: float, length: float, width: float,
+                     rules: GoalRules) -> bool:
+    """Whether, within ``restart_window_s`` after time ``t`` (a crossing at end ``sign(x)``), the ball rests at a goal
+    kick (in the 6-yard box, 1 m tolerance) or a corner (within 2 m of a corner flag) of that same goal."""
+    sign = 1.0 if x >= 0 else -1.0
+    half_l, half_w = length / 2.0, width / 2.0
+    for b in balls:
+        if b.period != period:
+            continue
+        window = np.flatnonzero((b.t > t + 0.5) & (b.t <= t + rules.restart_window_s))
+        if window.size < 2:
+            continue
+        xy = b.xy[window]
+        ax = sign * xy[:, 0]
+        goal_kick = (ax >= half_l - 5.5 - 1.0) & (ax <= half_l + 0.5) & (np.abs(xy[:, 1]) <= 9.16 + 1.0)
+        corner = (ax >= half_l - 2.0) & (np.abs(xy[:, 1]) >= half_w - 2.0)
+        speed = np.r_[np.linalg.norm(np.diff(xy, axis=0), axis=1) / np.maximum(np.diff(b.t[window]), 1e-6), np.inf]
+        rest = (goal_kick | corner) & (speed <= rules.still_speed)
+        run = 0.0
+        for k in range(window.size - 1):
+            run = run + float(b.t[window[k + 1]] - b.t[window[k]]) if rest[k] else 0.0
+            if run >= rules.still_s:
+                return True
+    return False
+
+
 def infer_goals(match: Match, shots: pl.DataFrame | None = None, rules: GoalRules | None = None) -> list[Goal]:
     """Goals from the tracking alone (see the module docstring): per ball gap of ``min_gap_s`` and per ball seen in a
     goal; ``shots`` (detected shots, ``EVENTS_SCHEMA``) adds their ``GOAL`` outcomes as "crossed line" evidence."""
@@ -753,7 +789,8 @@ def infer_goals(match: Match, shots: pl.DataFrame | None = None, rules: GoalRule
             elif kind == "midfield" and "lost near goal" in kinds:
                 words += [f"{gap_s:.0f} s gap", "play resumed in midfield (kick-off not seen)"]
                 kinds += ["gap", "midfield restart"]
-            elif crossed is not None:
+            elif crossed is not None and not _set_piece_after(balls, crossed[0], crossed[1], crossed[4], length,
+                                                              match.metadata.pitch_width, rules):
                 words.append(f"{gap_s:.0f} s gap")
                 kinds.append("gap")
             else:
@@ -765,9 +802,11 @@ def infer_goals(match: Match, shots: pl.DataFrame | None = None, rules: GoalRule
                 frame, t, (x, y) = int(b.frames[i]), float(b.t[i]), b.xy[i]
             goals.append(Goal(b.period, int(frame), float(t), team, " + ".join(words), float(x), float(y),
                               tuple(kinds)))
+    width = match.metadata.pitch_width
     for n, c in enumerate(crossings):
         if n not in used and not any(g.period == c[0] and abs(g.time_s - c[1]) < rules.shot_link_s
-                                     and g.team == c[2] for g in goals):
+                                     and g.team == c[2] for g in goals) \
+                and not _set_piece_after(balls, c[0], c[1], c[4], length, width, rules):
             goals.append(Goal(c[0], c[3], c[1], c[2], "crossed line", c[4], c[5], ("crossed line",)))
             used.add(n)
     return sorted(goals, key=lambda g: (g.period, g.time_s))
@@ -812,7 +851,7 @@ def shot_report(match: Match, rules: ShotRules | None = None, goal_rules: GoalRu
     else :func:`detect_shots` with :func:`infer_goals` setting outcomes and adding the goals no shot explains."""
     from soccerai.errors import InvalidInputError
 
-    found = match_shots(match, rules)
+    found = match_shots(match, rules, goals=False)
     if found.source == "events":
         table = found.shots.with_columns(evidence=pl.lit("events"), shooter_note=pl.lit(None, pl.String()))
     else:

@@ -47,6 +47,8 @@ OBSO_SCHEMA = {
     "scored_frame": pl.Int64(),
     "team": pl.String(),
     "shooter": pl.String(),
+    "shooter_name": pl.String(),
+    "result": pl.String(),
     "shooter_obso": pl.Float64(),
     "best_player": pl.String(),
     "best_obso": pl.Float64(),
