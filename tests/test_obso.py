@@ -17,8 +17,8 @@ from soccerai.evaluate.cobso import (
     cobso,
     cobso_distribution,
     cobso_table,
-    paired_cobso,
     counterfactual_frames,
+    paired_cobso,
     select_cobso_agents,
 )
 from soccerai.evaluate.obso import event_summary, match_summary, obso, on_ball_attacker

@@ -260,7 +260,7 @@ def paired_cobso(
     return CobsoResult(agents, shooter, float(values[0]), predicted, signed.clamp(min=0.0), signed, paired_real)
 
 
-def cobso_distribution(signed: "pl.Series | list[float]", clipped: "pl.Series | list[float] | None" = None,
+def cobso_distribution(signed: pl.Series | list[float], clipped: pl.Series | list[float] | None = None,
                        tolerance: float = 0.0) -> dict[str, float | int]:
     """How C-OBSO values spread: pairs, share exactly zero (of the clipped values), share positive / negative (signed).
 
