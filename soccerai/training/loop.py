@@ -212,6 +212,7 @@ def fit(
         callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience, mode="min"))
     if keep is not None:
         callbacks.append(keep)
+    model.train()  # a model loaded from a checkpoint is in eval mode; Lightning keeps a module's mode
     module = TrajectoryLightningModule(model, config.learning_rate, config.lr_schedule)
     with _quiet_lightning():
         trainer = L.Trainer(

@@ -95,19 +95,27 @@ def real_match_10hz(folder: str | Path, cache: bool = True) -> Match:
 
 
 # -- window sources ---------------------------------------------------------------------------------------------
-def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -> TrajectoryWindows:
-    """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames."""
+def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10,
+                  min_players: int = MIN_PLAYERS) -> TrajectoryWindows:
+    """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames.
+
+    ``min_players`` (default :data:`MIN_PLAYERS`, 6): a window is kept when at least that many of the 22 players
+    are tracked at every frame (broadcast tracking shows 12-19; the absent ones are masked, never zeros).
+    """
     _check_lengths(obs_len, pred_len, stride)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped windows are expected (ball out of play, substitutions)
-        return make_windows(to_model_rate(match), None, obs_len / FPS, pred_len / FPS, stride / FPS)
+        return make_windows(to_model_rate(match), None, obs_len / FPS, pred_len / FPS, stride / FPS,
+                            min_players=min_players)
 
 
-def parquet_windows(paths: Sequence[Path], obs_len: int, pred_len: int, stride: int) -> TrajectoryWindows:
-    """Windows of stored canonical matches (``soccerai.data.store`` parquet files), concatenated."""
+def parquet_windows(paths: Sequence[Path], obs_len: int, pred_len: int, stride: int,
+                    min_players: int = MIN_PLAYERS) -> TrajectoryWindows:
+    """Windows of stored canonical matches (``soccerai.data.store`` parquet files), concatenated (``min_players``:
+    :func:`match_windows`)."""
     parts = []
     for path in paths:
-        windows = match_windows(read_match(path), obs_len, pred_len, stride)
+        windows = match_windows(read_match(path), obs_len, pred_len, stride, min_players)
         if len(windows) == 0:
             raise InvalidInputError(f"no {obs_len + pred_len}-frame window inside a possession", path)
         parts.append(windows)
