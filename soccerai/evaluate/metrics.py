@@ -258,6 +258,17 @@ class WindowErrors:
     * ``agent_min_sum[w]`` ``sum_k min_s mean_{t: (t,k) in V} d`` over the window's scored agents, and
       ``agent_count[w]`` how many there are (per-agent minADE_K = sum / count over windows, the published form).
 
+    * ``energy[w]``       the energy score of the window's joint future (every scored ``(t, k)`` at once):
+      ``ES = mean_s ||X_s - y|| - 1/2 mean_{s != s'} ||X_s - X_s'||`` over the ``|V| x 2`` vector of positions,
+      divided by ``sqrt(|V|)`` (an RMS distance in metres, comparable across windows with different agent counts;
+      a proper scoring rule: no cloud scores better in expectation than the true distribution; for a deterministic
+      model it is the RMS error);
+    * ``spread_sum[w]`` / ``cover_sum[w]`` over ``end_count[w]`` agents tracked at the last horizon: the mean
+      distance of the sample endpoints to their mean, and whether the true endpoint lies within the samples' 90 %
+      region (radius = 90th percentile of the sample endpoints' distances to their mean).
+
+    The joint SADE_K / SFDE_K of the scene-level literature are ``min_ade`` / ``min_fde`` at the last horizon (the
+    minimum over samples of the mean over the scene's agents: one sample must be right for everyone at once).
     Entries with nothing scored are NaN in the per-scene arrays and 0 in the per-agent sums.
     """
 
@@ -267,6 +278,10 @@ class WindowErrors:
     ade_one: np.ndarray
     agent_min_sum: np.ndarray
     agent_count: np.ndarray
+    energy: np.ndarray | None = None
+    spread_sum: np.ndarray | None = None
+    cover_sum: np.ndarray | None = None
+    end_count: np.ndarray | None = None
 
     @property
     def scored(self) -> np.ndarray:
@@ -300,6 +315,8 @@ def window_errors(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAUL
     per_agent, agent_frames = _masked_mean(d, weights, (2,))  # [S, W, N]
     has = agent_frames[0] > 0
     best = per_agent.min(0).values.where(has, torch.zeros_like(per_agent[0]))
+    energy = energy_score(samples[:k], truth, valid)
+    spread, cover, ends = endpoint_spread_coverage(samples[:k], truth, valid[:, max(horizons) - 1], max(horizons) - 1)
     return WindowErrors(
         horizons=tuple(horizons),
         min_ade=torch.stack(min_ade, 1).numpy(),
@@ -307,7 +324,43 @@ def window_errors(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAUL
         ade_one=_nan_where_empty(one, count).numpy(),
         agent_min_sum=best.sum(1).numpy(),
         agent_count=has.sum(1).numpy(),
+        energy=energy, spread_sum=spread, cover_sum=cover, end_count=ends,
     )
+
+
+def energy_score(samples: Tensor, truth: Tensor, valid: Tensor) -> np.ndarray:
+    """Per-window energy score ``[W]`` of the joint future (see :class:`WindowErrors`); NaN where nothing is scored.
+
+    ``samples [S, W, H, N, 2]``, ``truth [W, H, N, 2]``, ``valid [W, H, N]``. The pairwise term uses the unbiased
+    mean over ``s != s'`` (0 for one sample).
+    """
+    x = samples.double() * valid[None, ..., None]
+    y = truth.double() * valid[..., None]
+    s, w = x.shape[:2]
+    x, y = x.reshape(s, w, -1), y.reshape(w, -1)
+    n = valid.reshape(w, -1).sum(1).double()
+    to_truth = (x - y[None]).norm(dim=-1).mean(0)  # [W]
+    if s > 1:
+        pair = torch.cdist(x.transpose(0, 1), x.transpose(0, 1))  # [W, S, S]
+        spread = pair.sum((1, 2)) / (s * (s - 1))
+    else:
+        spread = torch.zeros_like(to_truth)
+    es = (to_truth - 0.5 * spread) / n.clamp_min(1.0).sqrt()
+    return torch.where(n > 0, es, torch.full_like(es, float("nan"))).numpy()
+
+
+def endpoint_spread_coverage(samples: Tensor, truth: Tensor, valid_end: Tensor, step: int,
+                             level: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: the sum over scored agents of their endpoint spread (mean distance of the ``S`` sample endpoints
+    at ``step`` to their mean) and of ``1`` where the true endpoint lies within the ``level`` quantile of those
+    distances (the samples' ``level`` region, a disc around their mean), and the agents counted ``[W]``."""
+    ends = samples[:, :, step].double()  # [S, W, N, 2]
+    centre = ends.mean(0)
+    dist = (ends - centre).norm(dim=-1)  # [S, W, N]
+    radius = torch.quantile(dist, level, dim=0)
+    inside = ((truth[:, step].double() - centre).norm(dim=-1) <= radius + 1e-9).double()
+    weights = valid_end.double()
+    return ((dist.mean(0) * weights).sum(1).numpy(), (inside * weights).sum(1).numpy(), weights.sum(1).numpy())
 
 
 def whole_window_agents(mask: Tensor | np.ndarray) -> Tensor:
@@ -330,6 +383,11 @@ def time_blocks(windows: TrajectoryWindows, block_s: float = 60.0) -> np.ndarray
         "block": np.floor(starts / (per_second * block_s)).astype(np.int64),
     })
     return keys.select(pl.struct("match", "period", "block").rank("dense")).to_series().to_numpy() - 1
+
+
+def independent_blocks(windows: TrajectoryWindows, block_s: float = 60.0) -> int:
+    """How many independent blocks (:func:`time_blocks`) the windows fall into: the bootstrap's real sample size."""
+    return int(time_blocks(windows, block_s).max()) + 1 if len(windows) else 0
 
 
 def bootstrap_interval(
