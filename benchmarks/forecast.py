@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training and scoring")
     parser.add_argument("--boot", type=int, default=defaults.n_boot, help="bootstrap resamples")
     parser.add_argument("--pretrained", default=defaults.pretrained, help="shipped model name or folder ('' none)")
+    parser.add_argument("--extra-pretrained", default="",
+                        help="comma list of other shipped models / checkpoint folders scored beside --pretrained")
     parser.add_argument("--no-simulated", action="store_true", help="skip the simulated game")
     parser.add_argument("--max-test-windows", type=int, default=None, help="smoke runs: windows scored per set")
     parser.add_argument("--models", default=",".join(defaults.models),
@@ -51,7 +53,8 @@ def main() -> None:
                                         latent=args.latent, n_boot=args.boot, pretrained=args.pretrained or None,
                                         simulated=not args.no_simulated, max_test_windows=args.max_test_windows,
                                         models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
-                                        pretrain_sim_steps=args.pretrain_sim_steps)
+                                        pretrain_sim_steps=args.pretrain_sim_steps,
+                                        extra_pretrained=tuple(m for m in args.extra_pretrained.split(",") if m))
     wall, cpu = time.perf_counter(), time.process_time()
     table, timings = fb.run(config, say=lambda m: print(m, flush=True))
     md, parquet = fb.save(table, output_dir() / "benchmarks", config)

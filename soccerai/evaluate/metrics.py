@@ -23,7 +23,7 @@ from torch import Tensor
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch
-from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows, agent_roles
 
 DEFAULT_K = 20
 PLAYER_SPEED_LIMIT = 12.0
@@ -409,3 +409,46 @@ def bootstrap_interval(
     stats = (draws @ block_sums)[totals > 0] / totals[totals > 0]
     alpha = (1.0 - level) / 2.0
     return float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha))
+
+
+def defender_response(model: torch.nn.Module, windows: TrajectoryWindows, n_samples: int = 4, seed: int = 0,
+                      batch_size: int = 64) -> tuple[float, float, int]:
+    """How a defender's 4 s displacement follows his nearest attacker's, for ``model`` and for the data.
+
+    The attackers (and the ball) are GIVEN their true futures; the present defenders are predicted. For every
+    defender ``D`` present at the last observed frame and tracked at the last future frame, ``A`` is the attacker
+    nearest to him at the last observed frame that is also tracked then; ``dA`` = A's true displacement over the
+    horizon, ``dD`` = D's displacement (the mean of the model's samples, or the truth). Returns the least-squares
+    slopes through the origin ``sum(dA . dD) / sum(dA . dA)`` (x and y pooled) for the model and for the data, and
+    the number of pairs. A slope of 0: defenders ignore their attacker; the data's slope is what real defenders do.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    roles = torch.as_tensor(agent_roles())
+    num_model = num_data = den = 0.0
+    pairs = 0
+    for start in range(0, len(windows), batch_size):
+        batch = TrajectoryBatch.from_windows(windows, slice(start, start + batch_size))
+        history, truth = batch.history(), batch.future_positions()
+        present = batch.present()
+        defenders = present & (roles == 1)
+        attackers = present & (roles == 0) & batch.future_mask()[:, -1]
+        samples = model.sample(history, truth.shape[1], n_samples, defenders, batch.given_future(),
+                               generator=generator)
+        last = history.states[:, -1, :, :2]
+        end_model = samples[:, :, -1].mean(0)  # [B, N, 2]
+        dist = (last[:, :, None] - last[:, None]).norm(dim=-1)  # [B, D, A]
+        dist = dist.masked_fill(~attackers[:, None, :], float("inf"))
+        nearest = dist.argmin(-1)  # [B, N]
+        ok = defenders & batch.future_mask()[:, -1] & torch.isfinite(dist.min(-1).values)
+        b_idx, d_idx = ok.nonzero(as_tuple=True)
+        a_idx = nearest[b_idx, d_idx]
+        d_a = truth[b_idx, -1, a_idx] - last[b_idx, a_idx]
+        d_true = truth[b_idx, -1, d_idx] - last[b_idx, d_idx]
+        d_model = end_model[b_idx, d_idx] - last[b_idx, d_idx]
+        num_model += float((d_a * d_model).sum())
+        num_data += float((d_a * d_true).sum())
+        den += float((d_a * d_a).sum())
+        pairs += len(b_idx)
+    if den <= 0:
+        return float("nan"), float("nan"), pairs
+    return num_model / den, num_data / den, pairs

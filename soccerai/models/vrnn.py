@@ -106,13 +106,16 @@ def kinematic_states(states: Tensor, mask: Tensor) -> Tensor:
     """States whose velocity is the backward difference ``(p_t - p_{t-1}) / dt`` where both frames are tracked.
 
     That is the quantity the decoder predicts and the rollout integrates, so training and sampling see the same
-    velocity feature. Elsewhere (first frame, re-appearing agents) the given smoothed velocity is kept.
+    velocity feature. At the first frame the given smoothed velocity is kept (its centred smoothing reads the next
+    observed frames). An agent that RE-APPEARS at frame ``t >= 1`` (tracked at ``t``, not at ``t - 1``) has no past
+    sample to difference: its velocity there is 0 (unknown). The given velocity there comes from a centred
+    Savitzky-Golay filter that reads up to 0.3 s ahead, so at the last observed frame it would read the future.
     """
     positions = states[..., :2]
     backward = (positions[:, 1:] - positions[:, :-1]) / DT
     tracked_both = (mask[:, 1:] & mask[:, :-1]).unsqueeze(-1)
     velocity = states[..., 2:4].clone()
-    velocity[:, 1:] = torch.where(tracked_both, backward, states[:, 1:, :, 2:4])
+    velocity[:, 1:] = torch.where(tracked_both, backward, torch.zeros_like(backward))
     return torch.cat([positions, velocity], dim=-1)
 
 
