@@ -173,3 +173,43 @@ def test_reappearing_agent_velocity_reads_no_future():
 def test_player_roles_layout():
     roles = torch.as_tensor(agent_roles())
     assert int((roles == 2).sum()) == 1 and int((roles == 0).sum()) == 11
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", ["skillcorner", "hawkeye"])
+def test_cached_and_uncached_matches_give_the_same_test_set(tmp_path, monkeypatch, folder):
+    """Bug (a) of issue #27: the 10 Hz cache once dropped ``speed_flag``; the windows of the cached match (read back
+    from parquet) must equal those of the match read from the provider files."""
+    from soccerai.config import data_dir
+    from soccerai.windows import sources
+
+    path = data_dir() / (sources.SKILLCORNER if folder == "skillcorner" else sources.HAWKEYE)
+    monkeypatch.setenv("SOCCERAI_OUT_DIR", str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = sources.real_match_10hz(path, cache=False)
+        sources.real_match_10hz(path, cache=True)  # writes the cache
+        cached = sources.real_match_10hz(path, cache=True)  # reads it back
+        a = sources._windows(fresh, 20, 40, 20, sources.MIN_PLAYERS, "fresh")
+        b = sources._windows(cached, 20, 40, 20, sources.MIN_PLAYERS, "cached")
+    assert len(a) == len(b) > 0
+    np.testing.assert_allclose(a.states, b.states, atol=1e-5)
+    assert np.array_equal(a.mask, b.mask)
+
+
+def test_recipe_refuses_a_corrupt_checkpoint_in_one_line(tmp_path, capsys):
+    from soccerai.training import recipe
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.json").write_text("{not json")
+    (bad / "model.safetensors").write_bytes(b"garbage")
+    code = recipe.main(["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work"), "--resume", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: cannot resume from") and "\n" not in err
+    assert (bad / "manifest.json").read_text() == "{not json" and (bad / "model.safetensors").is_file()
+    assert not (tmp_path / "out").exists()
+    foreign = tmp_path / "foreign"
+    save_checkpoint(build_model("vrnn", {"hidden": 8, "latent": 2}), foreign, {"matches": ["x"]})
+    code = recipe.main(["--out", str(tmp_path / "out"), "--work", str(tmp_path / "work"), "--resume", str(foreign)])
+    assert code == 2 and "gvrnn" in capsys.readouterr().err
