@@ -99,7 +99,8 @@ def run(args: argparse.Namespace, say=print) -> dict[str, Any]:
         model = build_model("gvrnn", model_config)
         sim = simulated_windows(args.sim_duration_s, say=say)
         config = TrainConfig(epochs=-1, max_steps=args.pretrain_steps, batch_size=args.batch_size,
-                             learning_rate=args.lr, seed=args.seed, accelerator="cpu", lr_schedule="constant")
+                             learning_rate=args.lr, seed=args.seed, accelerator="cpu", lr_schedule="constant",
+                             max_time_s=args.pretrain_max_s)
         t, c = time.perf_counter(), time.process_time()
         result = fit(model, sim, None, config)
         model = result.model
@@ -117,7 +118,8 @@ def run(args: argparse.Namespace, say=print) -> dict[str, Any]:
     train, val, _ = skillcorner_sets()
     config = TrainConfig(epochs=-1, max_steps=args.finetune_steps, batch_size=args.batch_size,
                          learning_rate=args.finetune_lr, seed=args.seed, accelerator="cpu", lr_schedule="cosine",
-                         val_every_steps=args.val_every, keep_best=True, patience=100)
+                         val_every_steps=args.val_every, keep_best=True, patience=100,
+                         max_time_s=args.finetune_max_s)
     t, c = time.perf_counter(), time.process_time()
     result = fit(model, train, val, config)
     finetune = {"data": "REAL: SkillCorner Bayern v Dortmund 2019-11-09 first half (broadcast, 10 Hz)",
@@ -149,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", default=None, help="fine-tune from this checkpoint folder instead of pre-training")
     p.add_argument("--pretrain-steps", type=int, default=350)
     p.add_argument("--finetune-steps", type=int, default=350)
+    p.add_argument("--pretrain-max-s", type=float, default=None, help="wall-clock cap of the pre-training")
+    p.add_argument("--finetune-max-s", type=float, default=None, help="wall-clock cap of the fine-tuning")
     p.add_argument("--sim-duration-s", type=float, default=900.0)
     p.add_argument("--hidden", type=int, default=32)
     p.add_argument("--latent", type=int, default=16)
