@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--pretrained", default=defaults.pretrained, help="shipped model name or folder ('' none)")
     parser.add_argument("--extra-pretrained", default="",
                         help="comma list of other shipped models / checkpoint folders scored beside --pretrained")
+    parser.add_argument("--full-scene-only", action="store_true", help="skip the ghosting scenario (faster)")
     parser.add_argument("--no-simulated", action="store_true", help="skip the simulated game")
     parser.add_argument("--max-test-windows", type=int, default=None, help="smoke runs: windows scored per set")
     parser.add_argument("--models", default=",".join(defaults.models),
@@ -54,7 +55,9 @@ def main() -> None:
                                         simulated=not args.no_simulated, max_test_windows=args.max_test_windows,
                                         models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
                                         pretrain_sim_steps=args.pretrain_sim_steps,
-                                        extra_pretrained=tuple(m for m in args.extra_pretrained.split(",") if m))
+                                        extra_pretrained=tuple(m for m in args.extra_pretrained.split(",") if m),
+                                        scenarios=("full_scene",) if args.full_scene_only else
+                                        ("full_scene", "ghosting"))
     wall, cpu = time.perf_counter(), time.process_time()
     table, timings = fb.run(config, say=lambda m: print(m, flush=True))
     md, parquet = fb.save(table, output_dir() / "benchmarks", config)

@@ -75,6 +75,8 @@ class ForecastBenchmarkConfig:
     """Keys of :func:`backbone_entries` trained from scratch (``all``: every backbone)."""
     max_test_windows: int | None = None
     """Score at most this many windows per set, spread evenly (None: all; smoke runs only)."""
+    scenarios: tuple[str, ...] = ("full_scene", "ghosting")
+    """Scenarios of the table (the RESULT line reads ``full_scene``)."""
     extra_pretrained: tuple[str, ...] = ()
     """Other shipped models / checkpoint folders scored beside ``pretrained`` (e.g. the previous shipped model)."""
     pretrain_sim_steps: int = 0
@@ -262,7 +264,7 @@ def run(config: ForecastBenchmarkConfig, say=print) -> tuple[pl.DataFrame, dict[
         budgets[f"{record['model']} [pretrained {extra}]"] = (f"shipped:{record['metadata'].get('steps', '?')} "
                                                                "steps", int(record["metadata"].get("steps", 0)),
                                                                0.0, 0.0)
-    table = forecast_table(models, sets, config.n_samples, config.seed, config.n_boot)
+    table = forecast_table(models, sets, config.n_samples, config.seed, config.n_boot, tuple(config.scenarios))
     gvrnn = next((label for label in models if "pretrained" in label), None)
     if gvrnn is not None:
         slope_model, slope_data, pairs = defender_response(models[gvrnn], sets["skillcorner_test"], seed=config.seed)
