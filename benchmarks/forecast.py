@@ -6,7 +6,7 @@
 ``--models`` (comma list, default vrnn,gvrnn; ``all``: VRNN, GVRNN with every encoder, AE, VAE, GAN, DDPM,
 Transformer) are trained from scratch on the REAL SkillCorner first half (its last 10 minutes held out for
 validation) under equal optimiser steps (``--steps``) AND equal wall time (``--budget-s``); the shipped pretrained
-GVRNN (``data/models/gvrnn-skillcorner``) and constant velocity are scored beside them on the REAL second half, the
+GVRNN (``soccerai.training.pretrained.DEFAULT_MODEL``, ``--extra-pretrained`` adds others), constant velocity and damped constant velocity (gamma fitted on the training half) are scored beside them on the REAL second half, the
 REAL Hawk-Eye minutes, the REAL Last Row clip and one SIMULATED game with its own seed. Honest protocol: the models
 see only the observed frames; an agent is forecast only if tracked at the last observed frame and scored only where
 tracked; given agents are held, never fed as (0, 0).
