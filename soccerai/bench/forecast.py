@@ -41,10 +41,10 @@ import torch
 from soccerai.bench.backbones import BenchmarkConfig, Entry, entries, train_with_budget
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.forecast_table import CV, DCV, forecast_table, headline
-from soccerai.evaluate.metrics import defender_response
-from soccerai.models.baselines import DampedConstantVelocity, fit_damping
 from soccerai.evaluate.forecast_table import save as save_table
+from soccerai.evaluate.metrics import defender_response
 from soccerai.models import TrajectoryBatch, TrajectoryModel
+from soccerai.models.baselines import DampedConstantVelocity, fit_damping
 from soccerai.training import pretrained
 from soccerai.windows import sources as datasets
 from soccerai.windows.container import TrajectoryWindows
