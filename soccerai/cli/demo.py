@@ -7,7 +7,7 @@ without a data folder, from the installed kloppy package's ``kloppy/tests/files`
 
 1. ingest it into the parquet store (native reader) and print its data quality;
 2. forecast: windows of the first half train a small GVRNN briefly (to show training); the shipped pretrained real
-   GVRNN (``soccerai.training.pretrained``, ``gvrnn-skillcorner``) forecasts when this checkout has it; they and constant
+   GVRNN (``soccerai.training.pretrained``, ``gvrnn-sim-skillcorner``) forecasts when this checkout has it; they and constant
    velocity are compared on second-half windows (a time split of the same match);
 3. shots found in the tracking (:mod:`soccerai.match.shots`: the match has no events), OBSO at the frame before each, C-OBSO
    of the off-ball attackers with the GVRNN and with constant velocity beside it (shots or pairs whose shooter, A1, D1
