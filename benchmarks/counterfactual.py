@@ -23,12 +23,7 @@ from pathlib import Path
 import polars as pl
 import torch
 
-from soccerai.bench.counterfactual import (
-    markdown_table,
-    moment_figure,
-    run,
-    summarize,
-)
+from soccerai.bench.counterfactual import markdown_table, moment_figure, run, summarize
 from soccerai.config import metrica_events_dir, output_dir
 from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
 from soccerai.synth.cache import METRICA_GAMES

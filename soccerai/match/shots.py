@@ -94,6 +94,13 @@ GOAL_TOLERANCE = 0.5
 ShotSource = Literal["events", "detected"]
 
 
+def _check_positive(rules: object, what: str) -> None:
+    """Every field of a rules dataclass must be a positive finite number."""
+    bad = {k: v for k, v in asdict(rules).items() if not (math.isfinite(v) and v > 0)}
+    if bad:
+        raise InvalidParameterError(f"{what} must be positive finite numbers, got {bad}")
+
+
 @dataclass(frozen=True)
 class ShotRules:
     """The detector's thresholds (metres, seconds, m/s, degrees); see the module docstring for each rule."""
@@ -115,9 +122,7 @@ class ShotRules:
     merge_s: float = 1.0
 
     def __post_init__(self) -> None:
-        bad = {k: v for k, v in asdict(self).items() if not (math.isfinite(v) and v > 0)}
-        if bad:
-            raise InvalidParameterError(f"shot rules must be positive finite numbers, got {bad}")
+        _check_positive(self, "shot rules")
 
 
 @dataclass
@@ -566,9 +571,7 @@ class GoalRules:
     kicker_radius: float = 2.5
 
     def __post_init__(self) -> None:
-        bad = {k: v for k, v in asdict(self).items() if not (math.isfinite(v) and v > 0)}
-        if bad:
-            raise InvalidParameterError(f"goal rules must be positive finite numbers, got {bad}")
+        _check_positive(self, "goal rules")
 
 
 @dataclass(frozen=True)

@@ -57,12 +57,7 @@ from soccerai.models.graph import (
     node_features,
     repeat_edges,
 )
-from soccerai.models.layers import (
-    build_encoder,
-    gaussian_kl,
-    gaussian_nll,
-    split_gaussian,
-)
+from soccerai.models.layers import build_encoder, gaussian_kl, gaussian_nll, split_gaussian
 from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
