@@ -5,7 +5,7 @@ Inputs (every figure says which kind it is)
       10 Hz) and the two Hawk-Eye minutes (``real-matches/hawkeye-two-minutes``, 6,000 frames at 50 Hz), as stored.
     * **tiled**: a full match (``--minutes``, default 90, at the provider's rate, two halves) written in the
       provider's format into a temporary folder by repeating the rows of the real provider sample (Metrica CSV,
-      Tracab DAT, Second Spectrum JSONL, PFF JSONL) with renumbered frames; Metrica positions also get ~5 cm
+      Tracab DAT, Second Spectrum JSONL, PFF JSONL, Sportec / DFL positions XML) with renumbered frames; Metrica positions also get ~5 cm
       jitter. Right size and format, meaningless motion: it measures parsing, not football.
 
 Each (provider, engine) runs in its own child process (``--child PROVIDER ENGINE FILE...``) that times only the
@@ -15,7 +15,9 @@ and libraries included, what a user's process needs). ``kloppy`` = the provider'
 ``soccerai`` = :func:`soccerai.io.load_match` with the default engine (native reader where one is registered,
 else soccerai's kloppy path), which returns the full canonical Match. The parent prints a table and ends with::
 
-    RESULT skillcorner_speedup=.. skillcorner_s=.. hawkeye_speedup=.. ... peak_mib_max=..
+    DETAIL skillcorner_s=.. skillcorner_kloppy_s=.. ... tiled_minutes=90
+    RESULT skillcorner_speedup=.. hawkeye_speedup=.. secondspectrum_speedup=.. pff_speedup=.. sportec_speedup=..
+           tracab_speedup=.. metrica_speedup=.. speedup_min=.. peak_mib_max=.. data=real+tiled
 
 Run: ``.venv/bin/python benchmarks/ingest.py`` (a 90-minute tile per provider: kloppy needs minutes each);
 ``--minutes 10`` for a quick check; ``--providers tracab metrica`` to choose; ``--skip-kloppy``.
@@ -159,6 +161,52 @@ def write_tiled_pff(samples_dir: Path, out_dir: Path, minutes: float) -> list[Pa
     return out
 
 
+def write_tiled_sportec(samples_dir: Path, out_dir: Path, minutes: float) -> list[Path]:
+    """Sportec / DFL positions XML, two halves of ``minutes``: per half the sample's ball and referee frame sets and
+    one frame set for each of the first 11 players of each team in sportec_meta.xml (the sample tracks only 3 of
+    them: their frames serve as templates, cycled), every frame set's sample frames repeated with ``N`` renumbered
+    from the half's first frame (10000, 100000 as DFL numbers them). One element a line, as DFL writes them; the
+    match information copied."""
+    import re
+
+    meta_text = (samples_dir / "sportec_meta.xml").read_text()
+    squads = [(team, re.findall(r'<Player PersonId="([^"]+)"', body)[:11]) for team, body in
+              re.findall(r'<Team TeamId="([^"]+)"(.*?)</Team>', meta_text, flags=re.S)]
+    text = (samples_dir / "sportec_positional_w_referee.xml").read_text()
+    head = text[: text.index("<FrameSet ")]
+    sets = [(dict(re.findall(r'(\w+)="([^"]*)"', m.group(1))), re.findall(r'<Frame N="(\d+)"([^>]*)/>', m.group(2)))
+            for m in re.finditer(r"<FrameSet ([^>]*)>(.*?)</FrameSet>", text, flags=re.S)]
+    n = _frames_per_half(minutes, 25)
+    raw = out_dir / "tiled_sportec_positional.xml"
+
+    def write(handle, attrs: dict[str, str], frames: list[tuple[str, str]]) -> None:
+        handle.write("    <FrameSet " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + ">\n")
+        start, rest = int(frames[0][0]), [rest for _, rest in frames]
+        for lo in range(0, n, 20_000):
+            handle.write("".join(f'      <Frame N="{start + i}"{rest[i % len(rest)]}/>\n'
+                                 for i in range(lo, min(n, lo + 20_000))))
+        handle.write("    </FrameSet>\n")
+
+    with raw.open("w") as handle:
+        handle.write(head)
+        for section in ("firstHalf", "secondHalf"):
+            half = [(attrs, frames) for attrs, frames in sets if attrs.get("GameSection") == section]
+            templates = [frames for attrs, frames in half if attrs["TeamId"] not in ("BALL", "referee")]
+            for attrs, frames in half:
+                if attrs["TeamId"] in ("BALL", "referee"):
+                    write(handle, attrs, frames)
+            k = 0
+            for team, people in squads:
+                for person in people:
+                    attrs = {**half[0][0], "TeamId": team, "PersonId": person}
+                    write(handle, attrs, templates[k % len(templates)])
+                    k += 1
+        handle.write("  </Positions>\n</PutDataRequest>\n")
+    meta = out_dir / "tiled_sportec_meta.xml"
+    meta.write_text(meta_text)
+    return [meta, raw]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # The providers
 # ----------------------------------------------------------------------------------------------------------------
@@ -190,7 +238,7 @@ def _by(files: list[Path], *needles: str) -> Path:
 
 def _kloppy(provider: str, files: list[Path]) -> int:
     """kloppy's own load + to_df on the files (rows of its table)."""
-    from kloppy import hawkeye, metrica, pff, secondspectrum, skillcorner, tracab
+    from kloppy import hawkeye, metrica, pff, secondspectrum, skillcorner, sportec, tracab
 
     ss = "secondspectrum"
     if provider == "skillcorner":
@@ -212,6 +260,9 @@ def _kloppy(provider: str, files: list[Path]) -> int:
     elif provider == "pff":
         ds = pff.load_tracking(meta_data=str(_by(files, "metadata")), roster_meta_data=str(_by(files, "rosters")),
                                raw_data=str(_by(files, ".jsonl")), only_alive=False, coordinates=ss)
+    elif provider == "sportec":
+        ds = sportec.load_tracking(meta_data=str(_by(files, "meta")), raw_data=str(_by(files, "positional")),
+                                   only_alive=False, coordinates=ss)
     else:
         raise SystemExit(f"no kloppy call for {provider}")
     return ds.to_df(engine="polars").height
@@ -224,8 +275,11 @@ PROVIDER_INPUTS: dict[str, tuple[str, Callable[[Path, Path, float], list[Path]]]
     "tracab": ("tiled", _tiled(write_tiled_tracab)),
     "secondspectrum": ("tiled", _tiled(write_tiled_secondspectrum)),
     "pff": ("tiled", _tiled(write_tiled_pff)),
+    "sportec": ("tiled", _tiled(write_tiled_sportec)),
 }
-"""Provider -> (real or tiled, how its files are found or written). Sportec XML is not tiled yet (see README)."""
+"""Provider -> (real or tiled, how its files are found or written)."""
+RESULT_ORDER = ("skillcorner", "hawkeye", "secondspectrum", "pff", "sportec", "tracab", "metrica")
+"""Providers of the final ``RESULT`` line, in its order."""
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -247,12 +301,17 @@ def run_child(provider: str, engine: str, files: list[Path]) -> dict[str, float 
 
         load: Callable[[], tuple[int, int | None, str]] = lambda: (_kloppy(provider, files), None, "kloppy")  # noqa: E731
     else:
+        import kloppy  # noqa: F401 - the native readers read small metadata with kloppy's parsers: import excluded too
+
         from soccerai.io import load_match
 
         def load() -> tuple[int, int | None, str]:
             match = load_match(files)
             frames = match.tracking.select(pl.struct("period", "frame").n_unique()).item()
-            native = "native-metrica" if match.metadata.provider.startswith("metrica") else "soccerai kloppy path"
+            from soccerai.io import READERS
+
+            provider = match.metadata.provider
+            native = f"native {provider}" if "fast" in READERS.get(provider, {}) else "soccerai kloppy path"
             return match.tracking.height, frames, str(match.metadata.extra.get("reader", native))
 
     baseline = _peak_mib()
@@ -330,16 +389,27 @@ def main(argv: list[str] | None = None) -> None:
                 if kind == "tiled":
                     path.unlink()
     _print_table(rows)
-    parts = []
-    for row in rows:
-        p, fast = row["provider"], row["soccerai"]
-        parts.append(f"{p}_s={fast['seconds']:.2f}" if "error" not in fast else f"{p}_s=nan")
+    by_provider = {row["provider"]: row for row in rows}
+    parts, detail, speedups = [], [], []
+    for p in [*RESULT_ORDER, *[r["provider"] for r in rows if r["provider"] not in RESULT_ORDER]]:
+        row = by_provider.get(p)
+        if row is None:
+            continue
+        fast = row["soccerai"]
+        detail.append(f"{p}_s={fast['seconds']:.2f}" if "error" not in fast else f"{p}_s=nan")
         if not args.skip_kloppy:
-            parts.append(f"{p}_kloppy_s={row['kloppy']['seconds']:.2f}" if "error" not in row["kloppy"] else f"{p}_kloppy_s=nan")
+            slow = row["kloppy"]
+            detail.append(f"{p}_kloppy_s={slow['seconds']:.2f}" if "error" not in slow else f"{p}_kloppy_s=nan")
             parts.append(f"{p}_speedup={row['speedup']:.1f}" if row.get("speedup") else f"{p}_speedup=nan")
+            if row.get("speedup"):
+                speedups.append(row["speedup"])
+    print("DETAIL " + " ".join(detail) + f" tiled_minutes={args.minutes:g}")
+    if speedups:
+        parts.append(f"speedup_min={min(speedups):.1f}")
     peaks = [r["soccerai"]["peak_mib"] for r in rows if "error" not in r["soccerai"]]
     parts.append(f"peak_mib_max={max(peaks):.0f}" if peaks else "peak_mib_max=nan")
-    parts.append(f"tiled_minutes={args.minutes:g}")
+    kinds = sorted({PROVIDER_INPUTS[r["provider"]][0] for r in rows}, key=("real", "tiled").index)
+    parts.append("data=" + "+".join(kinds))
     print("RESULT " + " ".join(parts))
 
 

@@ -1,12 +1,18 @@
-"""Benchmark: vectorised pitch control on every frame of a full match versus the per-cell loop reference.
+"""Benchmark: pitch control of a whole 90-minute match at 10 Hz (54,000 frames), new engine vs old vs the loop.
 
-Frames: every 10 Hz frame of a full simulated match from ``$SOCCERAI_OUT_DIR/simulated`` (canonical parquet,
-resampled to 10 Hz with smoothed velocities) when one exists, otherwise 54,000 synthetic frames (22 players + ball moving with random smooth motion, seeded). Grid 50 x 32,
-2 CPU threads. The loop reference (tests/reference_pitch_control.py) is timed on a sample of frames and extrapolated.
+Frames: the first 54,000 10 Hz frames of a full SIMULATED match (Metrica game 1's event timeline through the
+synthesizer, cached by :func:`soccerai.synth.cache.simulated_match_path`, ~20 s to synthesize on first use;
+resampled to 10 Hz with smoothed velocities as scoring does; home attacks). A shorter match is tiled up to 54,000
+frames and the table says so; without the Metrica events, 54,000 seeded synthetic frames (``data=synthetic``).
+Grid 50 x 32, 2 CPU threads.
 
-Run: ``.venv/bin/python benchmarks/pitch_control.py [--frames N] [--loop-frames 3]``
-Ends with one line ``RESULT fast_s=.. loop_s_extrapolated=.. speedup=.. max_abs_diff=.. frames=..`` (plus the same
-in process CPU seconds, which stay meaningful on a shared, overloaded machine where wall seconds do not).
+* new engine (the default: numba on CPU) on all 54,000 frames: the whole-match time;
+* old engine (``engine="torch"``, the float32 tensor passes) and the new one on the same ``--old-frames`` frames
+  spread over the match: frames/s side by side in one run (the machine may be shared: compare within a run);
+* the loop reference (tests/reference_pitch_control.py) on ``--loop-frames`` frames: agreement of both engines.
+
+Run: ``.venv/bin/python benchmarks/pitch_control.py [--old-frames 2000] [--loop-frames 3] [--threads 2]``
+Ends with one line ``RESULT match_s=.. frames=54000 frames_per_s=.. ... data=simulated|synthetic``.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from reference_pitch_control import reference_pitch_control  # noqa: E402
 
-from soccerai.config import output_dir  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams, frames_from_tracking, pitch_control  # noqa: E402
 from soccerai.match.schema import DEFAULT_PITCH  # noqa: E402
+
+MATCH_FRAMES = 54_000  # 90 minutes at 10 Hz
 
 
 def synthetic_frames(
@@ -74,106 +81,153 @@ def synthetic_frames(
     return torch.from_numpy(pos).float(), torch.from_numpy(vel).float(), valid
 
 
-def simulated_match_frames() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, str] | None:
-    """Every 10 Hz frame of the first readable full simulated match under ``out/simulated``, or None.
-
-    The match is resampled to 10 Hz with smoothed velocities (:func:`soccerai.windows.layout.to_model_rate`), as scoring
-    does; home attacks.
-    """
-    from soccerai.data.store import read_match
-    from soccerai.windows.layout import to_model_rate
-
-    for path in sorted((output_dir() / "simulated").glob("*.parquet")):
-        try:
-            match = to_model_rate(read_match(path))
-            frames = frames_from_tracking(match.tracking, match.players, "home")
-        except Exception as exc:  # noqa: BLE001 - any unreadable cache file just means "synthesise instead"
-            print(f"skipping {path}: {exc}")
-            continue
-        return frames.positions, frames.velocities, frames.valid, f"simulated match {path.name}"
-    return None
-
-
 def _verdict(met: bool, comparable: bool = True) -> str:
     if not comparable:
         return "n/a (not 2 threads)"
     return "met" if met else "MISSED"
 
 
+def match_frames(n_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, str, str]:
+    """``n_frames`` 10 Hz frames of simulated Metrica game 1 (tiled when shorter), else seeded synthetic frames."""
+    from soccerai.data.store import read_match
+    from soccerai.errors import InvalidInputError
+    from soccerai.synth.cache import simulated_match_path
+    from soccerai.windows.layout import to_model_rate
+
+    try:
+        path = simulated_match_path("game1")
+    except InvalidInputError as exc:
+        print(f"no simulated match ({exc}): synthetic frames instead")
+        positions, velocities, valid = synthetic_frames(n_frames)
+        return (
+            positions,
+            velocities,
+            valid,
+            "SYNTHETIC frames (random smooth motion of 22 players + ball)",
+            "synthetic",
+        )
+    match = to_model_rate(read_match(path))
+    frames = frames_from_tracking(match.tracking, match.players, "home")
+    positions, velocities, valid = frames.positions, frames.velocities, frames.valid
+    have = positions.shape[0]
+    source = f"SIMULATED match {path.name} ({have} frames at 10 Hz"
+    if have < n_frames:
+        repeat = -(-n_frames // have)
+        positions, velocities, valid = (
+            t.repeat(repeat, *([1] * (t.ndim - 1))) for t in (positions, velocities, valid)
+        )
+        source += f", TILED x{repeat}"
+    return (
+        positions[:n_frames],
+        velocities[:n_frames],
+        valid[:n_frames],
+        source + f", first {n_frames} used)",
+        "simulated",
+    )
+
+
+def _timed(run) -> tuple[torch.Tensor, float, float]:
+    start, cpu_start = time.perf_counter(), time.process_time()
+    result = run()
+    return result, time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() - b.double()).abs().nan_to_num(0.0).max())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=None, help="first N frames only (default: the whole match)")
+    parser.add_argument(
+        "--frames", type=int, default=MATCH_FRAMES, help="frames of the match run (default 54,000)"
+    )
+    parser.add_argument(
+        "--old-frames", type=int, default=2000, help="frames run by both engines side by side"
+    )
     parser.add_argument("--loop-frames", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--device", default="cpu", help="cpu (numba engine) or cuda (torch engine on the GPU)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     grid, params = Grid(50, 32), PitchControlParams()
+    positions, velocities, valid, source, data = match_frames(args.frames)
+    n = positions.shape[0]
+    print(f"data: {source}; grid {grid.nx} x {grid.ny}; {args.threads} threads; device {args.device}")
 
-    found = simulated_match_frames()
-    if found is not None:
-        positions, velocities, valid, source = found
-        positions, velocities, valid = (
-            positions[: args.frames],
-            velocities[: args.frames],
-            valid[: args.frames],
-        )
-    else:
-        positions, velocities, valid = synthetic_frames(args.frames or 54_000)
-        source = "SYNTHETIC frames (no simulated match under out/simulated): random smooth motion of 22 players + ball"
-    print(
-        f"frames: {positions.shape[0]} from {source}; grid {grid.nx} x {grid.ny}; threads {args.threads}; "
-        f"device {args.device}"
-    )
-
-    print(
-        f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine: timings scale)"
-    )
-    start, cpu_start = time.perf_counter(), time.process_time()
-    with Progress(*Progress.get_default_columns(), TimeElapsedColumn()) as bar:
-        task = bar.add_task("pitch control", total=positions.shape[0])
-        fast = pitch_control(
-            positions.to(args.device),
-            velocities.to(args.device),
-            valid.to(args.device),
+    def run(index: torch.Tensor | slice, engine: str | None = None, progress=None) -> torch.Tensor:
+        out = pitch_control(
+            positions[index].to(args.device),
+            velocities[index].to(args.device),
+            valid[index].to(args.device),
             grid,
             params,
-            progress=lambda n: bar.advance(task, n),
+            engine=engine,
+            progress=progress,
         )
-    if args.device != "cpu":
-        torch.cuda.synchronize()
-    fast_s, fast_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
-    fast = fast.cpu()
-    print(
-        f"fast: {fast_s:.1f} s wall, {fast_cpu_s:.1f} s CPU for {positions.shape[0]} frames "
-        f"({positions.shape[0] / fast_s:.0f} frames/s); load average after: {os.getloadavg()[0]:.1f}"
-    )
+        if args.device != "cpu":
+            torch.cuda.synchronize()
+        return out.cpu()
 
-    sample = np.linspace(0, positions.shape[0] - 1, args.loop_frames).round().astype(int)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    loop = reference_pitch_control(positions[sample], velocities[sample], valid[sample], grid, params)
-    loop_per_frame = (time.perf_counter() - start) / len(sample)
-    loop_cpu_per_frame = (time.process_time() - cpu_start) / len(sample)
-    loop_s, loop_cpu_s = loop_per_frame * positions.shape[0], loop_cpu_per_frame * positions.shape[0]
-    max_abs_diff = float((fast[sample].double() - torch.tensor(loop, dtype=torch.float64)).abs().max())
-    print(
-        f"loop: {loop_per_frame:.2f} s wall ({loop_cpu_per_frame:.2f} s CPU) per frame on {len(sample)} frames "
-        f"-> {loop_s:.0f} s wall ({loop_cpu_s:.0f} s CPU) extrapolated"
+    run(slice(0, 4))  # compile / warm up
+    load_before = os.getloadavg()[0]
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn()) as bar:
+        task = bar.add_task("new engine, whole match", total=n)
+        new_all, match_s, match_cpu_s = _timed(
+            lambda: run(slice(None), progress=lambda k: bar.advance(task, k))
+        )
+    load_match = os.getloadavg()[0]
+
+    subset = torch.from_numpy(np.linspace(0, n - 1, min(args.old_frames, n)).round().astype(np.int64))
+    new_sub, new_s, new_cpu_s = _timed(lambda: run(subset))
+    old_sub, old_s, old_cpu_s = _timed(lambda: run(subset, engine="torch"))
+    load_sub = os.getloadavg()[0]
+
+    sample = torch.from_numpy(np.linspace(0, n - 1, args.loop_frames).round().astype(np.int64))
+    loop, loop_s, _ = _timed(
+        lambda: torch.tensor(
+            reference_pitch_control(positions[sample], velocities[sample], valid[sample], grid, params),
+            dtype=torch.float64,
+        )
     )
-    full_match = max(1.0, 54_000 / positions.shape[0])  # a slice is scaled up to a 90-minute match at 10 Hz
-    print("target                                   measured        verdict")
-    print(f"fast >= 100x the loop (wall)             {loop_s / fast_s:8.0f}x      {_verdict(loop_s / fast_s >= 100)}")
-    if args.device == "cpu":
-        match_s = fast_s * full_match
-        print(f"whole match < 60 s on 2 CPU threads      {match_s:8.1f} s     {_verdict(match_s < 60, args.threads == 2)}")
-    else:
-        match_s = fast_s * full_match
-        print(f"whole match < 5 s on a GPU               {match_s:8.1f} s     {_verdict(match_s < 5)}")
-    print(f"matches the loop to 1e-3                 {max_abs_diff:8.1e}       {_verdict(max_abs_diff < 1e-3)}")
+    old_sample = run(sample, engine="torch")
+    diff_new, diff_old = _max_diff(new_all[sample], loop), _max_diff(old_sample, loop)
+    diff_engines = _max_diff(new_sub, old_sub)
+
+    k = len(subset)
     print(
-        f"RESULT fast_s={fast_s:.1f} fast_cpu_s={fast_cpu_s:.1f} loop_s_extrapolated={loop_s:.0f} "
-        f"loop_cpu_s_extrapolated={loop_cpu_s:.0f} speedup={loop_s / fast_s:.0f} "
-        f"speedup_cpu={loop_cpu_s / fast_cpu_s:.0f} max_abs_diff={max_abs_diff:.2e} frames={positions.shape[0]}"
+        f"\nload average: {load_before:.1f} before, {load_match:.1f} after the match run, {load_sub:.1f} after the "
+        f"side-by-side run ({os.cpu_count()} CPUs; a shared machine: compare within this run)"
+    )
+    print(f"{'run':44} {'frames':>7} {'wall s':>8} {'CPU s':>8} {'frames/s':>9}")
+    print(f"{'new engine, whole match':44} {n:7d} {match_s:8.1f} {match_cpu_s:8.1f} {n / match_s:9.0f}")
+    print(f"{'new engine, side-by-side frames':44} {k:7d} {new_s:8.2f} {new_cpu_s:8.2f} {k / new_s:9.0f}")
+    print(f"{'old engine (torch), same frames':44} {k:7d} {old_s:8.2f} {old_cpu_s:8.2f} {k / old_s:9.0f}")
+    print(f"{'loop reference':44} {len(sample):7d} {loop_s:8.2f} {'':>8} {len(sample) / loop_s:9.2f}")
+    print(
+        f"\nnew vs old on the same frames: {old_s / new_s:.1f}x wall, {old_cpu_s / new_cpu_s:.1f}x CPU; "
+        f"largest difference between the engines {diff_engines:.1e}"
+    )
+    match_90 = match_s * MATCH_FRAMES / n
+    print(f"{'target':52} {'measured':>10}  verdict")
+    if args.device == "cpu":
+        print(
+            f"{'whole 90-min match (54,000 frames) < 20 s, 2 threads':52} {match_90:9.1f}s  "
+            f"{_verdict(match_90 < 20, args.threads == 2)}"
+        )
+    else:
+        print(
+            f"{'whole 90-min match (54,000 frames) < 5 s on a GPU':52} {match_90:9.1f}s  {_verdict(match_90 < 5)}"
+        )
+    print(f"{'new engine matches the loop to 1e-3':52} {diff_new:10.1e}  {_verdict(diff_new < 1e-3)}")
+    print(f"{'old engine matches the loop to 1e-3':52} {diff_old:10.1e}  {_verdict(diff_old < 1e-3)}")
+    print(
+        f"RESULT match_s={match_90:.1f} frames={MATCH_FRAMES} measured_frames={n} frames_per_s={n / match_s:.0f} "
+        f"match_cpu_s={match_cpu_s * MATCH_FRAMES / n:.1f} old_frames_per_s={k / old_s:.0f} "
+        f"new_frames_per_s_same_frames={k / new_s:.0f} speedup_vs_old={old_s / new_s:.1f} "
+        f"max_abs_diff_loop={diff_new:.1e} max_abs_diff_loop_old={diff_old:.1e} max_abs_diff_old={diff_engines:.1e} "
+        f"threads={args.threads} load={load_match:.1f} device={args.device} data={data}"
     )
 
 

@@ -184,13 +184,15 @@ def cobso_shot_figure(view, path: str | Path, tracking: str = "simulated") -> Pa
     """
     best = view.pair
     fig, axes = plt.subplots(1, 2, figsize=(16, 5.6))
+    what = "GOAL" if (best.get("result") or "").upper() == "GOAL" else "shot"
     plot_surface(view.positions, view.surface, ax=axes[0], velocities=view.velocities, valid=view.valid,
                  colorbar_label="OBSO",
-                 title=f"OBSO before shot {best['shot_id']} by {best.get('shooter_name') or best['shooter']} "
-                       f"({tracking} tracking)")
+                 title=f"OBSO before the {what} ({best['shot_id']}) by {best.get('shooter_name') or best['shooter']}: "
+                       f"{best['real_obso']:.3f} ({tracking} tracking)")
     # untracked agents (broadcast: out of camera view) are NaN in the view, never drawn at the centre spot
     context = view.positions.clone()
     context[~view.valid.bool()] = float("nan")
     plot_runs(view.real, view.samples, ax=axes[1], agents=view.agents, context_positions=context,
-              title=f"A1 {best.get('a1_name') or best['a1']}: real run (solid) vs {view.model_name} samples; C-OBSO {best['cobso']:.4f}")
+              title=f"A1 {best.get('a1_name') or best['a1']}: real run (solid) vs {view.model_name} samples; "
+                    f"C-OBSO {best['cobso']:.4f} (signed {best.get('cobso_signed', best['cobso']):+.4f})")
     return save_figure(axes[0], path)

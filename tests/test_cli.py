@@ -183,3 +183,15 @@ def test_pipeline_run_exit_codes(
     code, out = _main(monkeypatch, capsys, "pipeline", "run", "--config", str(job), "--no-progress")
     assert code == 1, out
     assert _main(monkeypatch, capsys, "pipeline", "run", "--config", str(tmp_path / "gone.toml"))[0] == 2
+
+
+def test_a_step_limit_before_the_first_validation_is_no_early_stopping_error() -> None:
+    """``soccerai train --steps 2 --epochs -1``: early stopping has no ``val_loss`` yet; that is not an error."""
+    from soccerai.models import build_model
+    from soccerai.training.loop import TrainConfig, fit
+    from soccerai.windows.sources import random_walk_windows
+
+    train, val = random_walk_windows(64, 5, 5, seed=0), random_walk_windows(8, 5, 5, seed=1)
+    model = build_model("gvrnn", {"hidden": 8, "latent": 4})
+    result = fit(model, train, val, TrainConfig(-1, batch_size=4, max_steps=2, accelerator="cpu", progress_bar=False))
+    assert result.steps == 2

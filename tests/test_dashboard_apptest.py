@@ -120,7 +120,7 @@ def test_simulate_place_a_player_undo_and_compare() -> None:
     at.button(key="run_simulation").click().run()
     _no_errors(at)
     (done,) = [s.value for s in at.success if s.value.startswith("Prediction: 20 sampled futures")]
-    assert "gvrnn-skillcorner" in done
+    assert "gvrnn-sim-skillcorner" in done
     agent = at.multiselect[0].value[0]  # A1, a predicted agent
     at.session_state["selected"] = agent  # what a click on him does
     at.run()
@@ -143,7 +143,7 @@ def test_simulate_place_a_player_undo_and_compare() -> None:
 
 def test_model_control_is_one_explicit_choice() -> None:
     at = _app().run()
-    assert at.selectbox(key="model").value == "gvrnn-skillcorner"  # the pretrained GVRNN first
+    assert at.selectbox(key="model").value == "gvrnn-sim-skillcorner"  # the default pretrained GVRNN first
     assert not at.text_input  # no folder field unless "another checkpoint folder..." is chosen
     at.selectbox(key="model").set_value(ui.OTHER).run()
     at.text_input(key="checkpoint_path").set_value("/no/such/checkpoint").run()

@@ -75,3 +75,11 @@ def test_real_demo_writes_real_shots_obso_cobso_and_the_figure(tmp_path: Path) -
     assert result.shot_obso.height > 0 and result.shot_obso["shooter_obso"].is_between(0, 1).all()
     assert any("skipped" in note for note in result.shot_notes)  # broadcast: shooters out of view are counted
     assert result.figure is None or result.figure.read_bytes()[:4] == b"\x89PNG"
+    roles = pl.read_parquet(tmp_path / "demo" / "shot_roles.parquet")
+    assert roles.height == result.shots.height  # every shot listed, skipped ones with their reason
+    assert roles.filter(pl.col("a1").is_null())["reason"].null_count() == 0
+    pairs = pl.read_parquet(tmp_path / "demo" / "cobso_pairs.parquet")
+    assert {"cobso_signed", "cobso"} <= set(pairs.columns) and (pairs["cobso"] >= 0).all()
+    goals = set(result.shot_obso.filter(pl.col("result") == "GOAL")["shot_id"])
+    if goals:  # the story is a goal: C-OBSO is computed for the goals first
+        assert goals & set(pairs["shot_id"]) or not pairs.height

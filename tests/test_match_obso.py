@@ -94,15 +94,17 @@ class ScriptedFuture(TrajectoryModel):
         out = self.truth[None, None].expand(n_samples, history.batch_size, -1, -1, -1).clone()
         if self.a1_to_own_goal:
             for row in range(history.batch_size):
-                a1 = int(predict_mask[row, :N_PER_TEAM].nonzero()[0])
-                out[:, row, :, a1] = torch.tensor([-50.0, 0.0])
+                forecast_attackers = predict_mask[row, :N_PER_TEAM].nonzero()
+                if len(forecast_attackers):  # the counterfactual scene (A1 forecast), not the real-run one
+                    out[:, row, :, int(forecast_attackers[0])] = torch.tensor([-50.0, 0.0])
         return out
 
 
 def test_cobso_is_zero_for_the_true_future_and_the_clipped_loss_of_a_removed_attacker(match) -> None:
-    """Facts C-OBSO must satisfy that a wrong implementation breaks: forecasting the truth changes (almost) nothing;
-    taking A1 out of play changes the shooter's OBSO in some pair, and with identical samples
-    ``cobso = max(0, real - counterfactual)`` exactly (a flipped sign, an unreplaced A1 or a wrong frame fail)."""
+    """Facts paired C-OBSO must satisfy that a wrong implementation breaks: forecasting the truth gives exactly 0
+    (the real-run and counterfactual scenes are the same); taking A1 out of play changes the shooter's OBSO in some
+    pair, and ``cobso_signed = real_run - counterfactual``, ``cobso = max(0, .)`` exactly (a flipped sign, an
+    unreplaced A1 or a wrong frame fail)."""
     scenes, _ = shot_scenes(to_model_rate(match))
     moved = checked = 0
     for scene in scenes:
@@ -116,12 +118,14 @@ def test_cobso_is_zero_for_the_true_future_and_the_clipped_loss_of_a_removed_att
         # Not exactly equal: the counterfactual takes the replaced agents' velocities from the sampled positions
         # (finite differences at 10 Hz), the real frame from smoothed tracking; that difference is small.
         assert exact["predicted_obso_mean"].to_numpy() == pytest.approx(exact["real_obso"].to_numpy(), rel=0.05)
-        assert (exact["cobso"] <= 0.05 * exact["real_obso"]).all()
+        assert (exact["cobso_signed"] == 0.0).all() and (exact["cobso"] == 0.0).all()
         removed, players = scenes_cobso([scene], ScriptedFuture(truth, True), n_samples=2)
         assert removed["real_obso"].to_list() == exact["real_obso"].to_list()
-        gain = (removed["real_obso"] - removed["predicted_obso_mean"]).clip(lower_bound=0.0).to_numpy()
-        assert removed["cobso"].to_numpy() == pytest.approx(gain, abs=1e-7)
-        moved += int((removed["predicted_obso_mean"] - removed["real_obso"]).abs().max() > 1e-6)
+        assert removed["real_run_obso_mean"].to_list() == exact["real_run_obso_mean"].to_list()
+        signed = (removed["real_run_obso_mean"] - removed["predicted_obso_mean"]).to_numpy()
+        assert removed["cobso_signed"].to_numpy() == pytest.approx(signed, abs=1e-7)
+        assert removed["cobso"].to_numpy() == pytest.approx(signed.clip(0.0), abs=1e-7)
+        moved += int((removed["predicted_obso_mean"] - removed["real_run_obso_mean"]).abs().max() > 1e-6)
         assert set(players["player"]) == set(removed["a1"]) and players["shots"].sum() == removed.height
     assert checked == 3, f"only {checked} of the match's {len(scenes)} shots have a C-OBSO pair"
     assert moved >= 1, "sending A1 to his own goal line never changed the shooter's OBSO"
@@ -170,3 +174,27 @@ def test_cli_cobso_writes_pair_and_player_tables_and_the_figure(match, tmp_path,
     assert set(players["player"]) == set(pairs["a1"])
     figure = next(out.glob("*_cobso_best.png"))
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 20_000
+
+
+def test_one_role_assignment_per_shot_shared_by_the_replay_and_match_obso(match) -> None:
+    """Every shot's shooter, A1, D1, D2 from the library (:func:`shot_roles`) are the replay's roles at every frame
+    of the shot moment (the dashboard, demo and exports read the same assignment)."""
+    from soccerai import replay
+    from soccerai.evaluate.match_obso import match_shot_roles
+
+    library = match_shot_roles(match)
+    assert library.height == match.events.filter(pl.col("type") == "SHOT").height  # skipped shots listed too
+    compared = 0
+    for moment in [m for m in replay.timeline(match) if m.kind == "shot"][:4]:
+        row = library.filter((pl.col("period") == moment.period) & (pl.col("frame") == moment.frame))
+        scene = replay.scene_for_moment(match, moment)
+        all_frames = {tuple(replay.roles(scene, i).slots().items()) for i in range(0, len(scene), 10)}
+        assert len(all_frames) == 1
+        roles = replay.roles(scene, scene.key_index)
+        if row["a1"][0] is None:
+            continue
+        compared += 1
+        got = {k: getattr(roles, k).object_id for k in ("shooter", "a1", "d1", "d2")}
+        assert got == {k: row[k][0] for k in ("shooter", "a1", "d1", "d2")}
+        assert row["shooter_name"][0] and row["a1_name"][0]
+    assert compared >= 1

@@ -15,8 +15,10 @@ from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.cobso import (
     CobsoAgents,
     cobso,
+    cobso_distribution,
     cobso_table,
     counterfactual_frames,
+    paired_cobso,
     select_cobso_agents,
 )
 from soccerai.evaluate.obso import event_summary, match_summary, obso, on_ball_attacker
@@ -225,8 +227,71 @@ def test_cobso_is_zero_for_real_predictions_and_positive_when_the_run_mattered(l
     untouched = [k for k in range(23) if k not in agents.replaced]
     assert torch.allclose(scenes[:, untouched], positions[untouched].expand(4, -1, -1), equal_nan=True)
     table = cobso_table([result, unchanged], shot_ids=["s1", "s2"])
-    assert table.columns == ["player", "shots", "cobso_mean", "cobso_spread", "cobso_total"]
+    assert table.columns == ["player", "shots", "cobso_mean", "cobso_signed_mean", "cobso_spread", "cobso_total"]
     assert table["shots"].to_list() == [2] and table["cobso_total"][0] == pytest.approx(result.mean)
+
+
+def _attack_scene() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A hand-built frame: shooter 9 near the box, A1 = 7 wide, D2 = 12 marking the shooter, D1 = 13 on A1; the
+    ball with attacker 6 at midfield-right. Positions [23, 2], velocities (zero) [23, 2], valid [23]."""
+    positions, valid = _empty_frame(
+        (0, -50.0, 0.0), (6, 22.0, 0.0), (7, 30.0, -12.0), (9, 36.0, 3.0),
+        (11, 51.0, 0.0), (12, 37.0, 3.5), (13, 31.0, -11.0), (14, 25.0, 12.0), (15, 18.0, -20.0), (22, 22.0, 0.0),
+    )
+    return positions[0], torch.zeros(23, 2), valid[0]
+
+
+def _moved(positions: torch.Tensor, **moves: tuple[float, float]) -> torch.Tensor:
+    out = positions.clone()
+    for agent, xy in moves.items():
+        out[int(agent.removeprefix("a"))] = torch.tensor(xy)
+    return out[None]
+
+
+def test_paired_cobso_of_a_decoy_run_that_drags_the_shooters_marker_away_is_positive():
+    """A1's real run pulls D2 off the shooter; in the counterfactual A1 stays and D2 keeps marking: positive."""
+    positions, velocities, valid = _attack_scene()
+    agents = CobsoAgents(7, 13, 12)
+    real_run = _moved(positions, a7=(42.0, -9.0), a13=(41.0, -9.5), a12=(40.0, -7.0))
+    counterfactual = _moved(positions, a7=(30.0, -12.0), a13=(31.0, -11.0), a12=(37.0, 3.5))
+    result = paired_cobso(positions, velocities, valid, 9, agents, real_run, counterfactual,
+                          torch.zeros(1, 23, 2), torch.zeros(1, 23, 2), grid=GRID)
+    assert result.signed is not None and result.paired_real_obso is not None
+    assert float(result.signed[0]) > 0 and result.mean == pytest.approx(float(result.signed[0]))
+    assert float(result.signed[0]) == pytest.approx(float(result.paired_real_obso[0] - result.predicted_obso[0]))
+
+
+def test_paired_cobso_of_a_run_that_brings_a_marker_onto_the_shooter_is_negative_and_clips_to_zero():
+    """A1's real run drags D1 onto the shooter; in the counterfactual A1 (and D1) stay wide: negative signed,
+    clipped C-OBSO exactly 0."""
+    positions, velocities, valid = _attack_scene()
+    positions[12] = torch.tensor([44.0, -15.0])  # the shooter is free in the observed frame
+    agents = CobsoAgents(7, 13, 12)
+    real_run = _moved(positions, a7=(37.0, 5.0), a13=(36.5, 3.8), a12=(44.0, -15.0))
+    counterfactual = _moved(positions, a7=(30.0, -12.0), a13=(31.0, -11.0), a12=(44.0, -15.0))
+    result = paired_cobso(positions, velocities, valid, 9, agents, real_run, counterfactual,
+                          torch.zeros(1, 23, 2), torch.zeros(1, 23, 2), grid=GRID)
+    assert float(result.signed[0]) < 0 and result.mean == 0.0 and result.signed_mean < 0
+
+
+def test_paired_cobso_of_identical_scenes_is_exactly_zero_whatever_the_forecast():
+    """The selection bias the pairing removes: the forecast moves D2 off the shooter in BOTH scenes (an imperfect
+    forecast), the unpaired C-OBSO (observed minus forecast) is negative, the paired one exactly 0."""
+    positions, velocities, valid = _attack_scene()
+    agents = CobsoAgents(7, 13, 12)
+    both = _moved(positions, a7=(30.0, -12.0), a13=(31.0, -11.0), a12=(40.0, 10.0))
+    zero = torch.zeros(1, 23, 2)
+    paired = paired_cobso(positions, velocities, valid, 9, agents, both, both.clone(), zero, zero, grid=GRID)
+    unpaired = cobso(positions, velocities, valid, 9, agents, both, zero, grid=GRID)
+    assert float(paired.signed[0]) == 0.0 and paired.mean == 0.0
+    assert float(unpaired.signed[0]) < 0 and unpaired.mean == 0.0
+
+
+def test_cobso_distribution_counts_zeros_and_signs():
+    d = cobso_distribution([0.1, -0.2, 0.0, 0.3])
+    assert d["pairs"] == 4 and d["zero_share"] == 0.5 and d["positive_share"] == 0.5
+    assert d["negative_share"] == 0.25 and d["clipped_mean"] == pytest.approx(0.1)
+    assert cobso_distribution([])["pairs"] == 0
 
 
 def test_cobso_agents_replace_d1_once_when_it_is_also_d2():

@@ -375,5 +375,25 @@ def test_cobso_step_scores_off_ball_attackers_of_every_shot(events_dir: Path, tm
     assert result.exit_code == 0, result.errors
     table = pl.read_parquet(tmp_path / "state" / "matches" / "g1" / "cobso.parquet")
     assert table.height >= 1 and (table["tracking"] == "simulated").all()
-    assert (table["cobso"] >= 0).all() and (table["cobso"] <= table["real_obso"] + 1e-9).all()
+    assert (table["cobso"] >= 0).all() and (table["cobso"] <= table["real_run_obso_mean"] + 1e-9).all()
     assert run_pipeline(load_config(job)).status == "nothing-to-do"
+
+
+def test_report_lists_goals_first_with_names_and_cobso_per_player() -> None:
+    """The report's story: goals then chances, shooters and A1 by name, C-OBSO clipped and signed per player."""
+    import polars as pl
+
+    from soccerai.pipeline.report import cobso_per_player, goals_and_chances
+
+    shots = pl.DataFrame({"event_id": ["s1", "s2"], "period": [1, 2], "team": ["home", "home"],
+                          "shooter": ["9", "25"], "shooter_name": ["Robert Lewandowski (#9)", "Thomas Müller (#25)"],
+                          "result": ["SAVED", "GOAL"], "shooter_obso": [0.2, 0.1]})
+    pairs = pl.DataFrame({"shot_id": ["s2", "s2", "s1"], "team": ["home"] * 3, "a1": ["9", "7", "25"],
+                          "a1_name": ["Robert Lewandowski (#9)", "Serge Gnabry (#22)", "Thomas Müller (#25)"],
+                          "cobso": [0.0, 0.004, 0.001], "cobso_signed": [-0.002, 0.004, 0.001]})
+    table = goals_and_chances(shots, pairs)
+    assert table["shot"].to_list() == ["s2", "s1"] and table["result"][0] == "GOAL"
+    assert table["shooter"][0] == "Thomas Müller (#25)" and table["best A1"][0] == "Serge Gnabry (#22)"
+    players = cobso_per_player(pairs)
+    assert players["player"][0] == "Serge Gnabry (#22)"
+    assert players.filter(pl.col("player") == "Robert Lewandowski (#9)")["C-OBSO signed mean"][0] == -0.002

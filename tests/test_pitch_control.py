@@ -66,6 +66,34 @@ def test_fast_matches_loop_reference_on_real_lastrow_frames(lastrow):
     assert _max_diff(fast, reference_pitch_control(positions, velocities, valid, grid, params)) < 1e-3
 
 
+@pytest.mark.parametrize("engine", ["numba", "torch"])
+def test_both_engines_match_loop_reference_on_real_lastrow_frames(lastrow, engine):
+    """The numba CPU engine (the CPU default) and the torch engine (the GPU one) each match the loop."""
+    positions, velocities, valid = (t[[15, 100, 190]] for t in lastrow)
+    grid, params = Grid(25, 16), PitchControlParams()
+    fast = pitch_control(positions, velocities, valid, grid, params, engine=engine)
+    assert _max_diff(fast, reference_pitch_control(positions, velocities, valid, grid, params)) < 1e-3
+
+
+def test_numba_engine_agrees_with_torch_engine_on_lastrow_frames(lastrow):
+    positions, velocities, valid = (t[::5].clone() for t in lastrow)  # 39 frames across the clip
+    positions[7, 22] = math.nan  # a skipped frame is NaN in both
+    grid = Grid(50, 32)
+    numba_engine = control_surfaces(positions, velocities, valid, grid, engine="numba")
+    torch_engine = control_surfaces(positions, velocities, valid, grid, engine="torch")
+    assert torch.equal(numba_engine.usable, torch_engine.usable) and numba_engine.skipped == 1
+    assert torch.isnan(numba_engine.attack[7]).all()
+    diff = (numba_engine.attack - torch_engine.attack).nan_to_num(0.0).abs()
+    assert diff.max() < 1e-3 and diff.mean() < 1e-5
+    total = numba_engine.attack + numba_engine.defence
+    assert torch.allclose(total[numba_engine.usable], torch.ones(()))
+
+
+def test_unknown_engine_raises(lastrow):
+    with pytest.raises(InvalidParameterError):
+        pitch_control(*(t[:1] for t in lastrow), Grid(5, 4), engine="cuda-magic")
+
+
 def test_fast_matches_loop_reference_with_spearman_fitted_params(lastrow):
     positions, velocities, valid = (t[[45, 150]] for t in lastrow)
     grid, params = Grid(21, 14), PitchControlParams.spearman_fitted()

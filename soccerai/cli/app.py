@@ -31,6 +31,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "pipeline": ("pipeline",),
     "dashboard": ("dashboard",),
     "data": ("data",),
+    "shots": ("shots",),
 }
 """Topic module -> the command names it registers, in the order ``--help`` lists them."""
 
@@ -57,6 +58,8 @@ def _topic_module(topic: str) -> ModuleType:
         from soccerai.cli.commands import dashboard as module
     elif topic == "data":
         from soccerai.cli.commands import data as module
+    elif topic == "shots":
+        from soccerai.cli.commands import shots as module
     else:
         raise KeyError(topic)
     return module

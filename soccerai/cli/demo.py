@@ -7,12 +7,14 @@ without a data folder, from the installed kloppy package's ``kloppy/tests/files`
 
 1. ingest it into the parquet store (native reader) and print its data quality;
 2. forecast: windows of the first half train a small GVRNN briefly (to show training); the shipped pretrained real
-   GVRNN (``soccerai.training.pretrained``, ``gvrnn-skillcorner``) forecasts when this checkout has it; they and constant
+   GVRNN (``soccerai.training.pretrained``, ``gvrnn-sim-skillcorner``) forecasts when this checkout has it; they and constant
    velocity are compared on second-half windows (a time split of the same match);
 3. shots found in the tracking (:mod:`soccerai.match.shots`: the match has no events), OBSO at the frame before each, C-OBSO
    of the off-ball attackers with the GVRNN and with constant velocity beside it (shots or pairs whose shooter, A1, D1
    or D2 is out of camera view are skipped and counted);
-4. the figure of the shot with the largest C-OBSO, labelled real.
+4. the figure (README's ``docs/demo.png``) of one of the match's GOALS: its OBSO and the C-OBSO of the shot's A1
+   (the shot's one role assignment, :func:`soccerai.evaluate.match_obso.scene_roles`), labelled real; C-OBSO is
+   computed for the goals first, then the other chances, up to ``max_shots``.
 
 Simulated path (:func:`run_demo`):
 
@@ -242,6 +244,7 @@ def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
     import dataclasses
 
     from soccerai.windows.cutter import make_windows
+    from soccerai.windows.sources import MIN_PLAYERS
 
     halves = []
     for period in (1, 2):
@@ -249,7 +252,7 @@ def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # broadcast windows without the ball are skipped by design
             halves.append(make_windows(part, obs_s=obs_s, pred_s=pred_s, stride_s=1.0 if period == 1 else 4.0,
-                                       min_players=10))
+                                       min_players=MIN_PLAYERS))
     return halves[0], halves[1]
 
 
@@ -262,7 +265,7 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
         SKIP_REASONS,
         scenes_cobso,
         scenes_obso,
-        shot_scenes_counted,
+        shot_scenes_listed,
         to_model_rate,
     )
     from soccerai.evaluate.metrics import compare_models
@@ -308,24 +311,29 @@ def run_real_demo(out_dir: Path, train_budget_s: float = 30.0, max_shots: int = 
     found = match_shots(match)
     result.shots = with_player_names(found.shots, match.players).with_columns(shot_source=pl.lit(found.source),
                                                                                tracking=pl.lit("real"))
-    scenes, skips = shot_scenes_counted(match10, found=found)
-    result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips.items() if n]
+    scenes, skipped = shot_scenes_listed(match10, found=found)  # skipped shots are listed with their reason
+    skips = skipped.group_by("reason_key", maintain_order=True).len().iter_rows()
+    result.shot_notes = [found.describe()] + [f"{n} shots skipped: {SKIP_REASONS[k]}" for k, n in skips]
     log(f"3/5 {found.describe()}; OBSO at the {len(scenes)} shots with a scene, C-OBSO at up to {max_shots}")
     result.shot_obso = scenes_obso(scenes, players=match.players)
-    first = scenes[:max_shots]
+    goals_first = sorted(scenes, key=lambda s: ((s.result or "").upper() != "GOAL", s.period, s.shot_frame))
+    first = sorted(goals_first[:max_shots], key=lambda s: (s.period, s.shot_frame))  # the goals, then chances
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pairs, result.cobso_players = scenes_cobso(first, forecaster, n_samples=n_samples, players=match.players)
         baseline_pairs, result.cobso_baseline_players = scenes_cobso(first, build_model("constant_velocity"),
                                                                      n_samples=1, players=match.players)
     result.shot_notes += sorted({str(w.message) for w in caught})
+    from soccerai.evaluate.match_obso import shot_roles
+
     _write_tables(out_dir, result, pairs, {"shots.parquet": result.shots,
+                                           "shot_roles.parquet": shot_roles(scenes, match.players, skipped),
                                            "cobso_pairs_constant_velocity.parquet": baseline_pairs,
                                            "cobso_players_constant_velocity.parquet": result.cobso_baseline_players})
     _timed(result, "obso_cobso", started)
 
     started = time.perf_counter()
-    log("4/5 drawing the shot with the largest C-OBSO")
+    log("4/5 drawing a goal (its OBSO and C-OBSO) or, without one, the shot with the largest C-OBSO")
     from soccerai.evaluate.match_obso import cobso_shot_view
     from soccerai.viz import cobso_shot_figure
 

@@ -11,11 +11,14 @@ velocities smoothed over the whole match. So a shot's ``shooter_obso`` is the ``
 C-OBSO protocol (Teranishi et al. 2022, honest version). For a shot at frame ``f`` by shooter A2, let
 ``f0 = f - 1`` be the frame before the shot. The window observes ``obs_s`` seconds ending ``horizon_s`` before
 ``f0`` and its future runs to ``f0``. For each candidate A1 (an off-ball attacker in the attacking third at ``f0``),
-with D1 = A1's nearest defender and D2 = A2's nearest defender, the model samples ``S`` futures of A1, D1, D2 only
-(every other agent is given its true future); the scene at ``f0`` with A1, D1, D2 at their sampled end positions
-gives ``OBSO_s(A2)``, and ``C-OBSO_s = max(OBSO_real(A2) - OBSO_s(A2), 0)``. Default statistic: the mean over
-samples, reported with its standard deviation. Only the model's own samples are rolled out (no true future of a
-predicted agent is read, see :func:`soccerai.models.base.resolve_predict_mask`).
+with D1 = A1's nearest defender and D2 = A2's nearest defender, the model is sampled twice with the same seed
+(:func:`paired_ghosts`): once with A1 GIVEN his real run and D1, D2 forecast (the real-run scene), once with A1, D1,
+D2 forecast (the counterfactual scene; or A1 given an alternative run); every other agent is given its true future.
+``C-OBSO_s = OBSO_s(A2 | real run) - OBSO_s(A2 | counterfactual)`` (``cobso_signed``, the mean over samples) and its
+clipped form ``max(., 0)`` (``cobso``, as the paper reports); see :mod:`soccerai.evaluate.cobso` for why the scenes
+are paired (the unpaired "observed minus forecast" is negative by construction). ``real_obso`` stays the observed
+frame's value. Only the model's own samples are rolled out (no true future of a predicted agent is read, see
+:func:`soccerai.models.base.resolve_predict_mask`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ import polars as pl
 import torch
 
 from soccerai.errors import InvalidParameterError, SoccerAIError
-from soccerai.evaluate.cobso import CobsoAgents, CobsoResult, cobso, select_cobso_agents
+from soccerai.evaluate.cobso import (
+    CobsoAgents,
+    CobsoResult,
+    cobso,
+    paired_cobso,
+    select_cobso_agents,
+    shot_agents,
+)
 from soccerai.evaluate.obso import ObsoResult, match_summary, obso
 from soccerai.evaluate.pitch_control import Grid, PitchControlParams
 from soccerai.match.names import with_player_names
@@ -75,11 +85,16 @@ COBSO_PAIR_SCHEMA: dict[str, pl.DataType] = {
     "d1": pl.String(),
     "d2": pl.String(),
     "real_obso": pl.Float64(),
+    "real_run_obso_mean": pl.Float64(),
     "predicted_obso_mean": pl.Float64(),
+    "cobso_signed": pl.Float64(),
     "cobso": pl.Float64(),
     "cobso_std": pl.Float64(),
     "n_samples": pl.Int64(),
 }
+"""One row per (shot, A1): ``real_obso`` the shooter's OBSO in the observed frame, ``real_run_obso_mean`` in the
+model's real-run scenes, ``predicted_obso_mean`` in its counterfactual scenes; ``cobso_signed`` the mean of their
+per-sample difference, ``cobso`` the mean of its clipped form (``max(., 0)``), ``cobso_std`` the clipped spread."""
 
 
 def shots(match: Match) -> pl.DataFrame:
@@ -136,18 +151,35 @@ def shot_scenes(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0,
 def shot_scenes_counted(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0, cube: MatchCube | None = None,
                         found: MatchShots | None = None) -> tuple[list[ShotScene], dict[str, int]]:
     """:func:`shot_scenes` with the skipped shots counted by reason (the keys of :data:`SKIP_REASONS`)."""
+    scenes, skipped = shot_scenes_listed(match10, obs_s, horizon_s, cube, found)
+    skips = dict.fromkeys(SKIP_REASONS, 0)
+    for reason in skipped.get_column("reason_key"):
+        skips[reason] += 1
+    return scenes, skips
+
+
+SKIPPED_SHOT_SCHEMA: dict[str, pl.DataType] = {
+    "shot_id": pl.String(), "period": pl.Int8(), "frame": pl.Int64(), "team": pl.String(), "shooter": pl.String(),
+    "result": pl.String(), "reason_key": pl.String(), "reason": pl.String(),
+}
+
+
+def shot_scenes_listed(match10: Match, obs_s: float = 2.0, horizon_s: float = 4.0, cube: MatchCube | None = None,
+                       found: MatchShots | None = None) -> tuple[list[ShotScene], pl.DataFrame]:
+    """:func:`shot_scenes` with every skipped shot LISTED (``SKIPPED_SHOT_SCHEMA``: the shot and why), not dropped."""
     found = found if found is not None else match_shots(match10)
     cube = cube if cube is not None else match_cube(match10)
     scenes: list[ShotScene] = []
-    skips = dict.fromkeys(SKIP_REASONS, 0)
+    skipped = []
     horizon_frames = clock_frames(match10.metadata, horizon_s)
     for shot in found.shots.iter_rows(named=True):
         scene, reason = _shot_scene(cube, shot, obs_s, horizon_s, horizon_frames, found.source)
         if scene is None:
-            skips[reason] += 1
+            skipped.append((str(shot["event_id"]), shot["period"], shot["frame"], shot["team"], shot["player_id"],
+                            shot.get("result"), reason, SKIP_REASONS[reason]))
         else:
             scenes.append(scene)
-    return scenes, skips
+    return scenes, pl.DataFrame(skipped, schema=SKIPPED_SHOT_SCHEMA, orient="row")
 
 
 def _shot_scene(cube: MatchCube, shot: dict, obs_s: float, horizon_s: float, horizon_frames: int,
@@ -233,16 +265,43 @@ def match_scenes(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> li
 
 
 def sample_ghosts(model: TrajectoryModel, scene: ShotScene, replaced: list[list[int]], n_samples: int,
-                  seed: int = 0) -> torch.Tensor:
-    """Sample futures where, in row ``b``, only the agents ``replaced[b]`` are forecast: ``[S, B, H, 23, 2]``."""
+                  seed: int = 0, runs: Sequence[tuple[int, torch.Tensor] | None] | None = None) -> torch.Tensor:
+    """Sample futures where, in row ``b``, only the agents ``replaced[b]`` are forecast: ``[S, B, H, 23, 2]``.
+
+    ``runs[b]``: ``(agent, future [H, 2])`` given to the model in row ``b`` instead of that agent's true future (an
+    alternative run of A1), or None.
+    """
     b = len(replaced)
     batch = TrajectoryBatch.from_windows(scene.window, [0] * b)
     predict_mask = torch.zeros(b, N_AGENTS, dtype=torch.bool)
     for row, agents in enumerate(replaced):
         predict_mask[row, agents] = True
+    given = batch.given_future()
+    if runs is not None and any(run is not None for run in runs):
+        given = given.clone()
+        for row, run in enumerate(runs):
+            if run is not None:
+                given[row, :, run[0]] = torch.as_tensor(run[1], dtype=given.dtype)
     generator = torch.Generator().manual_seed(seed)
-    return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask, batch.given_future(),
+    return model.sample(batch.history(), scene.window.pred_len, n_samples, predict_mask, given,
                         generator=generator)
+
+
+def paired_ghosts(model: TrajectoryModel, scene: ShotScene, candidates: Sequence[CobsoAgents], n_samples: int,
+                  seed: int = 0, alternatives: Sequence[torch.Tensor | None] | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The paired scenes of C-OBSO: ``(real_run, counterfactual)``, each ``[S, B, H, 23, 2]``, same seed and layout.
+
+    Row ``b`` is candidate ``b``. Real run: A1 given his true future, D1 and D2 forecast. Counterfactual: A1, D1 and
+    D2 forecast, or (``alternatives[b]`` a ``[H, 2]`` run) A1 given that run and D1, D2 forecast.
+    """
+    defenders = [[a for a in c.replaced if a != c.attacker] for c in candidates]
+    real_run = sample_ghosts(model, scene, defenders, n_samples, seed)
+    alternatives = list(alternatives or [None] * len(candidates))
+    masks = [d if alt is not None else c.replaced for c, d, alt in zip(candidates, defenders, alternatives, strict=True)]
+    runs = [None if alt is None else (c.attacker, alt) for c, alt in zip(candidates, alternatives, strict=True)]
+    counterfactual = sample_ghosts(model, scene, masks, n_samples, seed, runs)
+    return real_run, counterfactual
 
 
 def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:
@@ -257,16 +316,78 @@ def seen_candidates(scene: ShotScene) -> tuple[list[CobsoAgents], int]:
     return kept, len(candidates) - len(kept)
 
 
+def scene_roles(scene: ShotScene, player_obso: torch.Tensor | None = None) -> CobsoAgents | None:
+    """The shot's (A1, D1, D2) (:func:`soccerai.evaluate.cobso.shot_agents`) at the frame before the shot, for the
+    shot table's shooter; ``player_obso [23]`` at that frame when already computed."""
+    positions, velocities, valid = scene.last_frame()
+    if player_obso is None:
+        player_obso = obso(positions[None], velocities[None], valid[None]).player_values[0]
+    window = scene.window
+    seen = window.mask[0, : window.obs_len].all(axis=0) & window.mask[0, -1]
+    return shot_agents(positions, valid, scene.shooter_index, player_obso.double().numpy(), seen=seen)
+
+
+SHOT_ROLES_SCHEMA: dict[str, pl.DataType] = {
+    "shot_id": pl.String(), "period": pl.Int8(), "frame": pl.Int64(), "team": pl.String(), "result": pl.String(),
+    "shooter": pl.String(), "a1": pl.String(), "d1": pl.String(), "d2": pl.String(), "reason": pl.String(),
+}
+"""One row per shot: the roles every face shows (:func:`shot_roles`); ``reason`` says why a shot has no roles
+(its shooter never visible, no window, no off-ball attacker in the attacking third), null when it has them."""
+
+
+def shot_roles(scenes: Sequence[ShotScene], players: pl.DataFrame | None = None,
+               skipped: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Shooter, A1, D1, D2 of every shot (``SHOT_ROLES_SCHEMA`` with names): :func:`scene_roles` of each scene; the
+    ``skipped`` shots of :func:`shot_scenes_listed` are listed too, with their reason, in time order."""
+    rows = []
+    for scene in scenes:
+        agents = scene_roles(scene)
+        ids = scene.object_ids
+        picked = [None] * 3 if agents is None else [ids[agents.attacker], ids[agents.attacker_defender],
+                                                     ids[agents.shooter_defender]]
+        reason = "no seen off-ball attacker in the attacking third" if agents is None else None
+        rows.append((scene.shot_id, scene.period, scene.shot_frame, scene.team, scene.result, scene.shooter, *picked,
+                     reason))
+    for r in ([] if skipped is None else skipped.iter_rows(named=True)):
+        rows.append((r["shot_id"], r["period"], r["frame"], r["team"], r["result"], r["shooter"], None, None, None,
+                     r["reason"]))
+    table = pl.DataFrame(rows, schema=SHOT_ROLES_SCHEMA, orient="row").sort("period", "frame", nulls_last=True)
+    return with_player_names(table, players)
+
+
+def match_shot_roles(match: Match, obs_s: float = 2.0, horizon_s: float = 4.0) -> pl.DataFrame:
+    """:func:`shot_roles` of every shot of ``match`` (any rate), skipped shots listed with their reason."""
+    scenes, skipped = shot_scenes_listed(to_model_rate(match), obs_s, horizon_s, found=match_shots(match))
+    return shot_roles(scenes, match.players, skipped)
+
+
 def scene_cobso(model: TrajectoryModel, scene: ShotScene, n_samples: int = 10, seed: int = 0,
                 grid: Grid | None = None, params: PitchControlParams | None = None) -> list[CobsoResult]:
-    """C-OBSO of every A1 candidate of one shot whose A1, D1 and D2 are seen (:func:`seen_candidates`)."""
+    """Paired C-OBSO of every A1 candidate of one shot whose A1, D1 and D2 are seen (:func:`seen_candidates`)."""
     positions, velocities, valid = scene.last_frame()
     candidates, _ = seen_candidates(scene)
     if not candidates:
         return []
-    samples = sample_ghosts(model, scene, [c.replaced for c in candidates], n_samples, seed)
-    return [ghost_cobso(positions, velocities, valid, scene.shooter_index, agents, samples[:, row], grid, params)
+    real_run, counterfactual = paired_ghosts(model, scene, candidates, n_samples, seed)
+    return [paired_ghost_cobso(positions, velocities, valid, scene.shooter_index, agents, real_run[:, row],
+                               counterfactual[:, row], grid, params)
             for row, agents in enumerate(candidates)]
+
+
+def _end_state(futures: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """End positions ``[S, 23, 2]`` of sampled futures ``[S, H, 23, 2]`` and their last 10 Hz velocity."""
+    return futures[:, -1], (futures[:, -1] - futures[:, -2]) * FPS if futures.shape[1] > 1 else None
+
+
+def paired_ghost_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.Tensor, shooter: int,
+                       agents: CobsoAgents, real_run: torch.Tensor, counterfactual: torch.Tensor,
+                       grid: Grid | None = None, params: PitchControlParams | None = None) -> CobsoResult:
+    """Paired C-OBSO (:func:`soccerai.evaluate.cobso.paired_cobso`) of real-run and counterfactual futures
+    ``[S, H, 23, 2]``: A1, D1, D2 at their end positions moving at their last 10 Hz step, in both scenes."""
+    real_pos, real_vel = _end_state(real_run)
+    cf_pos, cf_vel = _end_state(counterfactual)
+    return paired_cobso(positions, velocities, valid, shooter, agents, real_pos, cf_pos, real_vel, cf_vel,
+                        grid, params)
 
 
 def ghost_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.Tensor, shooter: int,
@@ -296,8 +417,9 @@ def scenes_cobso(scenes: Sequence[ShotScene], model: TrajectoryModel, n_samples:
         for res in scene_cobso(model, scene, n_samples, seed):
             a = res.agents
             rows.append((scene.shot_id, scene.source, scene.team, scene.shooter, ids[a.attacker],
-                         ids[a.attacker_defender], ids[a.shooter_defender], res.real_obso, float(res.predicted_obso.mean()), res.mean,
-                         res.std, n_samples))
+                         ids[a.attacker_defender], ids[a.shooter_defender], res.real_obso,
+                         float(res.paired_real_obso.mean()) if res.paired_real_obso is not None else res.real_obso,
+                         float(res.predicted_obso.mean()), res.signed_mean, res.mean, res.std, n_samples))
     if unseen:
         warnings.warn(f"{unseen} (shot, A1) pairs skipped: A1, D1 or D2 not tracked over the window (out of camera "
                       "view)", stacklevel=2)
@@ -320,9 +442,12 @@ def match_cobso(match: Match, model: TrajectoryModel, n_samples: int = 10, seed:
 def per_player_cobso(pairs: pl.DataFrame) -> pl.DataFrame:
     """Per-A1 summary of C-OBSO pairs, best first (with ``player_name`` when the pairs have ``a1_name``)."""
     keys = ["a1", "a1_name", "team"] if "a1_name" in pairs.columns else ["a1", "team"]
+    if "cobso_signed" not in pairs.columns:  # tables written before paired C-OBSO
+        pairs = pairs.with_columns(cobso_signed=pl.lit(None, pl.Float64()))
     return (
         pairs.group_by(keys, maintain_order=True)
         .agg(pl.len().alias("shots"), pl.col("cobso").mean().alias("cobso_mean"),
+             pl.col("cobso_signed").mean().alias("cobso_signed_mean"),
              pl.col("cobso_std").mean().alias("cobso_std_mean"), pl.col("cobso").sum().alias("cobso_total"),
              pl.col("shot_source").unique().sort().str.join(",").alias("shot_source"))
         .rename({"a1": "player", "a1_name": "player_name"}, strict=False)
@@ -400,18 +525,30 @@ class CobsoShotView:
 
 
 def cobso_shot_view(scenes: Sequence[ShotScene], model: TrajectoryModel, pairs: pl.DataFrame,
-                    n_samples: int = 10) -> CobsoShotView | None:
-    """The (shot, A1) pair with the largest C-OBSO and what to draw of it; None when ``pairs`` is empty.
+                    n_samples: int = 10, shot_id: str | None = None) -> CobsoShotView | None:
+    """What to draw of one shot: ``shot_id``, else a GOAL with C-OBSO pairs, else the shot with the largest C-OBSO.
 
+    Its (A1, D1, D2) are the shot's one role assignment (:func:`scene_roles`, what every face shows) when that A1
+    has a pair, else the pair with the largest C-OBSO. None when ``pairs`` has no row for such a shot.
     ``scenes`` are those C-OBSO was computed on (:func:`shot_scenes`), ``pairs`` its table (:func:`scenes_cobso`).
     """
     if pairs.height == 0:
         return None
-    best = pairs.sort("cobso", "real_obso", descending=True).row(0, named=True)
-    scene = next((s for s in scenes if s.shot_id == best["shot_id"]), None)
+    if shot_id is None:
+        goals = {s.shot_id for s in scenes if (s.result or "").upper() == "GOAL"}
+        ranked = pairs.with_columns(goal=pl.col("shot_id").is_in(list(goals)))
+        shot_id = ranked.sort("goal", "cobso", "real_obso", descending=True)["shot_id"][0]
+    scene = next((s for s in scenes if s.shot_id == shot_id), None)
     if scene is None:
-        raise InvalidParameterError(f"shot {best['shot_id']} of the C-OBSO pairs is not among the given scenes")
+        raise InvalidParameterError(f"shot {shot_id} of the C-OBSO pairs is not among the given scenes")
+    of_shot = pairs.filter(pl.col("shot_id") == shot_id)
+    if of_shot.height == 0:
+        return None
     ids = scene.object_ids
+    chosen = scene_roles(scene)
+    same = of_shot.filter(pl.col("a1") == ids[chosen.attacker]) if chosen is not None else of_shot.clear()
+    best = (same if same.height else of_shot.sort("cobso", "real_obso", descending=True)).row(0, named=True)
+    best = {**best, "result": scene.result}
     agents = sorted({ids.index(best[k]) for k in ("a1", "d1", "d2")})
     positions, velocities, valid = scene.last_frame()
     surface = obso(positions[None], velocities[None], valid[None]).surface[0]

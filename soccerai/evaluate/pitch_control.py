@@ -36,6 +36,14 @@ Speed
     float32). Measured on the benchmark (``benchmarks/pitch_control.py``) this is ~2x faster than one
     ``[2, 22] @ [22, N]`` rate product per step with separate attack/defence/share states.
 
+Engines
+    On the CPU the default is a numba kernel (``engine="numba"``, :func:`_cell_control`): one fused float64 loop per
+    cell, in parallel over frames, that sums the idle steps before anyone is near in closed form, keeps players
+    with a negligible arrival probability out of the step loop until they matter and uses a polynomial ``exp``; it
+    matches the loop reference to ~1e-5 (mean ~1e-7). The torch passes above (``engine="torch"``) remain the GPU
+    engine. Measured on a loaded 2-core machine (``benchmarks/pitch_control.py``): ~800 frames/s on 2 threads, about
+    60 CPU s for a 54,000-frame match, against ~36 frames per CPU second for the torch engine in the same run.
+
 Bad input: frames with a missing or non-finite ball, a non-finite position/velocity of a valid player, or no
 valid player on a team are *skipped* — their surface is NaN and :func:`usable_frames` counts them.
 """
@@ -46,8 +54,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 import torch
+
+try:  # the fast CPU engine; without numba the torch engine runs everywhere
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; kept importable for minimal installs
+    numba = None
 
 from soccerai.errors import InvalidParameterError
 from soccerai.match.pitch import Pitch
@@ -335,6 +349,235 @@ def _integrate(shifted: torch.Tensor, params: PitchControlParams) -> torch.Tenso
     return attack_out
 
 
+# --------------------------------------------------------------------------------------------------------------
+# numba engine (CPU): one fused loop per cell, in float64
+
+
+SKIP_MASS = 0.01
+"""The steps before ``k0`` are summed in closed form while their total control stays under this (see
+:func:`_cell_control`)."""
+IDLE_ARRIVAL = 1e6
+"""Players whose ``u_j rho^k`` exceeds this (arrival probability < 1e-6) sit out the step loop until it drops
+under it, unless within :data:`IDLE_ARRIVAL` of the first arrival (so the share of a cell closed at ``max_time``
+keeps every player that weighs in it)."""
+
+if numba is not None:
+
+    @numba.njit(cache=True, fastmath=True, inline="always")
+    def _exp_neg(z):
+        """``exp(-z)`` for ``z >= 0`` to ~1e-8 relative (``z`` clamped at 8: ``e^-8 < 1 - converged``
+        already stops a cell): a polynomial, cheaper than the libm call in the step loop."""
+        z = min(z, 8.0) * (1.0 / 32.0)
+        q = 1.0 - z * (
+            1.0 - z * (0.5 - z * (1.0 / 6.0 - z * (1.0 / 24.0 - z * (1.0 / 120.0 - z * (1.0 / 720.0)))))
+        )
+        q = q * q
+        q = q * q
+        q = q * q
+        q = q * q
+        return q * q
+
+    @numba.njit(cache=True, fastmath=True, inline="always")
+    def _cell_control(cx, cy, bx, by, rx, ry, la, ld, n, tr, inv_vmax, inv_vb, a, dt, rho, n_steps,  # noqa: N803
+                      still_free, m_max, ln_x_abs, ln_r, E, x, pla, pld, entry):
+        """Attacking control of one cell: the steps of :func:`_euler_steps` for one cell, with the idle work cut.
+
+        ``E_j = a (tau_j - t_b) = ln u_j``. Start: the steps ``k < k0`` before anyone is near are summed in closed
+        form (``P_j = 1 / (1 + x)`` with ``x = u_j rho^k > 20`` is ``1/x - 1/x^2 + 1/x^3``, a geometric series in
+        ``k``), their control split by the summed team rates; ``k0`` is the last step where that skipped mass stays
+        under ``m_max`` (its split errs by ~``m_max^2``). Players: only those that matter run in the step loop
+        (``u_j rho^k`` at most ``max(x_abs, R x_top)``), the others join at the step they cross ``x_abs``.
+        Steps: exponential Euler as in the torch engine, stopping and closing the books at ``1 - converged``.
+        """
+        tb = math.sqrt((cx - bx) ** 2 + (cy - by) ** 2) * inv_vb
+        emin = 1e300
+        for i in range(n):
+            e = min(a * (tr + math.sqrt((cx - rx[i]) ** 2 + (cy - ry[i]) ** 2) * inv_vmax - tb), 69.0)
+            E[i] = e
+            emin = min(emin, e)
+        adt = a * dt
+        cut = emin + ln_r
+        # players within ln_r of the first arrival: w = x_top / x_i
+        m = 0
+        wsum = 0.0
+        for i in range(n):
+            if E[i] <= cut:
+                w = math.exp(emin - E[i])
+                x[m] = w
+                pla[m] = la[i]
+                pld[m] = ld[i]
+                wsum += (la[i] + ld[i]) * w
+                m += 1
+                entry[i] = -1
+            else:
+                entry[i] = 0
+        g = dt * rho / (1.0 - rho)
+        k0 = 0
+        kmax = min((emin - math.log(g * wsum / m_max)) / adt, (emin - 3.0) / adt)
+        if kmax >= 1.0:
+            k0 = min(int(kmax), n_steps - 1)
+        shift = adt * k0
+        attack = 0.0
+        free = 1.0
+        top = math.exp(shift - emin)  # 1 / x_top(k0)
+        if k0 > 0:
+            rk = math.exp(-shift)
+            c1 = rho * (1.0 - rk) / (1.0 - rho)
+            c2 = rho * rho * (1.0 - rk * rk) / (1.0 - rho * rho)
+            c3 = rho**3 * (1.0 - rk**3) / (1.0 - rho**3)
+            sa = 0.0
+            sd = 0.0
+            for j in range(m):
+                y = x[j] * top
+                s = y * (c1 - y * (c2 - y * c3))
+                sa += pla[j] * s
+                sd += pld[j] * s
+            ss = sa + sd
+            free = math.exp(-dt * ss)
+            attack = (1.0 - free) * sa / ss
+        for j in range(m):
+            x[j] = 1.0 / (x[j] * top)  # x_j(k0)
+        next_entry = n_steps
+        inv_adt = 1.0 / adt
+        for i in range(n):
+            if entry[i] == 0:
+                k = k0 + max(0, int(math.ceil((E[i] - shift - ln_x_abs) * inv_adt)))
+                entry[i] = k
+                next_entry = min(next_entry, k)
+        for k in range(k0, n_steps):
+            if k >= next_entry:
+                next_entry = n_steps
+                for i in range(n):
+                    if entry[i] >= 0:
+                        if entry[i] <= k:
+                            x[m] = math.exp(E[i] - adt * k)
+                            pla[m] = la[i]
+                            pld[m] = ld[i]
+                            m += 1
+                            entry[i] = -1
+                        else:
+                            next_entry = min(next_entry, entry[i])
+            ra = 0.0
+            rd = 0.0
+            for j in range(m):
+                p = 1.0 / (1.0 + x[j])
+                x[j] *= rho
+                ra += pla[j] * p
+                rd += pld[j] * p
+            s = ra + rd
+            new_free = free * _exp_neg(s * dt)
+            if new_free <= still_free or k == n_steps - 1:
+                return attack + free * ra / s
+            attack += (free - new_free) * ra / s
+            free = new_free
+        return attack
+
+    @numba.njit(parallel=True, cache=True, fastmath=True)
+    def _control_kernel(
+        react,
+        lam_att,
+        lam_def,
+        ball,
+        usable,
+        cxs,
+        cys,
+        out,
+        tr,
+        vmax,
+        vb,
+        a,
+        dt,
+        n_steps,
+        converged,
+        m_max,
+        x_abs,
+        ln_r,
+    ):
+        F = react.shape[0]
+        C = cxs.shape[0]
+        rho = math.exp(-a * dt)
+        inv_vmax = 1.0 / vmax
+        inv_vb = 1.0 / vb
+        still_free = 1.0 - converged
+        ln_x_abs = math.log(x_abs)
+        for f in numba.prange(F):
+            if not usable[f]:
+                for c in range(C):
+                    out[f, c] = np.nan
+                continue
+            rx = np.empty(22)
+            ry = np.empty(22)
+            la = np.empty(22)
+            ld = np.empty(22)
+            n = 0
+            for j in range(22):
+                if lam_att[f, j] + lam_def[f, j] > 0:
+                    rx[n] = react[f, j, 0]
+                    ry[n] = react[f, j, 1]
+                    la[n] = lam_att[f, j]
+                    ld[n] = lam_def[f, j]
+                    n += 1
+            E = np.empty(22)
+            x = np.empty(22)
+            pla = np.empty(22)
+            pld = np.empty(22)
+            entry = np.empty(22, dtype=np.int64)
+            bx = ball[f, 0]
+            by = ball[f, 1]
+            for c in range(C):
+                out[f, c] = _cell_control(cxs[c], cys[c], bx, by, rx, ry, la, ld, n, tr, inv_vmax, inv_vb, a,
+                                          dt, rho, n_steps, still_free, m_max, ln_x_abs, ln_r, E, x, pla, pld, entry)
+
+
+def _numba_attack(
+    positions: torch.Tensor,
+    velocities: torch.Tensor,
+    valid: torch.Tensor,
+    usable: torch.Tensor,
+    grid: Grid,
+    params: PitchControlParams,
+    out: np.ndarray,
+) -> None:
+    """Attacking control ``out [F, C]`` (float32, NaN for unusable frames) of a chunk of frames by the numba kernel."""
+    ok = valid.bool()
+    pos, vel = positions.double().nan_to_num(0.0), velocities.double().nan_to_num(0.0)
+    active = ok[:, :N_PLAYERS].clone()
+    if params.remove_offside:
+        active[:, ATTACK_SLOTS] &= ~offside_attackers(pos, ok, params.offside_tolerance)
+    lam_att = torch.zeros(pos.shape[0], N_PLAYERS, dtype=torch.float64)
+    lam_def = torch.zeros_like(lam_att)
+    lam_att[:, ATTACK_SLOTS] = params.lambda_att
+    lam_def[:, DEFENCE_SLOTS] = params.lambda_def
+    lam_def[:, DEFENDING_GOALKEEPER] *= params.gk_factor
+    react = pos[:, :N_PLAYERS] + vel[:, :N_PLAYERS] * params.reaction_time
+    cells = grid.cells(torch.float64)
+    _control_kernel(
+        react.contiguous().numpy(),
+        (lam_att * active).numpy(),
+        (lam_def * active).numpy(),
+        pos[:, BALL_INDEX].contiguous().numpy(),
+        usable.numpy(),
+        cells[:, 0].contiguous().numpy(),
+        cells[:, 1].contiguous().numpy(),
+        out,
+        params.reaction_time,
+        params.max_player_speed,
+        params.ball_speed,
+        params.logistic_rate,
+        params.dt,
+        params.n_steps,
+        params.converged,
+        SKIP_MASS,
+        IDLE_ARRIVAL,
+        math.log(IDLE_ARRIVAL),
+    )
+
+
+ENGINES = ("numba", "torch")
+NUMBA_CHUNK_FRAMES = 2048
+"""Frames per call of the numba kernel (between progress reports)."""
+
+
 def control_surfaces(
     positions: torch.Tensor,
     velocities: torch.Tensor,
@@ -345,6 +588,7 @@ def control_surfaces(
     chunk_cells: int = 131_072,
     dtype: torch.dtype = torch.float32,
     progress: Callable[[int], None] | None = None,
+    engine: str | None = None,
 ) -> ControlSurfaces:
     """Attacking and defending control for every frame, on ``grid`` (see the module docstring for the maths).
 
@@ -353,6 +597,10 @@ def control_surfaces(
         chunk_cells: frames are processed in chunks of about this many (frame, cell) pairs.
         dtype: compute dtype (float32 is accurate to ~1e-5 here).
         progress: called with the number of frames finished after every chunk.
+        engine: ``"numba"`` (one fused float64 loop per cell on the CPU, inputs and result stay on their device),
+            ``"torch"`` (the tensor passes of :func:`_integrate`, any device, ``dtype``, ``chunk_cells``) or None:
+            numba for CPU tensors when it is installed, torch otherwise (GPU). Both agree to ~1e-4 (the float32
+            torch engine may stop a cell one step apart when its free mass lands on ``1 - converged``).
     """
     grid = grid or Grid()
     params = params or PitchControlParams()
@@ -360,6 +608,32 @@ def control_surfaces(
         raise InvalidParameterError(f"chunk_cells={chunk_cells} must be positive")
     usable = usable_frames(positions, velocities, valid)
     device = positions.device
+    engine = engine or ("numba" if numba is not None and device.type == "cpu" else "torch")
+    if engine not in ENGINES:
+        raise InvalidParameterError(
+            f"unknown pitch control engine {engine!r}; choose one of {', '.join(ENGINES)}"
+        )
+    if engine == "numba":
+        if numba is None:
+            raise InvalidParameterError("the numba pitch control engine needs numba installed")
+        numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+        n_frames, n_cells = positions.shape[0], grid.nx * grid.ny
+        out = np.empty((n_frames, n_cells), dtype=np.float32)
+        for start in range(0, n_frames, NUMBA_CHUNK_FRAMES):
+            part = slice(start, min(start + NUMBA_CHUNK_FRAMES, n_frames))
+            _numba_attack(
+                positions[part].cpu(),
+                velocities[part].cpu(),
+                valid[part].cpu(),
+                usable[part].cpu(),
+                grid,
+                params,
+                out[part],
+            )
+            if progress is not None:
+                progress(part.stop - part.start)
+        attack = torch.from_numpy(out).to(device=device, dtype=dtype).view(n_frames, grid.ny, grid.nx)
+        return ControlSurfaces(attack, 1.0 - attack, usable)
     cells = grid.cells(dtype, device)
     n_frames, n_cells = positions.shape[0], cells.shape[0]
     attack = torch.full((n_frames, n_cells), math.nan, dtype=dtype, device=device)

@@ -3,7 +3,8 @@
 ``load_match(paths, provider=None, engine="auto")`` is the one entry point: it detects the provider from the files'
 content when none is given (:func:`soccerai.io.detect.detect_provider`), sorts the files into their roles
 (:func:`soccerai.io.detect.assign_roles`) and calls the registered reader (:data:`soccerai.io.registry.READERS`).
-Native readers (:mod:`soccerai.io.providers`: Metrica CSV / EPTS, SkillCorner, Hawk-Eye, Tracab, Last Row) register
+Native readers (:mod:`soccerai.io.providers`: Metrica CSV / EPTS, SkillCorner, Hawk-Eye, Tracab, Second Spectrum,
+PFF, Sportec, Last Row) register
 a ``"fast"`` engine; ``engine="auto"`` uses it where registered, else ``"kloppy"``. Every reader ends with
 :func:`soccerai.io.canonical.finalize_match`.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io.detect import PROVIDERS, assign_roles, detect_provider
 from soccerai.io.provenance import declared_simulated
-from soccerai.io.providers import hawkeye, lastrow, metrica, skillcorner, tracab  # noqa: F401  (they register)
+from soccerai.io.providers import hawkeye, lastrow, metrica, pff, secondspectrum, skillcorner, sportec, tracab  # noqa: F401  (they register)
 from soccerai.io.registry import READERS, Engine, Reader, load_with_kloppy, register_reader
 from soccerai.match.goalkeepers import infer_goalkeepers
 from soccerai.match.schema import Match

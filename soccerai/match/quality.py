@@ -15,12 +15,50 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from soccerai.match.names import player_label
 from soccerai.match.schema import BALL_ID, MAX_PLAYER_SPEED, Match
 
 FULL_TEAMS_PLAYERS = 22
+JUMP_PAD_S = 0.5
+"""Seconds either side of a tracking jump whose smoothed velocities are left out of top speeds (the smoothing
+window spreads a jump over its neighbours)."""
+
+
+MAX_PLAYER_ACCELERATION = 10.0
+"""m/s^2: a smoothed velocity changing faster than this between two frames is a tracking jump spread by the
+smoothing, not a human (elite players peak around 6-9 m/s^2)."""
+
+
+def jump_free(positions: np.ndarray, valid: np.ndarray, fps: float, max_speed: float = MAX_PLAYER_SPEED,
+              pad_s: float = JUMP_PAD_S, velocities: np.ndarray | None = None,
+              max_acceleration: float = MAX_PLAYER_ACCELERATION) -> tuple[np.ndarray, np.ndarray]:
+    """Which steps and frames of one player's track ``positions [F, 2]`` / ``valid [F]`` are free of jumps.
+
+    A *jump* is a step between consecutive tracked frames faster than ``max_speed`` (``|p_{t+1} - p_t| * fps``;
+    broadcast tracking re-identifies a player somewhere else, no human runs that fast). Returns ``steps_ok [F-1]``
+    (both ends tracked, finite, not a jump: what a distance may sum) and ``frames_ok [F]`` (tracked and at least
+    ``pad_s`` seconds from any jump: where a smoothed speed may be read). With ``velocities [F, 2]`` (smoothed), a
+    step whose velocity changes faster than ``max_acceleration`` also marks a jump for ``frames_ok``.
+    """
+    positions = np.asarray(positions, dtype=np.float64)
+    valid = np.asarray(valid, dtype=bool) & np.isfinite(positions).all(-1)
+    if len(positions) < 2:
+        return np.zeros(0, dtype=bool), valid.copy()
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=-1)
+    both = valid[1:] & valid[:-1] & np.isfinite(steps)
+    jump = both & (np.nan_to_num(steps, nan=0.0) * fps > max_speed)
+    frames_ok = valid.copy()
+    pad = int(round(pad_s * fps))
+    marks = jump
+    if velocities is not None:
+        dv = np.linalg.norm(np.diff(np.asarray(velocities, dtype=np.float64), axis=0), axis=-1) * fps
+        marks = jump | (both & (np.nan_to_num(dv, nan=0.0) > max_acceleration))
+    for i in np.flatnonzero(marks):
+        frames_ok[max(0, i - pad + 1) : i + 1 + pad] = False
+    return both & ~jump, frames_ok
 
 
 def _frame_table(tracking: pl.DataFrame) -> pl.DataFrame:

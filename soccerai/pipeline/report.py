@@ -115,6 +115,61 @@ def _outputs_table(state: Path, steps: list[StepRecord], name: str, rows: int = 
     return "".join(parts) or "<p class='note'>not computed in this run</p>"
 
 
+def _outputs_of(state: Path, steps: list[StepRecord], name: str) -> dict[str, pl.DataFrame]:
+    """``{match: table}`` of one step's parquet outputs in this run."""
+    return {s.match_key: pl.read_parquet(state / s.outputs[name], glob=False)
+            for s in steps if s.step == name and s.status == "done" and name in s.outputs}
+
+
+def _named(table: pl.DataFrame, column: str) -> pl.Expr:
+    """The ``<column>_name`` of a table ("Name (#number)") where it has one, else the id."""
+    name = f"{column}_name"
+    return pl.col(name) if name in table.columns else pl.col(column)
+
+
+def goals_and_chances(shots: pl.DataFrame, pairs: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per shot, goals first: shooter by name, result, his OBSO, and the A1 whose run made the most C-OBSO
+    (clipped and signed, :mod:`soccerai.evaluate.cobso`) at that shot."""
+    rows = shots.select(
+        pl.col("event_id").alias("shot"), "period", "team", _named(shots, "shooter").alias("shooter"),
+        (pl.col("result") if "result" in shots.columns else pl.lit(None, pl.String())).alias("result"),
+        pl.col("shooter_obso").alias("OBSO"))
+    if pairs is not None and pairs.height and "shot_id" in pairs.columns:
+        signed = pl.col("cobso_signed") if "cobso_signed" in pairs.columns else pl.col("cobso")
+        best = (pairs.sort("cobso", descending=True)
+                .group_by("shot_id", maintain_order=True)
+                .agg(_named(pairs, "a1").first().alias("best A1"), pl.col("cobso").first().alias("C-OBSO"),
+                     signed.first().alias("C-OBSO signed"))
+                .rename({"shot_id": "shot"}))
+        rows = rows.join(best, on="shot", how="left")
+    goal = (pl.col("result").fill_null("").str.to_uppercase() == "GOAL")
+    return rows.sort(goal, "OBSO", descending=True, nulls_last=True)
+
+
+def cobso_per_player(pairs: pl.DataFrame) -> pl.DataFrame:
+    """C-OBSO per off-ball attacker by name: pairs, mean clipped and mean signed C-OBSO, total, best first."""
+    signed = pl.col("cobso_signed") if "cobso_signed" in pairs.columns else pl.col("cobso")
+    return (pairs.group_by(_named(pairs, "a1").alias("player"), "team")
+            .agg(pl.len().alias("shots"), pl.col("cobso").mean().alias("C-OBSO mean"),
+                 signed.mean().alias("C-OBSO signed mean"), pl.col("cobso").sum().alias("C-OBSO total"))
+            .sort("C-OBSO mean", descending=True))
+
+
+def _story_section(state: Path, steps: list[StepRecord]) -> str:
+    """Goals and chances with names and C-OBSO per player, per match."""
+    shots, pairs = _outputs_of(state, steps, "obso"), _outputs_of(state, steps, "cobso")
+    parts = []
+    for match in sorted(set(shots) | set(pairs)):
+        parts.append(f"<h4>{html.escape(match)}</h4>")
+        if match in shots:
+            parts.append("<p>Goals and chances</p>" + _table(goals_and_chances(shots[match], pairs.get(match))
+                                                           .head(30).to_dicts()))
+        if match in pairs and pairs[match].height:
+            parts.append("<p>C-OBSO per player (paired: real run against the model's counterfactual run)</p>"
+                         + _table(cobso_per_player(pairs[match]).head(20).to_dicts()))
+    return "".join(parts) or "<p class='note'>not computed in this run</p>"
+
+
 def _model_section(ledger: Ledger, run_id: int) -> str:
     models = ledger.models()
     if not models:
@@ -199,6 +254,8 @@ def render(cfg: PipelineConfig, ledger: Ledger, run_id: int, status: str) -> str
         "<h2>New or changed matches</h2>",
         _table(match_rows),
         positions_figure(summaries),
+        "<h2>Goals and chances</h2>",
+        _story_section(cfg.state_dir, steps),
         "<h2>OBSO per shot</h2>",
         _outputs_table(cfg.state_dir, steps, "obso"),
         "<h2>C-OBSO</h2>",

@@ -143,9 +143,11 @@ def _quantile(values: np.ndarray, q: float) -> float | None:
 def windows(task: StepTask) -> StepOutcome:
     """The match's model windows (``obs_s`` + ``pred_s`` at 10 Hz, every ``stride_s``) -> ``windows.npz``."""
     p = task.params
-    wins = step_backends().make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"])
+    min_players = int(p.get("min_players", 6))
+    wins = step_backends().make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"], min_players)
     path = save_windows(wins, task.out("windows.npz"))
-    return StepOutcome({"windows": task.rel(path)}, {"windows": len(wins), "simulated": wins.simulated})
+    return StepOutcome({"windows": task.rel(path)},
+                       {"windows": len(wins), "min_players": min_players, "simulated": wins.simulated})
 
 
 def obso(task: StepTask) -> StepOutcome:
@@ -169,7 +171,7 @@ MATCH_STEP_FUNCTIONS: dict[str, Callable[[StepTask], StepOutcome]] = {
     "obso": obso,
     "cobso": cobso,
 }
-STEP_VERSIONS = {"ingest": 2, "summary": 1, "windows": 1, "obso": 2, "cobso": 1, "train": 1, "evaluate": 1}
+STEP_VERSIONS = {"ingest": 2, "summary": 1, "windows": 1, "obso": 3, "cobso": 2, "train": 1, "evaluate": 1}
 """Bump a step's version when its code changes what it writes: every match then reruns that step."""
 
 

@@ -1,24 +1,29 @@
 """Who is who in a scene: player names from the metadata and the roles of the C-OBSO setup (the per-player table
 is :func:`soccerai.replay.tables.player_table`).
 
-Roles at one frame (:func:`roles`), with the definitions of :mod:`soccerai.evaluate.cobso` (never a second copy):
+Roles (:func:`roles`) are THE assignment of :func:`soccerai.evaluate.cobso.shot_agents` (never a second copy):
 
-* **shooter / ball carrier**: the valid attacker nearest the ball (:func:`soccerai.evaluate.obso.on_ball_attacker`);
+* a **shot moment** (the scene knows its shooter, ``scene.shooter_id``, from the shot table): ONE assignment for the
+  whole moment, read at the scene frame before the shot, so every frame shows the same shooter, A1, D1 and D2 as
+  :func:`soccerai.evaluate.match_obso.shot_roles` does;
+* elsewhere (attacks, free navigation): the ball carrier (the valid attacker nearest the ball,
+  :func:`soccerai.evaluate.obso.on_ball_attacker`) and the assignment at the frame shown.
+
 * **A1**: among the C-OBSO candidates (:func:`soccerai.evaluate.cobso.select_cobso_agents`: off-ball attackers in
-  the attacking third, not the goalkeeper), the one with the highest OBSO at that frame;
-* **D1**: A1's nearest defender; **D2**: the shooter's nearest defender (as chosen by ``select_cobso_agents``).
+  the attacking third, not the goalkeeper), the one with the highest OBSO;
+* **D1**: A1's nearest defender; **D2**: the shooter's nearest defender.
 
 Labels name players as the metadata does: ``"A1 - Müller (#25, RW)"``, never by an internal agent index.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from soccerai.errors import InvalidTrackingError
-from soccerai.evaluate.cobso import CobsoAgents, select_cobso_agents
+from soccerai.evaluate.cobso import CobsoAgents, shot_agents
 from soccerai.evaluate.obso import obso
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.replay.scene import MAX_LABEL, Scene, scene_tensors, shooter_at
@@ -84,6 +89,8 @@ class Roles:
     d1: PlayerInfo | None
     d2: PlayerInfo | None
     agents: CobsoAgents | None
+    reason: str | None = None
+    """Why a shot moment has no shooter (e.g. the shot table's shooter was never visible), else None."""
 
     def items(self) -> list[tuple[str, PlayerInfo]]:
         """``[("shooter", info), ("A1", info), ...]`` for the roles that exist (D1 == D2 listed once as D1/D2)."""
@@ -121,29 +128,58 @@ def frame_obso(scene: Scene, frame: int, grid: Grid | None = None) -> np.ndarray
     return result.player_values[0].double().numpy()
 
 
+def shot_index(scene: Scene) -> int | None:
+    """The scene frame where a shot moment's roles are read: the last frame before the shot (None: not a shot)."""
+    if scene.shot_frame is None:
+        return None
+    before = int(np.searchsorted(scene.frames, scene.shot_frame, side="left")) - 1
+    return min(max(before, 0), len(scene) - 1)
+
+
+def scene_shooter(scene: Scene) -> int | None:
+    """A shot moment's shooter slot (the shot table's shooter); None when he is not in the scene's attackers."""
+    if scene.shooter_id is None or scene.shooter_id not in scene.object_ids[:N_PER_TEAM]:
+        return None
+    return scene.object_ids.index(scene.shooter_id)
+
+
 def roles(scene: Scene, frame: int, player_obso: np.ndarray | None = None,
           tracked_at: int | None = None) -> Roles:
-    """Shooter, A1, D1 and D2 at scene frame ``frame`` (see the module docstring).
+    """Shooter, A1, D1 and D2 of scene frame ``frame`` (see the module docstring).
 
-    ``player_obso [23]``: the agents' OBSO at that frame when already computed (e.g.
-    ``scene_surfaces(...).player_obso[frame]``); computed for the one frame otherwise. ``tracked_at``: only
-    (A1, D1, D2) sets whose three players are tracked at that frame too (a simulation starting there can forecast
-    only players it sees, as :func:`soccerai.evaluate.match_obso.seen_candidates` demands).
+    ``player_obso [23]``: the agents' OBSO at the frame the roles are read (``frame``, or a shot moment's
+    :func:`shot_index`) when already computed; computed for that one frame otherwise (a value given for another
+    frame of a shot moment is not used). ``tracked_at``: only (A1, D1, D2) sets whose three players are tracked at
+    that frame too (a simulation starting there can forecast only players it sees, as
+    :func:`soccerai.evaluate.match_obso.seen_candidates` demands).
     """
     frame = scene.check_index(frame)
+    read_at = shot_index(scene)
+    if read_at is not None:
+        shooter = scene_shooter(scene)
+        if shooter is None:
+            why = ("shooter not visible at the kick (the shot table names none)" if scene.shooter_id is None
+                   else "the shot table's shooter is not tracked in this scene")
+            return Roles(frame, None, None, None, None, None, why)
+        values = player_obso if read_at == frame else None
+        return replace(_roles_at(scene, read_at, shooter, values, tracked_at), frame=frame)
     try:
         shooter = shooter_at(scene, frame)
     except InvalidTrackingError:
         return Roles(frame, None, None, None, None, None)
+    return _roles_at(scene, frame, shooter, player_obso, tracked_at)
+
+
+def _roles_at(scene: Scene, frame: int, shooter: int | None, player_obso: np.ndarray | None,
+              tracked_at: int | None) -> Roles:
+    if shooter is None or not bool(scene.valid[frame, shooter]):
+        return Roles(frame, None if shooter is None else player_info(scene, shooter), None, None, None, None)
     pos, _, ok = scene_tensors(scene)
-    candidates = select_cobso_agents(pos[frame], ok[frame], shooter, scene.pitch.length) \
-        if bool(ok[frame, N_PER_TEAM:BALL_INDEX].any()) else []
-    if tracked_at is not None:
-        seen = scene.valid[scene.check_index(tracked_at)]
-        candidates = [c for c in candidates if all(seen[a] for a in c.replaced)]
-    if not candidates:
-        return Roles(frame, player_info(scene, shooter), None, None, None, None)
+    seen = None if tracked_at is None else scene.valid[scene.check_index(tracked_at)]
     values = frame_obso(scene, frame) if player_obso is None else np.asarray(player_obso, dtype=np.float64)
-    best = max(candidates, key=lambda c: (np.nan_to_num(values[c.attacker], nan=-1.0), -c.attacker))
+    best = shot_agents(pos[frame], ok[frame], shooter, values, scene.pitch.length, seen) \
+        if bool(ok[frame, N_PER_TEAM:BALL_INDEX].any()) else None
+    if best is None:
+        return Roles(frame, player_info(scene, shooter), None, None, None, None)
     return Roles(frame, player_info(scene, shooter), player_info(scene, best.attacker),
                  player_info(scene, best.attacker_defender), player_info(scene, best.shooter_defender), best)

@@ -115,6 +115,10 @@ class Scene:
     times: np.ndarray | None = None
     teams: dict[str, str] = field(default_factory=lambda: {"home": "Home", "away": "Away"})
     players: pl.DataFrame | None = None
+    shooter_id: str | None = None
+    """A shot moment's shooter as the shot table names him (roles take him, not the player nearest the ball)."""
+    shot_frame: int | None = None
+    """A shot moment's shot frame on the match's frame clock (roles are read at the scene frame before it)."""
 
     def __len__(self) -> int:
         return self.positions.shape[0]
@@ -250,6 +254,8 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
         simulated=match.metadata.simulated, match_id=match.match_id,
         pitch=Pitch.of(match.metadata), times=times,
         teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
+        shooter_id=moment.player if moment.kind == "shot" else None,
+        shot_frame=moment.frame if moment.kind == "shot" else None,
     )
 
 

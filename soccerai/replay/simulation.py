@@ -20,7 +20,7 @@ from soccerai.evaluate.cobso import CobsoResult, select_cobso_agents
 from soccerai.evaluate.match_obso import ghost_cobso
 from soccerai.evaluate.pitch_control import Grid
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
-from soccerai.replay.players import player_info, roles
+from soccerai.replay.players import player_info, roles, scene_shooter
 from soccerai.replay.scene import Scene, scene_tensors, shooter_at
 from soccerai.training import pretrained
 from soccerai.training.checkpoint import CONFIG_FILE, WEIGHTS_FILE
@@ -159,7 +159,8 @@ def simulation_cobso(scene: Scene, sim: Simulation, grid: Grid | None = None) ->
     end = sim.start + horizon
     if end >= len(scene):
         return None
-    shooter = shooter_at(scene, end)
+    known = scene_shooter(scene)  # a shot moment: the shot table's shooter, as roles() shows him
+    shooter = known if known is not None else shooter_at(scene, end)
     pos, vel, ok = scene_tensors(scene)
     agents = next((c for c in select_cobso_agents(pos[end], ok[end], shooter, scene.pitch.length)
                    if set(c.replaced) == set(sim.predicted)), None)

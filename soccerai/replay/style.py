@@ -111,7 +111,7 @@ def decluttered(positions: np.ndarray, values: np.ndarray, agents: list[int],
 
 
 def view_title(scene: Scene, index: int, model: str | None = None, max_chars: int = 110) -> str:
-    """``"FC Bayern v Dortmund - 23:41 - FC Bayern attack - real tracking - model gvrnn-skillcorner - edits: ..."``."""
+    """``"FC Bayern v Dortmund - 23:41 - FC Bayern attack - real tracking - model gvrnn-sim-skillcorner - edits: ..."``."""
     parts = [scene.title, scene.clock(index), f"{scene.teams[scene.attacking_team]} attack ->", scene.source]
     if model:
         parts.append(f"model {model}")

@@ -14,7 +14,8 @@ from soccerai.data.store import check_parquet_budget, read_metadata
 from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoResult
 from soccerai.files import atomic_path
-from soccerai.match.schema import SHOT
+from soccerai.match.quality import jump_free
+from soccerai.match.schema import MAX_PLAYER_SPEED, SHOT
 from soccerai.replay.players import Roles, frame_obso, player_info, roles
 from soccerai.replay.scene import Scene, list_matches, load_match, team_name, timeline
 from soccerai.replay.simulation import Simulation, simulation_cobso
@@ -186,7 +187,10 @@ PLAYER_TABLE_SCHEMA: dict[str, pl.DataType] = {
     "cobso_std": pl.Float64(),
 }
 """One row per player tracked in the clip. ``distance_m``: path length over consecutive tracked frames;
-``top_speed_kmh``: the largest smoothed speed (``3.6 |v|``); ``obso``: his OBSO at the table's frame (attackers;
+``top_speed_kmh``: the largest smoothed speed (``3.6 |v|``) away from tracking jumps
+(:func:`soccerai.match.quality.jump_free`: a step faster than 12 m/s is a broadcast re-identification, left out of the
+distance, and the speeds within 0.5 s of it, or of a smoothed acceleration above 10 m/s^2, are left out of the
+top speed); ``obso``: his OBSO at the table's frame (attackers;
 defenders have none); ``cobso``/``cobso_std``: C-OBSO of the simulation's A1 (mean and spread over samples)."""
 TABLE_KINDS = {"distance_m": "distance", "top_speed_kmh": "speed", "obso": "probability", "cobso": "probability",
                "cobso_std": "probability"}
@@ -214,8 +218,9 @@ def player_table(scene: Scene, simulation: Simulation | CobsoResult | None = Non
         if info is None or not seen.any():
             continue
         steps = np.linalg.norm(np.diff(scene.positions[:, slot], axis=0), axis=-1)
-        both = seen[1:] & seen[:-1] & np.isfinite(steps)
-        speed = np.linalg.norm(scene.velocities[seen, slot], axis=-1)
+        both, steady = jump_free(scene.positions[:, slot], seen, scene.fps, velocities=scene.velocities[:, slot])  # broadcast jumps left out
+        speed = np.linalg.norm(scene.velocities[steady, slot], axis=-1)
+        speed = speed[np.isfinite(speed) & (speed <= MAX_PLAYER_SPEED)]
         attacking = slot < N_PER_TEAM
         value = float(values[slot]) if attacking and np.isfinite(values[slot]) else None
         cobso = std = None

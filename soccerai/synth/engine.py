@@ -25,13 +25,7 @@ from scipy.signal import lfilter
 
 from soccerai.synth.ball import BallPath, bend_passes, build_ball_path, dribble_touches
 from soccerai.synth.behaviour import Behaviour, BehaviourDraws, behaviour_draws, team_offsets
-from soccerai.synth.kinematics import (
-    SpeedProfiles,
-    UnreachablePin,
-    pin_to_positions,
-    plan_pins,
-    pursuit_step,
-)
+from soccerai.synth.kinematics import SpeedProfiles, UnreachablePin, pin_to_positions, plan_pins, pursuit_step
 from soccerai.synth.tactics import TeamSetup, tactical_targets
 from soccerai.synth.timeline import FRAME_RATE, Timeline
 
@@ -308,9 +302,10 @@ def simulate_period(
     rng: np.random.Generator,
     progress=None,
     humans: Humans | None = None,
+    trace: PeriodTrace | None = None,
 ) -> PeriodResult:
     """Simulate frames ``first_frame..last_frame`` of one period (``humans``: the players' random behaviour, None =
-    the v3 synthesizer)."""
+    the v3 synthesizer; ``trace``: filled with what a re-play needs, see :class:`PeriodTrace`)."""
     fr = FRAME_RATE
     events = timeline.events.filter(
         (pl.col("period") == period) & pl.col("start_frame").is_between(first_frame, last_frame)
@@ -320,7 +315,7 @@ def simulate_period(
     script = _script(events, occ, first_frame, n, fr)
     _holders_chase_ball(script, ball, fr)
     home_sign = 1.0 if timeline.home_attacks_positive_x.get(period, True) else -1.0
-    pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress, humans)
+    pos = _simulate(setup, ball, script, prof, rng, home_sign, n, fr, progress, humans, trace)
     pre_pin, pin_errors = _apply_pins(pos, script.pins, fr, prof.v_max)
     b = humans.behaviour if humans is not None else None
     if b is not None and b.pass_bend_sigma > 0:
@@ -331,9 +326,12 @@ def simulate_period(
     pin_ball_to_events(ball, events, first_frame, fr)
     missed = missed_events(pos, script.unreachable)
     errors = event_errors(pos, events, occ, first_frame)
-    return PeriodResult(
+    result = PeriodResult(
         period, first_frame, home_sign, pos, ball, pin_errors, pre_pin, script.dropped_pins, missed, errors
     )
+    if trace is not None:
+        trace.result, trace.occ, trace.events = result, occ, events
+    return result
 
 
 def event_errors(pos: np.ndarray, events: pl.DataFrame, occ: Occupancy, first_frame: int) -> np.ndarray:
@@ -359,8 +357,125 @@ def missed_events(pos: np.ndarray, unreachable: list[tuple[int, UnreachablePin]]
 
 def _simulate(
     setup, ball: BallPath, script: _Script, prof, rng, home_sign: float, n: int, fr: float, progress,
-    humans: Humans | None = None,
+    humans: Humans | None = None, trace: PeriodTrace | None = None,
 ) -> np.ndarray:
+    loop = period_loop(setup, ball, script, prof, rng, home_sign, n, fr, humans)
+    state = loop.initial_state()
+    out = np.empty((n, 22, 2))
+    snapshots: list[LoopState] | None = [] if trace is not None else None
+    loop.advance(state, n - 1, out, progress=progress, snapshots=snapshots)
+    if trace is not None:
+        trace.loop, trace.raw, trace.snapshots, trace.script = loop, out.copy(), snapshots, script
+    return out
+
+
+@dataclass
+class LoopState:
+    """The frame loop's full state after frame ``frame`` (period index; -1 = before the first): positions and
+    velocities (22, 2), the target and urgency being chased (set at the last tactical step) and each player's held
+    decision (``held_target``, ``held_urg``: what he chose when he last re-read the situation)."""
+
+    frame: int
+    pos: np.ndarray
+    vel: np.ndarray
+    target: np.ndarray
+    urg: np.ndarray
+    held_target: np.ndarray
+    held_urg: np.ndarray
+
+    def copy(self) -> LoopState:
+        return LoopState(self.frame, *(a.copy() for a in (self.pos, self.vel, self.target, self.urg,
+                                                          self.held_target, self.held_urg)))
+
+
+@dataclass
+class PeriodLoop:
+    """Everything the frame loop of one period reads, the random draws included (drawn up front for the whole
+    period: ``running`` run-in-behind flags, ``drift`` target wander, ``draws`` the behaviour draws), so the loop can
+    be resumed from any :class:`LoopState` (:mod:`soccerai.synth.replay`)."""
+
+    setup: TeamSetup
+    prof: SpeedProfiles
+    fr: float
+    n: int
+    home_sign: float
+    behaviour: Behaviour
+    ball_xy: np.ndarray  # (n, 2) the ball as the players see it (before bends and gluing)
+    owner: np.ndarray  # (n,) team in possession
+    alive: np.ndarray  # (n,) bool
+    block_ball: np.ndarray  # (n, 2)
+    running: np.ndarray  # (n_c, 22) bool
+    drift: np.ndarray  # (n_c, 22, 2)
+    draws: BehaviourDraws | None
+    override: np.ndarray  # (n_c, 22, 2)
+    next_frame: np.ndarray  # (n_c, 22)
+    next_xy: np.ndarray  # (n_c, 22, 2)
+    initial_pos: np.ndarray  # (22, 2)
+
+    def initial_state(self) -> LoopState:
+        z2 = np.zeros((22, 2))
+        return LoopState(-1, self.initial_pos.copy(), z2.copy(), z2.copy(), np.zeros(22), z2.copy(), np.zeros(22))
+
+    def decide(self, state: LoopState, c: int) -> None:
+        """Tactical step ``c`` (frame ``c * COARSE_STEP``): new targets and urgencies from the current state."""
+        setup, b, draws = self.setup, self.behaviour, self.draws
+        f = c * COARSE_STEP
+        owner = int(self.owner[f])
+        shift = None
+        if draws is not None:
+            shift = team_offsets(draws.team_shift[c], owner, b.shift_mirror)[setup.team]
+        target, urg = tactical_targets(
+            setup, state.pos, state.vel, self.ball_xy[f], owner, self.home_sign, self.running[c],
+            self.block_ball[f], shape=b.block_shape(), urgency=b.urgency(), block_offset=shift,
+        )
+        target += self.drift[c]
+        if draws is not None:  # each player decides on his own clock, with his own intention and work rate
+            decide = draws.decide[c]
+            state.held_target[decide], state.held_urg[decide] = target[decide], urg[decide]
+            roam = np.where(setup.team == owner, 1.0, b.defending_roam)
+            target = state.held_target + draws.offset[c] * roam[:, None]
+            urg = np.clip(state.held_urg * draws.urgency[c], 0.05, 1.0)
+        if not self.alive[f]:
+            urg = urg * DEAD_BALL_URGENCY
+        _head_for_next_event(
+            target, urg, state.pos, state.vel, f, self.next_frame[c], self.next_xy[c], self.prof, self.fr,
+            b.foresight_s,
+        )
+        fixed = ~np.isnan(self.override[c, :, 0])
+        target[fixed] = self.override[c, fixed]
+        urg[fixed] = 1.0
+        state.target, state.urg = target, urg
+
+    def advance(self, state: LoopState, last: int, out: np.ndarray | None = None, hook=None, progress=None,
+                snapshots: list[LoopState] | None = None, out_offset: int = 0) -> None:
+        """Play frames ``state.frame + 1 .. last`` in place: a tactical step at every multiple of ``COARSE_STEP``,
+        then one pursuit step per frame. ``out[k - out_offset]`` receives the positions of frame ``k``;
+        ``hook(k, pos, vel)`` may change them after the pursuit step of frame ``k`` (forced players) before anyone
+        sees them; ``snapshots`` collects a copy of the state just before each tactical step."""
+        dt = 1.0 / self.fr
+        n_c = self.override.shape[0]
+        for k in range(state.frame + 1, last + 1):
+            c = k // COARSE_STEP
+            if k % COARSE_STEP == 0:
+                if snapshots is not None:
+                    snapshots.append(state.copy())
+                self.decide(state, c)
+            pursuit_step(state.pos, state.vel, state.target, state.urg, self.prof, dt)
+            state.frame = k
+            if hook is not None:
+                hook(k, state.pos, state.vel)
+            if out is not None:
+                out[k - out_offset] = state.pos
+            step_end = k % COARSE_STEP == COARSE_STEP - 1 or k == self.n - 1
+            if progress is not None and step_end and (c % PROGRESS_EVERY == PROGRESS_EVERY - 1 or c == n_c - 1):
+                progress(k + 1 - (c - c % PROGRESS_EVERY) * COARSE_STEP)
+
+
+def period_loop(
+    setup, ball: BallPath, script: _Script, prof, rng, home_sign: float, n: int, fr: float,
+    humans: Humans | None = None,
+) -> PeriodLoop:
+    """Draw the period's random decisions (in the synthesizer's order) and set up its frame loop."""
     n_c = script.override.shape[0]
     owner = np.where(ball.owner < 0, 0, ball.owner)
     gains = possession_gains(owner[np.arange(n_c) * COARSE_STEP], setup.team)
@@ -371,52 +486,39 @@ def _simulate(
     draws: BehaviourDraws | None = None
     if humans is not None:
         draws = behaviour_draws(humans.streams, b, n_c, COARSE_STEP / fr, setup.is_keeper, humans.styles)
-    held_target, held_urg = np.zeros((22, 2)), np.zeros(22)
     ball_xy = np.stack([ball.x, ball.y], axis=1)
     block_ball = _smoothed(ball_xy, b.block_tau_s * fr)
-    shape, urgency = b.block_shape(), b.urgency()
     pos, _ = tactical_targets(
         setup, np.zeros((22, 2)), np.zeros((22, 2)), np.zeros(2), int(owner[0]), home_sign, running[0],
-        shape=shape, urgency=urgency,
+        shape=b.block_shape(), urgency=b.urgency(),
     )
     sign = np.where(setup.team == 0, home_sign, -home_sign)
     pos[:, 0] = np.where(
         sign * pos[:, 0] > -1.0, -sign * 1.0, pos[:, 0]
     )  # kick-off: everyone in his own half
-    vel = np.zeros((22, 2))
     next_frame, next_xy = _next_pins(script.pins, n_c)
     starts_at_event = next_frame[0] < 2 * fr  # kick-off taker and first receivers start on their spots
     pos[starts_at_event] = next_xy[0, starts_at_event]
-    out = np.empty((n, 22, 2))
-    dt = 1.0 / fr
-    for c in range(n_c):
-        f = c * COARSE_STEP
-        shift = None
-        if draws is not None:
-            shift = team_offsets(draws.team_shift[c], int(owner[f]), b.shift_mirror)[setup.team]
-        target, urg = tactical_targets(
-            setup, pos, vel, ball_xy[f], int(owner[f]), home_sign, running[c], block_ball[f], shape=shape,
-            urgency=urgency, block_offset=shift,
-        )
-        target += drift[c]
-        if draws is not None:  # each player decides on his own clock, with his own intention and work rate
-            decide = draws.decide[c]
-            held_target[decide], held_urg[decide] = target[decide], urg[decide]
-            roam = np.where(setup.team == owner[f], 1.0, b.defending_roam)
-            target = held_target + draws.offset[c] * roam[:, None]
-            urg = np.clip(held_urg * draws.urgency[c], 0.05, 1.0)
-        if not ball.alive[f]:
-            urg = urg * DEAD_BALL_URGENCY
-        _head_for_next_event(target, urg, pos, vel, f, next_frame[c], next_xy[c], prof, fr, b.foresight_s)
-        fixed = ~np.isnan(script.override[c, :, 0])
-        target[fixed] = script.override[c, fixed]
-        urg[fixed] = 1.0
-        for k in range(f, min(f + COARSE_STEP, n)):
-            pursuit_step(pos, vel, target, urg, prof, dt)
-            out[k] = pos
-        if progress is not None and (c % PROGRESS_EVERY == PROGRESS_EVERY - 1 or c == n_c - 1):
-            progress(min(f + COARSE_STEP, n) - (c - c % PROGRESS_EVERY) * COARSE_STEP)
-    return out
+    return PeriodLoop(
+        setup, prof, fr, n, home_sign, b, ball_xy, owner, ball.alive.copy(), block_ball, running, drift, draws,
+        script.override, next_frame, next_xy, pos,
+    )
+
+
+@dataclass
+class PeriodTrace:
+    """What :func:`simulate_period` keeps for a re-play when asked (``trace=``): the frame loop, the positions
+    before pinning (``raw`` (n, 22, 2)), the loop state before every tactical step (``snapshots[c]``), the
+    event script (pins and holds), the period's result (pinned positions, final ball), the slots' occupancy and
+    the period's events (provider orientation)."""
+
+    loop: PeriodLoop | None = None
+    raw: np.ndarray | None = None
+    snapshots: list[LoopState] | None = None
+    script: _Script | None = None
+    result: PeriodResult | None = None
+    occ: Occupancy | None = None
+    events: pl.DataFrame | None = None
 
 
 def _next_pins(pins: dict[int, dict[int, tuple[float, float]]], n_c: int) -> tuple[np.ndarray, np.ndarray]:

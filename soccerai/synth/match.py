@@ -21,7 +21,7 @@ from soccerai.match.schema import (
     conform,
 )
 from soccerai.synth.behaviour import CALIBRATED, Behaviour, behaviour_streams, draw_styles
-from soccerai.synth.engine import Humans, Occupancy, PeriodResult, assign_slots, simulate_period
+from soccerai.synth.engine import Humans, Occupancy, PeriodResult, PeriodTrace, assign_slots, simulate_period
 from soccerai.synth.kinematics import SpeedProfiles
 from soccerai.synth.measurement import MODELS, observe
 from soccerai.synth.possession_model import generate_timeline
@@ -55,6 +55,7 @@ def synthesize_match(
     progress: Progress | None = None,
     behaviour: Behaviour | None = None,
     measurement: str | None = None,
+    traces: dict[int, PeriodTrace] | None = None,
 ) -> Match:
     """Simulate a full match at 25 Hz driven by an event timeline (real file, Timeline, or None = generated).
 
@@ -69,6 +70,8 @@ def synthesize_match(
     ``Behaviour.v3()`` is the version-3 synthesizer, draw for draw). ``measurement`` ("broadcast" or "optical")
     finally sees the match through that provider type's measurement model
     (:func:`soccerai.synth.measurement.observe`: camera window and position error); None: perfect tracking.
+    ``traces`` (a dict) receives each period's :class:`soccerai.synth.engine.PeriodTrace`, what
+    :mod:`soccerai.synth.replay` needs to re-play a moment.
     """
     if duration_s is not None and not (0 < duration_s <= 4 * 3600):
         raise InvalidParameterError(f"duration_s must be in (0, 14400] seconds, got {duration_s}")
@@ -92,7 +95,10 @@ def synthesize_match(
     for period, first, last in timeline.periods:
         if duration_s is not None:
             last = min(last, first + int(duration_s / 2 * FRAME_RATE) - 1)
-        results.append(simulate_period(timeline, period, first, last, setup, occ, prof, rng, progress, humans))
+        trace = None
+        if traces is not None:
+            trace = traces[period] = PeriodTrace()
+        results.append(simulate_period(timeline, period, first, last, setup, occ, prof, rng, progress, humans, trace))
     match = _to_match(timeline, results, occ, seed, {"home": home_f, "away": away_f}, prof)
     match.metadata.extra["behaviour"] = "v3" if behaviour.is_v3 else dataclasses.asdict(behaviour)
     match = with_canonical_ids(match)

@@ -209,9 +209,13 @@ def fit(
     callbacks: list[Callback] = [history]
     keep = _KeepBest() if config.keep_best and val is not None else None
     if val is not None:
-        callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience, mode="min"))
+        # checked after each validation only, and never an error when a step limit ends the fit before the first
+        # validation (``--steps 2``): there is then no ``val_loss`` to watch
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience, mode="min", strict=False,
+                                       check_on_train_epoch_end=False))
     if keep is not None:
         callbacks.append(keep)
+    model.train()  # a model loaded from a checkpoint is in eval mode; Lightning keeps a module's mode
     module = TrajectoryLightningModule(model, config.learning_rate, config.lr_schedule)
     with _quiet_lightning():
         trainer = L.Trainer(

@@ -56,7 +56,7 @@ from soccerai.match.possession import SEGMENT_SCHEMA
 from soccerai.match.schema import Match
 from soccerai.synth.cache import simulated_match_path
 from soccerai.windows.container import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
-from soccerai.windows.cutter import make_windows, make_windows_with_stats
+from soccerai.windows.cutter import make_windows_with_stats
 from soccerai.windows.layout import clock_frames, to_model_rate
 
 SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
@@ -95,21 +95,34 @@ def real_match_10hz(folder: str | Path, cache: bool = True) -> Match:
 
 
 # -- window sources ---------------------------------------------------------------------------------------------
-def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10) -> TrajectoryWindows:
-    """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames."""
+def match_windows(match: Match, obs_len: int, pred_len: int, stride: int = 10,
+                  min_players: int = MIN_PLAYERS) -> TrajectoryWindows:
+    """Windows of one canonical match (any frame rate) inside its possession segments; lengths in 10 Hz frames.
+
+    Partial visibility (broadcast tracking shows 12-19 players) is kept: absent agents are masked, and only windows
+    with fewer than ``min_players`` tracked players at some frame are skipped."""
+    return _match_windows_with_stats(match, obs_len, pred_len, stride, min_players)[0]
+
+
+def _match_windows_with_stats(match: Match, obs_len: int, pred_len: int, stride: int, min_players: int):
     _check_lengths(obs_len, pred_len, stride)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skipped windows are expected (ball out of play, substitutions)
-        return make_windows(to_model_rate(match), None, obs_len / FPS, pred_len / FPS, stride / FPS)
+    return make_windows_with_stats(to_model_rate(match), None, obs_len / FPS, pred_len / FPS, stride / FPS,
+                                   min_players=min_players)
 
 
-def parquet_windows(paths: Sequence[Path], obs_len: int, pred_len: int, stride: int) -> TrajectoryWindows:
-    """Windows of stored canonical matches (``soccerai.data.store`` parquet files), concatenated."""
+def parquet_windows(paths: Sequence[Path], obs_len: int, pred_len: int, stride: int,
+                    min_players: int = MIN_PLAYERS) -> TrajectoryWindows:
+    """Windows of stored canonical matches (``soccerai.data.store`` parquet files), concatenated.
+
+    Each file's windows made and skipped are reported in one ``warnings.warn`` (the CLI prints it as a line)."""
     parts = []
     for path in paths:
-        windows = match_windows(read_match(path), obs_len, pred_len, stride)
+        windows, stats = _match_windows_with_stats(read_match(path), obs_len, pred_len, stride, min_players)
         if len(windows) == 0:
-            raise InvalidInputError(f"no {obs_len + pred_len}-frame window inside a possession", path)
+            raise InvalidInputError(f"no {obs_len + pred_len}-frame window inside a possession with at least "
+                                    f"{min_players} tracked players ({stats.describe()})", path)
+        if stats.skipped:
+            warnings.warn(f"{Path(path).name}: {stats.describe()}", stacklevel=2)
         parts.append(windows)
     return TrajectoryWindows.concat(parts)
 

@@ -6,6 +6,7 @@ clips. Every table says whether its windows came from simulated or real tracking
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -24,10 +25,12 @@ from soccerai.files import write_parquet_atomic
 from soccerai.models import TrajectoryModel, build_model, model_names
 from soccerai.training import pretrained
 from soccerai.training.loop import TrainConfig, train_and_save
+from soccerai.windows import sources
 from soccerai.windows.container import TrajectoryWindows
-from soccerai.windows.sources import load_windows, split_windows
+from soccerai.windows.sources import split_windows
 
 console = Console()
+err = Console(stderr=True)
 Inputs = Annotated[list[Path], typer.Argument(help="Canonical .parquet matches or Last Row .csv clips.")]
 
 
@@ -36,7 +39,7 @@ OptionalInputs = Annotated[list[Path] | None, typer.Argument(
 Dataset = Annotated[str | None, typer.Option(
     help="Built-in REAL data set instead of files: skillcorner (first half trains, its last 10 min validate, "
          "second half tests); evaluate also takes hawkeye and lastrow.")]
-CheckpointName = Annotated[str, typer.Option(help="Checkpoint folder or pretrained model name (gvrnn-skillcorner).")]
+CheckpointName = Annotated[str, typer.Option(help="Checkpoint folder or pretrained model name (gvrnn-sim-skillcorner, the default shipped GVRNN).")]
 
 
 def train(
@@ -114,6 +117,22 @@ def _training_data(inputs: list[Path] | None, dataset: str | None, obs: int, hor
         raise InvalidParameterError("no input files given (or use --dataset skillcorner)")
     train_windows, val_windows = split_windows(load_windows(inputs, obs, horizon, stride), val_fraction, seed)
     return train_windows, val_windows, {"inputs": [str(p) for p in inputs], "stride": stride}
+
+
+def load_windows(inputs: list[Path], obs: int, horizon: int, stride: int) -> TrajectoryWindows:
+    """:func:`soccerai.windows.sources.load_windows`, printing one line per file with the windows made and skipped.
+
+    Broadcast tracking (SkillCorner: 12-19 of the 22 players in view) gives partial-visibility windows: absent
+    agents are masked; windows with fewer than ``sources.MIN_PLAYERS`` tracked players at some frame are skipped."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        windows = sources.load_windows(inputs, obs, horizon, stride)
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            err.print(f"windows: {warning.message}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"windows: {len(windows)} used from {len(inputs)} file(s) ({windows.tracking_label} tracking; "
+                  f"agents out of view masked)", markup=False, highlight=False, soft_wrap=True)
+    return windows
 
 
 def _model_config(model: str, wanted: dict[str, int]) -> dict[str, int]:

@@ -95,15 +95,16 @@ def obso_command(
 def cobso_command(
     match: Annotated[list[Path], typer.Argument(help="a stored match (.parquet) or one match's provider files")],
     checkpoint: Annotated[str | None, typer.Option(
-        help="trained model folder or pretrained name, e.g. gvrnn-skillcorner (default: constant velocity)")] = None,
+        help="trained model folder or pretrained name, e.g. gvrnn-sim-skillcorner (default: constant velocity)")] = None,
     samples: Annotated[int, typer.Option(help="predicted futures per (shot, A1)")] = 10,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out/cobso"),
     fmt: FormatOption = "table",
 ) -> None:
-    """C-OBSO of every off-ball attacker at every shot, against the model's counterfactual runs."""
+    """C-OBSO of every off-ball attacker at every shot: the model's scene with A1's real run against its scene with
+    A1's counterfactual run (same draws); tables keep the signed value (cobso_signed) beside the clipped one."""
     from rich.progress import track
 
-    from soccerai.evaluate.match_obso import cobso_shot_view, match_scenes, scenes_cobso
+    from soccerai.evaluate.match_obso import cobso_shot_view, match_scenes, scenes_cobso, shot_roles
     from soccerai.models import build_model
     from soccerai.training import pretrained
     from soccerai.viz import cobso_shot_figure
@@ -120,6 +121,8 @@ def cobso_command(
     kind = game.metadata.tracking_label
     _write(pairs.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_pairs.parquet")
     path = _write(players.with_columns(tracking=_lit(kind)), out / f"{game.match_id}_cobso_players.parquet")
+    _write(shot_roles(scenes, game.players).with_columns(tracking=_lit(kind)),
+           out / f"{game.match_id}_shot_roles.parquet")  # the one (shooter, A1, D1, D2) per shot every face shows
     view = cobso_shot_view(scenes, model, pairs, samples)
     figure = None if view is None else cobso_shot_figure(view, out / f"{game.match_id}_cobso_best.png", kind)
     show.table(players, f"C-OBSO per off-ball attacker ({kind} tracking)", "{:.4g}")

@@ -1,0 +1,105 @@
+"""Helpers the native JSON-lines / XML readers share (Second Spectrum, PFF, Sportec).
+
+* :func:`read_ndjson`: a JSON-lines file (plain or compressed, UTF-8 BOM allowed) parsed by polars in Rust with a
+  fixed schema; a cut or corrupt line is an :class:`~soccerai.errors.InvalidInputError` naming the file.
+* :func:`micro_seconds`: seconds rounded to the microsecond, as ``datetime.timedelta(seconds=...)`` stores them
+  (kloppy's ``frame.timestamp``), so that ``time_s`` equals the kloppy path's exactly.
+* :func:`kloppy_players`: the players table of kloppy ``Team`` objects (the kloppy path's
+  :func:`~soccerai.io.providers.kloppy.dataset_to_players`).
+* :func:`one_line`: a short one-line description of a parser exception.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from soccerai.errors import InvalidInputError
+from soccerai.io import compression
+from soccerai.io.detect import check_not_truncated
+
+BOM = b"\xef\xbb\xbf"
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
+
+
+def read_ndjson(path: Path, schema: dict[str, Any], provider: str) -> pl.DataFrame:
+    """``path``'s JSON lines as a table of ``schema`` (fields the lines lack are null, others are ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError("no such file", path)
+    if path.stat().st_size == 0:
+        raise InvalidInputError("file is empty", path)
+    check_not_truncated(path, provider, "raw")
+    source: Path | io.BytesIO = compression.source(path)
+    if compression.read_head(path, 3) == BOM:
+        data = source.getvalue() if isinstance(source, io.BytesIO) else compression.read_bytes(path)
+        source = io.BytesIO(data[len(BOM):])
+    try:
+        frames = pl.read_ndjson(source, schema=schema, ignore_errors=False)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot be read as {provider} JSON lines ({one_line(exc)})", path) from exc
+    if frames.height == 0:
+        raise InvalidInputError(f"no {provider} frame in the file", path)
+    return frames
+
+
+def micro_seconds(seconds: pl.Expr) -> pl.Expr:
+    """Seconds rounded to whole microseconds (``timedelta(seconds=s).total_seconds()``)."""
+    return (seconds * 1e6).round() / 1e6
+
+
+def kloppy_players(teams: Sequence[Any]) -> pl.DataFrame:
+    """The kloppy path's players table of kloppy ``Team`` objects (home first)."""
+    from soccerai.io.providers.kloppy import dataset_to_players
+
+    class _Dataset:
+        class metadata:  # noqa: N801 - the attribute kloppy's datasets have
+            pass
+
+    _Dataset.metadata.teams = list(teams)
+    return dataset_to_players(_Dataset)
+
+
+def exploded_players(frames: pl.DataFrame, column: str, team: str, fields: dict[str, str]) -> pl.DataFrame:
+    """One row per entry of the list-of-structs ``column`` (``order`` = the frame's row, ``slot`` = list index),
+    ``fields`` renamed from the struct's fields, with ``team`` set."""
+    return (
+        frames.select("order", pl.col(column))
+        .explode(column)
+        .filter(pl.col(column).is_not_null())
+        .with_columns(pl.int_range(pl.len()).over("order").alias("slot"))
+        .select(
+            "order", "slot", pl.lit(team).alias("team"),
+            *[pl.col(column).struct.field(src).alias(dst) for src, dst in fields.items()],
+        )
+    )
+
+
+JERSEY_LIMIT = 1 << 20
+
+
+def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, ids_by_jersey: bool) -> pl.DataFrame:
+    """The long table in file order: ``ball`` and ``people`` rows (``order`` = the frame's row in ``info``,
+    ``slot`` = position in the frame, ``team``, ``jersey`` (-1 for the ball), ``object_id``, x, y, z) with each
+    frame's ``info`` columns gathered by ``order``. An object twice in a frame keeps its last entry (kloppy's
+    dict); ``ids_by_jersey`` says that (team, jersey) decides the object id one to one, so duplicates can be found
+    on integers (the string check runs only when some exist)."""
+    table = pl.concat([ball, people])
+    jersey = pl.col("jersey")
+    key = (pl.col("order").cast(pl.Int64) * (2 * JERSEY_LIMIT) + (pl.col("team") == "away").cast(pl.Int64)
+           * JERSEY_LIMIT + jersey + 1)
+    in_range = table.select(((jersey >= -1) & (jersey < JERSEY_LIMIT - 1)).all()).item()
+    duplicated = not (ids_by_jersey and in_range) or table.select(key.is_duplicated().any()).item()
+    if duplicated:
+        table = table.unique(["order", "object_id"], keep="last", maintain_order=True)
+    table = table.sort("order", "slot")
+    gathered = info.select(pl.all().gather(table["order"]))
+    return pl.concat([table.drop("order", "slot", "jersey"), gathered], how="horizontal")
