@@ -23,9 +23,10 @@ import torch
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.obso import on_ball_attacker
+from soccerai.match.names import team_name
 from soccerai.match.pitch import Pitch
 from soccerai.match.possession import attacks
-from soccerai.match.schema import Match, MatchMetadata
+from soccerai.match.schema import Match
 from soccerai.match.shots import match_shots
 from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
 from soccerai.windows.layout import check_team, clock_frames, frame_tensors, to_model_rate
@@ -49,12 +50,6 @@ def format_clock(period: int, seconds_in_period: float) -> str:
         raise InvalidParameterError(f"seconds in the period must be finite and >= 0, got {seconds_in_period!r}")
     total = PERIOD_START_MIN[period] * 60 + int(math.floor(seconds_in_period))
     return f"{total // 60:02d}:{total % 60:02d}"
-
-
-def team_name(metadata: MatchMetadata, side: str) -> str:
-    """The team's name from the metadata (``"Home"`` / ``"Away"`` when the provider gave none)."""
-    name = metadata.home_team if side == "home" else metadata.away_team if side == "away" else side
-    return side.capitalize() if name in (None, "", side) else str(name)
 
 
 @dataclass(frozen=True)
