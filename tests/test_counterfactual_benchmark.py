@@ -10,21 +10,46 @@ import pytest
 import torch
 
 from soccerai.bench.counterfactual import (
+    AFTER_25,
     BEFORE_25,
+    HORIZON_25,
     OBS_10,
     PAIR_SCHEMA,
     PRED_10,
     RESPONSE_SCHEMA,
+    Moment,
+    cobso_frames,
     layout,
     mean_abs_difference,
+    model_cobso,
     rank_correlation,
     response_ratio,
+    sample_blocks,
+    scenes_at_model_rate,
+    spread,
     summarize,
-    to_10hz,
 )
 from soccerai.errors import InvalidParameterError
+from soccerai.evaluate.cobso import CobsoAgents
+from soccerai.evaluate.match_obso import ghost_cobso
+from soccerai.evaluate.score_model import potential_score
+from soccerai.match.schema import PLAYERS_SCHEMA, TRACKING_SCHEMA, Match, MatchMetadata
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
+from soccerai.models.gvrnn import GVRNN, GVRNNConfig
+from soccerai.windows.cutter import array_windows
+from soccerai.windows.layout import dense_layout, to_model_rate
+
+T25 = BEFORE_25 + HORIZON_25 + AFTER_25 + 1  # 25 Hz frames of one benchmark scene
+
+
+def _wandering_scenes(n: int, seed: int = 0) -> np.ndarray:
+    """``[n, T25, 23, 2]`` smooth, curved 25 Hz tracks (players under 8 m/s, inside the pitch)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(T25) / 25.0
+    centre = rng.uniform([-40, -25], [40, 25], size=(n, 1, 23, 2))
+    freq, phase = rng.uniform(0.2, 0.8, size=(n, 1, 23, 2)), rng.uniform(0, 6.3, size=(n, 1, 23, 2))
+    return centre + 3.0 * np.sin(freq * t[None, :, None, None] + phase)
 
 
 def test_response_ratio_by_hand() -> None:
@@ -61,16 +86,100 @@ def test_summary_by_hand() -> None:
 
 
 def test_resampling_is_exact_on_straight_runs() -> None:
-    t = np.arange(BEFORE_25 + 101) / 25.0
-    track = np.zeros((t.size, 23, 2))
+    t = np.arange(T25) / 25.0
+    track = np.zeros((1, t.size, 23, 2))
     track[..., 0] = 3.0 * t[:, None] - 5.0
     track[..., 1] = -1.5 * t[:, None]
-    pos, vel = to_10hz(track, BEFORE_25)
-    assert pos.shape == (OBS_10 + PRED_10, 23, 2)
-    times = BEFORE_25 / 25.0 + 0.1 * np.arange(-(OBS_10 - 1), PRED_10 + 1)
-    np.testing.assert_allclose(pos[:, 0, 0], 3.0 * times - 5.0, atol=1e-12)
-    np.testing.assert_allclose(vel[..., 0], 3.0, atol=1e-9)
-    np.testing.assert_allclose(vel[..., 1], -1.5, atol=1e-9)
+    states = scenes_at_model_rate(track, BEFORE_25)[0]
+    assert states.shape == (OBS_10 + PRED_10, 23, 4)
+    times = BEFORE_25 / 25.0 + 0.1 * np.arange(-(OBS_10 - 1), PRED_10 + 1)  # the moment and every 0.1 s around it
+    np.testing.assert_allclose(states[:, 0, 0], 3.0 * times - 5.0, atol=1e-12)
+    np.testing.assert_allclose(states[..., 2], 3.0, atol=1e-9)
+    np.testing.assert_allclose(states[..., 3], -1.5, atol=1e-9)
+    with pytest.raises(InvalidParameterError):
+        scenes_at_model_rate(track[:, : BEFORE_25 + 50], BEFORE_25)  # not 4 s after the moment
+
+
+def test_scenes_at_model_rate_is_the_windows_step() -> None:
+    """The benchmark's 10 Hz scenes are :func:`to_model_rate` of the 25 Hz tracks (positions interpolated,
+    velocities smoothed as the windows the models train on), read at the moment and every 0.1 s around it."""
+    scenes = _wandering_scenes(2)
+    got = scenes_at_model_rate(scenes, BEFORE_25, first_frame=500)
+    shift = 2  # puts the moment (index BEFORE_25 = 73) at 3.0 s, on the 10 Hz grid of a clock starting at 0
+    assert (BEFORE_25 + shift) % 5 == 0
+    for i, scene in enumerate(scenes):
+        rows = [("m", 1, 500 + f, (f + shift) / 25.0, f"p{k:02d}", "ball" if k == 22 else ("home" if k < 11 else
+                 "away"), float(scene[f, k, 0]), float(scene[f, k, 1])) for f in range(T25) for k in range(23)]
+        table = pl.DataFrame(rows, orient="row", schema=["match_id", "period", "frame", "time_s", "object_id", "team",
+                                                         "x", "y"])
+        table = table.with_columns(z=None, vx=None, vy=None, ball_state=pl.lit("alive"), ball_owning_team=None)
+        table = table.select(pl.col(c).cast(d) for c, d in TRACKING_SCHEMA.items())
+        match = Match(table, pl.DataFrame(schema=PLAYERS_SCHEMA), MatchMetadata("m", "test", 25.0))
+        part = dense_layout(to_model_rate(match).tracking, None).periods[1]
+        at = int(np.flatnonzero(np.isclose(part.times, (BEFORE_25 + shift) / 25.0))[0])
+        want = part.features[at - OBS_10 + 1 : at + PRED_10 + 1]
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    # the velocities are the smoothed ones, not a central difference of the 10 Hz positions
+    assert np.abs(got[0, 1:-1, :, 2:] - (got[0, 2:, :, :2] - got[0, :-2, :, :2]) / 0.2).max() > 1e-4
+
+
+def test_sample_blocks_gives_every_block_the_same_draws() -> None:
+    """One batched GVRNN call over the blocks gives what each block gives alone from the seed (common random
+    numbers), so the blocks differ only by what differs between their scenes."""
+    torch.manual_seed(0)
+    model = GVRNN(GVRNNConfig(hidden=8, latent=2)).eval()
+    scenes = _wandering_scenes(2, seed=1)
+    states = scenes_at_model_rate(scenes, BEFORE_25)
+    moved = states.copy()
+    moved[:, :, 3, :2] += 2.0  # agent 3 (a given future) elsewhere
+    gk = np.zeros(23, bool)
+    gk[[0, 11]] = True
+    blocks = [(states, [[12, 14], [13]]), (moved, [[12, 14], [13]]), (states, [[3, 12, 14], [5, 13, 15]])]
+    batched = sample_blocks(model, blocks, 3, 7, gk)
+    for (block, replaced), got in zip(blocks, batched, strict=True):
+        t_len = OBS_10 + PRED_10
+        history = TrajectoryBatch.from_windows(array_windows(
+            block[..., :2].reshape(-1, 23, 2), block[..., 2:].reshape(-1, 23, 2), np.ones((2 * t_len, 23), bool),
+            [0, t_len], OBS_10, t_len, gk, True))
+        mask = torch.zeros(2, 23, dtype=torch.bool)
+        for row, agents in enumerate(replaced):
+            mask[row, agents] = True
+        alone = model.sample(history.history(), PRED_10, 3, mask, history.given_future(),
+                             generator=torch.Generator().manual_seed(7))
+        assert got.shape == (3, 2, PRED_10, 23, 2)
+        np.testing.assert_allclose(got, alone.double().numpy(), atol=1e-4)
+    assert not np.allclose(batched[0][:, :, :, 12], batched[1][:, :, :, 12])  # D answers the moved agent
+    cv = sample_blocks(ConstantVelocity(), blocks, 2, 7, gk)
+    np.testing.assert_allclose(cv[0][:, :, :, 12], cv[1][:, :, :, 12])  # CV ignores it
+
+
+def test_model_cobso_is_the_projects_ghost_cobso() -> None:
+    """C-OBSO with the frames' potential score computed beforehand, in one batch with other frames, equals
+    :func:`ghost_cobso`."""
+    rng = np.random.default_rng(3)
+    positions = torch.as_tensor(np.concatenate([rng.uniform([0, -30], [50, 30], (22, 2)), [[40.0, 5.0]]]))
+    velocities = torch.as_tensor(rng.normal(0, 2, (23, 2)))
+    valid = torch.ones(23, dtype=torch.bool)
+    agents = CobsoAgents(attacker=4, attacker_defender=15, shooter_defender=17)
+    futures = positions[None, None] + torch.as_tensor(rng.normal(0, 3, (5, 4, 23, 2))).cumsum(1)
+    frames = cobso_frames(positions, velocities, agents, futures)
+    other = torch.as_tensor(rng.uniform([0, -30], [50, 30], (3, 23, 2)))
+    both = torch.cat([other, frames]).float()
+    score = potential_score(both, torch.ones(both.shape[:2], dtype=torch.bool))[3:]
+    got = model_cobso(positions, velocities, valid, 2, agents, futures, score)
+    want = ghost_cobso(positions, velocities, valid, 2, agents, futures)
+    assert got.real_obso == pytest.approx(want.real_obso, rel=1e-5)
+    np.testing.assert_allclose(got.predicted_obso.numpy(), want.predicted_obso.numpy(), rtol=1e-5, atol=1e-9)
+    assert got.mean == pytest.approx(want.mean, rel=1e-5, abs=1e-9)
+
+
+def test_spread_covers_both_halves_evenly() -> None:
+    moments = [Moment(1, f, 0, 5, "shot") for f in range(0, 1000, 100)] + [Moment(2, 5000, 1, 16, "shot"),
+                                                                           Moment(2, 6000, 1, 16, "shot")]
+    picked = spread(moments, 5)
+    assert [m.period for m in picked] == [1, 1, 1, 2, 2]  # two from the short half, three from the long one
+    assert [m.frame for m in picked[:3]] == [0, 400, 900]  # evenly spaced (rounded), first and last kept
+    assert spread(moments, None) == moments and len(spread(moments, 1)) == 1
 
 
 def test_layout_puts_the_attack_first_towards_plus_x() -> None:

@@ -49,21 +49,34 @@ import torch
 from scipy.stats import spearmanr
 
 from soccerai.errors import InvalidParameterError
-from soccerai.evaluate.cobso import select_cobso_agents
-from soccerai.evaluate.match_obso import ghost_cobso
+from soccerai.evaluate.cobso import (
+    CobsoAgents,
+    CobsoResult,
+    cobso,
+    counterfactual_frames,
+    select_cobso_agents,
+)
 from soccerai.evaluate.obso import obso
+from soccerai.evaluate.score_model import potential_score
+from soccerai.match.schema import PLAYERS_SCHEMA, TRACKING_SCHEMA, Match, MatchMetadata
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
+from soccerai.models.vrnn import VRNN
 from soccerai.synth.replay import ALTERNATIVE_KINDS, MatchReplay
 from soccerai.synth.timeline import FRAME_RATE
 from soccerai.windows.container import FPS, N_AGENTS, N_PER_TEAM
 from soccerai.windows.cutter import array_windows
+from soccerai.windows.layout import dense_layout, to_model_rate
 
 OBS_S, HORIZON_S = 2.0, 4.0
 STEP = FRAME_RATE / FPS  # 25 Hz frames per 10 Hz frame (2.5)
 OBS_10 = int(round(OBS_S * FPS))  # 20
 PRED_10 = int(round(HORIZON_S * FPS))  # 40
 HORIZON_25 = int(round(HORIZON_S * FRAME_RATE))  # 100
-BEFORE_25 = int(math.ceil((OBS_10 - 1) * STEP)) + 2  # 25 Hz frames kept before the moment (history + gradient)
+SMOOTH_MARGIN_S = 1.0
+"""Seconds of 25 Hz play kept beyond the first and the last 10 Hz frame, so the velocity smoothing of
+:func:`soccerai.windows.layout.to_model_rate` sees a full window there, as inside a match."""
+BEFORE_25 = int(math.ceil(((OBS_10 - 1) / FPS + SMOOTH_MARGIN_S) * FRAME_RATE))  # 25 Hz frames before the moment
+AFTER_25 = int(math.ceil(SMOOTH_MARGIN_S * FRAME_RATE))  # 25 Hz frames kept after f0 (re-played too)
 
 
 # ------------------------------------------------------------------------------------------------ statistics
@@ -94,9 +107,6 @@ def mean_abs_difference(model: Sequence[float], truth: Sequence[float]) -> float
     return float(np.abs(a[keep] - b[keep]).mean()) if keep.any() else math.nan
 
 
-# ------------------------------------------------------------------------------------------------- baselines
-
-
 # ---------------------------------------------------------------------------------------------------- moments
 
 
@@ -116,10 +126,36 @@ class Moment:
         return self.frame + HORIZON_25
 
 
+def spread(moments: Sequence[Moment], k: int | None) -> list[Moment]:
+    """At most ``k`` of ``moments`` (time order per period), evenly spaced in time order within each period and
+    shared out between the periods (``k // P`` each, the remainder and what a short period leaves to the others),
+    so a capped run still covers both halves; all of them when ``k`` is None."""
+    if k is None or k >= len(moments):
+        return list(moments)
+    by_period: dict[int, list[Moment]] = {}
+    for m in moments:
+        by_period.setdefault(m.period, []).append(m)
+    quota = {p: 0 for p in by_period}
+    left = k
+    while left > 0:  # round robin over the periods that still have moments
+        for p in sorted(by_period):
+            if left > 0 and quota[p] < len(by_period[p]):
+                quota[p] += 1
+                left -= 1
+    picked = []
+    for p, items in by_period.items():
+        index = np.unique(np.round(np.linspace(0, len(items) - 1, quota[p])).astype(int)) if quota[p] else []
+        picked += [items[i] for i in index]
+    return sorted(picked, key=lambda m: (m.period, m.frame))
+
+
 def find_moments(mr: MatchReplay, max_shots: int | None = None, max_attacks: int = 0,
                  min_gap_s: float = 10.0) -> list[Moment]:
-    """Shots (every SHOT event whose window fits) and attacks (passes or carries starting in the attacking third,
-    at least ``min_gap_s`` from every other moment), in time order per period, both periods."""
+    """Shots (SHOT events whose window fits; at most ``max_shots``, :func:`spread` over both periods) and attacks
+    (passes or carries starting in the attacking third, at least ``min_gap_s`` from every other moment; at most
+    ``max_attacks``, spread likewise), in time order per period.
+
+    A window fits when ``BEFORE_25`` frames before the moment and ``AFTER_25`` after ``f0`` are in the period."""
     shots, attacks = [], []
     for period, tr in mr.traces.items():
         first, n = tr.result.first_frame, tr.result.pos.shape[0]
@@ -127,7 +163,7 @@ def find_moments(mr: MatchReplay, max_shots: int | None = None, max_attacks: int
         for row in ev.iter_rows(named=True):
             f0 = int(row["start_frame"]) - (1 if row["type"] == "SHOT" else 0)
             m = f0 - HORIZON_25
-            if m - BEFORE_25 < first or f0 >= first + n - 1:
+            if m - BEFORE_25 < first or f0 + AFTER_25 > first + n - 1:
                 continue
             team = 0 if row["team"] == "home" else 1
             shooter = tr.occ.slot_of(row["player"], int(row["start_frame"]))
@@ -140,15 +176,13 @@ def find_moments(mr: MatchReplay, max_shots: int | None = None, max_attacks: int
                 sign = tr.result.home_sign * (1.0 if team == 0 else -1.0)
                 if sign * row["sx"] > 105.0 / 6.0:
                     attacks.append(moment)
-    shots = shots[:max_shots] if max_shots is not None else shots
+    shots = spread(shots, max_shots)
     gap = min_gap_s * FRAME_RATE
-    kept_attacks: list[Moment] = []
+    apart: list[Moment] = []
     for a in attacks:
-        if len(kept_attacks) >= max_attacks:
-            break
-        if all(o.period != a.period or abs(o.frame - a.frame) >= gap for o in shots + kept_attacks):
-            kept_attacks.append(a)
-    return sorted(shots + kept_attacks, key=lambda m: (m.period, m.frame))
+        if all(o.period != a.period or abs(o.frame - a.frame) >= gap for o in shots + apart):
+            apart.append(a)
+    return sorted(shots + spread(apart, max_attacks), key=lambda m: (m.period, m.frame))
 
 
 # ----------------------------------------------------------------------------------------------------- layout
@@ -164,15 +198,56 @@ def layout(pos22: np.ndarray, ball: np.ndarray, team: int, home_sign: float) -> 
     return np.concatenate([pos22[:, _order(team)], ball[:, None]], axis=1) * sign
 
 
-def to_10hz(track25: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and velocities at 10 Hz, frames ``k = -(OBS_10 - 1) .. PRED_10`` around the moment at index
-    ``offset`` of the 25 Hz ``track25 [T, 23, 2]`` (linear interpolation at 25 Hz index ``offset + 2.5 k``)."""
-    vel25 = np.gradient(track25, axis=0) * FRAME_RATE
-    where = offset + STEP * np.arange(-(OBS_10 - 1), PRED_10 + 1)
-    lo = np.floor(where).astype(int)
-    hi = np.minimum(lo + 1, track25.shape[0] - 1)
-    w = (where - lo)[:, None, None]
-    return (1 - w) * track25[lo] + w * track25[hi], (1 - w) * vel25[lo] + w * vel25[hi]
+def _scene_table(tracks25: np.ndarray, first_frame: int, moment_index: int) -> tuple[pl.DataFrame, float]:
+    """Scenes ``[n, T, 23, 2]`` (model order, 25 Hz) as one canonical tracking table (object ``s<i>a<k>``: agent
+    ``k`` of scene ``i``; 0-10 "home", 11-21 "away", 22 the ball) on a clock that puts the moment on the 10 Hz grid.
+
+    Returns the table and the moment's time ``t_m`` (a whole number of 10 Hz steps)."""
+    n, t_len = tracks25.shape[:2]
+    t_m = math.ceil(moment_index / STEP) / FPS
+    times = t_m + (np.arange(t_len) - moment_index) / FRAME_RATE
+    agent = np.arange(N_AGENTS)
+    team = np.where(agent < N_PER_TEAM, "home", np.where(agent < 2 * N_PER_TEAM, "away", "ball"))
+    ids = np.array([f"s{i:03d}a{k:02d}" for i in range(n) for k in agent]).reshape(n, N_AGENTS)
+    shape = (n, t_len, N_AGENTS)
+    table = pl.DataFrame({
+        "match_id": "counterfactual",
+        "period": np.ones(tracks25[..., 0].size, np.int8),
+        "frame": np.broadcast_to((first_frame + np.arange(t_len))[None, :, None], shape).ravel(),
+        "time_s": np.broadcast_to(times[None, :, None], shape).ravel(),
+        "object_id": np.broadcast_to(ids[:, None], shape).ravel(),
+        "team": np.broadcast_to(team, shape).ravel(),
+        "x": tracks25[..., 0].ravel(), "y": tracks25[..., 1].ravel(),
+    }).with_columns(pl.lit(None, pl.Float64()).alias(c) for c in ("z", "vx", "vy")).with_columns(
+        ball_state=pl.lit("alive"), ball_owning_team=pl.lit(None, pl.String()))
+    return table.select(pl.col(c).cast(d) for c, d in TRACKING_SCHEMA.items()), t_m
+
+
+def scenes_at_model_rate(tracks25: np.ndarray, moment_index: int, first_frame: int = 0) -> np.ndarray:
+    """States ``[n, OBS_10 + PRED_10, 23, 4]`` (x, y, vx, vy) at 10 Hz, frames ``k = -(OBS_10 - 1) .. PRED_10``
+    around the moment, of the 25 Hz scenes ``tracks25 [n, T, 23, 2]`` whose moment is at index ``moment_index``.
+
+    The 10 Hz step is the windows' own (:func:`soccerai.windows.layout.to_model_rate`: linear interpolation and
+    smoothed velocities, what the models train on), run on the scenes laid out as one tracking table whose clock
+    puts the moment on the 10 Hz grid (``t = t_m + 0.1 k``); ``first_frame`` is the match frame of index 0.
+    The scenes need :data:`SMOOTH_MARGIN_S` of frames beyond the first and last 10 Hz frame kept, so the
+    smoothing there sees what it sees inside a match.
+    """
+    tracks25 = np.asarray(tracks25, dtype=float)
+    if tracks25.ndim != 4 or tracks25.shape[2:] != (N_AGENTS, 2):
+        raise InvalidParameterError(f"scenes must be [n, T, {N_AGENTS}, 2], got {tracks25.shape}")
+    table, t_m = _scene_table(tracks25, first_frame, moment_index)
+    metadata = MatchMetadata(match_id="counterfactual", provider="synth", frame_rate=FRAME_RATE, simulated=True)
+    tracking = to_model_rate(Match(tracking=table, players=pl.DataFrame(schema=PLAYERS_SCHEMA),
+                                   metadata=metadata)).tracking
+    part = dense_layout(tracking, None).periods[1]
+    at = int(np.argmin(np.abs(part.times - t_m)))
+    lo, hi = at - (OBS_10 - 1), at + PRED_10 + 1
+    if abs(part.times[at] - t_m) > 1e-6 or lo < 0 or hi > len(part.times):
+        raise InvalidParameterError(f"scenes of {tracks25.shape[1]} frames with the moment at {moment_index} do not "
+                                    f"cover {OBS_S} s before it and {HORIZON_S} s after it at {FPS:g} Hz")
+    features = part.features[lo:hi].reshape(hi - lo, tracks25.shape[0], N_AGENTS, 4)
+    return np.ascontiguousarray(features.transpose(1, 0, 2, 3))
 
 
 # --------------------------------------------------------------------------------------------------- one moment
@@ -197,20 +272,90 @@ class MomentResult:
     figure_data: dict | None
 
 
-def _sample(model: TrajectoryModel, states: np.ndarray, replaced: list[list[int]], n_samples: int,
-            seed: int, is_goalkeeper: np.ndarray) -> torch.Tensor:
-    """``[S, B, PRED_10, 23, 2]`` samples: row b predicts ``replaced[b]``, every other agent follows its future."""
-    b = states.shape[0]
+def _windows(states: np.ndarray, is_goalkeeper: np.ndarray) -> TrajectoryBatch:
+    """Scenes ``[B, OBS_10 + PRED_10, 23, 4]`` (every agent present) as one batch of model windows."""
+    b, t_len = states.shape[:2]
     windows = array_windows(states[..., :2].reshape(-1, N_AGENTS, 2), states[..., 2:].reshape(-1, N_AGENTS, 2),
-                            np.ones((b * states.shape[1], N_AGENTS), bool),
-                            [i * states.shape[1] for i in range(b)], OBS_10, OBS_10 + PRED_10, is_goalkeeper, True)
-    batch = TrajectoryBatch.from_windows(windows)
-    mask = torch.zeros(b, N_AGENTS, dtype=torch.bool)
-    for row, agents in enumerate(replaced):
-        mask[row, agents] = True
-    with torch.no_grad():
-        return model.sample(batch.history(), PRED_10, n_samples, mask, batch.given_future(),
+                            np.ones((b * t_len, N_AGENTS), bool), [i * t_len for i in range(b)], OBS_10,
+                            OBS_10 + PRED_10, is_goalkeeper, True)
+    return TrajectoryBatch.from_windows(windows)
+
+
+def sample_blocks(model: TrajectoryModel, blocks: Sequence[tuple[np.ndarray, Sequence[Sequence[int]]]],
+                  n_samples: int, seed: int, is_goalkeeper: np.ndarray) -> list[np.ndarray]:
+    """Samples ``[S, C, PRED_10, 23, 2]`` of each block ``(states [C, T, 23, 4], replaced)``: row ``c`` predicts
+    the agents ``replaced[c]``, every other agent follows its future in the block's states.
+
+    Every block gets the same random numbers (common random numbers: row ``c`` of every block draws what row ``c``
+    of a lone block drawn from ``seed`` would), so a difference between blocks is the model's answer to what
+    differs between them, not noise. A VRNN/GVRNN (prior noise ``[S, H, C, N, Z]``, no decoder noise) runs all
+    blocks in one batch with its latent noise repeated per block; any other model runs block by block, each from
+    a generator seeded with ``seed``.
+    """
+    sizes = {states.shape[0] for states, _ in blocks}
+    if len(sizes) != 1:
+        raise InvalidParameterError(f"blocks must have the same number of rows, got {sorted(sizes)}")
+    rows = sizes.pop()
+    masks = []
+    for _, replaced in blocks:
+        mask = torch.zeros(rows, N_AGENTS, dtype=torch.bool)
+        for row, agents in enumerate(replaced):
+            mask[row, list(agents)] = True
+        masks.append(mask)
+    if isinstance(model, VRNN) and not model.config.decoder_noise:
+        batch = _windows(np.concatenate([states for states, _ in blocks]), is_goalkeeper)
+        noise = torch.randn(n_samples, PRED_10, rows, N_AGENTS, model.config.latent,
                             generator=torch.Generator().manual_seed(seed))
+        out = model.sample(batch.history(), PRED_10, n_samples, torch.cat(masks), batch.given_future(),
+                           latent_noise=noise.repeat(1, 1, len(blocks), 1, 1))
+        return [part.double().numpy() for part in out.split(rows, dim=1)]
+    out = []
+    for (states, _), mask in zip(blocks, masks, strict=True):
+        batch = _windows(states, is_goalkeeper)
+        out.append(model.sample(batch.history(), PRED_10, n_samples, mask, batch.given_future(),
+                                generator=torch.Generator().manual_seed(seed)).double().numpy())
+    return out
+
+
+def true_scenes(mr: MatchReplay, moment: Moment, slots: Sequence[int], kinds: Sequence[str],
+                seed: int) -> np.ndarray:
+    """States ``[len(slots), 1 + K, OBS_10 + PRED_10, 23, 4]`` at 10 Hz in model order: for each A1 (provider
+    slot), the actual play (``j = 0``) and its ``K`` re-played alternatives (:meth:`MatchReplay.alternatives`,
+    re-played ``AFTER_25`` frames past ``f0`` for the smoothing), all through :func:`scenes_at_model_rate`."""
+    p, m, hs = moment.period, moment.frame, mr.home_sign(moment.period)
+    lo, hi = m - BEFORE_25, moment.f0 + AFTER_25
+    actual25 = layout(mr.original(p, lo, hi), mr.ball(p, lo, hi), moment.team, hs)
+    tracks = [actual25]
+    for slot in slots:
+        for _, rep in mr.alternatives(m, hi - m, int(slot), kinds, seed):
+            tracks.append(np.concatenate([actual25[: BEFORE_25 + 1], layout(rep.pos, rep.ball, moment.team, hs)]))
+    states = scenes_at_model_rate(np.stack(tracks), BEFORE_25, lo)
+    alternatives = states[1:].reshape(len(slots), len(kinds), *states.shape[1:])
+    actual = np.broadcast_to(states[0], (len(slots), 1, *states.shape[1:]))
+    return np.concatenate([actual, alternatives], axis=1)
+
+
+def _end_velocity(futures: torch.Tensor) -> torch.Tensor | None:
+    """The predicted agents' velocity at the last frame of ``futures [S, H, 23, 2]``, as
+    :func:`soccerai.evaluate.match_obso.ghost_cobso` takes it (the last 10 Hz step; None with ``H = 1``)."""
+    return (futures[:, -1] - futures[:, -2]) * FPS if futures.shape[1] > 1 else None
+
+
+def cobso_frames(positions: torch.Tensor, velocities: torch.Tensor, agents: CobsoAgents,
+                 futures: torch.Tensor) -> torch.Tensor:
+    """Positions ``[1 + S, 23, 2]`` of the frames the project's C-OBSO scores for ``futures [S, H, 23, 2]``: the
+    real frame, then the counterfactual scenes (:func:`soccerai.evaluate.cobso.counterfactual_frames`)."""
+    scene, _ = counterfactual_frames(positions, velocities, agents, futures[:, -1], _end_velocity(futures))
+    return torch.cat([positions[None], scene])
+
+
+def model_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.Tensor, shooter: int,
+                agents: CobsoAgents, futures: torch.Tensor, score: torch.Tensor) -> CobsoResult:
+    """:func:`soccerai.evaluate.match_obso.ghost_cobso` (the project's C-OBSO) with the potential score of its
+    frames (:func:`cobso_frames`) computed beforehand, so one moment's frames are scored in one batch (the score's
+    cost is per batch of frames, not per frame); the same numbers (a test holds them equal)."""
+    return cobso(positions, velocities, valid, shooter, agents, futures[:, -1], _end_velocity(futures),
+                 score_model=score)
 
 
 def evaluate_moment(mr: MatchReplay, moment: Moment, models: dict[str, TrajectoryModel], n_samples: int = 8,
@@ -218,49 +363,32 @@ def evaluate_moment(mr: MatchReplay, moment: Moment, models: dict[str, Trajector
                     max_candidates: int | None = None) -> MomentResult:
     """Responses and C-OBSO (truth and models) of every A1 candidate of one moment (see the module docstring)."""
     p, m = moment.period, moment.frame
-    hs = mr.home_sign(p)
-    lo = m - BEFORE_25
-    actual25 = layout(mr.original(p, lo, moment.f0), mr.ball(p, lo, moment.f0), moment.team, hs)
-    pos0, vel0 = to_10hz(actual25, BEFORE_25)
-    shooter = moment.shooter - moment.team * 11
-    f0_pos = torch.as_tensor(pos0[-1])
-    valid = torch.ones(N_AGENTS, dtype=torch.bool)
+    shooter = moment.shooter - moment.team * N_PER_TEAM
     order = _order(moment.team)
-    candidates = [c for c in select_cobso_agents(f0_pos, valid, shooter)
-                  if mr.off_ball(int(order[c.attacker]), m, HORIZON_25)]
+    f0_25 = layout(mr.original(p, moment.f0, moment.f0), mr.ball(p, moment.f0, moment.f0), moment.team,
+                   mr.home_sign(p))[0]  # on the 10 Hz grid: the same positions as the scenes' last frame
+    valid = torch.ones(N_AGENTS, dtype=torch.bool)
+    candidates = [c for c in select_cobso_agents(torch.as_tensor(f0_25), valid, shooter)
+                  if mr.off_ball(int(order[c.attacker]), m, HORIZON_25 + AFTER_25)]
     if max_candidates is not None:
         candidates = candidates[:max_candidates]
     if not candidates:
         return MomentResult([], [], None)
     gk = np.zeros(N_AGENTS, bool)
     gk[[0, N_PER_TEAM]] = True
-    # true scenes: [cand, 1 + K, T10, 23, 4]
-    scenes = []
-    for c in candidates:
-        rows = [np.concatenate([pos0, vel0], -1)]
-        for _, rep in mr.alternatives(m, HORIZON_25, int(order[c.attacker]), kinds, seed):
-            track = np.concatenate([actual25[: BEFORE_25 + 1], layout(rep.pos, rep.ball, moment.team, hs)])
-            rows.append(np.concatenate(to_10hz(track, BEFORE_25), -1))
-        scenes.append(np.stack(rows))
-    scenes = np.stack(scenes)
+    scenes = true_scenes(mr, moment, [int(order[c.attacker]) for c in candidates], kinds, seed)  # [C, 1+K, T, 23, 4]
     n_c, n_j = scenes.shape[:2]
-    # truth OBSO of A2 at f0 for the actual play and every alternative
-    last = torch.as_tensor(scenes[:, :, -1].reshape(-1, N_AGENTS, 4), dtype=torch.float32)
-    values = obso(last[..., :2], last[..., 2:], torch.ones(last.shape[:2], dtype=torch.bool)).player_values
-    values = values[:, shooter].double().numpy().reshape(n_c, n_j)
+    f0_pos, f0_vel = torch.as_tensor(scenes[0, 0, -1, :, :2]), torch.as_tensor(scenes[0, 0, -1, :, 2:])
     responses, pairs = [], []
     name = f"{label}p{p}f{m}"
     figure: dict = {"moment": moment, "scenes": scenes[0], "agents": candidates[0], "kinds": list(kinds),
                     "predicted": {}}
+    defenders = [[c.attacker_defender, c.shooter_defender] for c in candidates]
+    blocks = [(scenes[:, j], defenders) for j in range(n_j)] + [(scenes[:, 0], [c.replaced for c in candidates])]
+    ghosts = {}
     for model_name, model in models.items():
-        model.eval()
-        means = []
-        predicted = []
-        for j in range(n_j):
-            replaced = [[c.attacker_defender, c.shooter_defender] for c in candidates]
-            samples = _sample(model, scenes[:, j], replaced, n_samples, seed, gk).double().numpy()
-            predicted.append(samples)
-            means.append(samples[:, :, -1].mean(0))  # [cand, 23, 2]
+        *predicted, ghosts[model_name] = sample_blocks(model, blocks, n_samples, seed, gk)  # [S, C, H, 23, 2]
+        means = [s[:, :, -1].mean(0) for s in predicted]  # [C, 23, 2]
         figure["predicted"][model_name] = np.stack([s[:, 0] for s in predicted])  # [J, S, H, 23, 2]
         for ci, c in enumerate(candidates):
             for j in range(1, n_j):
@@ -271,14 +399,25 @@ def evaluate_moment(mr: MatchReplay, moment: Moment, models: dict[str, Trajector
                                                        -1, 0)).mean())
                     responses.append((name, moment.kind, p, m, c.attacker, kinds[j - 1], role, d, model_name,
                                       truth, model_d, ade))
-        # the project's C-OBSO with this model: A1, D1, D2 predicted from the actual play
-        ghosts = torch.as_tensor(_sample(model, scenes[:, 0], [c.replaced for c in candidates], n_samples, seed, gk))
-        for ci, c in enumerate(candidates):
-            res = ghost_cobso(f0_pos, torch.as_tensor(vel0[-1]), valid, shooter, c, ghosts[:, ci])
-            truth = float(values[ci, 0] - values[ci, 1:].mean())
-            pairs.append((name, moment.kind, p, m, c.attacker, c.attacker_defender, c.shooter_defender, model_name,
-                          float(values[ci, 0]), float(values[ci, 1:].mean()), truth, res.mean,
-                          float(res.real_obso - res.predicted_obso.double().mean())))
+    # truth OBSO of A2 at f0 for the actual play and every alternative; the project's C-OBSO of every model
+    truth = torch.as_tensor(scenes[:, :, -1].reshape(-1, N_AGENTS, 4), dtype=torch.float32)
+    cobso_scenes = {(model_name, ci): torch.as_tensor(futures[:, ci])
+                    for model_name, futures in ghosts.items() for ci in range(n_c)}
+    cobso_positions = [cobso_frames(f0_pos, f0_vel, candidates[ci], f) for (_, ci), f in cobso_scenes.items()]
+    scored = torch.cat([truth[..., :2], *cobso_positions]).float()  # every frame of the moment, scored once
+    scores = potential_score(scored, torch.ones(scored.shape[:2], dtype=torch.bool))
+    values = obso(truth[..., :2], truth[..., 2:], torch.ones(truth.shape[:2], dtype=torch.bool),
+                  score_model=scores[: truth.shape[0]]).player_values
+    values = values[:, shooter].double().numpy().reshape(n_c, n_j)
+    start = truth.shape[0]
+    for ((model_name, ci), futures), frames in zip(cobso_scenes.items(), cobso_positions, strict=True):
+        c = candidates[ci]
+        res = model_cobso(f0_pos, f0_vel, valid, shooter, c, futures, scores[start : start + len(frames)])
+        start += len(frames)
+        true_cobso = float(values[ci, 0] - values[ci, 1:].mean())
+        pairs.append((name, moment.kind, p, m, c.attacker, c.attacker_defender, c.shooter_defender, model_name,
+                      float(values[ci, 0]), float(values[ci, 1:].mean()), true_cobso, res.mean,
+                      float(res.real_obso - res.predicted_obso.double().mean())))
     return MomentResult(responses, pairs, figure)
 
 
