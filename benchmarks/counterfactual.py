@@ -6,8 +6,11 @@ both halves with each off-ball attacker A1's run changed to alternatives drawn f
 judged on how much they move D1/D2 in answer (ratio to the truth), on the ADE of those responded runs, and the
 project's C-OBSO against the true one (Spearman over (moment, A1) pairs). The maths: :mod:`soccerai.bench.counterfactual`.
 
-Run: ``.venv/bin/python benchmarks/counterfactual.py [--quick] [--samples 8] [--out DIR]`` (default: three full
-simulated matches, ~10 min on 2 cores; ``--quick``: 10 min of one match, a couple of moments, for tests).
+Run: ``.venv/bin/python benchmarks/counterfactual.py [--quick] [--samples 6] [--out DIR]``. Default: three full
+simulated matches, 12 shots and 4 attacks of each spread over both halves, at most 2 A1 per moment: 48 moments and
+about 90 (shot, A1) pairs, enough for a rank correlation to mean something (~10-15 min on 2 busy cores; each
+moment costs 3-12 s, a match's synthesis 15-45 s). ``--quick``: 15 min of one match, 2 shots and 1 attack, for
+tests (its few pairs can leave a correlation undefined: NaN, the reason in ``notes``).
 Writes ``counterfactual_responses.parquet``, ``counterfactual_pairs.parquet``, ``counterfactual_summary.parquet``
 / ``.md`` and ``counterfactual_moment.png`` under ``<out>/benchmarks/counterfactual`` and ends with one line
 ``RESULT sim_cf_moments=N sim_cf_response_ratio_gvrnn=.. sim_cf_response_ratio_cv=.. sim_cf_response_ade_gvrnn=..
@@ -33,7 +36,7 @@ from soccerai.training.pretrained import DEFAULT_MODEL, load
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one short match, a few moments (for tests)")
-    parser.add_argument("--samples", type=int, default=None, help="model samples per scene (default 8, quick 3)")
+    parser.add_argument("--samples", type=int, default=None, help="model samples per scene (default 6, quick 3)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default <out>/benchmarks/counterfactual)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         options = dict(n_samples=args.samples or 3, max_shots=2, max_attacks=1, max_candidates=2)
     else:
         matches = [(events / METRICA_GAMES[g], 0, None) for g in ("game1", "game2", "game3")]
-        options = dict(n_samples=args.samples or 6, max_shots=6, max_attacks=2, max_candidates=2)
+        options = dict(n_samples=args.samples or 6, max_shots=12, max_attacks=4, max_candidates=2)
     gvrnn, _ = load(DEFAULT_MODEL)
     models = {"gvrnn": gvrnn, "cv": ConstantVelocity(), "damped_cv": DampedConstantVelocity()}
     responses, pairs, figure = run(matches, models, progress=lambda s: print(f"[{time.perf_counter() - start:6.1f}s] {s}",
@@ -68,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         row = summary.filter(pl.col("model") == model)
         return f"{row[column][0]:.3f}" if row.height and row[column][0] is not None else "nan"
 
+    for model, notes in summary.select("model", "notes").iter_rows():
+        if notes:
+            print(f"undefined correlations of {model}: {notes}")
     print(f"wrote {folder} in {time.perf_counter() - start:.0f} s")
     print(f"RESULT sim_cf_moments={moments} sim_cf_response_ratio_gvrnn={stat('gvrnn', 'response_ratio')} "
           f"sim_cf_response_ratio_cv={stat('cv', 'response_ratio')} "

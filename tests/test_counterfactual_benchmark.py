@@ -28,6 +28,7 @@ from soccerai.bench.counterfactual import (
     scenes_at_model_rate,
     spread,
     summarize,
+    undefined_reason,
 )
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.cobso import CobsoAgents
@@ -66,6 +67,11 @@ def test_rank_correlation_by_hand() -> None:
     assert rank_correlation([0.1, 0.2, 0.3, 0.4], [1.0, 3.0, 2.0, 4.0]) == pytest.approx(0.8)
     assert rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
     assert math.isnan(rank_correlation([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]))  # a constant model ranks nothing
+    assert undefined_reason([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]) == "model constant (0)"
+    assert undefined_reason([1.0, np.nan, 2.0], [1.0, 2.0, 3.0]) == "2 finite pairs (< 3)"
+    assert undefined_reason([0.1, 0.2, 0.3], [1.0, 3.0, 2.0]) == ""
+    # ties (a clamped C-OBSO at 0) still rank: mean ranks (1.5, 1.5, 3) against (1, 2, 3)
+    assert rank_correlation([0.0, 0.0, 0.5], [-1.0, 0.0, 2.0]) == pytest.approx(np.sqrt(3) / 2)
     assert mean_abs_difference([1.0, 2.0, np.nan], [2.0, 0.0, 5.0]) == pytest.approx(1.5)
 
 
@@ -80,6 +86,10 @@ def test_summary_by_hand() -> None:
         schema=PAIR_SCHEMA, orient="row")
     row = summarize(responses, pairs).row(0, named=True)
     assert row["response_ratio"] == pytest.approx(0.5)
+    assert row["true_responding"] == 1.0
+    assert math.isnan(row["response_spearman"])  # two responses: undefined, and the notes say why
+    assert row["notes"] == "response: 2 finite pairs (< 3)"
+    assert row["cobso_signed_truth_spearman"] == pytest.approx(0.8)
     assert row["response_ade_m"] == pytest.approx(4.0)
     assert row["cobso_truth_spearman"] == pytest.approx(0.8)
     assert row["cobso_mean_abs_diff"] == pytest.approx(np.mean([0.09, 0.17, 0.28, 0.36]))

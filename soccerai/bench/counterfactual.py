@@ -6,15 +6,18 @@ question C-OBSO asks a forecaster, "what would the defenders have done had A1 ru
 **Moments** (:func:`find_moments`). ``shot``: a SHOT event at frame ``f``; ``f0 = f - 1`` (the frame C-OBSO reads,
 as :mod:`soccerai.evaluate.match_obso`). ``attack``: a pass or carry starting in the attacking third (``f0`` = its frame, the
 "shooter" A2 its player). The moment is ``m = f0 - 4 s`` (the end of the C-OBSO window's observation; 2 s are
-observed before it). Candidates A1 are the project's (:func:`soccerai.evaluate.cobso.select_cobso_agents` at
-``f0`` of the actual play: off-ball attackers in the attacking third, D1 = A1's nearest defender, D2 = A2's) that
-stay off the ball over ``m .. f0`` (their run can change without contradicting the fixed ball).
+observed before it). A capped run takes its moments evenly spaced over both periods (:func:`spread`). Candidates
+A1 are the project's (:func:`soccerai.evaluate.cobso.select_cobso_agents` at ``f0`` of the actual play: off-ball
+attackers in the attacking third, D1 = A1's nearest defender, D2 = A2's) that stay off the ball over the re-play
+(their run can change without contradicting the fixed ball).
 
 **Alternatives**: for each A1, runs drawn from the synthesizer's own policy (stay, check back, run in behind,
 drift; :meth:`soccerai.synth.replay.MatchReplay.alternatives`), each imposed on a re-play: ``X_j`` (j = 1..K) the
 true scene at 25 Hz, ``X_0`` the actual play. Everything is laid out in the 23-agent model order (attack towards
-+x, keeper first) and resampled to 10 Hz by linear interpolation at ``m + 0.1 k`` s (the formula of
-:func:`soccerai.match.tracking.resample`; velocities: central differences of the 25 Hz tracks, interpolated likewise).
++x, keeper first) and brought to 10 Hz by the windows' own step (:func:`scenes_at_model_rate`, which runs
+:func:`soccerai.windows.layout.to_model_rate`: linear interpolation at ``m + 0.1 k`` s and Savitzky-Golay
+velocities, the inputs the models were trained on), with :data:`SMOOTH_MARGIN_S` of play kept (and re-played)
+beyond the first and last 10 Hz frame so the smoothing there is the one inside a match.
 
 **Response** (per model M, per alternative j, per D in {D1, D2}): the model gets A1's run of ``X_j`` and every
 other agent's replayed truth as known future and predicts D1, D2 (``S`` samples, the same random numbers for
@@ -24,17 +27,31 @@ model displacement ``d_j = |mu_j - mu_0|``. Ratio = ``mean(d) / mean(t)`` (1: th
 the truth does; 0: it ignores A1, as constant velocity and damped constant velocity do by construction).
 ADE of the responded runs: ``mean_s mean_t |Y_j,s(t, D) - X_j(t, D)|`` over the alternatives.
 
+Share ``true_responding``: responses of at least :data:`RESPONDS_M`; ``response_spearman``: the rank correlation of
+``d_j`` with ``t_j`` (does the model move D1/D2 where the truth does, not only as much on average).
+
 **C-OBSO truth**: ``v(X)`` = OBSO at A2's cell at ``f0`` (:func:`soccerai.evaluate.obso.obso`, the C-OBSO
 defaults). True C-OBSO = ``v(X_0) - mean_j v(X_j)``: how much better A2's chance was because A1 did what he did
 rather than what the synthesizer's policy might have had him do. Model C-OBSO = the project's
 (:func:`soccerai.evaluate.match_obso.ghost_cobso`: A1, D1, D2 predicted from the actual history, every other agent given
-the actual future, ``mean_s max(v(X_0) - v(Y_s), 0)``). Per model: Spearman rank correlation over (moment, A1)
-pairs and mean absolute difference.
+the actual future, ``mean_s max(v(X_0) - v(Y_s), 0)``; :func:`model_cobso`, the potential score of all of a moment's frames taken in
+one batch). Per model: Spearman rank correlation over (moment, A1) pairs, of the project's clamped C-OBSO and of
+its signed form ``v(X_0) - mean_s v(Y_s)`` (the truth's convention), and mean absolute difference. A correlation
+is NaN only where it is undefined (fewer than 3 pairs, or one side constant: a model whose C-OBSO clamps to 0 on
+every pair ranks nothing), with the reason in ``notes`` (:func:`undefined_reason`).
+
+**Cost.** Per moment: ``K`` alternatives and ``K`` forced re-plays per A1 (the synthesizer's loop), one
+:func:`~soccerai.windows.layout.to_model_rate` over all scenes, one sampling call per model for every block
+(:func:`sample_blocks`: the K + 1 response blocks and the C-OBSO block share their random numbers), one potential
+score over every frame scored.
 
 Limits: the truth is the synthesizer's (a small tactical model); the alternatives are the policy's own options,
 not every run a player could make; the model C-OBSO clamps per sample at 0 (the project's definition) while the
-truth is a signed difference of means, so the mean absolute difference mixes the two conventions (the rank
-correlation does not care); the models were trained on real tracking, the scenes are simulated.
+truth is a signed difference of means, so the mean absolute difference mixes the two conventions (hence the
+signed correlation beside it); the models were trained on real tracking, the scenes are simulated. D1 is the
+project's (A1's nearest defender at ``f0``), not the synthesizer's marker of A1: in the synthesizer a defender
+reacts to the attacker he marks, so most true D1/D2 responses are exactly 0 (see ``true_responding``) and the
+ratio alone can be met by a model that moves D1/D2 a little everywhere; read it with ``response_spearman``.
 """
 
 from __future__ import annotations
@@ -91,14 +108,28 @@ def response_ratio(model_displacement: Sequence[float], true_displacement: Seque
     return float(model.mean()) / denominator if denominator > 0 else math.nan
 
 
-def rank_correlation(model: Sequence[float], truth: Sequence[float]) -> float:
-    """Spearman rank correlation (ties ranked by their mean rank); NaN with fewer than 3 pairs or a constant side."""
+def _finite_pairs(model: Sequence[float], truth: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(model, float), np.asarray(truth, float)
     keep = np.isfinite(a) & np.isfinite(b)
-    a, b = a[keep], b[keep]
-    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+    return a[keep], b[keep]
+
+
+def undefined_reason(model: Sequence[float], truth: Sequence[float]) -> str:
+    """Why :func:`rank_correlation` is NaN ("" when it is defined): fewer than 3 finite pairs, or a side that
+    is constant over them (no ranking to correlate, e.g. a model whose C-OBSO clamps to 0 on every pair)."""
+    a, b = _finite_pairs(model, truth)
+    if a.size < 3:
+        return f"{a.size} finite pairs (< 3)"
+    constant = [f"{name} constant ({v[0]:.3g})" for name, v in (("model", a), ("truth", b)) if np.ptp(v) == 0]
+    return ", ".join(constant)
+
+
+def rank_correlation(model: Sequence[float], truth: Sequence[float]) -> float:
+    """Spearman rank correlation (ties ranked by their mean rank); NaN with fewer than 3 pairs or a constant side
+    (:func:`undefined_reason` says which)."""
+    if undefined_reason(model, truth):
         return math.nan
-    return float(spearmanr(a, b).statistic)
+    return float(spearmanr(*_finite_pairs(model, truth)).statistic)
 
 
 def mean_abs_difference(model: Sequence[float], truth: Sequence[float]) -> float:
@@ -424,22 +455,35 @@ def evaluate_moment(mr: MatchReplay, moment: Moment, models: dict[str, Trajector
 # ------------------------------------------------------------------------------------------------- summary
 
 
+RESPONDS_M = 0.01
+"""A true response of at least 1 cm counts as one (``true_responding``: the share of D1/D2 the truth moves)."""
+
+
 def summarize(responses: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """One row per model: response ratio, responded-run ADE, C-OBSO rank correlation and mean |difference|."""
+    """One row per model: response ratio, the share of true responses, the rank correlation of model and true
+    displacements, responded-run ADE; C-OBSO's rank correlation with the truth (the project's clamped C-OBSO and
+    its signed form), mean |difference|, and why a correlation is NaN when it is (``notes``)."""
     rows = []
     for model in sorted(set(responses["model"].to_list()) | set(pairs["model"].to_list())):
         r = responses.filter(pl.col("model") == model)
         q = pairs.filter(pl.col("model") == model)
+        checks = {"response": (r["model_displacement"], r["true_displacement"]),
+                  "cobso": (q["model_cobso"], q["true_cobso"]), "signed": (q["model_cobso_signed"], q["true_cobso"])}
+        notes = "; ".join(f"{k}: {why}" for k, (a, b) in checks.items() if (why := undefined_reason(a, b)))
         rows.append((model, r.height, response_ratio(r["model_displacement"], r["true_displacement"]),
                      float(r["true_displacement"].mean()) if r.height else math.nan,
                      float(r["model_displacement"].mean()) if r.height else math.nan,
+                     float((r["true_displacement"] >= RESPONDS_M).mean()) if r.height else math.nan,
+                     rank_correlation(*checks["response"]),
                      float(r["ade"].mean()) if r.height else math.nan, q.height,
-                     rank_correlation(q["model_cobso"], q["true_cobso"]),
-                     mean_abs_difference(q["model_cobso"], q["true_cobso"])))
+                     rank_correlation(*checks["cobso"]), rank_correlation(*checks["signed"]),
+                     mean_abs_difference(q["model_cobso"], q["true_cobso"]), notes))
     return pl.DataFrame(rows, orient="row", schema={
         "model": pl.String(), "responses": pl.Int64(), "response_ratio": pl.Float64(),
-        "true_displacement_m": pl.Float64(), "model_displacement_m": pl.Float64(), "response_ade_m": pl.Float64(),
-        "pairs": pl.Int64(), "cobso_truth_spearman": pl.Float64(), "cobso_mean_abs_diff": pl.Float64()})
+        "true_displacement_m": pl.Float64(), "model_displacement_m": pl.Float64(), "true_responding": pl.Float64(),
+        "response_spearman": pl.Float64(), "response_ade_m": pl.Float64(), "pairs": pl.Int64(),
+        "cobso_truth_spearman": pl.Float64(), "cobso_signed_truth_spearman": pl.Float64(),
+        "cobso_mean_abs_diff": pl.Float64(), "notes": pl.String()})
 
 
 def markdown_table(summary: pl.DataFrame) -> str:
