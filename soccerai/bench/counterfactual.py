@@ -516,8 +516,8 @@ def moment_figure(figure: dict, path, model_name: str) -> None:
                 mean = pred[j][:, :, d].mean(0)
                 ax.plot(mean[:, 0], mean[:, 1], color=col, lw=1.2, ls=":", zorder=5)
     ax.legend(loc="lower left", fontsize=7)
-    ax.set_title(f"A1 runs (actual solid, alternatives dashed); D1/D2 truth (thin) vs {model_name} (dotted)",
-                 fontsize=9)
+    ax.set_title(f"SIMULATED match: A1 runs (actual solid, alternatives dashed); D1/D2 truth (thin) vs "
+                 f"{model_name} (dotted)", fontsize=9)
     save_figure(ax, path)
 
 
