@@ -389,6 +389,49 @@ def model_cobso(positions: torch.Tensor, velocities: torch.Tensor, valid: torch.
                  score_model=score)
 
 
+def _response_rows(key: tuple, candidates: Sequence[CobsoAgents], kinds: Sequence[str], model_name: str,
+                   scenes: np.ndarray, predicted: Sequence[np.ndarray]) -> list[tuple]:
+    """:data:`RESPONSE_SCHEMA` rows of one model (``key`` = moment, kind, period, frame): per A1, alternative j
+    and D in {D1, D2}, the true displacement ``t_j``, the model's ``d_j`` (sample means, common random numbers) and
+    the ADE of the responded run (see the module docstring)."""
+    means = [s[:, :, -1].mean(0) for s in predicted]  # per block [C, 23, 2]
+    rows = []
+    for ci, c in enumerate(candidates):
+        for j in range(1, scenes.shape[1]):
+            for role, d in (("D1", c.attacker_defender), ("D2", c.shooter_defender)):
+                truth = float(np.hypot(*(scenes[ci, j, -1, d, :2] - scenes[ci, 0, -1, d, :2])))
+                model_d = float(np.hypot(*(means[j][ci, d] - means[0][ci, d])))
+                ade = float(np.hypot(*np.moveaxis(predicted[j][:, ci, :, d] - scenes[ci, j, OBS_10:, d, :2],
+                                                   -1, 0)).mean())
+                rows.append((*key, c.attacker, kinds[j - 1], role, d, model_name, truth, model_d, ade))
+    return rows
+
+
+def _pair_rows(key: tuple, candidates: Sequence[CobsoAgents], shooter: int, scenes: np.ndarray,
+               ghosts: dict[str, np.ndarray]) -> list[tuple]:
+    """:data:`PAIR_SCHEMA` rows: the true C-OBSO of every A1 and the project's C-OBSO of every model (its
+    ``ghosts [S, C, H, 23, 2]``), every frame's potential score taken in one batch."""
+    f0_pos, f0_vel = torch.as_tensor(scenes[0, 0, -1, :, :2]), torch.as_tensor(scenes[0, 0, -1, :, 2:])
+    valid = torch.ones(N_AGENTS, dtype=torch.bool)
+    truth = torch.as_tensor(scenes[:, :, -1].reshape(-1, N_AGENTS, 4), dtype=torch.float32)  # f0 of every scene
+    futures = {(name, ci): torch.as_tensor(g[:, ci]) for name, g in ghosts.items() for ci in range(len(candidates))}
+    frames = [cobso_frames(f0_pos, f0_vel, candidates[ci], f) for (_, ci), f in futures.items()]
+    scored = torch.cat([truth[..., :2], *frames]).float()
+    scores = potential_score(scored, torch.ones(scored.shape[:2], dtype=torch.bool))
+    values = obso(truth[..., :2], truth[..., 2:], torch.ones(truth.shape[:2], dtype=torch.bool),
+                  score_model=scores[: truth.shape[0]]).player_values
+    values = values[:, shooter].double().numpy().reshape(scenes.shape[:2])  # [C, 1 + K]
+    rows, start = [], truth.shape[0]
+    for ((name, ci), future), scene in zip(futures.items(), frames, strict=True):
+        c = candidates[ci]
+        res = model_cobso(f0_pos, f0_vel, valid, shooter, c, future, scores[start : start + len(scene)])
+        start += len(scene)
+        actual, alternatives = float(values[ci, 0]), float(values[ci, 1:].mean())
+        rows.append((*key, c.attacker, c.attacker_defender, c.shooter_defender, name, actual, alternatives,
+                     actual - alternatives, res.mean, float(res.real_obso - res.predicted_obso.double().mean())))
+    return rows
+
+
 def evaluate_moment(mr: MatchReplay, moment: Moment, models: dict[str, TrajectoryModel], n_samples: int = 8,
                     kinds: Sequence[str] = ALTERNATIVE_KINDS, seed: int = 0, label: str = "",
                     max_candidates: int | None = None) -> MomentResult:
@@ -398,58 +441,26 @@ def evaluate_moment(mr: MatchReplay, moment: Moment, models: dict[str, Trajector
     order = _order(moment.team)
     f0_25 = layout(mr.original(p, moment.f0, moment.f0), mr.ball(p, moment.f0, moment.f0), moment.team,
                    mr.home_sign(p))[0]  # on the 10 Hz grid: the same positions as the scenes' last frame
-    valid = torch.ones(N_AGENTS, dtype=torch.bool)
-    candidates = [c for c in select_cobso_agents(torch.as_tensor(f0_25), valid, shooter)
-                  if mr.off_ball(int(order[c.attacker]), m, HORIZON_25 + AFTER_25)]
-    if max_candidates is not None:
-        candidates = candidates[:max_candidates]
+    candidates = [c for c in select_cobso_agents(torch.as_tensor(f0_25), torch.ones(N_AGENTS, dtype=torch.bool),
+                                                 shooter)
+                  if mr.off_ball(int(order[c.attacker]), m, HORIZON_25 + AFTER_25)][:max_candidates]
     if not candidates:
         return MomentResult([], [], None)
     gk = np.zeros(N_AGENTS, bool)
     gk[[0, N_PER_TEAM]] = True
     scenes = true_scenes(mr, moment, [int(order[c.attacker]) for c in candidates], kinds, seed)  # [C, 1+K, T, 23, 4]
-    n_c, n_j = scenes.shape[:2]
-    f0_pos, f0_vel = torch.as_tensor(scenes[0, 0, -1, :, :2]), torch.as_tensor(scenes[0, 0, -1, :, 2:])
-    responses, pairs = [], []
-    name = f"{label}p{p}f{m}"
+    key = (f"{label}p{p}f{m}", moment.kind, p, m)
     figure: dict = {"moment": moment, "scenes": scenes[0], "agents": candidates[0], "kinds": list(kinds),
                     "predicted": {}}
     defenders = [[c.attacker_defender, c.shooter_defender] for c in candidates]
-    blocks = [(scenes[:, j], defenders) for j in range(n_j)] + [(scenes[:, 0], [c.replaced for c in candidates])]
-    ghosts = {}
+    blocks = [(scenes[:, j], defenders) for j in range(scenes.shape[1])]
+    blocks.append((scenes[:, 0], [c.replaced for c in candidates]))  # C-OBSO: A1, D1, D2 from the actual play
+    responses, ghosts = [], {}
     for model_name, model in models.items():
-        *predicted, ghosts[model_name] = sample_blocks(model, blocks, n_samples, seed, gk)  # [S, C, H, 23, 2]
-        means = [s[:, :, -1].mean(0) for s in predicted]  # [C, 23, 2]
+        *predicted, ghosts[model_name] = sample_blocks(model, blocks, n_samples, seed, gk)  # each [S, C, H, 23, 2]
         figure["predicted"][model_name] = np.stack([s[:, 0] for s in predicted])  # [J, S, H, 23, 2]
-        for ci, c in enumerate(candidates):
-            for j in range(1, n_j):
-                for role, d in (("D1", c.attacker_defender), ("D2", c.shooter_defender)):
-                    truth = float(np.hypot(*(scenes[ci, j, -1, d, :2] - scenes[ci, 0, -1, d, :2])))
-                    model_d = float(np.hypot(*(means[j][ci, d] - means[0][ci, d])))
-                    ade = float(np.hypot(*np.moveaxis(predicted[j][:, ci, :, d] - scenes[ci, j, OBS_10:, d, :2],
-                                                       -1, 0)).mean())
-                    responses.append((name, moment.kind, p, m, c.attacker, kinds[j - 1], role, d, model_name,
-                                      truth, model_d, ade))
-    # truth OBSO of A2 at f0 for the actual play and every alternative; the project's C-OBSO of every model
-    truth = torch.as_tensor(scenes[:, :, -1].reshape(-1, N_AGENTS, 4), dtype=torch.float32)
-    cobso_scenes = {(model_name, ci): torch.as_tensor(futures[:, ci])
-                    for model_name, futures in ghosts.items() for ci in range(n_c)}
-    cobso_positions = [cobso_frames(f0_pos, f0_vel, candidates[ci], f) for (_, ci), f in cobso_scenes.items()]
-    scored = torch.cat([truth[..., :2], *cobso_positions]).float()  # every frame of the moment, scored once
-    scores = potential_score(scored, torch.ones(scored.shape[:2], dtype=torch.bool))
-    values = obso(truth[..., :2], truth[..., 2:], torch.ones(truth.shape[:2], dtype=torch.bool),
-                  score_model=scores[: truth.shape[0]]).player_values
-    values = values[:, shooter].double().numpy().reshape(n_c, n_j)
-    start = truth.shape[0]
-    for ((model_name, ci), futures), frames in zip(cobso_scenes.items(), cobso_positions, strict=True):
-        c = candidates[ci]
-        res = model_cobso(f0_pos, f0_vel, valid, shooter, c, futures, scores[start : start + len(frames)])
-        start += len(frames)
-        true_cobso = float(values[ci, 0] - values[ci, 1:].mean())
-        pairs.append((name, moment.kind, p, m, c.attacker, c.attacker_defender, c.shooter_defender, model_name,
-                      float(values[ci, 0]), float(values[ci, 1:].mean()), true_cobso, res.mean,
-                      float(res.real_obso - res.predicted_obso.double().mean())))
-    return MomentResult(responses, pairs, figure)
+        responses += _response_rows(key, candidates, kinds, model_name, scenes, predicted)
+    return MomentResult(responses, _pair_rows(key, candidates, shooter, scenes, ghosts), figure)
 
 
 # ------------------------------------------------------------------------------------------------- summary
