@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -19,6 +20,8 @@ from soccerai.bench.counterfactual import (
     RESPONSE_SCHEMA,
     Moment,
     cobso_frames,
+    evaluate_moment,
+    find_moments,
     layout,
     mean_abs_difference,
     model_cobso,
@@ -38,6 +41,8 @@ from soccerai.match.schema import PLAYERS_SCHEMA, TRACKING_SCHEMA, Match, MatchM
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
 from soccerai.models.gvrnn import GVRNN, GVRNNConfig
+from soccerai.synth.cache import METRICA_GAMES
+from soccerai.synth.replay import ALTERNATIVE_KINDS, MatchReplay
 from soccerai.windows.cutter import array_windows
 from soccerai.windows.layout import dense_layout, to_model_rate
 
@@ -213,3 +218,26 @@ def test_velocity_baselines_ignore_the_given_future() -> None:
             out = model.sample(history, 5, 2, mask, given)
             np.testing.assert_allclose(out[0, 0, :, 12, 0].numpy(), 0.2 + 0.1 * np.cumsum(
                 [1.0] * 5 if isinstance(model, ConstantVelocity) else 0.5 ** np.arange(1, 6)), atol=1e-6)
+
+
+def test_one_simulated_moment_end_to_end(events_dir: Path) -> None:
+    """A shot of a short SIMULATED match: re-played alternatives share the actual history and change A1's run;
+    constant velocity answers no alternative; the pair's true C-OBSO is OBSO(actual) - mean OBSO(alternatives)."""
+    mr = MatchReplay.synthesize(events_dir / METRICA_GAMES["game1"], seed=0, duration_s=240)
+    moments = find_moments(mr, max_shots=1)
+    assert [m.kind for m in moments] == ["shot"]
+    result = evaluate_moment(mr, moments[0], {"cv": ConstantVelocity()}, n_samples=2, max_candidates=1)
+    scenes, agents = result.figure_data["scenes"], result.figure_data["agents"]  # [1 + K, T, 23, 4]
+    assert scenes.shape == (1 + len(ALTERNATIVE_KINDS), OBS_10 + PRED_10, 23, 4)
+    history = scenes[:, :OBS_10, :, :2]  # positions up to the moment: the actual play's in every scene
+    assert np.array_equal(history, np.broadcast_to(history[:1], history.shape))
+    assert np.hypot(*(scenes[1:, -1, agents.attacker, :2] - scenes[0, -1, agents.attacker, :2]).T).max() > 1.0
+    responses = pl.DataFrame(result.responses, schema=RESPONSE_SCHEMA, orient="row")
+    assert responses.height == 2 * len(ALTERNATIVE_KINDS)
+    assert (responses["model_displacement"] == 0).all()
+    d1 = responses.filter(pl.col("defender") == "D1")["true_displacement"].to_numpy()
+    np.testing.assert_allclose(d1, np.hypot(*(scenes[1:, -1, agents.attacker_defender, :2]
+                                               - scenes[0, -1, agents.attacker_defender, :2]).T))
+    (pair,) = pl.DataFrame(result.pairs, schema=PAIR_SCHEMA, orient="row").iter_rows(named=True)
+    assert pair["true_cobso"] == pytest.approx(pair["obso_actual"] - pair["obso_alternatives_mean"])
+    assert pair["model_cobso"] >= 0 and pair["model_cobso"] >= pair["model_cobso_signed"]
