@@ -25,7 +25,7 @@ from soccerai.models.registry import build_model
 from soccerai.pipeline.artifacts import load_windows_file
 from soccerai.training.checkpoint import load_checkpoint, save_checkpoint
 from soccerai.training.loop import TrainConfig, fit
-from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.container import MIN_PLAYERS, TrajectoryWindows
 from soccerai.windows.cutter import make_windows as cut_windows
 from soccerai.windows.layout import to_model_rate
 
@@ -36,7 +36,7 @@ def load_match_files(files: Sequence[Path]) -> Match:
 
 
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float,
-                 min_players: int = 6) -> TrajectoryWindows:
+                 min_players: int = MIN_PLAYERS) -> TrajectoryWindows:
     """Model windows of one stored match: at model rate (``soccerai.windows.layout.to_model_rate``), cut in windows
     where at least ``min_players`` of the 22 players are tracked (the others masked)."""
     return cut_windows(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s,

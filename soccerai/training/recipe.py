@@ -52,14 +52,13 @@ def simulated_windows(duration_s: float = 900.0, stride: int = 10, seeds: dict[s
     from soccerai.data.store import read_match
     from soccerai.synth.cache import simulated_match_path
     from soccerai.synth.measurement import MODELS, observe
-    from soccerai.windows.sources import MIN_PLAYERS, match_windows
+    from soccerai.windows.sources import match_windows
 
     parts = []
     for game, seed in (seeds or SIM_SEEDS).items():
         match = read_match(simulated_match_path(game, seed=seed, duration_s=duration_s))
-        clean = match_windows(match, OBS, PRED, stride, min_players=MIN_PLAYERS)
-        broadcast = match_windows(observe(match, MODELS["broadcast"], seed=seed), OBS, PRED, stride,
-                                  min_players=MIN_PLAYERS)
+        clean = match_windows(match, OBS, PRED, stride)
+        broadcast = match_windows(observe(match, MODELS["broadcast"], seed=seed), OBS, PRED, stride)
         say(f"simulated {game} (seed {seed}): {len(clean)} clean + {len(broadcast)} broadcast-measured windows")
         parts += [w for w in (clean, broadcast) if len(w)]
     return TrajectoryWindows.concat(parts)
