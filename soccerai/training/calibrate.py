@@ -54,11 +54,16 @@ def fit_temperature(model: torch.nn.Module, windows: TrajectoryWindows, grid: tu
         raise InvalidParameterError(f"{type(model).__name__} has no latent temperature to calibrate")
     if not grid or min(grid) <= 0:
         raise InvalidParameterError(f"temperature grid must be non-empty and positive, got {grid}")
-    rows = [_score(model, windows, tau, n_samples, seed) for tau in grid]
-    for row in rows:
-        if say:
-            say(f"tau {row['temperature']:.2f}: energy {row['energy']:.3f}, minADE_{n_samples} {row['min_ade']:.3f}, "
-                f"spread at 4 s {row['spread_4s']:.2f} m, 90% coverage {row['cover90']:.3f}")
+    rows, original = [], config.latent_temperature
+    try:
+        for tau in grid:
+            rows.append(row := _score(model, windows, tau, n_samples, seed))
+            if say:
+                say(f"tau {tau:.2f}: energy {row['energy']:.3f}, minADE_{n_samples} {row['min_ade']:.3f}, "
+                    f"spread at 4 s {row['spread_4s']:.2f} m, 90% coverage {row['cover90']:.3f}")
+    except BaseException:
+        config.latent_temperature = original  # a failed calibration leaves the model as it was
+        raise
     best = min(rows, key=lambda r: r["energy"])["temperature"]
     config.latent_temperature = best
     return Calibration(best, rows)
