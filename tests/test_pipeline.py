@@ -397,3 +397,25 @@ def test_report_lists_goals_first_with_names_and_cobso_per_player() -> None:
     players = cobso_per_player(pairs)
     assert players["player"][0] == "Serge Gnabry (#22)"
     assert players.filter(pl.col("player") == "Robert Lewandowski (#9)")["C-OBSO signed mean"][0] == -0.002
+
+
+def test_obso_step_detects_the_shots_of_a_match_without_events(events_dir: Path, tmp_path: Path) -> None:
+    """Broadcast and most provider matches come without events: the step scores the shots found in the tracking."""
+    import dataclasses
+
+    import polars as pl
+
+    from soccerai.data.store import write_match
+    from soccerai.synth import synthesize_match
+
+    match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
+    write_match(dataclasses.replace(match, events=None), tmp_path / "drop" / "g1.parquet")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        '[pipeline]\ndrop_dir = "drop"\nstate_dir = "state"\nsteps = ["ingest", "obso"]\nexecutor = "inline"\n'
+    )
+    result = run_pipeline(load_config(job))
+    assert result.exit_code == 0, result.errors
+    table = pl.read_parquet(tmp_path / "state" / "matches" / "g1" / "obso.parquet")
+    assert table.height >= 1 and (table["source"] == "detected").all()
+    assert table["shooter_obso"].is_between(0.0, 1.0).all()

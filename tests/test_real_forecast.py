@@ -18,7 +18,9 @@ from soccerai.models import TrajectoryBatch, build_model
 from soccerai.models.base import hold_last_tracked
 from soccerai.models.baselines import ConstantVelocity
 from soccerai.training import pretrained
+from soccerai.windows import cutter as window_cutter
 from soccerai.windows import sources as datasets
+from soccerai.windows.container import MIN_PLAYERS
 
 FIRST_HALF_S, SECOND_HALF_S, VAL_S = 420, 300, 120
 
@@ -67,8 +69,20 @@ def test_skillcorner_sets_share_no_frame_and_keep_a_window_apart(sets) -> None:
         datasets.check_separated(train, train.subset([0]), 60)
     # broadcast tracking: players leave the view, and they are masked with zero features, never a player at (0, 0)
     visible = train.mask[..., :22].sum(-1)
-    assert visible.min() >= datasets.MIN_PLAYERS and visible.max() < 22
+    assert visible.min() >= MIN_PLAYERS and visible.max() < 22
     assert np.all(train.states[~train.mask] == 0)
+
+
+def test_window_cutter_default_keeps_broadcast_windows(skillcorner_slice: Path, real_cache: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make_windows`` with its defaults (the pipeline's and the demo's path) keeps REAL broadcast windows, where
+    12-19 of the 22 players are in view: a default of 20 left the real match almost without windows."""
+    monkeypatch.setenv("SOCCERAI_OUT_DIR", str(real_cache))
+    match = datasets.real_match_10hz(skillcorner_slice)
+    with pytest.warns(UserWarning, match="skipped"):
+        windows = window_cutter.make_windows(match)
+    visible = windows.mask[..., :22].sum(-1).min(-1)  # fewest players in view over each window
+    assert len(windows) > 50 and (visible < 20).mean() > 0.9 and visible.min() >= MIN_PLAYERS
 
 
 def test_hold_last_tracked_never_feeds_zeros() -> None:

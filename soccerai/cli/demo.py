@@ -244,15 +244,13 @@ def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
     import dataclasses
 
     from soccerai.windows.cutter import make_windows
-    from soccerai.windows.sources import MIN_PLAYERS
 
     halves = []
     for period in (1, 2):
         part = dataclasses.replace(match10, tracking=match10.tracking.filter(pl.col("period") == period))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # broadcast windows without the ball are skipped by design
-            halves.append(make_windows(part, obs_s=obs_s, pred_s=pred_s, stride_s=1.0 if period == 1 else 4.0,
-                                       min_players=MIN_PLAYERS))
+            halves.append(make_windows(part, obs_s=obs_s, pred_s=pred_s, stride_s=1.0 if period == 1 else 4.0))
     return halves[0], halves[1]
 
 

@@ -47,6 +47,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.graph import (
@@ -61,6 +62,8 @@ from soccerai.models.layers import build_encoder, gaussian_kl, gaussian_nll, spl
 from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
+MAX_LATENT_TEMPERATURE = 10.0
+"""A larger temperature would only spread the samples over the pitch: refused as a tampered or absurd config."""
 LOSS_CHUNK_ROWS = 8192
 """Agent-frames per block of the prior / decoder / loss pass: the blocks' products and messages stay in cache
 (one block of all ``(T - 1) B N`` rows made its ``[rows, 4H]`` products memory-bound)."""
@@ -95,6 +98,17 @@ class VRNNConfig:
     """In training, each present player is removed from the whole window with this probability..."""
     min_present: int = 6
     """...while at least this many players (or all, when fewer) stay present."""
+    latent_temperature: float = 1.0
+    """Sampling only: every prior draw is ``z = mu_p + tau * sigma_p * eps`` (``eps`` standard normal), the spread of
+    the samples calibrated after training. :func:`soccerai.training.calibrate.fit_temperature` picks ``tau`` on
+    validation windows by the energy score (a proper scoring rule, so the spread widens only as far as it pays);
+    training never uses it (its rollouts draw with ``tau = 1``). ``1``: the prior as learned."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.latent_temperature <= MAX_LATENT_TEMPERATURE:
+            raise InvalidParameterError(
+                f"latent_temperature must be in (0, {MAX_LATENT_TEMPERATURE:g}], got {self.latent_temperature}"
+            )
 
 
 def kinematic_states(states: Tensor, mask: Tensor) -> Tensor:
@@ -325,11 +339,13 @@ class VRNN(TrajectoryModel):
         """Honest rollout (:meth:`sample` runs it in eval mode, without gradients).
 
         ``latent_noise [S, H, B, N, Z]`` (standard normal, ``sample(..., latent_noise=...)``) fixes the prior draws;
-        by default it comes from ``generator``. Decoder noise, when enabled, is drawn from ``generator`` too.
+        by default it comes from ``generator``; either is scaled by ``config.latent_temperature``. Decoder noise, when enabled, is drawn from ``generator`` too.
         """
         if latent_noise is None:
             b, n, device = history.batch_size, history.n_agents, history.states.device
             latent_noise = torch.randn(n_samples, horizon, b, n, self.config.latent, generator=generator, device=device)
+        if self.config.latent_temperature != 1.0:
+            latent_noise = latent_noise * self.config.latent_temperature
         return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
 
     def _rollout(

@@ -25,7 +25,7 @@ from soccerai.models.registry import build_model
 from soccerai.pipeline.artifacts import load_windows_file
 from soccerai.training.checkpoint import load_checkpoint, save_checkpoint
 from soccerai.training.loop import TrainConfig, fit
-from soccerai.windows.container import TrajectoryWindows
+from soccerai.windows.container import MIN_PLAYERS, TrajectoryWindows
 from soccerai.windows.cutter import make_windows as cut_windows
 from soccerai.windows.layout import to_model_rate
 
@@ -36,7 +36,7 @@ def load_match_files(files: Sequence[Path]) -> Match:
 
 
 def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float,
-                 min_players: int = 6) -> TrajectoryWindows:
+                 min_players: int = MIN_PLAYERS) -> TrajectoryWindows:
     """Model windows of one stored match: at model rate (``soccerai.windows.layout.to_model_rate``), cut in windows
     where at least ``min_players`` of the 22 players are tracked (the others masked)."""
     return cut_windows(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s,
@@ -45,6 +45,7 @@ def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float,
 
 OBSO_SCHEMA = {
     "event_id": pl.String(),
+    "source": pl.String(),
     "period": pl.Int64(),
     "frame": pl.Int64(),
     "scored_frame": pl.Int64(),
@@ -64,16 +65,16 @@ def match_obso(match_path: Path, options: dict[str, Any]) -> pl.DataFrame:
 
     Calls ``soccerai.evaluate.match_obso.shot_obso`` (the one per-shot OBSO: the last frame of the shot's C-OBSO window, so
     ``shooter_obso`` equals the C-OBSO step's ``real_obso``); ``options`` (the ``[obso]`` keys of
-    ``soccerai.pipeline.config.OBSO_STEP_OPTIONS``) go to it. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. Matches without events give an empty
-    table.
+    ``soccerai.pipeline.config.OBSO_STEP_OPTIONS``) go to it. ``frame`` is the shot's frame, ``scored_frame`` the frame scored. A match without events (broadcast
+    tracking, most providers) has its shots detected in the tracking (``soccerai.match.shots``); ``source`` says which
+    (``events`` or ``detected``).
     """
     match = read_match(match_path)
-    if match.events is None:
-        return pl.DataFrame(schema=OBSO_SCHEMA)
     table = shot_obso(match, **options)
     return table.select(
         pl.col("shot_id").alias("event_id"),
-        *[c for c in OBSO_SCHEMA if c not in ("event_id", "tracking")],
+        pl.col("shot_source").alias("source"),
+        *[c for c in OBSO_SCHEMA if c not in ("event_id", "source", "tracking")],
         tracking=pl.lit(match.metadata.tracking_label),
     ).cast(OBSO_SCHEMA)
 

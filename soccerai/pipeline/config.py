@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from soccerai.errors import InvalidInputError, InvalidParameterError
+from soccerai.windows.container import MIN_PLAYERS
 
 MATCH_STEPS = ("ingest", "summary", "windows", "obso", "cobso")
 
@@ -33,7 +34,7 @@ class WindowsConfig:
     obs_s: float = 2.0
     pred_s: float = 4.0
     stride_s: float = 2.0
-    min_players: int = 6
+    min_players: int = MIN_PLAYERS
     """Keep a window when at least this many of the 22 players are tracked at every frame; the others are masked
     (broadcast tracking shows 12-19; 20 left the real SkillCorner match almost without windows)."""
 

@@ -22,6 +22,7 @@ import polars as pl
 from soccerai.data.store import read_match, write_match
 from soccerai.match.schema import BALL_ID, SHOT
 from soccerai.pipeline.artifacts import save_windows, write_json_atomic, write_parquet_atomic
+from soccerai.windows.container import MIN_PLAYERS
 
 MATCH_FILE = "match.parquet"
 
@@ -143,7 +144,7 @@ def _quantile(values: np.ndarray, q: float) -> float | None:
 def windows(task: StepTask) -> StepOutcome:
     """The match's model windows (``obs_s`` + ``pred_s`` at 10 Hz, every ``stride_s``) -> ``windows.npz``."""
     p = task.params
-    min_players = int(p.get("min_players", 6))
+    min_players = int(p.get("min_players", MIN_PLAYERS))
     wins = step_backends().make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"], min_players)
     path = save_windows(wins, task.out("windows.npz"))
     return StepOutcome({"windows": task.rel(path)},
@@ -171,7 +172,7 @@ MATCH_STEP_FUNCTIONS: dict[str, Callable[[StepTask], StepOutcome]] = {
     "obso": obso,
     "cobso": cobso,
 }
-STEP_VERSIONS = {"ingest": 2, "summary": 1, "windows": 1, "obso": 3, "cobso": 2, "train": 1, "evaluate": 1}
+STEP_VERSIONS = {"ingest": 2, "summary": 1, "windows": 1, "obso": 4, "cobso": 2, "train": 1, "evaluate": 1}
 """Bump a step's version when its code changes what it writes: every match then reruns that step."""
 
 

@@ -14,7 +14,10 @@ finished stage, ``--resume DIR`` starts the fine-tuning from any checkpoint fold
    terms, mean aggregation and player dropout of :class:`soccerai.models.vrnn.VRNNConfig`);
 3. **fine-tune** ``--finetune-steps`` on the REAL SkillCorner first half (:func:`soccerai.windows.sources.skillcorner_sets`:
    its last 10 minutes validate, the weights of the lowest validation loss are kept; the second half is the test
-   set and is never seen), then write the checkpoint to ``--out`` with the recipe in its manifest metadata.
+   set and is never seen);
+4. **calibrate** the samples' spread: the latent temperature of lowest energy score on the same REAL validation
+   windows (:mod:`soccerai.training.calibrate`; ``--calibrate-only`` runs this stage alone on a finished ``--out``),
+   then write the checkpoint to ``--out`` with the recipe in its manifest metadata.
 
 A stage checkpoint that cannot be read (corrupt, foreign, another model) stops the recipe with one line and deletes
 nothing. Training runs on one CPU thread (``--threads``): on a shared 2-core machine more threads only contend.
@@ -38,6 +41,7 @@ from soccerai.config import output_dir
 from soccerai.errors import CheckpointError, SoccerAIError
 from soccerai.models.base import TrajectoryModel
 from soccerai.models.registry import build_model
+from soccerai.training.calibrate import Calibration, fit_temperature
 from soccerai.training.checkpoint import MANIFEST_FILE, load_checkpoint, save_checkpoint
 from soccerai.training.loop import TrainConfig, fit
 from soccerai.windows.container import TrajectoryWindows
@@ -52,27 +56,26 @@ def simulated_windows(duration_s: float = 900.0, stride: int = 10, seeds: dict[s
     from soccerai.data.store import read_match
     from soccerai.synth.cache import simulated_match_path
     from soccerai.synth.measurement import MODELS, observe
-    from soccerai.windows.sources import MIN_PLAYERS, match_windows
+    from soccerai.windows.sources import match_windows
 
     parts = []
     for game, seed in (seeds or SIM_SEEDS).items():
         match = read_match(simulated_match_path(game, seed=seed, duration_s=duration_s))
-        clean = match_windows(match, OBS, PRED, stride, min_players=MIN_PLAYERS)
-        broadcast = match_windows(observe(match, MODELS["broadcast"], seed=seed), OBS, PRED, stride,
-                                  min_players=MIN_PLAYERS)
+        clean = match_windows(match, OBS, PRED, stride)
+        broadcast = match_windows(observe(match, MODELS["broadcast"], seed=seed), OBS, PRED, stride)
         say(f"simulated {game} (seed {seed}): {len(clean)} clean + {len(broadcast)} broadcast-measured windows")
         parts += [w for w in (clean, broadcast) if len(w)]
     return TrajectoryWindows.concat(parts)
 
 
-def _load_stage(path: Path) -> TrajectoryModel:
+def _load_stage(path: Path, action: str = "resume from") -> tuple[TrajectoryModel, dict[str, Any]]:
     try:
-        model, _ = load_checkpoint(path)
+        model, record = load_checkpoint(path)
     except SoccerAIError as error:
-        raise CheckpointError(f"cannot resume from {path}: {str(error).splitlines()[0]}") from error
+        raise CheckpointError(f"cannot {action} {path}: {str(error).splitlines()[0]}") from error
     if model.name != "gvrnn":
-        raise CheckpointError(f"cannot resume from {path}: it holds a {model.name!r} model, the recipe trains gvrnn")
-    return model
+        raise CheckpointError(f"cannot {action} {path}: it holds a {model.name!r} model, the recipe trains gvrnn")
+    return model, record
 
 
 def run(args: argparse.Namespace, say=print) -> dict[str, Any]:
@@ -86,11 +89,11 @@ def run(args: argparse.Namespace, say=print) -> dict[str, Any]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     pre_dir = work / "pretrain"
     if args.resume:
-        model = _load_stage(Path(args.resume))
+        model, _ = _load_stage(Path(args.resume))
         say(f"resuming the fine-tuning from {args.resume}")
         log["pretrain"] = {"resumed_from": str(args.resume)}
     elif (pre_dir / MANIFEST_FILE).is_file():
-        model = _load_stage(pre_dir)
+        model, _ = _load_stage(pre_dir)
         say(f"pre-training already done: {pre_dir}")
         log["pretrain"] = json.loads((pre_dir / MANIFEST_FILE).read_text())["metadata"].get("stage", {})
     else:
@@ -128,6 +131,7 @@ def run(args: argparse.Namespace, say=print) -> dict[str, Any]:
                 "wall_s": round(time.perf_counter() - t, 1), "cpu_s": round(time.process_time() - c, 1),
                 "train": asdict(config), "history": result.history}
     log["finetune"] = finetune
+    log["calibration"] = _calibration_record(fit_temperature(result.model, val, say=say), len(val))
     log["total_wall_s"] = round(time.perf_counter() - wall0, 1)
     log["total_cpu_s_this_run"] = round(time.process_time() - cpu0, 1)
     metadata = {
@@ -142,6 +146,28 @@ def run(args: argparse.Namespace, say=print) -> dict[str, Any]:
     say(f"fine-tuned {result.steps} steps on {len(train)} REAL windows (best step {result.best_step}): "
         f"{finetune['wall_s']} s wall, {finetune['cpu_s']} CPU s -> {out}")
     return log
+
+
+def _calibration_record(calibration: Calibration, n_val: int) -> dict[str, Any]:
+    return {"latent_temperature": calibration.temperature, "rule": "lowest mean energy score, 20 samples",
+            "data": f"REAL: the {n_val} SkillCorner validation windows (last 10 min of the first half)",
+            "grid": calibration.rows}
+
+
+def calibrate(out: Path, say=print) -> float:
+    """Stage 4 alone, on the finished checkpoint ``out``: fit its latent temperature on the REAL validation windows
+    (:func:`soccerai.training.calibrate.fit_temperature`) and rewrite it with the temperature in its config and the
+    grid in ``metadata.recipe.calibration``; the weights are unchanged."""
+    model, record = _load_stage(out, "calibrate")
+    from soccerai.windows.sources import skillcorner_sets
+
+    _, val, _ = skillcorner_sets()
+    calibration = fit_temperature(model, val, say=say)
+    metadata = dict(record["metadata"])
+    metadata["recipe"] = {**metadata.get("recipe", {}), "calibration": _calibration_record(calibration, len(val))}
+    save_checkpoint(model, out, metadata, training_data=record.get("training_data"))
+    say(f"latent temperature {calibration.temperature:g} (lowest validation energy score) -> {out}")
+    return calibration.temperature
 
 
 def parser() -> argparse.ArgumentParser:
@@ -162,13 +188,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--val-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="only stage 4: fit the latent temperature of the finished checkpoint --out on validation")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        run(args, say=lambda m: print(m, flush=True))
+        say = lambda m: print(m, flush=True)  # noqa: E731
+        if args.calibrate_only:
+            torch.set_num_threads(args.threads)
+            calibrate(Path(args.out), say=say)
+        else:
+            run(args, say=say)
     except CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,9 @@ from soccerai.errors import InvalidTrackingError
 N_AGENTS = 23
 N_PER_TEAM = 11
 BALL_INDEX = 22
+MIN_PLAYERS = 6
+"""Default for every window cutter: windows with fewer tracked players than this at some frame are skipped and
+counted (broadcast tracking shows 12-19 of the 22; the others are masked)."""
 FEATURES = ("x", "y", "vx", "vy")
 ATTACK, DEFENCE, BALL = 0, 1, 2
 FPS = 10.0

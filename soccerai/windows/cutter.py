@@ -36,7 +36,7 @@ from soccerai.errors import InvalidParameterError, InvalidTrackingError
 from soccerai.match.possession import possession_segments
 from soccerai.match.schema import BALL_ID, Match, validate_tracking
 from soccerai.match.tracking import frame_period
-from soccerai.windows.container import BALL_INDEX, FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.windows.container import BALL_INDEX, FPS, MIN_PLAYERS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 from soccerai.windows.layout import (
     MatchCube,
     PeriodFrames,
@@ -112,7 +112,7 @@ def make_windows(
     pred_s: float = 4.0,
     stride_s: float = 1.0,
     segments: pl.DataFrame | None = None,
-    min_players: int = 20,
+    min_players: int = MIN_PLAYERS,
 ) -> TrajectoryWindows:
     """Windows of a 10 Hz match (or tracking table + players) inside its possession segments.
 
@@ -138,7 +138,7 @@ def make_windows_with_stats(
     pred_s: float = 4.0,
     stride_s: float = 1.0,
     segments: pl.DataFrame | None = None,
-    min_players: int = 20,
+    min_players: int = MIN_PLAYERS,
 ) -> tuple[TrajectoryWindows, WindowStats]:
     """:func:`make_windows` returning the :class:`WindowStats` too (and warning about nothing)."""
     lengths = _lengths(obs_s, pred_s, stride_s)

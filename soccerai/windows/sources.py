@@ -55,15 +55,13 @@ from soccerai.io.providers.lastrow import load_lastrow
 from soccerai.match.possession import SEGMENT_SCHEMA
 from soccerai.match.schema import Match
 from soccerai.synth.cache import simulated_match_path
-from soccerai.windows.container import FPS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
+from soccerai.windows.container import FPS, MIN_PLAYERS, N_AGENTS, N_PER_TEAM, TrajectoryWindows
 from soccerai.windows.cutter import make_windows_with_stats
 from soccerai.windows.layout import clock_frames, to_model_rate
 
 SKILLCORNER = "real-matches/skillcorner-bayern-dortmund-2019-11-09"
 HAWKEYE = "real-matches/hawkeye-two-minutes"
 LASTROW = "lastrow/LIV_[2]-1_CHE.csv"
-MIN_PLAYERS = 6
-"""Windows with fewer tracked players than this at some frame are skipped and counted (broadcast: 12-19 seen)."""
 CACHE_VERSION = 3
 
 
