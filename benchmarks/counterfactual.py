@@ -26,7 +26,8 @@ from pathlib import Path
 import polars as pl
 import torch
 
-from soccerai.bench.counterfactual import markdown_table, moment_figure, run, summarize
+from soccerai.bench.counterfactual import moment_figure, run, summarize
+from soccerai.cli.output import markdown_table
 from soccerai.config import metrica_events_dir, output_dir
 from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
 from soccerai.synth.cache import METRICA_GAMES
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     responses.write_parquet(folder / "counterfactual_responses.parquet")
     pairs.write_parquet(folder / "counterfactual_pairs.parquet")
     summary.write_parquet(folder / "counterfactual_summary.parquet")
-    table = markdown_table(summary)
+    table = markdown_table(summary, float_format="{:.3f}")
     (folder / "counterfactual_summary.md").write_text(
         "# Counterfactual truth (SIMULATED matches)\n\n" + table + "\n", encoding="utf-8")
     print(table)

@@ -497,14 +497,6 @@ def summarize(responses: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         "cobso_mean_abs_diff": pl.Float64(), "notes": pl.String()})
 
 
-def markdown_table(summary: pl.DataFrame) -> str:
-    head = "| " + " | ".join(summary.columns) + " |"
-    rule = "|" + "---|" * len(summary.columns)
-    body = ["| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
-            for row in summary.iter_rows()]
-    return "\n".join([head, rule, *body])
-
-
 def moment_figure(figure: dict, path, model_name: str) -> None:
     """The actual A1 run (thick), the alternative runs (dashed), the true D1/D2 responses (thin, same colour as the
     run they answer) and the model's mean D1/D2 predictions (dotted), attack towards +x."""
