@@ -29,6 +29,7 @@ import streamlit as st  # noqa: E402
 import ui  # noqa: E402
 
 from soccerai import replay  # noqa: E402
+from soccerai.errors import SoccerAIError  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
 from soccerai.replay import style  # noqa: E402
 
@@ -78,7 +79,7 @@ def go_to_widgets() -> None:
             return
         try:
             period, seconds = replay.parse_clock(typed)
-        except replay.InvalidParameterError as exc:
+        except SoccerAIError as exc:
             state["goto_error"] = str(exc)
             return
         if period not in lengths or seconds > lengths[period] + 0.05:
