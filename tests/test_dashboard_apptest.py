@@ -178,7 +178,7 @@ def test_simulate_place_a_player_undo_and_compare() -> None:
 def test_model_control_is_one_explicit_choice() -> None:
     at = _app().run()
     assert at.selectbox(key="model").value == "gvrnn-skillcorner"  # the pretrained GVRNN first
-    assert not at.text_input  # no folder field unless "another checkpoint folder..." is chosen
+    assert not [t for t in at.text_input if t.key == "checkpoint_path"]  # no folder field unless "another..." is chosen
     at.selectbox(key="model").set_value(ui.OTHER).run()
     at.text_input(key="checkpoint_path").set_value("/no/such/checkpoint").run()
     at.button(key="run_simulation").click().run()

@@ -325,7 +325,7 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
                       shapes=pitch_shapes(pitch, DARK_LINE_COLOUR if style is not None else LINE_COLOUR))
     if not animate:
         fig.update_layout(
-            title={"text": html.escape(heading), "font": {"size": 14}, "x": 0.01, "y": 0.98}, showlegend=True,
+            title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}, "x": 0.01, "y": 0.98}, showlegend=True,
             legend={"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top", "font": {"size": 10}},
             uirevision="pitch", margin={"l": 4, "r": 80, "t": 30, "b": 40}, hoverlabel={"namelength": -1},
             xaxis={"range": [-pitch.half_length - 2, pitch.half_length + 2], "visible": False, "fixedrange": True},
@@ -338,7 +338,7 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     if ov.roles is not None and show_notes:
         notes.append("Rings: " + ", ".join(html.escape(label) for label in ov.roles.labels()))
     fig.update_layout(
-        title={"text": html.escape(heading), "font": {"size": 14}},
+        title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}},
         annotations=[{"text": "<br>".join(notes), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                       "y": 1.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
                       "font": {"size": 11}}] if notes else [],

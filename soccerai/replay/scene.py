@@ -152,6 +152,9 @@ class Scene:
     times: np.ndarray | None = None
     teams: dict[str, str] = field(default_factory=lambda: {"home": "Home", "away": "Away"})
     players: pl.DataFrame | None = None
+    date: str | None = None
+    """The match date and score where the metadata has them (``metadata.extra["date"]``, ``["score"]``)."""
+    score: str | None = None
 
     def __len__(self) -> int:
         return self.positions.shape[0]
@@ -287,7 +290,12 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
         simulated=match.metadata.simulated, match_id=match.match_id,
         pitch=Pitch.of(match.metadata), times=times,
         teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
+        date=_text(match.metadata.extra.get("date")), score=_text(match.metadata.extra.get("score")),
     )
+
+
+def _text(value: object) -> str | None:
+    return None if value in (None, "") else str(value)[:10] if "date" in str(type(value)).lower() else str(value)
 
 
 def scene_at(match: Match, period: int, seconds: float, before_s: float = 6.0, after_s: float = 4.0,
