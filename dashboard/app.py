@@ -34,7 +34,7 @@ from soccerai.evaluate.pitch_control import Grid  # noqa: E402
 from soccerai.replay import style  # noqa: E402
 
 st.set_page_config(page_title="soccerai", page_icon="⚽", layout="wide")
-st.markdown("<style>.block-container{padding-top:3.8rem;padding-bottom:0.5rem}"
+st.markdown("<style>.block-container{padding-top:3.4rem;padding-bottom:0.5rem}"
             "div[data-testid='stVerticalBlock']{gap:0.45rem}</style>", unsafe_allow_html=True)
 
 source = ui.pick_match()

@@ -539,7 +539,7 @@ def player_name(view_scene: replay.Scene, agent: int) -> str:
 # The pitch: one frame, clickable
 
 
-PITCH_HEIGHT = 600
+PITCH_HEIGHT = 560
 """The animated pitch with its play buttons and slider below."""
 
 

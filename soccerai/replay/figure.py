@@ -345,8 +345,8 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
         xaxis={"range": [-pitch.half_length - 4, pitch.half_length + 4], "visible": False, "fixedrange": True},
         yaxis={"range": [-pitch.half_width - 4, pitch.half_width + 4], "visible": False, "scaleanchor": "x",
                "fixedrange": True},
-        margin={"l": 10, "r": 80, "t": 50 if notes else 34, "b": 110}, uirevision="pitch",
-        legend={"orientation": "h", "x": 0.0, "y": -0.02, "yanchor": "top", "font": {"size": 10}},
+        margin={"l": 10, "r": 80, "t": 80 if notes else 62, "b": 100}, uirevision="pitch",
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
         updatemenus=[_play_menu(redraw)], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
     )
     return fig
