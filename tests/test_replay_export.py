@@ -143,10 +143,9 @@ def test_dashboard_makes_an_mp4_to_download() -> None:
 def test_gif_draws_the_futures_only_from_their_start_and_png_has_no_empty_margin() -> None:
     """The fan appears at the frame it was sampled from (never from the clip's first frame); the PNG is cropped to
     what is drawn; the title keeps the whole clock (tenths) on its own line."""
-    from soccerai.models import build_model
-
     from soccerai.cli.demo import real_match_files
     from soccerai.io import load_match
+    from soccerai.models import build_model
 
     match = load_match(real_match_files())
     shot = next(m for m in replay.timeline(match) if m.kind == "shot")
