@@ -93,7 +93,7 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
 
             step("open_s", lambda: page.goto(url, timeout=120_000),
                  lambda: drive.wait_chart(page, "gd.data.some(d => d.name === 'attack')", 180_000))
-            page.get_by_role("radio", name="shots", exact=True).click()
+            page.locator('section[data-testid="stSidebar"]').get_by_text("shots", exact=True).click()
             drive.wait_idle(page)
             drive.click_timeline_row(page, 0)
             page.get_by_text(re.compile(r"Moment: .*shot")).first.wait_for(timeout=120_000)

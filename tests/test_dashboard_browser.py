@@ -78,7 +78,7 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
             click_step(page, "+1s")  # on a fully tracked stretch: exactly one second of match time
             assert clock_s(drive.chart_title(page)) == pytest.approx(before + 1.0, abs=1e-6), drive.chart_title(page)
 
-            page.get_by_role("radio", name="shots", exact=True).click()  # the timeline shows shots only
+            page.locator('section[data-testid="stSidebar"]').get_by_text("shots", exact=True).click()  # the timeline shows shots only
             drive.wait_idle(page)
             drive.click_timeline_row(page, 0)
             page.get_by_text(re.compile(r"Moment: .*shot \(detected\)")).first.wait_for(timeout=60_000)

@@ -370,7 +370,7 @@ def _slider(scene: Scene, initial: int, redraw: bool) -> dict:
     steps = [{"label": frame_clock(scene, f), "method": "animate",
               "args": [[str(f)], {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate"}]}
              for f in range(len(scene))]
-    return {"active": initial, "steps": steps, "x": 0.3, "len": 0.7, "y": 0.0, "yanchor": "top",
+    return {"active": initial, "steps": steps, "x": 0.44, "len": 0.56, "y": 0.0, "yanchor": "top",
             "pad": {"t": 30}, "currentvalue": {"prefix": "clock "}}
 
 
