@@ -102,7 +102,10 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
 
             try:  # client-side: the pitch's own slider, timed in the page
                 _, _, _, count, active = drive.slider_state(page)
+                before_x = drive.attack_x(page)
                 steps = [drive.client_step(page, min(active + i, count - 1)) for i in range(1, 11)]
+                print(f"client-side steps moved the players: {drive.attack_x(page) != before_x}; the app reran: "
+                      f"{page.locator('[data-testid=stStatusWidget]').count() > 0}", flush=True)
                 figures["frame_s"] = statistics.median(steps)
                 figures["scrub_s"] = drive.client_step(page, min(active + 60, count - 1))
                 drive.client_step(page, active)

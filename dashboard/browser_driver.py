@@ -194,4 +194,4 @@ def client_step(page, index: int) -> float:
 def attack_x(page) -> list[float]:
     """The attackers' x as the browser draws them now (after client-side animation too)."""
     return page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
-        const t = gd.data.find(d => d.name === 'attack'); return t ? Array.from(t.x) : []; }""")
+        const t = gd._fullData.find(d => d.name === 'attack'); return t ? Array.from(t.x) : []; }""")
