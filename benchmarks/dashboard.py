@@ -103,7 +103,9 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
             try:  # client-side: the pitch's own slider, timed in the page
                 _, _, _, count, active = drive.slider_state(page)
                 before_x = drive.attack_x(page)
-                steps = [drive.client_step(page, min(active + i, count - 1)) for i in range(1, 11)]
+                # slider steps are ~2 px apart: go back and forth by 0.5-1.4 s so every press lands on another frame
+                targets = [int(min(max(active + (5 + i) * (-1) ** i, 0), count - 1)) for i in range(10)]
+                steps = [drive.client_step(page, t) for t in targets]
                 print(f"client-side steps moved the players: {drive.attack_x(page) != before_x}; the app reran: "
                       f"{page.locator('[data-testid=stStatusWidget]').count() > 0}", flush=True)
                 figures["frame_s"] = statistics.median(steps)

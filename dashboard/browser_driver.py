@@ -187,7 +187,7 @@ def client_step(page, index: int) -> float:
     inset = 8.0  # plotly's slider rail inset (px) at both ends
     x = left + inset + (width - 2 * inset) * index / max(count - 1, 1)
     page.mouse.click(x, middle)
-    page.wait_for_function("() => window.__soccerai_step.t1 > window.__soccerai_step.t0", timeout=30_000, polling=10)
+    page.wait_for_function("() => window.__soccerai_step.t1 > window.__soccerai_step.t0", timeout=15_000, polling=10)
     return page.evaluate("() => (window.__soccerai_step.t1 - window.__soccerai_step.t0) / 1000")
 
 
