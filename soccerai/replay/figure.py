@@ -338,14 +338,14 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     if ov.roles is not None and show_notes:
         notes.append("Rings: " + ", ".join(html.escape(label) for label in ov.roles.labels()))
     fig.update_layout(
-        title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}},
+        title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}, "y": 0.99, "yanchor": "top"},
         annotations=[{"text": "<br>".join(notes), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                       "y": 1.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
                       "font": {"size": 11}}] if notes else [],
         xaxis={"range": [-pitch.half_length - 4, pitch.half_length + 4], "visible": False, "fixedrange": True},
         yaxis={"range": [-pitch.half_width - 4, pitch.half_width + 4], "visible": False, "scaleanchor": "x",
                "fixedrange": True},
-        margin={"l": 10, "r": 80, "t": 80 if notes else 62, "b": 100}, uirevision="pitch",
+        margin={"l": 10, "r": 80, "t": 96 if notes else 84, "b": 100}, uirevision="pitch",
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
         updatemenus=[_play_menu(redraw)], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
     )
