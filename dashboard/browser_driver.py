@@ -158,3 +158,40 @@ def click_tab(page, name: str) -> None:
 
 def tracebacks(page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Client-side playback: the pitch's own plotly slider (no server round trip)
+
+STEP_TIMER_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    if (!window.__soccerai_step) { window.__soccerai_step = {t0: 0, t1: 0};
+        document.addEventListener('mousedown', () => { window.__soccerai_step.t0 = performance.now();
+                                                       window.__soccerai_step.t1 = 0; }, true); }
+    if (!gd.__soccerai_timed) { gd.__soccerai_timed = true;
+        gd.on('plotly_animated', () => { window.__soccerai_step.t1 = performance.now(); }); }
+    const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
+    return [rail.left, rail.top + rail.height / 2, rail.width, gd._fullLayout.sliders[0].steps.length,
+            gd._fullLayout.sliders[0].active]; }"""
+
+
+def slider_state(page) -> tuple[float, float, float, int, int]:
+    """(rail left, rail middle y, rail width, number of steps, active step) of the pitch's frame slider."""
+    left, middle, width, count, active = page.evaluate(STEP_TIMER_JS)
+    return left, middle, width, int(count), int(active)
+
+
+def client_step(page, index: int) -> float:
+    """Move the pitch's slider to step ``index`` with a click on its rail; seconds from the mouse press to
+    plotly's ``plotly_animated`` event, measured in the page (the browser alone: no Streamlit rerun)."""
+    left, middle, width, count, _ = slider_state(page)
+    inset = 8.0  # plotly's slider rail inset (px) at both ends
+    x = left + inset + (width - 2 * inset) * index / max(count - 1, 1)
+    page.mouse.click(x, middle)
+    page.wait_for_function("() => window.__soccerai_step.t1 > window.__soccerai_step.t0", timeout=15_000, polling=10)
+    return page.evaluate("() => (window.__soccerai_step.t1 - window.__soccerai_step.t0) / 1000")
+
+
+def attack_x(page) -> list[float]:
+    """The attackers' x as the browser draws them now (after client-side animation too)."""
+    return page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+        const t = gd._fullData.find(d => d.name === 'attack'); return t ? Array.from(t.x) : []; }""")

@@ -56,7 +56,14 @@ def test_match_clock() -> None:
     assert replay.format_clock(1, 0.0) == "00:00"
     assert replay.format_clock(1, 754.9) == "12:34"  # a clock floors: 12:34.9 shows 12:34
     assert replay.format_clock(2, 61.0) == "46:01"  # the second half starts at 45:00
-    assert replay.format_clock(1, 46 * 60 + 5) == "46:05"  # first-half stoppage time keeps counting
+    assert replay.format_clock(1, 46 * 60 + 5) == "45+01:05"  # first-half stoppage, never "46:05" of the 2nd half
+    assert replay.format_clock(1, 45 * 60 + 2) == "45+00:02" and replay.format_clock(2, 5.0) == "45:05"
+    assert replay.format_clock(2, 47 * 60) == "90+02:00"
+    assert replay.parse_clock("16:23") == (1, 983.0) and replay.parse_clock("45:05") == (2, 5.0)
+    assert replay.parse_clock("45+2:05") == (1, 2825.0) and replay.parse_clock("90+1") == (2, 2760.0)
+    for typed in ("16:75", "abc", "50+1", ""):
+        with pytest.raises(InvalidParameterError):
+            replay.parse_clock(typed)
     assert replay.format_clock(3, 0.0) == "90:00"
     for bad in ((0, 1.0), (2, -1.0), (1, math.nan)):
         with pytest.raises(InvalidParameterError):

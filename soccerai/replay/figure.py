@@ -112,7 +112,8 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays, clickable: bool = False) -
             x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", text=[html.escape(scene.labels[k]) for k in idx],
             textposition="middle center", textfont={"color": "white", "size": 9},
             marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1.5}},
-            name="attack" if agents[0] == 0 else "defence", customdata=[[k, _hover(scene, k)] for k in idx],
+            name="attack" if agents[0] == 0 else "defence", showlegend=False,
+            customdata=[[k, _hover(scene, k), f] for k in idx],
             hovertemplate="%{customdata[1]}<extra>click to select</extra>" if clickable
             else "%{customdata[1]}<extra></extra>",
             **({"selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}}} if clickable else {})))
@@ -138,9 +139,30 @@ def _frame_traces(scene: Scene, f: int, ov: Overlays, clickable: bool = False) -
     traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2}, hoverinfo="skip",
                              name="velocity (1 s)", showlegend=False))
     ball = pos[BALL_INDEX] if ok[BALL_INDEX] else np.array([np.nan, np.nan])
-    traces.append(go.Scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball",
+    traces.append(go.Scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball", showlegend=False,
                              marker={"size": 10, "color": BALL_COLOUR, "line": {"color": "black", "width": 1.5}}))
     return traces
+
+
+def colour_key(scene: Scene) -> list[go.Scatter]:
+    """Legend-only traces naming each team's colour (attacking team first) and the ball."""
+    key = []
+    for side in (scene.attacking_team, scene.defending_team):
+        role = "attacking" if side == scene.attacking_team else "defending"
+        key.append(go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip",
+                              name=html.escape(f"{scene.teams.get(side, side)} ({side}, {role})"),
+                              marker={"size": 12, "color": team_colour(side), "line": {"color": "white", "width": 1}}))
+    key.append(go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip", name="ball",
+                          marker={"size": 9, "color": BALL_COLOUR, "line": {"color": "black", "width": 1}}))
+    return key
+
+
+def frame_clock(scene: Scene, f: int) -> str:
+    """The match clock at scene frame ``f`` with tenths (``"16:20.3"``): what the slider and the title show."""
+    text = scene.clock(f)
+    if scene.times is not None and np.isfinite(scene.times[f]):
+        text += f".{int(scene.times[f] * 10) % 10}"
+    return text
 
 
 def _colorbar(style: SurfaceStyle, name: str) -> go.Scatter:
@@ -148,7 +170,8 @@ def _colorbar(style: SurfaceStyle, name: str) -> go.Scatter:
     return go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name=name or style.title,
                       marker={"color": [style.vmin], "colorscale": _plotly_scale(style.scale), "cmin": style.vmin,
                               "cmax": style.vmax, "showscale": True,
-                              "colorbar": {"title": {"text": style.title}, "len": 0.75, "tickvals": style.tickvals,
+                              "colorbar": {"title": {"text": style.title}, "len": 0.75, "thickness": 10, "x": 1.0,
+                                           "xpad": 2, "tickvals": style.tickvals,
                                            "ticktext": [html.escape(t) for t in style.ticktext]}})
 
 
@@ -199,7 +222,7 @@ def _surface_heatmap(surface: np.ndarray, style: SurfaceStyle, pitch: Pitch) -> 
         x=np.linspace(-pitch.half_length, pitch.half_length, nx), y=np.linspace(-pitch.half_width, pitch.half_width, ny),
         z=np.clip(surface, style.vmin, style.vmax), zmin=style.vmin, zmax=style.vmax, zsmooth="best",
         colorscale=_plotly_scale(style.scale), hoverinfo="skip", name=style.title,
-        colorbar={"title": {"text": style.title, "side": "right"}, "len": 0.8, "thickness": 12,
+        colorbar={"title": {"text": style.title, "side": "right"}, "len": 0.8, "thickness": 10, "x": 1.0, "xpad": 2,
                   "tickvals": style.tickvals, "ticktext": [html.escape(t) for t in style.ticktext]})
 
 
@@ -241,21 +264,23 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
         who = html.escape(sim.names.get(k) or scene.labels[k])
         paths = [np.concatenate([start[k][None], sim.futures[s, :, k]]) for s in range(sim.futures.shape[0])]
         xs, ys = _segments(paths)
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.2}, opacity=0.75,
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 2.0}, opacity=0.8,
+                                 legendgroup=f"sim{k}", hoverinfo="skip",
                                  name=f"predicted {who}: {sim.n_samples} futures ({html.escape(sim.model_label)})"))
         ends = sim.futures[:, -1, k]
         traces.append(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
-                                 marker={"size": 5, "color": colour, "line": {"color": "black", "width": 0.5}},
+                                 legendgroup=f"sim{k}",
+                                 marker={"size": 8, "color": colour, "line": {"color": "black", "width": 1}},
                                  name=f"{who}: where the futures end"))
         real = np.concatenate([start[k][None], sim.real[:, k]])
-        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {who}",
-                                 line={"color": colour, "width": 3, "dash": "dash"}))
+        traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {who}", legendgroup=f"sim{k}",
+                                 hoverinfo="skip", line={"color": colour, "width": 3, "dash": "dash"}))
     return traces
 
 
 def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Simulation | None = None,
                   initial: int | None = None, title: str = "", *, animate: bool = True, clickable: bool = False,
-                  height: int = 720) -> go.Figure:
+                  height: int = 720, notes: bool = True) -> go.Figure:
     """The replay at frame ``initial`` (default the key frame).
 
     ``animate`` (default): one plotly frame per scene frame, play/pause at 0.5x/1x/2x and a frame slider. Static
@@ -265,9 +290,10 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     targets of :func:`_click_targets` (players carry their agent index in ``customdata[0]``).
     """
     ov = overlays or Overlays()
+    show_notes = notes
     initial = scene.check_index(scene.key_index if initial is None else initial)
     pitch = scene.pitch
-    static = simulation_traces(simulation, scene) if simulation is not None else []
+    static = [*colour_key(scene), *(simulation_traces(simulation, scene) if simulation is not None else [])]
     style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
     if style is not None and animate:
         static.append(_colorbar(style, ov.surface_name))
@@ -299,27 +325,29 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
                       shapes=pitch_shapes(pitch, DARK_LINE_COLOUR if style is not None else LINE_COLOUR))
     if not animate:
         fig.update_layout(
-            title={"text": html.escape(heading), "font": {"size": 14}, "x": 0.01, "y": 0.98}, showlegend=False,
-            uirevision="pitch", margin={"l": 4, "r": 4, "t": 30, "b": 4}, hoverlabel={"namelength": -1},
+            title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}, "x": 0.01, "y": 0.98}, showlegend=True,
+            legend={"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top", "font": {"size": 10}},
+            uirevision="pitch", margin={"l": 4, "r": 80, "t": 30, "b": 40}, hoverlabel={"namelength": -1},
             xaxis={"range": [-pitch.half_length - 2, pitch.half_length + 2], "visible": False, "fixedrange": True},
             yaxis={"range": [-pitch.half_width - 2, pitch.half_width + 2], "visible": False, "scaleanchor": "x",
                    "fixedrange": True})
         return fig
-    notes = [style.explanation] if style is not None else []
-    if ov.values is not None:
+    notes = [style.explanation] if style is not None and show_notes else []
+    if ov.values is not None and show_notes:
         notes.append(f"Numbers under attackers: their {ov.values_name} (%)")
-    if ov.roles is not None:
+    if ov.roles is not None and show_notes:
         notes.append("Rings: " + ", ".join(html.escape(label) for label in ov.roles.labels()))
     fig.update_layout(
-        title={"text": html.escape(heading), "font": {"size": 14}},
+        title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}, "y": 0.99, "yanchor": "top"},
         annotations=[{"text": "<br>".join(notes), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                       "y": 1.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
                       "font": {"size": 11}}] if notes else [],
         xaxis={"range": [-pitch.half_length - 4, pitch.half_length + 4], "visible": False, "fixedrange": True},
         yaxis={"range": [-pitch.half_width - 4, pitch.half_width + 4], "visible": False, "scaleanchor": "x",
                "fixedrange": True},
-        margin={"l": 10, "r": 10, "t": 50, "b": 120}, legend={"orientation": "h", "y": -0.2},
-        updatemenus=[_play_menu(redraw)], sliders=[_slider(scene, initial, redraw)],
+        margin={"l": 10, "r": 80, "t": 96 if notes else 84, "b": 100}, uirevision="pitch",
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
+        updatemenus=[_play_menu(redraw)], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
     )
     return fig
 
@@ -339,10 +367,10 @@ def _play_menu(redraw: bool) -> dict:
 
 def _slider(scene: Scene, initial: int, redraw: bool) -> dict:
     """A frame slider labelled on the match clock (and seconds from the key frame); scrubbing animates in the browser."""
-    steps = [{"label": f"{scene.clock(f)} ({(f - scene.key_index) * DT:+.1f}s)", "method": "animate",
+    steps = [{"label": frame_clock(scene, f), "method": "animate",
               "args": [[str(f)], {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate"}]}
              for f in range(len(scene))]
-    return {"active": initial, "steps": steps, "x": 0.3, "len": 0.7, "y": 0.0, "yanchor": "top",
-            "pad": {"t": 30}, "currentvalue": {"prefix": ""}}
+    return {"active": initial, "steps": steps, "x": 0.44, "len": 0.56, "y": 0.0, "yanchor": "top",
+            "pad": {"t": 30}, "currentvalue": {"prefix": "clock "}}
 
 

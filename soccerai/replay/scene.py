@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -40,15 +41,51 @@ PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
 """Match-clock minute at which each period starts (3 and 4: extra time, 5: penalties)."""
 
 
+PERIOD_LENGTH_MIN = {1: 45, 2: 45, 3: 15, 4: 15, 5: 0}
+"""Regular length of each period; time past it is stoppage time, shown as ``"45+02:05"``."""
+
+
 def format_clock(period: int, seconds_in_period: float) -> str:
     """The football match clock ``"mm:ss"``: ``PERIOD_START_MIN[period] * 60 + seconds`` (the second half starts at
-    45:00; stoppage time keeps counting, e.g. 47:12 in the first half). Seconds are floored, as a clock shows them."""
+    45:00). Stoppage time is written after the period's end minute: ``"45+02:05"`` is 2 min 5 s into first-half
+    stoppage, never confused with ``"47:05"`` of the second half. Seconds are floored, as a clock shows them."""
     if period not in PERIOD_START_MIN:
         raise InvalidParameterError(f"period must be one of {sorted(PERIOD_START_MIN)}, got {period!r}")
     if not math.isfinite(seconds_in_period) or seconds_in_period < 0:
         raise InvalidParameterError(f"seconds in the period must be finite and >= 0, got {seconds_in_period!r}")
-    total = PERIOD_START_MIN[period] * 60 + int(math.floor(seconds_in_period))
+    seconds = int(math.floor(seconds_in_period))
+    regular = PERIOD_LENGTH_MIN[period] * 60
+    if regular and seconds >= regular:
+        extra = seconds - regular
+        return f"{PERIOD_START_MIN[period] + PERIOD_LENGTH_MIN[period]}+{extra // 60:02d}:{extra % 60:02d}"
+    total = PERIOD_START_MIN[period] * 60 + seconds
     return f"{total // 60:02d}:{total % 60:02d}"
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,3})(?:\s*\+\s*(\d{1,2})(?::(\d{1,2}(?:\.\d)?))?|:(\d{1,2}(?:\.\d+)?))?\s*$")
+
+
+def parse_clock(text: str) -> tuple[int, float]:
+    """``(period, seconds into the period)`` of a typed match clock: ``"16:23"``, ``"16"``, ``"16:23.5"``,
+    ``"45+2:05"`` / ``"45+2"`` (first-half stoppage), ``"90+1:30"``; plain times from 45:00 are the second half.
+    Anything else is an :class:`InvalidParameterError` that says which forms are accepted."""
+    found = _CLOCK.match(str(text))
+    if not found:
+        raise InvalidParameterError(f"{str(text)[:20]!r} is not a match clock: type mm:ss (16:23) or 45+m:ss "
+                                    "(45+2:05 is first-half stoppage time)")
+    minute, plus, plus_s, seconds = found.groups()
+    minute = int(minute)
+    if plus is not None:
+        ends = {PERIOD_START_MIN[p] + PERIOD_LENGTH_MIN[p]: p for p in (1, 2, 3, 4)}
+        if minute not in ends:
+            raise InvalidParameterError(f"stoppage time follows 45, 90, 105 or 120, not {minute}")
+        period = ends[minute]
+        return period, PERIOD_LENGTH_MIN[period] * 60 + int(plus) * 60 + float(plus_s or 0.0)
+    total = minute * 60 + float(seconds or 0.0)
+    if seconds is not None and float(seconds) >= 60:
+        raise InvalidParameterError(f"{text!r}: seconds must be below 60")
+    period = 1 if total < 45 * 60 else 2 if total < 90 * 60 else 3 if total < 105 * 60 else 4
+    return period, total - PERIOD_START_MIN[period] * 60
 
 
 def team_name(metadata: MatchMetadata, side: str) -> str:
@@ -119,6 +156,9 @@ class Scene:
     """A shot moment's shooter as the shot table names him (roles take him, not the player nearest the ball)."""
     shot_frame: int | None = None
     """A shot moment's shot frame on the match's frame clock (roles are read at the scene frame before it)."""
+    date: str | None = None
+    """The match date and score where the metadata has them (``metadata.extra["date"]``, ``["score"]``)."""
+    score: str | None = None
 
     def __len__(self) -> int:
         return self.positions.shape[0]
@@ -256,7 +296,12 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
         teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
         shooter_id=moment.player if moment.kind == "shot" else None,
         shot_frame=moment.frame if moment.kind == "shot" else None,
+        date=_text(match.metadata.extra.get("date")), score=_text(match.metadata.extra.get("score")),
     )
+
+
+def _text(value: object) -> str | None:
+    return None if value in (None, "") else str(value)[:10] if "date" in str(type(value)).lower() else str(value)
 
 
 def scene_at(match: Match, period: int, seconds: float, before_s: float = 6.0, after_s: float = 4.0,
