@@ -123,7 +123,11 @@ def pick_option(page, label: str, option_text: str, scope=None) -> None:
 def click_timeline_row(page, row: int = 0) -> None:
     """Select a row of the sidebar timeline (a glide data grid: header and rows 35 px high)."""
     grid = page.locator('section[data-testid="stSidebar"] [data-testid="stDataFrame"]').first
+    # the sidebar scrolls: at 1366 x 768 the grid's lower rows are below the fold (scroll the sidebar, never the grid)
+    grid.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     box = grid.bounding_box()
+    assert box["y"] + 35 * (row + 2) <= page.viewport_size["height"], f"timeline row {row} is off the screen"
     page.mouse.click(box["x"] + 12, box["y"] + 35 + 35 * row + 17)
 
 

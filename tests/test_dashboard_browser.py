@@ -80,8 +80,9 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
 
             page.locator('section[data-testid="stSidebar"]').get_by_text("shots", exact=True).click()  # the timeline shows shots only
             drive.wait_idle(page)
-            drive.click_timeline_row(page, 0)
-            page.get_by_text(re.compile(r"Moment: .*shot \(detected\)")).first.wait_for(timeout=60_000)
+            # goals come first (the real match's 4 detected goals), then shots in time order: row 4 is the 02:13 shot
+            drive.click_timeline_row(page, 4)
+            page.get_by_text(re.compile(r"Moment: 02:13 shot \(detected\)")).first.wait_for(timeout=60_000)
             drive.wait_idle(page)
             assert "real tracking" in drive.chart_title(page)
             # the clock now stands just before a gap of the broadcast tracking: +1s still moves the pitch (onto
