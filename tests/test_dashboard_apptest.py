@@ -132,6 +132,26 @@ def test_one_clock_free_navigation_and_no_snapping_back() -> None:
     assert set(at.sidebar.dataframe[0].value["what"]) <= {"shot", "goal"} and len(at.sidebar.dataframe[0].value) == len(shots)
 
 
+def _alpha_max(source: str) -> int:
+    """The largest alpha of a layout image's PNG data URI (0: an all-transparent, i.e. empty, surface)."""
+    png = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGBA")
+    return int(np.asarray(png)[..., 3].max())
+
+
+@pytest.mark.parametrize("surface", ["pitch control", "OBSO"])
+def test_animated_surface_is_drawn_on_every_frame(surface: str) -> None:
+    """The animated pitch draws its surface as layout images (plotly.js #4491): the image at the clock and every
+    frame's image hold a drawn (finite, opaque) surface, never an empty transparent PNG."""
+    at = _app().run()
+    at.sidebar.text_input(key="goto").set_value("25:00").run()
+    at.radio(key="surface").set_value(surface).run()
+    _no_errors(at)
+    figure = _figure(at)
+    sources = [figure["layout"]["images"][0]["source"]] + [f["layout"]["images"][0]["source"] for f in figure["frames"]]
+    assert len(sources) > 100 and all(len(s) > 1000 for s in sources), min(len(s) for s in sources)
+    assert all(_alpha_max(s) > 0 for s in sources[:: max(1, len(sources) // 12)])
+
+
 def test_simulate_place_a_player_undo_and_compare() -> None:
     at = _app().run()
     first_shot = next(i for i, m in enumerate(replay.timeline(_real())) if m.kind in ("shot", "goal"))
