@@ -23,16 +23,11 @@ from pathlib import Path
 import polars as pl
 import torch
 
-from soccerai.bench.counterfactual import (
-    markdown_table,
-    moment_figure,
-    run,
-    summarize,
-)
+from soccerai.bench.counterfactual import markdown_table, moment_figure, run, summarize
 from soccerai.config import metrica_events_dir, output_dir
 from soccerai.models.baselines import ConstantVelocity, DampedConstantVelocity
 from soccerai.synth.cache import METRICA_GAMES
-from soccerai.training.pretrained import load
+from soccerai.training.pretrained import DEFAULT_MODEL, load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         matches = [(events / METRICA_GAMES[g], 0, None) for g in ("game1", "game2", "game3")]
         options = dict(n_samples=args.samples or 6, max_shots=6, max_attacks=2, max_candidates=2)
-    gvrnn, _ = load("gvrnn-skillcorner")
+    gvrnn, _ = load(DEFAULT_MODEL)
     models = {"gvrnn": gvrnn, "cv": ConstantVelocity(), "damped_cv": DampedConstantVelocity()}
     responses, pairs, figure = run(matches, models, progress=lambda s: print(f"[{time.perf_counter() - start:6.1f}s] {s}",
                                                                            flush=True), **options)

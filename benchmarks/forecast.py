@@ -6,7 +6,7 @@
 ``--models`` (comma list, default vrnn,gvrnn; ``all``: VRNN, GVRNN with every encoder, AE, VAE, GAN, DDPM,
 Transformer) are trained from scratch on the REAL SkillCorner first half (its last 10 minutes held out for
 validation) under equal optimiser steps (``--steps``) AND equal wall time (``--budget-s``); the shipped pretrained
-GVRNN (``data/models/gvrnn-skillcorner``) and constant velocity are scored beside them on the REAL second half, the
+GVRNN (``soccerai.training.pretrained.DEFAULT_MODEL``, ``--extra-pretrained`` adds others), constant velocity and damped constant velocity (gamma fitted on the training half) are scored beside them on the REAL second half, the
 REAL Hawk-Eye minutes, the REAL Last Row clip and one SIMULATED game with its own seed. Honest protocol: the models
 see only the observed frames; an agent is forecast only if tracked at the last observed frame and scored only where
 tracked; given agents are held, never fed as (0, 0).
@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training and scoring")
     parser.add_argument("--boot", type=int, default=defaults.n_boot, help="bootstrap resamples")
     parser.add_argument("--pretrained", default=defaults.pretrained, help="shipped model name or folder ('' none)")
+    parser.add_argument("--extra-pretrained", default="",
+                        help="comma list of other shipped models / checkpoint folders scored beside --pretrained")
+    parser.add_argument("--full-scene-only", action="store_true", help="skip the ghosting scenario (faster)")
     parser.add_argument("--no-simulated", action="store_true", help="skip the simulated game")
     parser.add_argument("--max-test-windows", type=int, default=None, help="smoke runs: windows scored per set")
     parser.add_argument("--models", default=",".join(defaults.models),
@@ -51,7 +54,10 @@ def main() -> None:
                                         latent=args.latent, n_boot=args.boot, pretrained=args.pretrained or None,
                                         simulated=not args.no_simulated, max_test_windows=args.max_test_windows,
                                         models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
-                                        pretrain_sim_steps=args.pretrain_sim_steps)
+                                        pretrain_sim_steps=args.pretrain_sim_steps,
+                                        extra_pretrained=tuple(m for m in args.extra_pretrained.split(",") if m),
+                                        scenarios=("full_scene",) if args.full_scene_only else
+                                        ("full_scene", "ghosting"))
     wall, cpu = time.perf_counter(), time.process_time()
     table, timings = fb.run(config, say=lambda m: print(m, flush=True))
     md, parquet = fb.save(table, output_dir() / "benchmarks", config)

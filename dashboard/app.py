@@ -83,12 +83,12 @@ def go_to_widgets() -> None:
             state["goto_error"] = str(exc)
             return
         if period not in lengths or seconds > lengths[period] + 0.05:
-            spans = ", ".join(f"{replay.format_clock(p, 0)}-{replay.format_clock(p, t)}" for p, t in lengths.items())
+            spans = ", ".join(f"{replay.match_clock(p, 0)}-{replay.match_clock(p, t)}" for p, t in lengths.items())
             state["goto_error"] = f"{typed} is outside this match (its clock runs {spans})"
             return
         ui.guarded(lambda: ui.go_to_time(period, seconds), "Cannot go there")
 
-    spans = ", ".join(f"{replay.format_clock(p, 0)}-{replay.format_clock(p, t)}" for p, t in lengths.items())
+    spans = ", ".join(f"{replay.match_clock(p, 0)}-{replay.match_clock(p, t)}" for p, t in lengths.items())
     st.sidebar.text_input("Go to (match clock)", key="goto", on_change=moved, placeholder="16:23 or 45+2:05",
                           help=f"mm:ss; stoppage time as 45+m:ss or 90+m:ss. This match: {spans}.")
     if state.get("goto_error"):

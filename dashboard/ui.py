@@ -290,7 +290,8 @@ def model_choices() -> list[str]:
     """The shipped pretrained models first (by name), the baseline, checkpoints under the output folder, and
     :data:`OTHER` (which opens a folder field)."""
     found = [str(p) for p in replay.find_checkpoints(output_dir())]
-    return [*pretrained.available(), BASELINE, *found, OTHER]
+    shipped = sorted(pretrained.available(), key=lambda name: name != pretrained.DEFAULT_MODEL)  # default first
+    return [*shipped, BASELINE, *found, OTHER]
 
 
 def model_label(choice: str) -> str:

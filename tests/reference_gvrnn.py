@@ -20,12 +20,7 @@ from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.encoders import ENCODERS
 from soccerai.models.graph import NODE_FEATURES, VELOCITY_SCALE, complete_edges, node_features, repeat_edges
-from soccerai.models.layers import (
-    gaussian_kl,
-    gaussian_nll,
-    mlp,
-    split_gaussian,
-)
+from soccerai.models.layers import gaussian_kl, gaussian_nll, mlp, split_gaussian
 from soccerai.models.vrnn import VRNNConfig, kinematic_states
 from soccerai.windows.container import DT
 

@@ -125,7 +125,7 @@ def test_one_clock_free_navigation_and_no_snapping_back() -> None:
     assert any("not a match clock" in e.value for e in at.sidebar.error)
     at.sidebar.text_input(key="goto").set_value("45+0:30").run()  # first-half stoppage time
     _no_errors(at)
-    assert _title(at).startswith("45+00:3") and not at.sidebar.error  # the banner goes on the next action
+    assert _title(at).startswith("45+0:3") and not at.sidebar.error  # the banner goes on the next action
     at.sidebar.radio(key="timeline_kind").set_value("shots").run()
     shots = at.sidebar.dataframe[0].value
     at.sidebar.radio(key="timeline_kind").set_value("shots").run()  # clicking the active filter keeps it
@@ -159,7 +159,7 @@ def test_simulate_place_a_player_undo_and_compare() -> None:
     at.button(key="run_simulation").click().run()
     _no_errors(at)
     (done,) = [s.value for s in at.success if s.value.startswith("Prediction: 20 sampled futures")]
-    assert "gvrnn-skillcorner" in done
+    assert "gvrnn-sim-skillcorner" in done
     agent = at.multiselect[0].value[0]  # A1, a predicted agent
     at.session_state["selected"] = agent  # what a click on him does
     at.run()
@@ -197,7 +197,7 @@ def test_simulate_place_a_player_undo_and_compare() -> None:
 
 def test_model_control_is_one_explicit_choice() -> None:
     at = _app().run()
-    assert at.selectbox(key="model").value == "gvrnn-skillcorner"  # the pretrained GVRNN first
+    assert at.selectbox(key="model").value == "gvrnn-sim-skillcorner"  # the default pretrained GVRNN first
     assert not [t for t in at.text_input if t.key == "checkpoint_path"]  # no folder field unless "another..." is chosen
     at.selectbox(key="model").set_value(ui.OTHER).run()
     at.text_input(key="checkpoint_path").set_value("/no/such/checkpoint").run()

@@ -107,7 +107,7 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, store_with_a_sample: Pat
             page.get_by_role("button", name="Run simulation").click()
             expect(page.get_by_text("Prediction: 20 sampled futures").first).to_be_visible(timeout=120_000)
             drive.wait_chart(page, "gd.data.some(d => String(d.name).includes('20 futures'))")
-            assert "gvrnn-skillcorner" in page.get_by_text("Prediction:").first.inner_text()
+            assert "gvrnn-sim-skillcorner" in page.get_by_text("Prediction:").first.inner_text()
 
             drive.click_tab(page, "Edit")
             x, y, agent = drive.players(page, "attack")[1]

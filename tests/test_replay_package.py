@@ -53,21 +53,23 @@ def shot_scene(real: Match, moments: list[replay.Moment]) -> replay.Scene:
 
 
 def test_match_clock() -> None:
-    assert replay.format_clock(1, 0.0) == "00:00"
-    assert replay.format_clock(1, 754.9) == "12:34"  # a clock floors: 12:34.9 shows 12:34
-    assert replay.format_clock(2, 61.0) == "46:01"  # the second half starts at 45:00
-    assert replay.format_clock(1, 46 * 60 + 5) == "45+01:05"  # first-half stoppage, never "46:05" of the 2nd half
-    assert replay.format_clock(1, 45 * 60 + 2) == "45+00:02" and replay.format_clock(2, 5.0) == "45:05"
-    assert replay.format_clock(2, 47 * 60) == "90+02:00"
+    assert replay.match_clock(1, 0.0) == "00:00"
+    assert replay.match_clock(1, 754.9) == "12:34"  # a clock floors: 12:34.9 shows 12:34
+    assert replay.match_clock(2, 61.0) == "46:01"  # the second half starts at 45:00
+    assert replay.match_clock(1, 46 * 60 + 5) == "45+1:05"  # first-half stoppage, never "46:05" of the 2nd half
+    assert replay.match_clock(1, 45 * 60 + 2) == "45+0:02" and replay.match_clock(2, 5.0) == "45:05"
+    assert replay.match_clock(2, 47 * 60) == "90+2:00"
     assert replay.parse_clock("16:23") == (1, 983.0) and replay.parse_clock("45:05") == (2, 5.0)
     assert replay.parse_clock("45+2:05") == (1, 2825.0) and replay.parse_clock("90+1") == (2, 2760.0)
     for typed in ("16:75", "abc", "50+1", ""):
         with pytest.raises(InvalidParameterError):
             replay.parse_clock(typed)
-    assert replay.format_clock(3, 0.0) == "90:00"
+    assert replay.match_clock(3, 0.0) == "90:00"
+    for period, seconds in ((1, 983.0), (1, 2825.0), (2, 5.0), (2, 2760.0), (3, 61.0)):  # typed back, same moment
+        assert replay.parse_clock(replay.match_clock(period, seconds)) == (period, seconds)
     for bad in ((0, 1.0), (2, -1.0), (1, math.nan)):
         with pytest.raises(InvalidParameterError):
-            replay.format_clock(*bad)
+            replay.match_clock(*bad)
 
 
 def test_timeline_is_in_match_time_with_mm_ss_clocks(real: Match, moments: list[replay.Moment]) -> None:

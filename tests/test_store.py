@@ -10,18 +10,10 @@ import pytest
 
 from soccerai.data import store
 from soccerai.errors import InvalidInputError, InvalidTrackingError
-from soccerai.match.schema import (
-    EVENTS_SCHEMA,
-    PLAYERS_SCHEMA,
-    TRACKING_SCHEMA,
-    Match,
-    MatchMetadata,
-    PeriodInfo,
-    conform,
-)
+from soccerai.match import schema
 
 
-def _tiny_match() -> Match:
+def _tiny_match() -> schema.Match:
     rows = []
     for frame in range(3):
         rows.append(dict(match_id="m1", period=1, frame=frame, time_s=frame * 0.1, object_id="ball", team="ball",
@@ -29,16 +21,17 @@ def _tiny_match() -> Match:
         for k, team in enumerate(("home", "away")):
             rows.append(dict(match_id="m1", period=1, frame=frame, time_s=frame * 0.1, object_id=f"{team}_1",
                              team=team, x=-10.0 + 20 * k, y=5.0))
-    tracking = conform(pl.DataFrame(rows), TRACKING_SCHEMA)
-    players = conform(
+    tracking = schema.conform(pl.DataFrame(rows), schema.TRACKING_SCHEMA)
+    players = schema.conform(
         pl.DataFrame({"object_id": ["home_1", "away_1"], "team": ["home", "away"], "jersey": [1, 1],
                       "position": ["GK", "GK"], "name": [None, None], "is_goalkeeper": [True, True]}),
-        PLAYERS_SCHEMA,
+        schema.PLAYERS_SCHEMA,
     )
-    events = conform(pl.DataFrame({"match_id": ["m1"], "event_id": ["e1"], "period": [1], "frame": [1],
-                                   "type": ["PASS"], "team": ["home"]}), EVENTS_SCHEMA)
-    meta = MatchMetadata(match_id="m1", provider="test", frame_rate=10.0, periods=(PeriodInfo(1, 0, 2, True),))
-    return Match(tracking=tracking, players=players, metadata=meta, events=events)
+    events = schema.conform(pl.DataFrame({"match_id": ["m1"], "event_id": ["e1"], "period": [1], "frame": [1],
+                                          "type": ["PASS"], "team": ["home"]}), schema.EVENTS_SCHEMA)
+    meta = schema.MatchMetadata(match_id="m1", provider="test", frame_rate=10.0,
+                                periods=(schema.PeriodInfo(1, 0, 2, True),))
+    return schema.Match(tracking=tracking, players=players, metadata=meta, events=events)
 
 
 def test_round_trip_keeps_every_table(tmp_path: Path) -> None:
@@ -101,11 +94,11 @@ def test_event_columns_null_at_first_survive_the_round_trip(tmp_path: Path) -> N
     """A column that is null for the first hundreds of events and a string later (shot results) is kept."""
     match = _tiny_match()
     n = 500
-    match.events = conform(
+    match.events = schema.conform(
         pl.DataFrame({"match_id": ["m1"] * n, "event_id": [str(i) for i in range(n)], "period": [1] * n,
                       "frame": list(range(n)), "type": ["PASS"] * (n - 1) + ["SHOT"],
                       "result": [None] * (n - 1) + ["OFF TARGET"]}),
-        EVENTS_SCHEMA,
+        schema.EVENTS_SCHEMA,
     )
     back = store.read_match(store.write_match(match, tmp_path / "m1.parquet"))
     assert back.events is not None and back.events["result"].to_list()[-1] == "OFF TARGET"

@@ -40,9 +40,11 @@ import torch
 
 from soccerai.bench.backbones import BenchmarkConfig, Entry, entries, train_with_budget
 from soccerai.errors import InvalidParameterError
-from soccerai.evaluate.forecast_table import CV, forecast_table, headline
+from soccerai.evaluate.forecast_table import CV, DCV, forecast_table, headline
 from soccerai.evaluate.forecast_table import save as save_table
+from soccerai.evaluate.metrics import defender_response
 from soccerai.models import TrajectoryBatch, TrajectoryModel
+from soccerai.models.baselines import DampedConstantVelocity, fit_damping
 from soccerai.training import pretrained
 from soccerai.windows import sources as datasets
 from soccerai.windows.container import TrajectoryWindows
@@ -73,6 +75,10 @@ class ForecastBenchmarkConfig:
     """Keys of :func:`backbone_entries` trained from scratch (``all``: every backbone)."""
     max_test_windows: int | None = None
     """Score at most this many windows per set, spread evenly (None: all; smoke runs only)."""
+    scenarios: tuple[str, ...] = ("full_scene", "ghosting")
+    """Scenarios of the table (the RESULT line reads ``full_scene``)."""
+    extra_pretrained: tuple[str, ...] = ()
+    """Other shipped models / checkpoint folders scored beside ``pretrained`` (e.g. the previous shipped model)."""
     pretrain_sim_steps: int = 0
     """> 0: also GVRNN pre-trained this many steps on SIMULATED Games 1 + 2, then fine-tuned on the real first half
     under both budgets (:func:`pretrain_finetune_rows`)."""
@@ -234,8 +240,11 @@ def run(config: ForecastBenchmarkConfig, say=print) -> tuple[pl.DataFrame, dict[
             warnings.simplefilter("ignore")
             sim_train, _ = datasets.simulated_sets(OBS, PRED, stride=10, duration_s=config.sim_duration_s)
         rows += pretrain_finetune_rows(sim_train, train, config, say=say)
-    models: dict[str, TrajectoryModel] = {row.label: row.model for row in rows}
-    budgets = {CV: ("none", 0, 0.0, 0.0), **{r.label: (r.budget, r.steps, r.wall_s, r.cpu_s) for r in rows}}
+    gamma = fit_damping(train)
+    say(f"damped constant velocity: gamma {gamma:g} per 0.1 s, fitted on the {len(train)} REAL training windows")
+    models: dict[str, TrajectoryModel] = {DCV: DampedConstantVelocity(gamma), **{row.label: row.model for row in rows}}
+    budgets = {CV: ("none", 0, 0.0, 0.0), DCV: (f"fitted gamma={gamma:g}", 0, 0.0, 0.0),
+               **{r.label: (r.budget, r.steps, r.wall_s, r.cpu_s) for r in rows}}
     if config.pretrained:
         model, record = pretrained.load(config.pretrained, sets["skillcorner_test"])
         label = f"{record['model']} [pretrained {config.pretrained}]"
@@ -249,7 +258,20 @@ def run(config: ForecastBenchmarkConfig, say=print) -> tuple[pl.DataFrame, dict[
                if label.startswith("gvrnn [") or "pretrained" in label}
     say("sampling 20 x 23 agents x 4 s, one window, 1 CPU thread (shared machine), median ms: "
         + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
-    table = forecast_table(models, sets, config.n_samples, config.seed, config.n_boot)
+    for extra in config.extra_pretrained:
+        model, record = pretrained.load(extra, sets["skillcorner_test"])
+        models[f"{record['model']} [pretrained {extra}]"] = model
+        budgets[f"{record['model']} [pretrained {extra}]"] = (f"shipped:{record['metadata'].get('steps', '?')} "
+                                                               "steps", int(record["metadata"].get("steps", 0)),
+                                                               0.0, 0.0)
+    table = forecast_table(models, sets, config.n_samples, config.seed, config.n_boot, tuple(config.scenarios))
+    gvrnn = next((label for label in models if "pretrained" in label), None)
+    if gvrnn is not None:
+        slope_model, slope_data, pairs = defender_response(models[gvrnn], sets["skillcorner_test"], seed=config.seed)
+        timings["response_model"], timings["response_data"] = slope_model, slope_data
+        say(f"defender response (REAL SkillCorner test half, attackers given, {pairs} defender-attacker pairs): "
+            f"slope of D's 4 s displacement on his nearest attacker's: model {slope_model:.3f}, data {slope_data:.3f}")
+    timings["pipeline_skillcorner_windows"] = float(pipeline_window_count())
     budget_frame = pl.DataFrame([{"model": k, "budget": v[0], "train_steps": v[1], "train_wall_s": v[2],
                                   "train_cpu_s": v[3]} for k, v in budgets.items()])
     return table.join(budget_frame, on="model", how="left"), timings
@@ -265,13 +287,22 @@ def result_line(table: pl.DataFrame, timings: dict[str, float], config: Forecast
         return f"{headline(table, data, model, column):.2f}"
 
     wall, steps = f"wall:{config.budget_s:g}", f"steps:{config.steps}"
-    gvrnn = next((m for m in table["model"].unique() if "pretrained" in m), f"gvrnn [{wall}]")
+    gvrnn = next((m for m in table["model"].unique(maintain_order=True) if "pretrained" in m), f"gvrnn [{wall}]")
+    models_here = set(table["model"])
+    vrnn = f"vrnn [{wall}]" if f"vrnn [{wall}]" in models_here else f"vrnn [{steps}]"
     parts = {
-        "real_cv_ade": cell("skillcorner_test", CV, "ade_1"),
         "real_cv_minade20": cell("skillcorner_test", CV),
-        "real_vrnn_minade20": cell("skillcorner_test", f"vrnn [{wall}]"),
+        "real_dcv_minade20": cell("skillcorner_test", DCV) if DCV in models_here else "nan",
+        "real_vrnn_minade20": cell("skillcorner_test", vrnn) if vrnn in models_here else "nan",
         "real_gvrnn_minade20": cell("skillcorner_test", gvrnn),
+        "real_gvrnn_ade1": cell("skillcorner_test", gvrnn, "ade_1"),
         "real_gvrnn_agent_minade20": cell("skillcorner_test", gvrnn, f"agent_min_ade_{k}"),
+        "real_gvrnn_sade20": cell("skillcorner_test", gvrnn, f"sade_{k}"),
+        "real_cv_energy": cell("skillcorner_test", CV, "energy"),
+        "real_dcv_energy": cell("skillcorner_test", DCV, "energy") if DCV in models_here else "nan",
+        "real_gvrnn_energy": cell("skillcorner_test", gvrnn, "energy"),
+        "real_gvrnn_spread4s": cell("skillcorner_test", gvrnn, "spread_4s"),
+        "real_gvrnn_cover90": cell("skillcorner_test", gvrnn, "cover90"),
         "real_gvrnn_wins_vs_cv": cell("skillcorner_test", gvrnn, "win_vs_cv"),
         "hawkeye_cv_minade20": cell("hawkeye", CV),
         "hawkeye_gvrnn_minade20": cell("hawkeye", gvrnn),
@@ -289,9 +320,26 @@ def result_line(table: pl.DataFrame, timings: dict[str, float], config: Forecast
     if "simulated_game3" in set(table["data"]):
         parts["sim_cv_minade20"] = cell("simulated_game3", CV)
         parts["sim_gvrnn_minade20"] = cell("simulated_game3", gvrnn)
-    gvrnn_ms = timings.get(gvrnn, next(iter(timings.values()), float("nan")))
+    gvrnn_ms = timings.get(gvrnn, float("nan"))
     parts["gvrnn_infer_ms"] = f"{gvrnn_ms:.0f}"
+    parts["real_response_model"] = f"{timings.get('response_model', float('nan')):.3f}"
+    parts["real_response_data"] = f"{timings.get('response_data', float('nan')):.3f}"
+    parts["pipeline_skillcorner_windows"] = f"{timings.get('pipeline_skillcorner_windows', float('nan')):.0f}"
     return "RESULT " + " ".join(f"{k}={v}" for k, v in parts.items()) + " data=real"
+
+
+def pipeline_window_count(stride_s: float = 2.0) -> int:
+    """Windows the pipeline's ``windows`` step cuts from the REAL SkillCorner match (2 s + 4 s, every ``stride_s``,
+    ``min_players`` = the pipeline's default)."""
+    from soccerai.pipeline.config import WindowsConfig
+    from soccerai.windows.cutter import make_windows
+    from soccerai.windows.sources import SKILLCORNER, data_dir, real_match_10hz
+
+    w = WindowsConfig()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        match = real_match_10hz(data_dir() / SKILLCORNER)
+        return len(make_windows(match, obs_s=w.obs_s, pred_s=w.pred_s, stride_s=stride_s, min_players=w.min_players))
 
 
 def save(table: pl.DataFrame, out_dir: Path, config: ForecastBenchmarkConfig) -> tuple[Path, Path]:

@@ -7,7 +7,7 @@ without a data folder, from the installed kloppy package's ``kloppy/tests/files`
 
 1. ingest it into the parquet store (native reader) and print its data quality;
 2. forecast: windows of the first half train a small GVRNN briefly (to show training); the shipped pretrained real
-   GVRNN (``soccerai.training.pretrained``, ``gvrnn-skillcorner``) forecasts when this checkout has it; they and constant
+   GVRNN (``soccerai.training.pretrained``, ``gvrnn-sim-skillcorner``) forecasts when this checkout has it; they and constant
    velocity are compared on second-half windows (a time split of the same match);
 3. shots found in the tracking (:mod:`soccerai.match.shots`: the match has no events), OBSO at the frame before each, C-OBSO
    of the off-ball attackers with the GVRNN and with constant velocity beside it (shots or pairs whose shooter, A1, D1
@@ -244,6 +244,7 @@ def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
     import dataclasses
 
     from soccerai.windows.cutter import make_windows
+    from soccerai.windows.sources import MIN_PLAYERS
 
     halves = []
     for period in (1, 2):
@@ -251,7 +252,7 @@ def real_windows(match10, obs_s: float = 2.0, pred_s: float = 4.0):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # broadcast windows without the ball are skipped by design
             halves.append(make_windows(part, obs_s=obs_s, pred_s=pred_s, stride_s=1.0 if period == 1 else 4.0,
-                                       min_players=10))
+                                       min_players=MIN_PLAYERS))
     return halves[0], halves[1]
 
 

@@ -13,6 +13,12 @@ One row per ``(data, scenario, agents, model)`` on the 22 players (the ball is n
   starting within the same minute are resampled together, since overlapping windows are not independent);
 * ``win_vs_cv``: the share of windows where the model's per-scene minADE_K at the last horizon is below constant
   velocity's on the same window and agents (paired; ties count half), with its interval;
+* ``energy`` (per-window energy score of the joint future, RMS metres: a proper scoring rule),
+  ``spread_<h>s`` (mean distance of the sample endpoints to their mean at the last horizon), ``cover90`` (share
+  of true endpoints inside the samples' 90 % disc), ``sade_K`` / ``sfde_K`` (joint scene ADE / FDE: the per-scene
+  minimum at the last horizon), each with its interval; ``d_min_ade_vs_cv`` / ``d_energy_vs_cv`` and, when the
+  models include ``damped_cv`` (:data:`DCV`), ``..._vs_dcv``: paired mean differences per window with intervals
+  (below 0 with ``_hi < 0``: clearly better); ``blocks``: independent time blocks among the scored windows;
 * ``windows`` (scored), ``unscored_windows`` (no predicted player tracked in the future: counted, left out) and
   ``agent_windows``.
 
@@ -50,6 +56,8 @@ from soccerai.models.baselines import ConstantVelocity
 from soccerai.windows.container import TrajectoryWindows
 
 CV = "constant_velocity"
+DCV = "damped_cv"
+"""The name under which damped constant velocity (gamma fitted on the training split) is paired against."""
 AGENT_SETS = ("visible", "whole_window")
 
 PUBLISHED_ANCHORS = pl.DataFrame(
@@ -66,7 +74,7 @@ PUBLISHED_ANCHORS = pl.DataFrame(
 
 
 def _row_stats(errors: WindowErrors, cv: WindowErrors, blocks: np.ndarray, k: int, n_boot: int, seed: int,
-               label: str) -> dict[str, float | int]:
+               label: str, dcv: WindowErrors | None = None) -> dict[str, float | int]:
     """Means, intervals and the paired win share of one model's :class:`WindowErrors` (scored windows only)."""
     scored = errors.scored
     if not scored.any():
@@ -95,6 +103,21 @@ def _row_stats(errors: WindowErrors, cv: WindowErrors, blocks: np.ndarray, k: in
     both = ~np.isnan(model_last) & ~np.isnan(cv_last)
     wins = np.where(both, (model_last < cv_last) + 0.5 * (model_last == cv_last), 0.0)
     mean_and_interval("win_vs_cv", wins, both.astype(np.float64))
+    row[f"sade_{k}"], row[f"sfde_{k}"] = row[f"min_ade_{k}_{seconds}"], row[f"min_fde_{k}_{seconds}"]
+    row["blocks"] = int(len(np.unique(blocks[scored])))
+    if errors.energy is not None:
+        mean_and_interval("energy", errors.energy)
+        mean_and_interval(f"spread_{seconds}", errors.spread_sum, errors.end_count)
+        mean_and_interval("cover90", errors.cover_sum, errors.end_count)
+    for base_name, base in (("cv", cv), ("dcv", dcv)):
+        if base is None:
+            continue
+        pairs = [(f"d_min_ade_vs_{base_name}", model_last, base.min_ade[:, -1])]
+        if errors.energy is not None and base.energy is not None:
+            pairs.append((f"d_energy_vs_{base_name}", errors.energy, base.energy))
+        for name, mine, theirs in pairs:
+            paired = ~np.isnan(mine) & ~np.isnan(theirs)
+            mean_and_interval(name, np.where(paired, mine - theirs, 0.0), paired.astype(np.float64))
     return row
 
 
@@ -108,6 +131,8 @@ def forecast_table(
 ) -> pl.DataFrame:
     """The table of the module docstring; constant velocity is added (and scored first) when not in ``models``."""
     models = {CV: ConstantVelocity(), **{name: m for name, m in models.items() if name != CV}}
+    if DCV in models:  # scored second: every model is paired against it too
+        models = {CV: models[CV], DCV: models[DCV], **{n: m for n, m in models.items() if n not in (CV, DCV)}}
     rows = []
     for data, windows in test_sets.items():
         if len(windows) == 0:
@@ -126,7 +151,8 @@ def forecast_table(
                 rows.append({
                     "data": data, "tracking": windows.tracking_label, "scenario": scenario,
                     "agents": agents, "model": name, "k": n_samples,
-                    **_row_stats(errs, errors[(CV, agents)], blocks, n_samples, n_boot, seed, label),
+                    **_row_stats(errs, errors[(CV, agents)], blocks, n_samples, n_boot, seed, label,
+                                 errors.get((DCV, agents))),
                 })
     return pl.DataFrame(rows)
 

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from soccerai.errors import InvalidParameterError
 from soccerai.models.base import TrajectoryBatch
-from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows
+from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM, TrajectoryWindows, agent_roles
 
 DEFAULT_K = 20
 PLAYER_SPEED_LIMIT = 12.0
@@ -258,6 +258,17 @@ class WindowErrors:
     * ``agent_min_sum[w]`` ``sum_k min_s mean_{t: (t,k) in V} d`` over the window's scored agents, and
       ``agent_count[w]`` how many there are (per-agent minADE_K = sum / count over windows, the published form).
 
+    * ``energy[w]``       the energy score of the window's joint future (every scored ``(t, k)`` at once):
+      ``ES = mean_s ||X_s - y|| - 1/2 mean_{s != s'} ||X_s - X_s'||`` over the ``|V| x 2`` vector of positions,
+      divided by ``sqrt(|V|)`` (an RMS distance in metres, comparable across windows with different agent counts;
+      a proper scoring rule: no cloud scores better in expectation than the true distribution; for a deterministic
+      model it is the RMS error);
+    * ``spread_sum[w]`` / ``cover_sum[w]`` over ``end_count[w]`` agents tracked at the last horizon: the mean
+      distance of the sample endpoints to their mean, and whether the true endpoint lies within the samples' 90 %
+      region (radius = 90th percentile of the sample endpoints' distances to their mean).
+
+    The joint SADE_K / SFDE_K of the scene-level literature are ``min_ade`` / ``min_fde`` at the last horizon (the
+    minimum over samples of the mean over the scene's agents: one sample must be right for everyone at once).
     Entries with nothing scored are NaN in the per-scene arrays and 0 in the per-agent sums.
     """
 
@@ -267,6 +278,10 @@ class WindowErrors:
     ade_one: np.ndarray
     agent_min_sum: np.ndarray
     agent_count: np.ndarray
+    energy: np.ndarray | None = None
+    spread_sum: np.ndarray | None = None
+    cover_sum: np.ndarray | None = None
+    end_count: np.ndarray | None = None
 
     @property
     def scored(self) -> np.ndarray:
@@ -300,6 +315,8 @@ def window_errors(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAUL
     per_agent, agent_frames = _masked_mean(d, weights, (2,))  # [S, W, N]
     has = agent_frames[0] > 0
     best = per_agent.min(0).values.where(has, torch.zeros_like(per_agent[0]))
+    energy = energy_score(samples[:k], truth, valid)
+    spread, cover, ends = endpoint_spread_coverage(samples[:k], truth, valid[:, max(horizons) - 1], max(horizons) - 1)
     return WindowErrors(
         horizons=tuple(horizons),
         min_ade=torch.stack(min_ade, 1).numpy(),
@@ -307,7 +324,43 @@ def window_errors(samples: Tensor, truth: Tensor, valid: Tensor, k: int = DEFAUL
         ade_one=_nan_where_empty(one, count).numpy(),
         agent_min_sum=best.sum(1).numpy(),
         agent_count=has.sum(1).numpy(),
+        energy=energy, spread_sum=spread, cover_sum=cover, end_count=ends,
     )
+
+
+def energy_score(samples: Tensor, truth: Tensor, valid: Tensor) -> np.ndarray:
+    """Per-window energy score ``[W]`` of the joint future (see :class:`WindowErrors`); NaN where nothing is scored.
+
+    ``samples [S, W, H, N, 2]``, ``truth [W, H, N, 2]``, ``valid [W, H, N]``. The pairwise term uses the unbiased
+    mean over ``s != s'`` (0 for one sample).
+    """
+    x = samples.double() * valid[None, ..., None]
+    y = truth.double() * valid[..., None]
+    s, w = x.shape[:2]
+    x, y = x.reshape(s, w, -1), y.reshape(w, -1)
+    n = valid.reshape(w, -1).sum(1).double()
+    to_truth = (x - y[None]).norm(dim=-1).mean(0)  # [W]
+    if s > 1:
+        pair = torch.cdist(x.transpose(0, 1), x.transpose(0, 1))  # [W, S, S]
+        spread = pair.sum((1, 2)) / (s * (s - 1))
+    else:
+        spread = torch.zeros_like(to_truth)
+    es = (to_truth - 0.5 * spread) / n.clamp_min(1.0).sqrt()
+    return torch.where(n > 0, es, torch.full_like(es, float("nan"))).numpy()
+
+
+def endpoint_spread_coverage(samples: Tensor, truth: Tensor, valid_end: Tensor, step: int,
+                             level: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: the sum over scored agents of their endpoint spread (mean distance of the ``S`` sample endpoints
+    at ``step`` to their mean) and of ``1`` where the true endpoint lies within the ``level`` quantile of those
+    distances (the samples' ``level`` region, a disc around their mean), and the agents counted ``[W]``."""
+    ends = samples[:, :, step].double()  # [S, W, N, 2]
+    centre = ends.mean(0)
+    dist = (ends - centre).norm(dim=-1)  # [S, W, N]
+    radius = torch.quantile(dist, level, dim=0)
+    inside = ((truth[:, step].double() - centre).norm(dim=-1) <= radius + 1e-9).double()
+    weights = valid_end.double()
+    return ((dist.mean(0) * weights).sum(1).numpy(), (inside * weights).sum(1).numpy(), weights.sum(1).numpy())
 
 
 def whole_window_agents(mask: Tensor | np.ndarray) -> Tensor:
@@ -332,6 +385,11 @@ def time_blocks(windows: TrajectoryWindows, block_s: float = 60.0) -> np.ndarray
     return keys.select(pl.struct("match", "period", "block").rank("dense")).to_series().to_numpy() - 1
 
 
+def independent_blocks(windows: TrajectoryWindows, block_s: float = 60.0) -> int:
+    """How many independent blocks (:func:`time_blocks`) the windows fall into: the bootstrap's real sample size."""
+    return int(time_blocks(windows, block_s).max()) + 1 if len(windows) else 0
+
+
 def bootstrap_interval(
     sums: np.ndarray, counts: np.ndarray, blocks: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float]:
@@ -351,3 +409,46 @@ def bootstrap_interval(
     stats = (draws @ block_sums)[totals > 0] / totals[totals > 0]
     alpha = (1.0 - level) / 2.0
     return float(np.quantile(stats, alpha)), float(np.quantile(stats, 1.0 - alpha))
+
+
+def defender_response(model: torch.nn.Module, windows: TrajectoryWindows, n_samples: int = 4, seed: int = 0,
+                      batch_size: int = 64) -> tuple[float, float, int]:
+    """How a defender's 4 s displacement follows his nearest attacker's, for ``model`` and for the data.
+
+    The attackers (and the ball) are GIVEN their true futures; the present defenders are predicted. For every
+    defender ``D`` present at the last observed frame and tracked at the last future frame, ``A`` is the attacker
+    nearest to him at the last observed frame that is also tracked then; ``dA`` = A's true displacement over the
+    horizon, ``dD`` = D's displacement (the mean of the model's samples, or the truth). Returns the least-squares
+    slopes through the origin ``sum(dA . dD) / sum(dA . dA)`` (x and y pooled) for the model and for the data, and
+    the number of pairs. A slope of 0: defenders ignore their attacker; the data's slope is what real defenders do.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    roles = torch.as_tensor(agent_roles())
+    num_model = num_data = den = 0.0
+    pairs = 0
+    for start in range(0, len(windows), batch_size):
+        batch = TrajectoryBatch.from_windows(windows, slice(start, start + batch_size))
+        history, truth = batch.history(), batch.future_positions()
+        present = batch.present()
+        defenders = present & (roles == 1)
+        attackers = present & (roles == 0) & batch.future_mask()[:, -1]
+        samples = model.sample(history, truth.shape[1], n_samples, defenders, batch.given_future(),
+                               generator=generator)
+        last = history.states[:, -1, :, :2]
+        end_model = samples[:, :, -1].mean(0)  # [B, N, 2]
+        dist = (last[:, :, None] - last[:, None]).norm(dim=-1)  # [B, D, A]
+        dist = dist.masked_fill(~attackers[:, None, :], float("inf"))
+        nearest = dist.argmin(-1)  # [B, N]
+        ok = defenders & batch.future_mask()[:, -1] & torch.isfinite(dist.min(-1).values)
+        b_idx, d_idx = ok.nonzero(as_tuple=True)
+        a_idx = nearest[b_idx, d_idx]
+        d_a = truth[b_idx, -1, a_idx] - last[b_idx, a_idx]
+        d_true = truth[b_idx, -1, d_idx] - last[b_idx, d_idx]
+        d_model = end_model[b_idx, d_idx] - last[b_idx, d_idx]
+        num_model += float((d_a * d_model).sum())
+        num_data += float((d_a * d_true).sum())
+        den += float((d_a * d_a).sum())
+        pairs += len(b_idx)
+    if den <= 0:
+        return float("nan"), float("nan"), pairs
+    return num_model / den, num_data / den, pairs

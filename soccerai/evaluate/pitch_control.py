@@ -378,33 +378,8 @@ if numba is not None:
         return q * q
 
     @numba.njit(cache=True, fastmath=True, inline="always")
-    def _cell_control(
-        cx,
-        cy,
-        bx,
-        by,
-        rx,
-        ry,
-        la,
-        ld,
-        n,
-        tr,
-        inv_vmax,
-        inv_vb,
-        a,
-        dt,
-        rho,
-        n_steps,
-        still_free,
-        m_max,
-        ln_x_abs,
-        ln_r,
-        E,
-        x,
-        pla,
-        pld,
-        entry,
-    ):
+    def _cell_control(cx, cy, bx, by, rx, ry, la, ld, n, tr, inv_vmax, inv_vb, a, dt, rho, n_steps,  # noqa: N803
+                      still_free, m_max, ln_x_abs, ln_r, E, x, pla, pld, entry):
         """Attacking control of one cell: the steps of :func:`_euler_steps` for one cell, with the idle work cut.
 
         ``E_j = a (tau_j - t_b) = ln u_j``. Start: the steps ``k < k0`` before anyone is near are summed in closed
@@ -550,33 +525,8 @@ if numba is not None:
             bx = ball[f, 0]
             by = ball[f, 1]
             for c in range(C):
-                out[f, c] = _cell_control(
-                    cxs[c],
-                    cys[c],
-                    bx,
-                    by,
-                    rx,
-                    ry,
-                    la,
-                    ld,
-                    n,
-                    tr,
-                    inv_vmax,
-                    inv_vb,
-                    a,
-                    dt,
-                    rho,
-                    n_steps,
-                    still_free,
-                    m_max,
-                    ln_x_abs,
-                    ln_r,
-                    E,
-                    x,
-                    pla,
-                    pld,
-                    entry,
-                )
+                out[f, c] = _cell_control(cxs[c], cys[c], bx, by, rx, ry, la, ld, n, tr, inv_vmax, inv_vb, a,
+                                          dt, rho, n_steps, still_free, m_max, ln_x_abs, ln_r, E, x, pla, pld, entry)
 
 
 def _numba_attack(

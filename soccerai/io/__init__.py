@@ -18,16 +18,7 @@ from pathlib import Path
 from soccerai.errors import InvalidInputError, InvalidParameterError
 from soccerai.io.detect import PROVIDERS, assign_roles, detect_provider
 from soccerai.io.provenance import declared_simulated
-from soccerai.io.providers import (  # noqa: F401  (they register)
-    hawkeye,
-    lastrow,
-    metrica,
-    pff,
-    secondspectrum,
-    skillcorner,
-    sportec,
-    tracab,
-)
+from soccerai.io.providers import hawkeye, lastrow, metrica, pff, secondspectrum, skillcorner, sportec, tracab  # noqa: F401  (they register)
 from soccerai.io.registry import READERS, Engine, Reader, load_with_kloppy, register_reader
 from soccerai.match.goalkeepers import infer_goalkeepers
 from soccerai.match.schema import Match

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from soccerai.match.schema import MatchMetadata
+
 MAX_NAME = 40
 """Names are cut to this many characters (provider text is data, not layout)."""
 ID_COLUMNS = ("player", "player_id", "object_id", "shooter", "best_player", "a1", "d1", "d2", "receiver_id")
@@ -53,3 +55,9 @@ def with_player_names(frame: pl.DataFrame, players: pl.DataFrame | Mapping[str, 
                                           skip_nulls=True)
         out = out.insert_column(out.columns.index(column) + 1, labels.alias(target))
     return out
+
+
+def team_name(metadata: MatchMetadata, side: str) -> str:
+    """The team's name from the metadata (``"Home"`` / ``"Away"`` when the provider gave none)."""
+    name = metadata.home_team if side == "home" else metadata.away_team if side == "away" else side
+    return side.capitalize() if name in (None, "", side) else str(name)

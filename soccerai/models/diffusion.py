@@ -23,13 +23,7 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import (
-    DELTA_SCALE,
-    SceneConfig,
-    SceneGenerator,
-    masked_mean,
-    to_agent_layout,
-)
+from soccerai.models.scene import DELTA_SCALE, SceneConfig, SceneGenerator, masked_mean, to_agent_layout
 from soccerai.models.schedulers import NoiseSchedule, make_sampler
 
 TIME_FEATURES = 32

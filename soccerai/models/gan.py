@@ -28,13 +28,7 @@ from torch.func import functional_call
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import mlp
-from soccerai.models.scene import (
-    DELTA_SCALE,
-    SceneConfig,
-    SceneGenerator,
-    masked_mean,
-    to_agent_layout,
-)
+from soccerai.models.scene import DELTA_SCALE, SceneConfig, SceneGenerator, masked_mean, to_agent_layout
 
 
 @dataclass

@@ -23,13 +23,7 @@ from torch import Tensor
 
 from soccerai.models.base import TrajectoryBatch
 from soccerai.models.layers import gaussian_kl, mlp, split_gaussian
-from soccerai.models.scene import (
-    DELTA_SCALE,
-    SceneConfig,
-    SceneGenerator,
-    masked_mean,
-    to_agent_layout,
-)
+from soccerai.models.scene import DELTA_SCALE, SceneConfig, SceneGenerator, masked_mean, to_agent_layout
 
 
 @dataclass

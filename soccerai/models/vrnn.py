@@ -40,6 +40,7 @@ How it is computed (the same numbers as a loop running all three networks frame 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -56,12 +57,7 @@ from soccerai.models.graph import (
     node_features,
     repeat_edges,
 )
-from soccerai.models.layers import (
-    build_encoder,
-    gaussian_kl,
-    gaussian_nll,
-    split_gaussian,
-)
+from soccerai.models.layers import build_encoder, gaussian_kl, gaussian_nll, split_gaussian
 from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
@@ -80,21 +76,64 @@ class VRNNConfig:
     kl_weight: float = 1.0
     decoder_noise: bool = False
     residual_velocity: bool = True
-    aggregation: str = "sum"
+    aggregation: str = "mean"
+    """``mean`` (default: the message of an agent is the mean over present neighbours, so 6 or 22 present players
+    are the same scale) or ``sum`` (Yeh et al.; what checkpoints before issue #27 were trained with)."""
+    rollout_samples: int = 4
+    """K: rollouts from the prior per window for the rollout terms below (all three weights 0: the one-step
+    teacher-forced ELBO alone, as before issue #27)."""
+    rollout_steps: int = 40
+    """Frames of the training rollout (capped at the window's horizon): the model fed its own samples."""
+    rollout_weight: float = 0.0
+    """Weight of the mean over the K rollouts of their ADE (metres)."""
+    variety_weight: float = 0.5
+    """Weight of the best-of-K (variety) loss: per window, the smallest ADE of the K rollouts (metres)."""
+    energy_weight: float = 1.0
+    """Weight of the energy score of the K rollouts, per agent over its rolled-out trajectory (a proper scoring
+    rule: rewards a cloud that is both close to the truth and as wide as the error; metres per sqrt(frame))."""
+    player_dropout: float = 0.15
+    """In training, each present player is removed from the whole window with this probability..."""
+    min_present: int = 6
+    """...while at least this many players (or all, when fewer) stay present."""
 
 
 def kinematic_states(states: Tensor, mask: Tensor) -> Tensor:
     """States whose velocity is the backward difference ``(p_t - p_{t-1}) / dt`` where both frames are tracked.
 
     That is the quantity the decoder predicts and the rollout integrates, so training and sampling see the same
-    velocity feature. Elsewhere (first frame, re-appearing agents) the given smoothed velocity is kept.
+    velocity feature. At the first frame the given smoothed velocity is kept (its centred smoothing reads the next
+    observed frames). An agent that RE-APPEARS at frame ``t >= 1`` (tracked at ``t``, not at ``t - 1``) has no past
+    sample to difference: its velocity there is 0 (unknown). The given velocity there comes from a centred
+    Savitzky-Golay filter that reads up to 0.3 s ahead, so at the last observed frame it would read the future.
     """
     positions = states[..., :2]
     backward = (positions[:, 1:] - positions[:, :-1]) / DT
     tracked_both = (mask[:, 1:] & mask[:, :-1]).unsqueeze(-1)
     velocity = states[..., 2:4].clone()
-    velocity[:, 1:] = torch.where(tracked_both, backward, states[:, 1:, :, 2:4])
+    velocity[:, 1:] = torch.where(tracked_both, backward, torch.zeros_like(backward))
     return torch.cat([positions, velocity], dim=-1)
+
+
+def drop_players(mask: Tensor, obs_len: int, roles: Tensor, p: float, min_present: int,
+                 generator: torch.Generator | None = None) -> Tensor:
+    """``mask [B, T, N]`` with players removed from whole windows at random (training augmentation).
+
+    Each player present at the last observed frame (``roles != 2``: the ball always stays) is dropped with
+    probability ``p``, but never below ``min(min_present, present players)`` present: if too many were drawn, the
+    dropped ones with the largest draws are kept. So windows of 6-22 present players are all seen in training.
+    """
+    roles = roles.to(mask.device)
+    present = mask[:, obs_len - 1] & (roles != 2)  # [B, N]
+    u = torch.rand(present.shape, generator=generator, device=mask.device)
+    drop = present & (u < p)
+    n_present = present.sum(1, keepdim=True)
+    need = (torch.clamp(n_present, max=min_present) - (n_present - drop.sum(1, keepdim=True))).clamp_min(0)
+    # rank the dropped players by descending draw; restore the first `need` of them
+    score = torch.where(drop, u, torch.full_like(u, -1.0))
+    order = score.argsort(dim=1, descending=True)
+    rank = order.argsort(dim=1)
+    drop = drop & (rank >= need)
+    return mask & ~drop[:, None, :]
 
 
 class VRNN(TrajectoryModel):
@@ -181,6 +220,70 @@ class VRNN(TrajectoryModel):
 
     # -- TrajectoryModel -----------------------------------------------------------------------------------------
     def loss(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
+        """Negative ELBO per valid agent-frame (``nll``, ``kl``) plus the rollout terms of the config.
+
+        In training mode, players are first dropped at random (:func:`drop_players`, ``player_dropout``,
+        ``min_present``). With a rollout weight, ``K = rollout_samples`` rollouts from the prior over
+        ``rollout_steps`` future frames (the model fed only its own samples, as :meth:`sample` does, decoder noise
+        included when ``decoder_noise``; gradients through the reparameterised draws) add
+        ``rollout_weight * mean_k ADE_k + variety_weight * min_k ADE_k + energy_weight * ES``
+        (:func:`rollout_terms`).
+        """
+        config = self.config
+        if self.training and config.player_dropout > 0:
+            mask = drop_players(batch.mask, batch.obs_len, batch.roles, config.player_dropout, config.min_present)
+            batch = dataclasses.replace(batch, mask=mask)
+        out = self._elbo(batch)
+        weights = (config.rollout_weight, config.variety_weight, config.energy_weight)
+        steps = min(config.rollout_steps, batch.states.shape[1] - batch.obs_len)
+        if any(w > 0 for w in weights) and steps > 0:
+            terms = self.rollout_terms(batch, steps, config.rollout_samples)
+            for name, weight in zip(("rollout_ade", "variety", "energy"), weights, strict=True):
+                out[name] = terms[name].detach()
+                if weight > 0:
+                    out["loss"] = out["loss"] + weight * terms[name]
+        return out
+
+    def rollout_terms(self, batch: TrajectoryBatch, steps: int, k: int) -> dict[str, Tensor]:
+        """Rollout losses of ``k`` differentiable rollouts from the prior over the first ``steps`` future frames.
+
+        Agents present at the last observed frame are rolled out (every other agent is absent); each is scored
+        where tracked. ``d_{s,b,t,n} = ||x_s - y||``. Returns ``rollout_ade`` (mean over samples and windows of the
+        per-window ADE), ``variety`` (mean over windows of ``min_s`` ADE: best-of-K) and ``energy``: the energy
+        score ``ES = mean_s ||X_s - y|| - 1/2 mean_{s != s'} ||X_s - X_s'||`` of each agent's trajectory (the
+        norms over its tracked frames, divided by the square root of their count: an RMS distance in metres),
+        averaged over agents.
+        """
+        b, n = batch.batch_size, batch.n_agents
+        obs = batch.obs_len
+        history = batch.history()
+        present = batch.present()
+        noise = torch.randn(k, steps, b, n, self.config.latent, device=batch.states.device)
+        given = batch.given_future()[:, :steps]
+        samples = self._rollout(history, steps, k, present, given, noise, None)  # [K, B, H, N, 2]
+        truth = batch.states[:, obs:obs + steps, :, :2]
+        valid = (batch.mask[:, obs:obs + steps] & present[:, None]).to(samples.dtype)  # [B, H, N]
+        dist = (samples - truth).pow(2).sum(-1).add(1e-6).sqrt()  # [K, B, H, N]
+        per_scene = (dist * valid).sum((2, 3)) / valid.sum((1, 2)).clamp_min(1.0)  # [K, B]
+        has = (valid.sum((1, 2)) > 0).to(samples.dtype)
+        n_scenes = has.sum().clamp_min(1.0)
+        rollout_ade = (per_scene.mean(0) * has).sum() / n_scenes
+        variety = (per_scene.min(0).values * has).sum() / n_scenes
+        frames = valid.sum(1)  # [B, N]
+        scale = frames.clamp_min(1.0).sqrt()
+        w = valid.unsqueeze(0).unsqueeze(-1)
+        to_truth = ((samples - truth).pow(2) * w).sum((2, 4)).add(1e-6).sqrt() / scale  # [K, B, N]
+        energy_agents = to_truth.mean(0)
+        if k > 1:
+            diff = samples.unsqueeze(0) - samples.unsqueeze(1)  # [K, K, B, H, N, 2]
+            spread = (diff.pow(2) * w.unsqueeze(0)).sum((3, 5)).add(1e-6).sqrt() / scale  # [K, K, B, N]
+            off = ~torch.eye(k, dtype=torch.bool, device=samples.device)
+            energy_agents = energy_agents - 0.5 * spread[off].mean(0)
+        scored = (frames > 0).to(samples.dtype)
+        energy = (energy_agents * scored).sum() / scored.sum().clamp_min(1.0)
+        return {"rollout_ade": rollout_ade, "variety": variety, "energy": energy}
+
+    def _elbo(self, batch: TrajectoryBatch) -> dict[str, Tensor]:
         """Negative ELBO per valid agent-frame, with its NLL and KL parts."""
         states = kinematic_states(batch.states, batch.mask)
         b, t_len, n = states.shape[:3]

@@ -35,9 +35,12 @@ def load_match_files(files: Sequence[Path]) -> Match:
     return load_any(list(files))
 
 
-def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float) -> TrajectoryWindows:
-    """Model windows of one stored match: at model rate (``soccerai.windows.layout.to_model_rate``), cut in windows."""
-    return cut_windows(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s)
+def make_windows(match_path: Path, obs_s: float, pred_s: float, stride_s: float,
+                 min_players: int = 6) -> TrajectoryWindows:
+    """Model windows of one stored match: at model rate (``soccerai.windows.layout.to_model_rate``), cut in windows
+    where at least ``min_players`` of the 22 players are tracked (the others masked)."""
+    return cut_windows(to_model_rate(read_match(match_path)), obs_s=obs_s, pred_s=pred_s, stride_s=stride_s,
+                       min_players=min_players)
 
 
 OBSO_SCHEMA = {

@@ -33,6 +33,9 @@ class WindowsConfig:
     obs_s: float = 2.0
     pred_s: float = 4.0
     stride_s: float = 2.0
+    min_players: int = 6
+    """Keep a window when at least this many of the 22 players are tracked at every frame; the others are masked
+    (broadcast tracking shows 12-19; 20 left the real SkillCorner match almost without windows)."""
 
 
 @dataclass(frozen=True)

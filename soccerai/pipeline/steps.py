@@ -143,9 +143,11 @@ def _quantile(values: np.ndarray, q: float) -> float | None:
 def windows(task: StepTask) -> StepOutcome:
     """The match's model windows (``obs_s`` + ``pred_s`` at 10 Hz, every ``stride_s``) -> ``windows.npz``."""
     p = task.params
-    wins = step_backends().make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"])
+    min_players = int(p.get("min_players", 6))
+    wins = step_backends().make_windows(task.out(MATCH_FILE), p["obs_s"], p["pred_s"], p["stride_s"], min_players)
     path = save_windows(wins, task.out("windows.npz"))
-    return StepOutcome({"windows": task.rel(path)}, {"windows": len(wins), "simulated": wins.simulated})
+    return StepOutcome({"windows": task.rel(path)},
+                       {"windows": len(wins), "min_players": min_players, "simulated": wins.simulated})
 
 
 def obso(task: StepTask) -> StepOutcome:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -24,9 +23,11 @@ import torch
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.obso import on_ball_attacker
+from soccerai.match.clock import match_clock
+from soccerai.match.names import team_name
 from soccerai.match.pitch import Pitch
 from soccerai.match.possession import attacks
-from soccerai.match.schema import Match, MatchMetadata
+from soccerai.match.schema import Match
 from soccerai.match.shots import match_shots
 from soccerai.windows.container import BALL_INDEX, FPS, N_PER_TEAM
 from soccerai.windows.layout import check_team, clock_frames, frame_tensors, to_model_rate
@@ -37,69 +38,12 @@ MAX_LABEL = 16
 
 MomentKind = Literal["shot", "attack", "free"]
 MomentSource = Literal["event", "detected", "chosen"]
-PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
-"""Match-clock minute at which each period starts (3 and 4: extra time, 5: penalties)."""
-
-
-PERIOD_LENGTH_MIN = {1: 45, 2: 45, 3: 15, 4: 15, 5: 0}
-"""Regular length of each period; time past it is stoppage time, shown as ``"45+02:05"``."""
-
-
-def format_clock(period: int, seconds_in_period: float) -> str:
-    """The football match clock ``"mm:ss"``: ``PERIOD_START_MIN[period] * 60 + seconds`` (the second half starts at
-    45:00). Stoppage time is written after the period's end minute: ``"45+02:05"`` is 2 min 5 s into first-half
-    stoppage, never confused with ``"47:05"`` of the second half. Seconds are floored, as a clock shows them."""
-    if period not in PERIOD_START_MIN:
-        raise InvalidParameterError(f"period must be one of {sorted(PERIOD_START_MIN)}, got {period!r}")
-    if not math.isfinite(seconds_in_period) or seconds_in_period < 0:
-        raise InvalidParameterError(f"seconds in the period must be finite and >= 0, got {seconds_in_period!r}")
-    seconds = int(math.floor(seconds_in_period))
-    regular = PERIOD_LENGTH_MIN[period] * 60
-    if regular and seconds >= regular:
-        extra = seconds - regular
-        return f"{PERIOD_START_MIN[period] + PERIOD_LENGTH_MIN[period]}+{extra // 60:02d}:{extra % 60:02d}"
-    total = PERIOD_START_MIN[period] * 60 + seconds
-    return f"{total // 60:02d}:{total % 60:02d}"
-
-
-_CLOCK = re.compile(r"^\s*(\d{1,3})(?:\s*\+\s*(\d{1,2})(?::(\d{1,2}(?:\.\d)?))?|:(\d{1,2}(?:\.\d+)?))?\s*$")
-
-
-def parse_clock(text: str) -> tuple[int, float]:
-    """``(period, seconds into the period)`` of a typed match clock: ``"16:23"``, ``"16"``, ``"16:23.5"``,
-    ``"45+2:05"`` / ``"45+2"`` (first-half stoppage), ``"90+1:30"``; plain times from 45:00 are the second half.
-    Anything else is an :class:`InvalidParameterError` that says which forms are accepted."""
-    found = _CLOCK.match(str(text))
-    if not found:
-        raise InvalidParameterError(f"{str(text)[:20]!r} is not a match clock: type mm:ss (16:23) or 45+m:ss "
-                                    "(45+2:05 is first-half stoppage time)")
-    minute, plus, plus_s, seconds = found.groups()
-    minute = int(minute)
-    if plus is not None:
-        ends = {PERIOD_START_MIN[p] + PERIOD_LENGTH_MIN[p]: p for p in (1, 2, 3, 4)}
-        if minute not in ends:
-            raise InvalidParameterError(f"stoppage time follows 45, 90, 105 or 120, not {minute}")
-        period = ends[minute]
-        return period, PERIOD_LENGTH_MIN[period] * 60 + int(plus) * 60 + float(plus_s or 0.0)
-    total = minute * 60 + float(seconds or 0.0)
-    if seconds is not None and float(seconds) >= 60:
-        raise InvalidParameterError(f"{text!r}: seconds must be below 60")
-    period = 1 if total < 45 * 60 else 2 if total < 90 * 60 else 3 if total < 105 * 60 else 4
-    return period, total - PERIOD_START_MIN[period] * 60
-
-
-def team_name(metadata: MatchMetadata, side: str) -> str:
-    """The team's name from the metadata (``"Home"`` / ``"Away"`` when the provider gave none)."""
-    name = metadata.home_team if side == "home" else metadata.away_team if side == "away" else side
-    return side.capitalize() if name in (None, "", side) else str(name)
-
-
 @dataclass(frozen=True)
 class Moment:
     """Something worth replaying: a shot (goals are shots: :attr:`is_goal`), an attack, or a point chosen on the clock.
 
     ``frame`` is the key frame on the match's own frame clock (the shot, the attack's last frame); ``clock`` the
-    match clock there (:func:`format_clock`); ``source`` says where it came from: the match's events, detected in
+    match clock there (:func:`match_clock`); ``source`` says where it came from: the match's events, detected in
     its tracking (:mod:`soccerai.match.shots`, :func:`soccerai.match.possession.attacks`) or chosen by the user (free navigation).
     """
 
@@ -183,11 +127,11 @@ class Scene:
         return int(index)
 
     def clock(self, index: int) -> str:
-        """The match clock ``"mm:ss"`` at scene frame ``index`` (``"P2 +12.3 s"``-free: :func:`format_clock`)."""
+        """The match clock ``"mm:ss"`` at scene frame ``index`` (``"P2 +12.3 s"``-free: :func:`match_clock`)."""
         index = self.check_index(index)
         if self.times is None or not np.isfinite(self.times[index]):
             return f"P{self.period} frame {self.frames[index]}"
-        return format_clock(self.period, float(self.times[index]))
+        return match_clock(self.period, float(self.times[index]))
 
     def side_of(self, agent: int) -> str:
         """``"home"`` / ``"away"`` / ``"ball"`` of agent slot ``agent`` (slots 0..10 attack, 11..21 defend)."""
@@ -260,7 +204,7 @@ def timeline(match: Match) -> list[Moment]:
 def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: int, frame: int, team: str,
             start_frame: int | None = None, player: str | None = None, result: str | None = None) -> Moment:
     time_s = _time_at(times, period, frame)
-    clock = format_clock(period, time_s) if time_s is not None else f"P{period}"
+    clock = match_clock(period, time_s) if time_s is not None else f"P{period}"
     tag = " (detected)" if source == "detected" else ""
     goal = kind == "shot" and (result or "").upper() == "GOAL"
     outcome = f", {result.lower()}" if result and not goal else ""
@@ -321,7 +265,7 @@ def scene_at(match: Match, period: int, seconds: float, before_s: float = 6.0, a
     frame = int(rows.get_column("frame")[i])
     side = check_team(team) if team is not None else _owner_near(match.tracking, period, frame)
     time_s = float(rows.get_column("time_s")[i])
-    clock = format_clock(period, time_s)
+    clock = match_clock(period, time_s)
     moment = Moment(f"{clock} - {team_name(match.metadata, side)} attacking", "free", period, frame, side,
                     time_s=time_s, clock=clock, source="chosen")
     return scene_for_moment(match, moment, before_s, after_s)

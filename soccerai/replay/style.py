@@ -112,7 +112,7 @@ def decluttered(positions: np.ndarray, values: np.ndarray, agents: list[int],
 
 def view_title(scene: Scene, index: int, model: str | None = None, max_chars: int = 110) -> str:
     """Two lines, never cut in the middle of the clock: ``"FC Bayern v Dortmund · 2019-11-09 · 2-1 · 23:41.3"``, then
-    ``"FC Bayern attack -> · real tracking · model gvrnn-skillcorner · edits: ..."``."""
+    ``"FC Bayern attack -> · real tracking · model gvrnn-sim-skillcorner · edits: ..."``."""
     clock = scene.clock(index)
     if scene.times is not None and np.isfinite(scene.times[index]):
         clock += f".{int(scene.times[index] * 10) % 10}"

@@ -14,10 +14,11 @@ from soccerai.data.store import check_parquet_budget, read_metadata
 from soccerai.errors import InvalidInputError, SoccerAIError
 from soccerai.evaluate.cobso import CobsoResult
 from soccerai.files import atomic_path
+from soccerai.match.names import team_name
 from soccerai.match.quality import jump_free
 from soccerai.match.schema import MAX_PLAYER_SPEED, SHOT
 from soccerai.replay.players import Roles, frame_obso, player_info, roles
-from soccerai.replay.scene import Scene, list_matches, load_match, team_name, timeline
+from soccerai.replay.scene import Scene, list_matches, load_match, timeline
 from soccerai.replay.simulation import Simulation, simulation_cobso
 from soccerai.windows.container import BALL_INDEX, N_PER_TEAM
 

@@ -25,13 +25,7 @@ from scipy.signal import lfilter
 
 from soccerai.synth.ball import BallPath, bend_passes, build_ball_path, dribble_touches
 from soccerai.synth.behaviour import Behaviour, BehaviourDraws, behaviour_draws, team_offsets
-from soccerai.synth.kinematics import (
-    SpeedProfiles,
-    UnreachablePin,
-    pin_to_positions,
-    plan_pins,
-    pursuit_step,
-)
+from soccerai.synth.kinematics import SpeedProfiles, UnreachablePin, pin_to_positions, plan_pins, pursuit_step
 from soccerai.synth.tactics import TeamSetup, tactical_targets
 from soccerai.synth.timeline import FRAME_RATE, Timeline
 

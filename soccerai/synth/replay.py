@@ -56,14 +56,7 @@ import numpy as np
 from soccerai.errors import InvalidParameterError
 from soccerai.match.schema import Match
 from soccerai.synth.behaviour import Behaviour
-from soccerai.synth.engine import (
-    COARSE_STEP,
-    DRIFT_TAU_S,
-    RUN_DURATION_S,
-    LoopState,
-    PeriodLoop,
-    PeriodTrace,
-)
+from soccerai.synth.engine import COARSE_STEP, DRIFT_TAU_S, RUN_DURATION_S, LoopState, PeriodLoop, PeriodTrace
 from soccerai.synth.timeline import Timeline
 
 MAX_FORCED_SPEED = 12.0

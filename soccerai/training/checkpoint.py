@@ -65,7 +65,7 @@ MAX_WEIGHTS_BYTES = 2 * 2**30
 MAX_STR_LEN = 64
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-_UNIT_INTERVAL = {"ghosting_rate", "eta"}
+_UNIT_INTERVAL = {"ghosting_rate", "eta", "player_dropout"}
 _POSITIVE_FLOATS = {"sigma", "clip_sample"}
 
 

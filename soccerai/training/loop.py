@@ -215,6 +215,7 @@ def fit(
                                        check_on_train_epoch_end=False))
     if keep is not None:
         callbacks.append(keep)
+    model.train()  # a model loaded from a checkpoint is in eval mode; Lightning keeps a module's mode
     module = TrajectoryLightningModule(model, config.learning_rate, config.lr_schedule)
     with _quiet_lightning():
         trainer = L.Trainer(

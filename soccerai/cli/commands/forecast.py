@@ -39,7 +39,7 @@ OptionalInputs = Annotated[list[Path] | None, typer.Argument(
 Dataset = Annotated[str | None, typer.Option(
     help="Built-in REAL data set instead of files: skillcorner (first half trains, its last 10 min validate, "
          "second half tests); evaluate also takes hawkeye and lastrow.")]
-CheckpointName = Annotated[str, typer.Option(help="Checkpoint folder or pretrained model name (gvrnn-skillcorner).")]
+CheckpointName = Annotated[str, typer.Option(help="Checkpoint folder or pretrained model name (gvrnn-sim-skillcorner, the default shipped GVRNN).")]
 
 
 def train(

@@ -95,7 +95,7 @@ def obso_command(
 def cobso_command(
     match: Annotated[list[Path], typer.Argument(help="a stored match (.parquet) or one match's provider files")],
     checkpoint: Annotated[str | None, typer.Option(
-        help="trained model folder or pretrained name, e.g. gvrnn-skillcorner (default: constant velocity)")] = None,
+        help="trained model folder or pretrained name, e.g. gvrnn-sim-skillcorner (default: constant velocity)")] = None,
     samples: Annotated[int, typer.Option(help="predicted futures per (shot, A1)")] = 10,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out/cobso"),
     fmt: FormatOption = "table",

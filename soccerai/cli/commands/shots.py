@@ -14,28 +14,27 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
-console = Console()
+from soccerai.cli.output import FormatOption, Output
 
-SHOW_COLUMNS = ("clock", "team_name", "shooter", "result", "evidence")
+SHOW_COLUMNS = {"clock": "clock", "team_name": "team", "shooter": "shooter", "result": "outcome",
+                "evidence": "evidence"}
+"""Columns of the printed table (the parquet keeps every column), and their headers."""
 
 
 def shots_table(match) -> tuple[pl.DataFrame, str, str]:
     """(printable shots table, the goals-vs-score line, the shots' source) of one match."""
-    from soccerai.match.shots import match_clock, shot_report
+    from soccerai.match.clock import match_clock
+    from soccerai.match.names import player_names, team_name
+    from soccerai.match.shots import shot_report
 
     report = shot_report(match)
-    meta = match.metadata
-    names = {"home": _name(meta.home_team, "home"), "away": _name(meta.away_team, "away")}
+    names = {side: team_name(match.metadata, side) for side in ("home", "away")}
     players = match.players.select("object_id", "name", "jersey")
     table = report.table.join(players, left_on="player_id", right_on="object_id", how="left")
     shooter = (pl.when(pl.col("player_id").is_null())
                .then(pl.coalesce(pl.col("shooter_note"), pl.lit("not visible")))
-               .otherwise(pl.coalesce(pl.col("name"), pl.col("player_id"))
-                          + pl.when(pl.col("jersey").is_not_null())
-                          .then(pl.format(" (#{})", pl.col("jersey"))).otherwise(pl.lit(""))))
+               .otherwise(pl.col("player_id").replace_strict(player_names(match.players), default=pl.col("player_id"))))
     table = table.with_columns(
         clock=pl.struct("period", "time_s").map_elements(lambda r: match_clock(r["period"], r["time_s"]),
                                                          return_dtype=pl.String),
@@ -46,12 +45,9 @@ def shots_table(match) -> tuple[pl.DataFrame, str, str]:
     return table, report.score_line(names["home"], names["away"]), report.source
 
 
-def _name(value: str | None, side: str) -> str:
-    return side.capitalize() if value in (None, "", side) else str(value)
-
-
 def shots_command(
     match: Annotated[list[Path], typer.Argument(help="A stored .parquet match, or one match's provider files.")],
+    fmt: FormatOption = "table",
 ) -> None:
     """Print one row per shot (clock, team, shooter, outcome, evidence) and goals per team against the score."""
     from soccerai.config import output_dir
@@ -61,14 +57,12 @@ def shots_command(
     loaded = load_any(match)
     table, score_line, source = shots_table(loaded)
     out = write_parquet_atomic(table, output_dir() / "shots" / f"{loaded.match_id}.parquet")
-    view = Table(title=f"Shots of match {loaded.match_id} ({'from its events' if source == 'events' else 'detected in its tracking'})")
-    for column in ("clock", "team", "shooter", "outcome", "evidence"):
-        view.add_column(column)
-    for row in table.select(*SHOW_COLUMNS).iter_rows():
-        view.add_row(*(str(v) for v in row))
-    console.print(view)
-    console.print(score_line, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"{table.height} shots written to {out}", markup=False, highlight=False, soft_wrap=True)
+    source_text = "from its events" if source == "events" else "detected in its tracking"
+    show = Output(fmt)
+    show.table(table.select([pl.col(c).cast(pl.String).alias(h) for c, h in SHOW_COLUMNS.items()]),
+               f"Shots of match {loaded.match_id} ({source_text})")
+    show.say(score_line, markup=False)
+    show.say(f"{table.height} shots written to {out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
