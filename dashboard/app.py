@@ -148,6 +148,11 @@ def surface_caption(view_scene: replay.Scene, index: int, options: dict, maps: u
         st.caption(":warning: Broadcast tracking: only the players in camera view are counted; the others are "
                    "missing from this surface, so it over-states the space of whichever team has more players "
                    "out of view.")
+    if not np.isfinite(maps.control).any():
+        st.caption(":warning: No frame of this clip has the ball and both teams tracked: nothing to draw.")
+    elif maps.index != index:
+        st.caption(f"The ball is not tracked at {ui.clock_text(view_scene, index)}: the surface is the one at "
+                   f"{ui.clock_text(view_scene, maps.index)}, the nearest frame with the ball.")
     st.caption("While playing, the surface is recomputed every 0.5 s of match time (held in between).")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -221,18 +221,19 @@ class FrameSurfaces:
     obso: np.ndarray  # [ny, nx]
     player_obso: np.ndarray  # [23]
     grid: Grid
+    index: int
+    """The scene frame the surfaces were computed at: the clock's, or the nearest usable one where the clock's
+    frame has no tracked ball (:func:`soccerai.replay.frame_surfaces`)."""
 
 
 @st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
 def surfaces_at(view: View, edits: tuple[Edit, ...], index: int, grid: tuple[int, int],
                 score_model: str) -> FrameSurfaces:
-    """Pitch control, OBSO and each player's OBSO at one scene frame (:func:`soccerai.replay.scene_surfaces` of
-    that frame): an overlay toggle or a frame step costs one frame of OBSO, never the whole scene."""
+    """Pitch control, OBSO and each player's OBSO at one scene frame (:func:`soccerai.replay.frame_surfaces`):
+    an overlay toggle or a frame step costs one frame of OBSO, never the whole scene."""
     whole = scene(view, edits)
-    one = replace(whole, positions=whole.positions[index : index + 1], velocities=whole.velocities[index : index + 1],
-                  valid=whole.valid[index : index + 1], frames=whole.frames[index : index + 1], key_index=0)
-    maps = replay.scene_surfaces(one, Grid.over(whole.pitch, *grid), score_model, 1)
-    return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid)
+    maps, used = replay.frame_surfaces(whole, index, Grid.over(whole.pitch, *grid), score_model)
+    return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid, used)
 
 
 CLIP_SURFACE_STRIDE = 5

@@ -152,6 +152,24 @@ def test_animated_surface_is_drawn_on_every_frame(surface: str) -> None:
     assert all(_alpha_max(s) > 0 for s in sources[:: max(1, len(sources) // 12)])
 
 
+def test_live_surface_is_drawn_where_the_ball_is_not_tracked() -> None:
+    """Broadcast tracking loses the ball for a few frames: with the clock on such a frame the surface at the clock
+    is the nearest frame's with the ball (it once drew an all-transparent, empty PNG there), and the page says so."""
+    from soccerai.evaluate.pitch_control import usable_frames
+
+    at = _app().run()
+    at.sidebar.text_input(key="goto").set_value("16:20").run()
+    view = at.session_state["view"]
+    shown = ui.scene(view, ())
+    unusable = np.flatnonzero(~usable_frames(*replay.scene_tensors(shown)).numpy())
+    assert unusable.size, "this clip has the ball on every frame: pick a clock where it is lost"
+    at.session_state["clock"] = int(shown.frames[unusable[0]])
+    at.radio(key="surface").set_value("pitch control").run()
+    _no_errors(at)
+    assert _alpha_max(_figure(at)["layout"]["images"][0]["source"]) > 0
+    assert any("The ball is not tracked at" in c.value for c in at.caption)
+
+
 def test_simulate_place_a_player_undo_and_compare() -> None:
     at = _app().run()
     first_shot = next(i for i, m in enumerate(replay.timeline(_real())) if m.kind in ("shot", "goal"))

@@ -81,7 +81,14 @@ from soccerai.replay.style import (
     surface_style,
     view_title,
 )
-from soccerai.replay.surfaces import SURFACE_CACHE_SIZE, SceneSurfaces, cached_surfaces, scene_surfaces
+from soccerai.replay.surfaces import (
+    SURFACE_CACHE_SIZE,
+    SceneSurfaces,
+    cached_surfaces,
+    frame_surfaces,
+    nearest_usable,
+    scene_surfaces,
+)
 from soccerai.replay.tables import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_DECODED_BYTES,
@@ -110,7 +117,7 @@ __all__ = [
     "SUMMARY_SCHEMA", "SURFACE_CACHE_SIZE", "Scene", "SceneSurfaces", "Simulation", "SurfaceStyle", "TABLE_KINDS",
     "VALUE_COLUMNS", "VIDEO_CODECS", "cached_surfaces", "cobso_leaderboard", "compare_simulations", "prediction_warnings", "readable_comparison", "what_if_verdict",
     "default_agents", "edit_player", "find_checkpoints", "match_clock", "parse_clock", "format_columns", "format_value",
-    "frame_obso", "frame_png", "frame_times", "history_batch", "list_matches", "load_match",
+    "frame_obso", "frame_png", "frame_surfaces", "nearest_usable", "frame_times", "history_batch", "list_matches", "load_match",
     "load_model", "match_summaries", "pipeline_outputs", "pitch_shapes", "player_info", "player_table",
     "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "roles",
     "save_upload", "scene_at", "scene_for_moment", "scene_surfaces", "scene_tensors", "shooter_at",

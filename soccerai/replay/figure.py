@@ -35,8 +35,13 @@ DARK_LINE_COLOUR = "rgba(40,40,40,0.75)"
 
 SELECTED_COLOUR = "#00e5ff"
 """The ring of the player selected on a clickable figure."""
-SPOT_STEP_M = 2.0
-"""Spacing of the invisible click targets that let a click anywhere on a clickable figure place a player."""
+SPOT_STEP_M = 1.0
+"""Spacing of the invisible click targets that let a click anywhere on a clickable figure place a player: a click
+lands on the nearest target, at most ``SPOT_STEP_M / sqrt(2)`` (0.7 m) from the pointer in open play."""
+SPOT_CLEAR_M = 1.5
+"""No click target within this distance of a player: his marker (17 px, about 1.1 m in radius on a 1366 px wide
+screen) plus a target's (6 px), so a click on a player always picks the player. Placing closer than this to
+another player is done with the Edit tab's x / y boxes."""
 
 
 def pitch_shapes(pitch: Pitch | None = None, colour: str = LINE_COLOUR) -> list[dict]:
@@ -227,8 +232,9 @@ def _surface_heatmap(surface: np.ndarray, style: SurfaceStyle, pitch: Pitch) -> 
 
 
 def _click_targets(scene: Scene, f: int) -> go.Scatter:
-    """Invisible markers every :data:`SPOT_STEP_M` over the pitch (``customdata`` -1), none next to a player: a click
-    anywhere on the pitch is a point with its position, and a click on a player picks the player."""
+    """Invisible markers every :data:`SPOT_STEP_M` over the pitch (``customdata`` -1), none within
+    :data:`SPOT_CLEAR_M` of a player: a click anywhere on the pitch is a point with its position (the spot nearest
+    the pointer), and a click on a player picks the player."""
     pitch = scene.pitch
     gx, gy = np.meshgrid(np.arange(-pitch.half_length, pitch.half_length + 1e-6, SPOT_STEP_M),
                          np.arange(-pitch.half_width, pitch.half_width + 1e-6, SPOT_STEP_M))
@@ -237,9 +243,9 @@ def _click_targets(scene: Scene, f: int) -> go.Scatter:
     players_xy = scene.positions[f, :BALL_INDEX][ok]
     if len(players_xy):  # near a player, a click picks the player, never the spot under him
         near = np.linalg.norm(spots[:, None] - players_xy[None], axis=2).min(axis=1)
-        spots = spots[near > SPOT_STEP_M]
+        spots = spots[near > SPOT_CLEAR_M]
     return go.Scatter(x=spots[:, 0].round(1), y=spots[:, 1].round(1), mode="markers", name="spot",
-                      marker={"size": 9, "color": "rgba(0,0,0,0)"}, showlegend=False,
+                      marker={"size": 6, "color": "rgba(0,0,0,0)"}, showlegend=False,
                       selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
                       customdata=np.full(len(spots), -1, dtype=np.int16),
                       hovertemplate="(%{x:.1f}, %{y:.1f}) m<extra>click to place the selected player</extra>")

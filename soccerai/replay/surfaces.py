@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -49,6 +49,29 @@ def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreMod
     hold = torch.from_numpy(np.clip(np.searchsorted(keep, np.arange(len(scene)), side="right") - 1, 0, None))
     player = player_obso_values(result.surface[hold], positions, valid, grid)
     return SceneSurfaces(grid, result.control[hold].numpy(), result.surface[hold].numpy(), player.numpy())
+
+
+def nearest_usable(scene: Scene, index: int) -> int:
+    """The scene frame whose surface stands for frame ``index``: ``index`` itself when pitch control can use it
+    (:func:`soccerai.evaluate.pitch_control.usable_frames`), else the nearest usable frame, an earlier one on a
+    tie (broadcast tracking often loses the ball for a few frames); ``index`` when no frame is usable."""
+    index = scene.check_index(index)
+    usable = np.flatnonzero(usable_frames(*scene_tensors(scene)).numpy())
+    if usable.size == 0 or index in usable:
+        return index
+    return int(usable[np.argmin(np.abs(usable - index) * 2 + (usable > index))])
+
+
+def frame_surfaces(scene: Scene, index: int, grid: Grid | None = None,
+                   score_model: ScoreModel = "potential") -> tuple[SceneSurfaces, int]:
+    """(the surfaces of one frame ``F = 1``, the scene frame they were computed at): frame ``index`` or, where it
+    is not usable, :func:`nearest_usable` (never an all-NaN, i.e. empty, surface while the clip has a usable
+    frame). A frame step or an overlay toggle costs one frame of OBSO, never the whole scene."""
+    used = nearest_usable(scene, index)
+    one = replace(scene, positions=scene.positions[used : used + 1], velocities=scene.velocities[used : used + 1],
+                  valid=scene.valid[used : used + 1], frames=scene.frames[used : used + 1], key_index=0,
+                  times=None if scene.times is None else scene.times[used : used + 1])
+    return scene_surfaces(one, grid, score_model, 1), used
 
 
 SURFACE_CACHE_SIZE = 16
