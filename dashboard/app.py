@@ -298,21 +298,22 @@ def compare_controls(view_scene: replay.Scene) -> None:
 
 
 def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui.Run | None,
-                    maps: ui.FrameSurfaces | None) -> None:
+                    maps: ui.FrameSurfaces | None, roles: replay.Roles) -> None:
+    """PNG / GIF / MP4 of what the pitch shows: its overlays, the run drawn on it and the pitch's own roles (one
+    role assignment on the pitch, the tables and the exports)."""
     state = st.session_state
-    overlays = ui.pitch_overlays(view_scene, index, options, maps,
-                                 ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
+    overlays = ui.pitch_overlays(view_scene, index, options, maps, roles)
     sim = run.simulation if run is not None else None
     key = (ui.current_view(), index, ui.edits_of(ui.current_view()), tuple(sorted((k, str(v)) for k, v in
                                                                                      options.items())),
-           run.label if run else None)
+           run.label if run else None, tuple(roles.labels()))
     if state.get("export_key") != key:  # what was made shows another view: its download buttons go
         for kind in EXPORT_MIME:
             state.pop(kind, None)
         state["export_key"] = key
     st.caption(f"PNG: this frame with its overlays and simulation; GIF / MP4: the whole clip ({view_scene.source}). "
                "Exports reuse the simulation shown, they never sample again.")
-    clip = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"])
+    clip = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"], roles=roles)
     c1, c2, c3 = st.columns(3)
     export_button(c1, "png", lambda: replay.frame_png(view_scene, index, overlays, sim), "soccerai-view.png")
     export_button(c2, "gif", lambda: replay.replay_gif(view_scene, clip, dpi=100, every=2, simulation=sim),
@@ -335,9 +336,16 @@ def export_button(column, kind: str, make: Callable[[], bytes], filename: str, s
                                on_click="ignore")
 
 
-def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> None:
-    table = ui.guarded(lambda: replay.player_table(view_scene, run.simulation if run else None, frame=index),
-                       "Cannot build the player table")
+def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None, roles: replay.Roles) -> None:
+    """The pitch's roles and the run's own C-OBSO (computed once, when it was simulated: the table and the
+    Simulate tab show one number), each agent's OBSO cached per frame."""
+    view = ui.current_view()
+
+    def build() -> pl.DataFrame:
+        obso = ui.player_obso_at(view, ui.edits_of(view), index)
+        return replay.player_table(view_scene, run.cobso if run else None, index, obso, roles)
+
+    table = ui.guarded(build, "Cannot build the player table")
     if table is not None:
         st.caption(f"In this clip ({view_scene.source}); OBSO at {ui.clock_text(view_scene, index)}; C-OBSO of the "
                    "shown simulation's A1.")
@@ -387,9 +395,9 @@ def workspace() -> None:
             compare_controls(view_scene)
         run = ui.shown_run(view)
         with players_tab:
-            players_table(view_scene, index, run)
+            players_table(view_scene, index, run, roles)
         with export_tab:
-            export_controls(view_scene, index, options, run, maps)
+            export_controls(view_scene, index, options, run, maps, roles)
     with pitch:
         if state.get("moment_label"):
             st.caption(f"Moment: {state['moment_label']}")

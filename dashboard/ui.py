@@ -236,6 +236,13 @@ def surfaces_at(view: View, edits: tuple[Edit, ...], index: int, grid: tuple[int
     return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid, used)
 
 
+@st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
+def player_obso_at(view: View, edits: tuple[Edit, ...], index: int) -> np.ndarray:
+    """Each agent's OBSO ``[23]`` at one scene frame (:func:`soccerai.replay.frame_obso`), for the players table:
+    computed once per frame, not on every rerun."""
+    return replay.frame_obso(scene(view, edits), index)
+
+
 CLIP_SURFACE_STRIDE = 5
 """The animated pitch's surfaces are computed every 5th frame (2 Hz) and held in between."""
 

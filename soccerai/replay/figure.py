@@ -98,53 +98,68 @@ def _hover(scene: Scene, k: int) -> str:
     return html.escape(f"{name} - {scene.teams.get(scene.side_of(k), '')}")  # provider text, never plotly HTML
 
 
-def _frame_traces(scene: Scene, f: int, ov: Overlays, clickable: bool = False) -> list[go.BaseTraceType]:
+FRAME_KEYS = frozenset({"x", "y", "text", "customdata"})
+"""What an animation frame carries of each moving trace: plotly.js merges a frame's trace into the drawn one, so
+the styling (colours, sizes, names, hover templates) is sent once, with the figure's own traces."""
+
+
+def _scatter(**properties) -> dict:
+    """A scatter trace as a plain dict (see :func:`_frame_traces`)."""
+    return {"type": "scatter", **properties}
+
+
+def _frame_traces(scene: Scene, f: int, ov: Overlays, clickable: bool = False,
+                  hovers: list[str] | None = None) -> list[dict]:
     """The dynamic traces of frame ``f``, always the same traces in the same order (the animation replaces them
     one for one): per team its trails and markers (jersey number inside; ``customdata`` ``[agent, name]``), the
     values beside the attackers (decluttered), the role rings, the selected player's ring, the velocity arrows and
-    the ball. ``clickable``: a click never dims the markers (plotly's selection). The surface is drawn apart."""
+    the ball. ``clickable``: a click never dims the markers (plotly's selection). The surface is drawn apart.
+    Plain dicts, validated once by the figure that holds them (a ``go.Scatter`` per trace and frame cost seconds
+    per rerun: each was validated when built, again inside its ``go.Frame`` and again inside the figure).
+    ``hovers``: each agent's :func:`_hover` text, computed once per figure."""
+    hovers = hovers or [_hover(scene, k) for k in range(BALL_INDEX)]
     pos, ok = scene.positions[f], scene.valid[f]
-    traces: list[go.BaseTraceType] = []
+    traces: list[dict] = []
     lo = max(0, f - ov.trail_frames)
     for agents in (range(N_PER_TEAM), range(N_PER_TEAM, 2 * N_PER_TEAM)):
         side = scene.side_of(agents[0])
         colour = team_colour(side)
         idx = [k for k in agents if ok[k]]
         xs, ys = _segments([scene.positions[lo : f + 1, k] for k in idx])
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.7,
+        traces.append(_scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5}, opacity=0.7,
                                  hoverinfo="skip", showlegend=False, name=f"{scene.teams[side]} trails"))
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             x=pos[idx, 0], y=pos[idx, 1], mode="markers+text", text=[html.escape(scene.labels[k]) for k in idx],
             textposition="middle center", textfont={"color": "white", "size": 9},
             marker={"size": 17, "color": colour, "line": {"color": "white", "width": 1.5}},
             name="attack" if agents[0] == 0 else "defence", showlegend=False,
-            customdata=[[k, _hover(scene, k), f] for k in idx],
+            customdata=[[k, hovers[k], f] for k in idx],
             hovertemplate="%{customdata[1]}<extra>click to select</extra>" if clickable
             else "%{customdata[1]}<extra></extra>",
             **({"selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}}} if clickable else {})))
     shown = decluttered(pos, ov.values[f], [k for k in range(N_PER_TEAM) if ok[k]]) if ov.values is not None else []
-    traces.append(go.Scatter(x=pos[shown, 0], y=pos[shown, 1] - 2.4, mode="text", hoverinfo="skip", showlegend=False,
+    traces.append(_scatter(x=pos[shown, 0], y=pos[shown, 1] - 2.4, mode="text", hoverinfo="skip", showlegend=False,
                              text=[format_value(ov.values[f, k], "probability") for k in shown],
                              textfont={"color": "black", "size": 10}, name=f"{ov.values_name} values"))
     marked = [(role, info.slot) for role, info in ov.roles.items() if ok[info.slot]] if ov.roles is not None else []
-    traces.append(go.Scatter(x=[pos[k, 0] for _, k in marked], y=[pos[k, 1] for _, k in marked], mode="markers+text",
+    traces.append(_scatter(x=[pos[k, 0] for _, k in marked], y=[pos[k, 1] for _, k in marked], mode="markers+text",
                              text=[role for role, _ in marked], textposition="top center", hoverinfo="skip",
                              textfont={"color": "black", "size": 11}, showlegend=False, name="roles",
                              marker={"size": 27, "symbol": "circle-open", "color": "black", "line": {"width": 2.5}}))
     if ov.selected is not None:
         ringed = [ov.selected] if ok[ov.selected] else []
-        traces.append(go.Scatter(x=pos[ringed, 0], y=pos[ringed, 1], mode="markers+text", text=["selected"] * len(ringed),
+        traces.append(_scatter(x=pos[ringed, 0], y=pos[ringed, 1], mode="markers+text", text=["selected"] * len(ringed),
                                  textposition="bottom center", hoverinfo="skip", showlegend=False,
-                                 textfont={"color": SELECTED_COLOUR, "size": 11}, name=f"selected {_hover(scene, ov.selected)}",
+                                 textfont={"color": SELECTED_COLOUR, "size": 11}, name=f"selected {hovers[ov.selected]}",
                                  marker={"size": 27, "symbol": "circle-open", "color": SELECTED_COLOUR,
                                          "line": {"width": 3}}))
     vel = scene.velocities[f] if ov.velocities else np.zeros_like(pos)
     arrows = [np.stack([pos[k], pos[k] + vel[k]]) for k in range(BALL_INDEX) if ok[k] and ov.velocities]
     xs, ys = _segments(arrows)
-    traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2}, hoverinfo="skip",
+    traces.append(_scatter(x=xs, y=ys, mode="lines", line={"color": "#222222", "width": 2}, hoverinfo="skip",
                              name="velocity (1 s)", showlegend=False))
     ball = pos[BALL_INDEX] if ok[BALL_INDEX] else np.array([np.nan, np.nan])
-    traces.append(go.Scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball", showlegend=False,
+    traces.append(_scatter(x=[ball[0]], y=[ball[1]], mode="markers", name="ball", showlegend=False,
                              marker={"size": 10, "color": BALL_COLOUR, "line": {"color": "black", "width": 1.5}}))
     return traces
 
@@ -251,14 +266,14 @@ def _click_targets(scene: Scene, f: int) -> go.Scatter:
                       hovertemplate="(%{x:.1f}, %{y:.1f}) m<extra>click to place the selected player</extra>")
 
 
-def _segments(paths: list[np.ndarray]) -> tuple[list, list]:
-    """Concatenate polylines into one trace, separated by None gaps."""
-    xs: list = []
-    ys: list = []
-    for path in paths:
-        xs += [*path[:, 0].tolist(), None]
-        ys += [*path[:, 1].tolist(), None]
-    return xs, ys
+def _segments(paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate polylines ``[n_i, 2]`` into one trace's ``(x, y)``, separated by NaN gaps (plotly breaks a line
+    at NaN; numpy arrays go to the browser as binary, never element by element)."""
+    if not paths:
+        return np.empty(0), np.empty(0)
+    gap = np.full((1, 2), np.nan)
+    joined = np.concatenate([part for path in paths for part in (np.asarray(path, dtype=np.float64), gap)])
+    return joined[:, 0], joined[:, 1]
 
 
 def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
@@ -305,7 +320,8 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
         static.append(_colorbar(style, ov.surface_name))
     elif style is not None:
         static.insert(0, _surface_heatmap(style.values[initial], style, pitch))
-    dynamic = _frame_traces(scene, initial, ov, clickable)
+    hovers = [_hover(scene, k) for k in range(BALL_INDEX)]
+    dynamic = _frame_traces(scene, initial, ov, clickable, hovers)
     n_static = len(static)
     redraw = ov.surface is not None  # surface images need a full redraw per frame; markers and lines do not
 
@@ -319,8 +335,10 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
             drawn[key] = _surface_image(style.values[f], style, pitch)
         return [drawn[key]]
 
-    frames = [go.Frame(name=str(f), data=_frame_traces(scene, f, ov, clickable), layout={"images": images(f)},
-                       traces=list(range(n_static, n_static + len(dynamic))))
+    moving = list(range(n_static, n_static + len(dynamic)))
+    frames = [{"name": str(f), "layout": {"images": images(f)}, "traces": moving,
+               "data": [{k: v for k, v in trace.items() if k in FRAME_KEYS}
+                        for trace in _frame_traces(scene, f, ov, clickable, hovers)]}
               for f in range(len(scene))] if animate else []
     fig = go.Figure(data=[*static, *dynamic, *([_click_targets(scene, initial)] if clickable else [])], frames=frames)
     fig.update_layout(images=images(initial))
