@@ -112,8 +112,8 @@ def clock_widgets(view_scene: replay.Scene, index: int) -> None:
     c2.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch")
     c3.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch")
     c4.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch")
-    c5.caption(f"Start frame {ui.clock_text(view_scene, index)}. ▶ plays the clip in the browser; a click on a "
-               "player at any frame moves the start frame there.")
+    c5.caption(f"Start frame {ui.clock_text(view_scene, index)}. ▶ plays the clip in the browser from there (or "
+               "on from a pause); a click on a player at any frame moves the start frame there.")
 
 
 def overlay_controls() -> dict:

@@ -156,6 +156,21 @@ def players(page, team: str = "attack") -> list[tuple[float, float, int]]:
     return [tuple(p) for p in page.evaluate(PLAYERS_JS, team)]
 
 
+SPOTS_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    const t = gd._fullData.find(d => d.name === 'spot'); if (!t) return [];
+    return Array.from(t.x).map((x, i) => [x, t.y[i]]); }"""
+
+
+def spots(page) -> list[tuple[float, float]]:
+    """(x, y) of the pitch's invisible click targets (where a click places the selected player)."""
+    return [tuple(p) for p in page.evaluate(SPOTS_JS)]
+
+
+def click_menu(page, label: str) -> None:
+    """Click the pitch's play-menu button whose text is ``label`` ("▶ 1x", "❚❚ pause")."""
+    page.locator(".js-plotly-plot").first.locator("g.updatemenu-button").filter(has_text=label).first.click()
+
+
 def click_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 

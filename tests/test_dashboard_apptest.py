@@ -113,6 +113,8 @@ def test_one_clock_free_navigation_and_no_snapping_back() -> None:
     shown = _title(at)
     slider = _figure(at)["layout"]["sliders"][0]  # the browser's slider shows the same clock as the title
     assert slider["steps"][slider["active"]]["label"] == shown.split(" · ")[0]
+    play = _figure(at)["layout"]["updatemenus"][0]["buttons"][1]  # ▶ 1x plays on from the shown frame
+    assert play["label"] == "▶ 1x" and play["args"][0][0] == str(slider["active"])
     at.radio(key="surface").set_value("pitch control").run()  # an overlay never moves the clock
     _no_errors(at)
     assert at.session_state["clock"] == clock + 10 and _title(at) == shown

@@ -1,6 +1,7 @@
 """Replay exports without a browser: PNG of one frame, GIF and MP4 of the whole replay (matplotlib + mplsoccer).
 
-Presentation-ready by default: 1600 px wide (:data:`EXPORT_INCHES` at :data:`EXPORT_DPI`), the surface's colour
+Presentation-ready by default: drawn 1600 px wide (:data:`EXPORT_INCHES` at :data:`EXPORT_DPI`; a PNG is then
+cropped to what is drawn, so it comes out a little narrower, about 1550 px on the real match), the surface's colour
 bar, the futures fan of a simulation (in the GIF and MP4 too), the roles marked, and a title naming the match, the
 match clock, the model and the edits. Memory stays bounded: frames are rendered one at a time (an MP4 never holds
 more than one), a GIF is capped at :data:`MAX_GIF_PIXELS`.

@@ -371,16 +371,22 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
                "fixedrange": True},
         margin={"l": 10, "r": 80, "t": 96 if notes else 84, "b": 100}, uirevision="pitch",
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
-        updatemenus=[_play_menu(redraw)], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
+        updatemenus=[_play_menu(redraw, initial, len(scene))], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
     )
     return fig
 
 
-def _play_menu(redraw: bool) -> dict:
-    """Play buttons at 0.5x / 1x / 2x of real time (10 Hz) and pause, below the pitch."""
+def _play_menu(redraw: bool, initial: int, n_frames: int) -> dict:
+    """Play buttons at 0.5x / 1x / 2x of real time (10 Hz) and pause, below the pitch.
+
+    Play runs the frames from the shown one, ``initial``, to the clip's end; after a pause or a scrub forward it
+    goes on from there (plotly's ``fromcurrent``). A bare "play every frame" would start at the clip's first frame
+    (plotly knows no current frame before the first animation), jumping the pitch back to the clip's start."""
+    names = [str(f) for f in range(initial, n_frames)]
+
     def play(speed: float) -> dict:
         return {"label": f"▶ {speed:g}x", "method": "animate",
-                "args": [None, {"frame": {"duration": int(1000 * DT / speed), "redraw": redraw},
+                "args": [names, {"frame": {"duration": int(1000 * DT / speed), "redraw": redraw},
                                 "transition": {"duration": 0}, "fromcurrent": True, "mode": "immediate"}]}
 
     pause = {"label": "❚❚ pause", "method": "animate",
