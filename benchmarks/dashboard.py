@@ -96,7 +96,7 @@ def measure(url: str, pid: int, out: Path, sessions: int) -> dict[str, float]:
             page.locator('section[data-testid="stSidebar"]').get_by_text("shots", exact=True).click()
             drive.wait_idle(page)
             drive.click_timeline_row(page, 0)
-            page.get_by_text(re.compile(r"Moment: .*shot")).first.wait_for(timeout=120_000)
+            page.get_by_text(re.compile(r"Moment: \S+ (shot|goal)")).first.wait_for(timeout=120_000)  # goals come first
             drive.wait_idle(page)
             page.wait_for_timeout(3000)  # let the background warm-up of the model finish (once per server)
 

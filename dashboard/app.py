@@ -381,9 +381,10 @@ def workspace() -> None:
             options = overlay_controls()
         maps = clip = None
         if options["surface"] != "none":
-            maps = ui.guarded(lambda: ui.surfaces_at(view, edits, index, options["grid"], options["score_model"]),
+            score = options["score_model"] if options["surface"] == "OBSO" else ""  # pitch control needs no score
+            maps = ui.guarded(lambda: ui.surfaces_at(view, edits, index, options["grid"], score),
                               "Cannot compute the overlays")
-            clip = ui.guarded(lambda: ui.clip_surfaces(view, edits, options["grid"], options["score_model"]),
+            clip = ui.guarded(lambda: ui.clip_surfaces(view, edits, options["grid"], score),
                               "Cannot compute the overlays")
         with view_tab:
             surface_caption(view_scene, index, options, maps, match.metadata.provider)

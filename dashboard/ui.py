@@ -230,9 +230,10 @@ class FrameSurfaces:
 def surfaces_at(view: View, edits: tuple[Edit, ...], index: int, grid: tuple[int, int],
                 score_model: str) -> FrameSurfaces:
     """Pitch control, OBSO and each player's OBSO at one scene frame (:func:`soccerai.replay.frame_surfaces`):
-    an overlay toggle or a frame step costs one frame of OBSO, never the whole scene."""
+    an overlay toggle or a frame step costs one frame of OBSO, never the whole scene. ``score_model=""``: pitch
+    control only (OBSO NaN), for the pitch-control overlay."""
     whole = scene(view, edits)
-    maps, used = replay.frame_surfaces(whole, index, Grid.over(whole.pitch, *grid), score_model)
+    maps, used = replay.frame_surfaces(whole, index, Grid.over(whole.pitch, *grid), score_model or None)
     return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid, used)
 
 
@@ -250,9 +251,10 @@ CLIP_SURFACE_STRIDE = 5
 @st.cache_data(show_spinner=False, max_entries=SCENE_CACHE, ttl=TTL_S)
 def clip_surfaces(view: View, edits: tuple[Edit, ...], grid: tuple[int, int], score_model: str) -> np.ndarray:
     """Pitch control and OBSO of the whole clip ``[2, F, ny, nx]`` at 2 Hz (:func:`soccerai.replay.scene_surfaces`,
-    stride :data:`CLIP_SURFACE_STRIDE`): what the browser animates with the pitch."""
+    stride :data:`CLIP_SURFACE_STRIDE`): what the browser animates with the pitch. ``score_model=""``: pitch
+    control only (OBSO NaN: its score model is most of its cost)."""
     whole = scene(view, edits)
-    maps = replay.scene_surfaces(whole, Grid.over(whole.pitch, *grid), score_model, CLIP_SURFACE_STRIDE)
+    maps = replay.scene_surfaces(whole, Grid.over(whole.pitch, *grid), score_model or None, CLIP_SURFACE_STRIDE)
     return np.stack([maps.control, maps.obso]).astype(np.float32)
 
 

@@ -270,6 +270,9 @@ def test_surfaces_are_cached_by_scene_key(shot_scene: replay.Scene) -> None:
     moved = replay.EditList().add(next(k for k in range(1, 11) if shot_scene.valid[0, k]), 0, (0.0, 0.0)).apply(shot_scene)
     assert replay.cached_surfaces(moved, (25, 16), stride=10) is not first
     assert np.isfinite(first.control).any(axis=(1, 2)).all()  # held from the nearest usable frame, never blank
+    only = replay.scene_surfaces(shot_scene, Grid.over(shot_scene.pitch, 25, 16), None, stride=10)  # no score model
+    np.testing.assert_allclose(only.control, first.control, rtol=1e-6, atol=1e-6)
+    assert np.isnan(only.obso).all() and np.isnan(only.player_obso).all()
 
 
 def test_a_frame_without_the_ball_draws_the_nearest_usable_surface(real: Match) -> None:
