@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,34 @@ def test_live_surface_is_drawn_where_the_ball_is_not_tracked() -> None:
     assert any("The ball is not tracked at" in c.value for c in at.caption)
 
 
+def test_obso_names_its_team_and_total_and_stale_downloads_go() -> None:
+    at = _app().run()
+    at.sidebar.text_input(key="goto").set_value("25:00").run()
+    at.radio(key="surface").set_value("OBSO").run()
+    _no_errors(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("OBSO of "))
+    assert re.match(r"OBSO of \*\*(FC Bayern Munchen|Borussia Dortmund)\*\* \(attacking →\)", caption), caption
+    assert re.search(r"total \*\*\d+\.\d\d %\*\*", caption), caption
+    at.button(key="make_png").click().run()
+    assert at.download_button(key="dl_png").label == "Download PNG"
+    at.radio(key="surface").set_value("pitch control").run()  # the PNG made shows another overlay: its button goes
+    with pytest.raises(KeyError):
+        at.download_button(key="dl_png")
+
+
+def test_prediction_warnings_say_when_the_fan_or_the_model_adds_nothing() -> None:
+    real = np.zeros((10, 23, 2))
+    tight = np.repeat((real + (4.0, 3.0))[None], 5, axis=0)  # five identical samples, each 5 m off
+    sim = replay.Simulation(0, [3], tight, real, "gvrnn")
+    straight = replay.Simulation(0, [3], np.repeat((real + (0.0, 5.0))[None], 1, axis=0), real, "constant velocity")
+    over_confident, no_better = replay.prediction_warnings(sim, straight)
+    assert "spread 0.0 m" in over_confident and "end 5.0 m from" in over_confident
+    assert "Constant velocity" in no_better and "adds nothing" in no_better
+    spread = tight + np.random.default_rng(0).normal(0.0, 6.0, tight.shape)  # an honest fan: wide as the error
+    better = replay.Simulation(0, [3], np.repeat((real + (0.0, 20.0))[None], 1, axis=0), real, "constant velocity")
+    assert replay.prediction_warnings(replay.Simulation(0, [3], spread, real, "gvrnn"), better) == []
+
+
 def test_simulate_place_a_player_undo_and_compare() -> None:
     at = _app().run()
     first_shot = next(i for i, m in enumerate(replay.timeline(_real())) if m.kind in ("shot", "goal"))
@@ -240,6 +269,17 @@ def test_a_provider_sample_without_shots_still_replays(samples_dir: Path) -> Non
     assert len(found) == 1, options
     assert "sportec-sample" in at.sidebar.selectbox(key="match").value  # one stored match: it opens, no empty screen
     assert at.get("plotly_chart") and "real tracking" in _title(at)
+
+
+def test_a_stored_copy_of_the_real_match_is_its_one_entry(monkeypatch, tmp_path: Path) -> None:
+    """The picker lists the real match once: the store's copy, not also the built-in entry under a near-identical
+    label."""
+    monkeypatch.setenv("SOCCERAI_STORE_DIR", str(tmp_path / "store"))
+    write_match(_real(), tmp_path / "store" / "bayern-dortmund.parquet")
+    options, labels = ui.match_options()
+    bayern = [o for o in options if "Bayern" in labels[o]]
+    assert len(bayern) == 1 and bayern[0] != ui.REAL, labels
+    assert "2019-11-09" in labels[bayern[0]] and "4-0" in labels[bayern[0]]
 
 
 def _real():
