@@ -354,11 +354,12 @@ def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None, role
 
 
 def heading(view_scene: replay.Scene, index: int, edits: tuple) -> str:
-    """``"16:20.0 · FC Bayern München v Borussia Dortmund · FC Bayern München attacking → · real tracking"``."""
-    teams = f"{view_scene.teams['home']} v {view_scene.teams['away']}"
-    parts = (ui.clock_text(view_scene, index), teams, f"{view_scene.teams[view_scene.attacking_team]} attacking →",
+    """Two lines, so a 1366 px screen never cuts it: ``"16:20.0 · FC Bayern München v Borussia Dortmund"`` and
+    ``"FC Bayern München attacking → · edited (1) · real tracking"``."""
+    first = f"{ui.clock_text(view_scene, index)} · {view_scene.teams['home']} v {view_scene.teams['away']}"
+    parts = (f"{view_scene.teams[view_scene.attacking_team]} attacking →",
              f"edited ({len(edits)})" if edits else None, view_scene.source)
-    return " · ".join(p for p in parts if p)
+    return first + "\n" + " · ".join(p for p in parts if p)
 
 
 def workspace() -> None:

@@ -93,6 +93,7 @@ def test_replay_page_opens_on_the_real_match_with_its_timeline() -> None:
     assert first == sorted(first) and all(len(c) == 5 and c[2] == ":" for c in first)  # time order, mm:ss
     assert "real tracking" in _title(at)
     assert "FC Bayern" in _title(at) and "Dortmund" in _title(at)  # both teams, never the same name twice
+    assert all(len(line) <= 75 for line in _title(at).split("<br>")), _title(at)  # two lines a 1366 px screen shows
     figure = _figure(at)
     assert len(figure["frames"]) > 100 and figure["layout"]["updatemenus"]  # the clip plays in the browser
     assert {"FC Bayern Munchen (home, attacking)", "ball"} & {d.get("name") for d in figure["data"]}  # colour key

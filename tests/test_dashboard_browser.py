@@ -87,6 +87,10 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
             header = page.locator('header[data-testid="stHeader"]').bounding_box()
             moment = page.get_by_text(re.compile(r"^Moment: ")).first.bounding_box()
             assert moment["y"] >= header["y"] + header["height"] - 1, "a caption hides under the header"
+            title_box = page.locator(".js-plotly-plot .g-gtitle").first.bounding_box()
+            chart_box = page.locator(".js-plotly-plot").first.bounding_box()
+            assert title_box["x"] + title_box["width"] <= chart_box["x"] + chart_box["width"], "the title is cut"
+            assert title_box["y"] >= chart_box["y"] - 1, "the title's first line is cut at the top"
             before = clock_s(drive.chart_title(page))
             click_step(page, "+1s")  # on a fully tracked stretch: exactly one second of match time
             assert clock_s(drive.chart_title(page)) == pytest.approx(before + 1.0, abs=1e-6), drive.chart_title(page)
@@ -156,6 +160,14 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
             expect(page.get_by_text("Prediction: 20 sampled futures").first).to_be_visible(timeout=120_000)
             drive.wait_chart(page, "gd.data.some(d => String(d.name).includes('20 futures'))")
             assert "gvrnn-sim-skillcorner" in page.get_by_text("Prediction:").first.inner_text()
+            shown = page.locator(".js-plotly-plot").first.bounding_box()  # the fan adds no legend rows either
+            assert (shown["width"], shown["height"]) == pytest.approx((pitch_box["width"], pitch_box["height"]),
+                                                                      abs=1.0)
+            plot_top = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout._size.t")
+            title_box = page.locator(".js-plotly-plot .g-gtitle").first.bounding_box()
+            legend_box = page.locator(".js-plotly-plot .legend").first.bounding_box()
+            assert title_box["y"] + title_box["height"] <= legend_box["y"] + 1, "the title runs into the legend"
+            assert legend_box["y"] + legend_box["height"] <= shown["y"] + plot_top + 1, "the legend covers the pitch"
 
             # move a player: click him, click an open spot; he lands within 0.71 m of the pointer, on a target
             drive.click_tab(page, "Edit")

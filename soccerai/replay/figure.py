@@ -33,6 +33,8 @@ DARK_LINE_COLOUR = "rgba(40,40,40,0.75)"
 """Pitch lines over an opaque surface (white lines vanish in its light, contested middle)."""
 
 
+TITLE_LINE_PX = 17
+"""Height of one line of the animated pitch's 14 px title."""
 SELECTED_COLOUR = "#00e5ff"
 """The ring of the player selected on a clickable figure."""
 SPOT_STEP_M = 1.0
@@ -276,8 +278,10 @@ def _segments(paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return joined[:, 0], joined[:, 1]
 
 
-def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
-    """Static traces: the fan of sampled futures (thin, one colour per agent) and the real future (dashed)."""
+def simulation_traces(sim: Simulation, scene: Scene, legend: bool = True) -> list[go.Scatter]:
+    """Static traces: the fan of sampled futures (thin, one colour per agent) and the real future (dashed).
+    ``legend=False``: no legend entries (a page that names the predicted players itself keeps its pitch's size:
+    six long entries would push the pitch down and into its title)."""
     traces = []
     start = scene.positions[sim.start]
     for i, k in enumerate(sim.predicted):
@@ -286,6 +290,7 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
         paths = [np.concatenate([start[k][None], sim.futures[s, :, k]]) for s in range(sim.futures.shape[0])]
         xs, ys = _segments(paths)
         traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 2.0}, opacity=0.8,
+                                 showlegend=legend,
                                  legendgroup=f"sim{k}", hoverinfo="skip",
                                  name=f"predicted {who}: {sim.n_samples} futures ({html.escape(sim.model_label)})"))
         ends = sim.futures[:, -1, k]
@@ -295,6 +300,7 @@ def simulation_traces(sim: Simulation, scene: Scene) -> list[go.Scatter]:
                                  name=f"{who}: where the futures end"))
         real = np.concatenate([start[k][None], sim.real[:, k]])
         traces.append(go.Scatter(x=real[:, 0], y=real[:, 1], mode="lines", name=f"real {who}", legendgroup=f"sim{k}",
+                                 showlegend=legend,
                                  hoverinfo="skip", line={"color": colour, "width": 3, "dash": "dash"}))
     return traces
 
@@ -314,7 +320,8 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     show_notes = notes
     initial = scene.check_index(scene.key_index if initial is None else initial)
     pitch = scene.pitch
-    static = [*colour_key(scene), *(simulation_traces(simulation, scene) if simulation is not None else [])]
+    static = [*colour_key(scene),
+              *(simulation_traces(simulation, scene, legend=show_notes) if simulation is not None else [])]
     style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
     if style is not None and animate:
         static.append(_colorbar(style, ov.surface_name))
@@ -362,14 +369,17 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
     if ov.roles is not None and show_notes:
         notes.append("Rings: " + ", ".join(html.escape(label) for label in ov.roles.labels()))
     fig.update_layout(
-        title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}, "y": 0.99, "yanchor": "top"},
+        # plotly.js anchors a multi-line title's top one line too high per extra line (its first line was cut)
+        title={"text": html.escape(heading).replace("\n", "<br>"), "font": {"size": 14}, "yanchor": "top",
+               "y": 0.99 - TITLE_LINE_PX * heading.count("\n") / height},
         annotations=[{"text": "<br>".join(notes), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                       "y": 1.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
                       "font": {"size": 11}}] if notes else [],
         xaxis={"range": [-pitch.half_length - 4, pitch.half_length + 4], "visible": False, "fixedrange": True},
         yaxis={"range": [-pitch.half_width - 4, pitch.half_width + 4], "visible": False, "scaleanchor": "x",
                "fixedrange": True},
-        margin={"l": 10, "r": 80, "t": 96 if notes else 84, "b": 100}, uirevision="pitch",
+        margin={"l": 10, "r": 80, "t": (96 if notes else 84) + 18 * heading.count("\n"), "b": 100},
+        uirevision="pitch",
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
         updatemenus=[_play_menu(redraw, initial, len(scene))], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
     )
