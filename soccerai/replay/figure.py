@@ -378,7 +378,7 @@ def replay_figure(scene: Scene, overlays: Overlays | None = None, simulation: Si
         xaxis={"range": [-pitch.half_length - 4, pitch.half_length + 4], "visible": False, "fixedrange": True},
         yaxis={"range": [-pitch.half_width - 4, pitch.half_width + 4], "visible": False, "scaleanchor": "x",
                "fixedrange": True},
-        margin={"l": 10, "r": 80, "t": (96 if notes else 84) + 18 * heading.count("\n"), "b": 100},
+        margin={"l": 10, "r": 80, "t": (96 if notes else 84) + 36 * heading.count("\n"), "b": 100},
         uirevision="pitch",
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": 10}},
         updatemenus=[_play_menu(redraw, initial, len(scene))], sliders=[_slider(scene, initial, redraw)], hoverlabel={"namelength": -1},
