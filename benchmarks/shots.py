@@ -231,7 +231,8 @@ def main() -> None:
     if not args.no_real:
         folder = data_dir() / REAL_FOLDER
         if folder.is_dir():
-            from soccerai.match.shots import match_clock, shot_report
+            from soccerai.match.clock import match_clock
+            from soccerai.match.shots import shot_report
 
             match = _load_real(folder)
             report = shot_report(match)

@@ -5,33 +5,36 @@ shots and attacks; switch overlays; click a player on the pitch and click where 
 with the pretrained GVRNN from the clock's frame; compare two runs; export the view. Run with
 ``soccerai dashboard``.
 
-One clock: ``st.session_state["clock"]`` (a provider frame) is the frame the pitch shows, the frame simulations
-and edits start from, and what every clock widget displays. Only the workspace fragment reruns on a pitch,
-overlay, clock or edit change; the sidebar (picker, timeline) reruns when the match or the moment changes.
+Playback runs in the browser: the pitch is the whole clip (every agent, 16 s at 10 Hz, overlays at 2 Hz) sent once
+as plotly frames with play / pause / slider controls, so play, pause and scrub cost no server rerun. The server
+works only on a simulation, an edit, an overlay change or a jump. One state: ``st.session_state["clock"]`` (a
+provider frame) is the frame simulations and edits start from (a click on a player at any frame of the animation
+moves it there); edits and runs are keyed to (match, view) and dropped when the match changes or an Undo leaves
+them behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pages and tests import ui.py from here
 
+import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 import ui  # noqa: E402
 
 from soccerai import replay  # noqa: E402
+from soccerai.errors import SoccerAIError  # noqa: E402
 from soccerai.evaluate.pitch_control import Grid  # noqa: E402
 from soccerai.replay import style  # noqa: E402
 
-PLAY_TICK_S = 0.4
-"""While playing, the workspace reruns every 0.4 s and the clock advances 0.4 s of match time."""
-
-st.set_page_config(page_title="soccerai · replay & what-if", page_icon="⚽", layout="wide")
-st.markdown("<style>.block-container{padding-top:2.6rem;padding-bottom:0.5rem}"
+st.set_page_config(page_title="soccerai", page_icon="⚽", layout="wide")
+st.markdown("<style>.block-container{padding-top:3.4rem;padding-bottom:0.5rem}"
             "div[data-testid='stVerticalBlock']{gap:0.45rem}</style>", unsafe_allow_html=True)
 
 source = ui.pick_match()
@@ -49,15 +52,15 @@ def timeline_clicked() -> None:
         ui.jump_to(ui.timeline(st.session_state["source"])[shown[rows[0]]])
 
 
+KINDS = {"all": None, "goals": ["goal"], "shots": ["shot", "goal"], "attacks": ["attack"]}
 table = ui.guarded(lambda: ui.timeline_table(source), "Cannot read this match")
 if table is not None and table.height:
-    kind = st.sidebar.segmented_control("Timeline", ["all", "shots", "attacks"], default="all", key="timeline_kind")
-    table = table.with_row_index("row")
-    if kind in ("shots", "attacks"):
-        table = table.filter(pl.col("what").is_in(["shot", "goal"] if kind == "shots" else ["attack"]))
-    st.session_state["timeline_rows"] = table["row"].to_list()
-    st.sidebar.caption(f"{table.height} moments in time order (*detected*: found in the tracking, no event data). "
-                       "Click one to jump.")
+    kind = st.sidebar.radio("Timeline", list(KINDS), key="timeline_kind", horizontal=True)  # one always chosen
+    if KINDS.get(kind):
+        table = table.filter(pl.col("what").is_in(KINDS[kind]))
+    st.session_state["timeline_rows"] = table["index"].to_list()
+    st.sidebar.caption(f"{table.height} moments: goals first (scorer in brackets), then time order (*detected*: "
+                       "found in the tracking, no event data). Click one to jump.")
     st.sidebar.dataframe(table.select("clock", "what", "team", "source"), key="timeline", on_select=timeline_clicked,
                          selection_mode="single-row", hide_index=True, height=250, width="stretch")
 elif table is not None:
@@ -65,23 +68,31 @@ elif table is not None:
 
 
 def go_to_widgets() -> None:
-    """Free navigation over the whole match: a period and a mm:ss match clock (1 s steps)."""
-    state, view = st.session_state, ui.current_view()
+    """Free navigation: a typed match clock (mm:ss, or 45+m:ss in stoppage time)."""
+    state = st.session_state
     lengths = ui.period_lengths(source)
 
     def moved() -> None:
-        ui.guarded(lambda: ui.go_to_time(state["period"], float(state["match_s"])), "Cannot go there")
+        state["goto_error"] = None
+        typed = str(state.get("goto") or "").strip()
+        if not typed:
+            return
+        try:
+            period, seconds = replay.parse_clock(typed)
+        except SoccerAIError as exc:
+            state["goto_error"] = str(exc)
+            return
+        if period not in lengths or seconds > lengths[period] + 0.05:
+            spans = ", ".join(f"{replay.match_clock(p, 0)}-{replay.match_clock(p, t)}" for p, t in lengths.items())
+            state["goto_error"] = f"{typed} is outside this match (its clock runs {spans})"
+            return
+        ui.guarded(lambda: ui.go_to_time(period, seconds), "Cannot go there")
 
-    view_scene = ui.guarded(lambda: ui.scene(view, ui.edits_of(view)), "Cannot build the replay")
-    now = view_scene.times[ui.clock_index(view_scene)] if view_scene is not None and view_scene.times is not None \
-        else 0.0
-    state["period"] = view.period
-    last = int(lengths.get(view.period, 0.0))
-    state["match_s"] = min(last, max(0, int(now)))
-    c0, c1 = st.sidebar.columns([1, 3], vertical_alignment="bottom")
-    c0.selectbox("Period", list(lengths), key="period", on_change=moved, format_func=lambda p: f"P{p}")
-    c1.select_slider("Go to (match clock)", options=list(range(last + 1)), key="match_s", on_change=moved,
-                     format_func=lambda sec: replay.format_clock(view.period, sec))
+    spans = ", ".join(f"{replay.match_clock(p, 0)}-{replay.match_clock(p, t)}" for p, t in lengths.items())
+    st.sidebar.text_input("Go to (match clock)", key="goto", on_change=moved, placeholder="16:23 or 45+2:05",
+                          help=f"mm:ss; stoppage time as 45+m:ss or 90+m:ss. This match: {spans}.")
+    if state.get("goto_error"):
+        st.sidebar.error(state["goto_error"])
 
 
 go_to_widgets()
@@ -89,28 +100,20 @@ go_to_widgets()
 
 # -- the workspace -----------------------------------------------------------------------------------------------
 def clock_widgets(view_scene: replay.Scene, index: int) -> None:
-    """The clip slider, the match clock and the step / play buttons: all write the one clock."""
-    state, view = st.session_state, ui.current_view()
-
-    def clip_moved() -> None:
-        ui.go_to(view.period, int(view_scene.frames[state["clip"]]))
+    """The step buttons move the one clock (the frame simulations and edits start from); play, pause and scrub are
+    the pitch's own controls, in the browser."""
+    view = ui.current_view()
 
     def step(seconds: float) -> None:
         ui.step_clock(view_scene, view.period, seconds)
 
-    state["clip"] = index
-    st.select_slider("Clip (0.1 s steps)", options=list(range(len(view_scene))), key="clip", on_change=clip_moved,
-                     format_func=lambda i: ui.clock_text(view_scene, i),
-                     label_visibility="collapsed")
-    c2, c3, c4, c5, c6 = st.columns(5, vertical_alignment="center")
-    c2.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch")
-    c3.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch")
-    c4.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch")
-    c5.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch")
-    playing = state.get("playing", False)
-    if c6.button("❚❚ Pause" if playing else "▶ Play", key="play", width="stretch"):
-        state["playing"] = not playing
-        st.rerun()  # re-declare the workspace with (or without) its timer
+    c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 3.2], vertical_alignment="center")
+    c1.button("-1s", key="back_1", on_click=step, args=(-1.0,), width="stretch")
+    c2.button("-0.1s", key="back_01", on_click=step, args=(-0.1,), width="stretch")
+    c3.button("+0.1s", key="fwd_01", on_click=step, args=(0.1,), width="stretch")
+    c4.button("+1s", key="fwd_1", on_click=step, args=(1.0,), width="stretch")
+    c5.caption(f"Start frame {ui.clock_text(view_scene, index)}. ▶ plays the clip in the browser from there (or "
+               "on from a pause); a click on a player at any frame moves the start frame there.")
 
 
 def overlay_controls() -> dict:
@@ -123,12 +126,42 @@ def overlay_controls() -> dict:
         score_model = st.selectbox("OBSO score model", ["potential", "distance"], key="score_model",
                                    help="'potential' is the C-OBSO paper's score model (shot lines blocked by "
                                         "defenders); 'distance' only looks at the distance to goal.")
-    if surface == "OBSO":
-        st.caption(style.OBSO_EXPLANATION)
-    elif surface == "pitch control":
-        st.caption(style.CONTROL_EXPLANATION + f" ({style.HOME_COLOUR} orange: home, blue: away).")
     return {"surface": surface, "velocities": velocities, "trail": trail, "grid": ui.GRIDS[grid],
             "score_model": score_model}
+
+
+def surface_caption(view_scene: replay.Scene, index: int, options: dict, maps: ui.FrameSurfaces | None,
+                    provider: str | None) -> None:
+    """What the surface shows, in words: whose OBSO and its total; pitch control's colours; the caveat of
+    broadcast tracking (players out of view count for nobody)."""
+    if maps is None or options["surface"] == "none":
+        return
+    attacking = view_scene.teams[view_scene.attacking_team]
+    if options["surface"] == "OBSO":
+        total = float(np.nansum(maps.obso))
+        st.caption(f"OBSO of **{attacking}** (attacking →) at {ui.clock_text(view_scene, index)}: total "
+                   f"**{100 * total:.2f} %** chance that their next action scores. " + style.OBSO_EXPLANATION)
+    else:
+        st.caption(style.CONTROL_EXPLANATION + f" Orange: {view_scene.teams['home']} (home), blue: "
+                   f"{view_scene.teams['away']} (away).")
+    if provider == "skillcorner" and not view_scene.simulated:
+        st.caption(":warning: Broadcast tracking: only the players in camera view are counted; the others are "
+                   "missing from this surface, so it over-states the space of whichever team has more players "
+                   "out of view.")
+    if not np.isfinite(maps.control).any():
+        st.caption(":warning: No frame of this clip has the ball and both teams tracked: nothing to draw.")
+    elif maps.index != index:
+        st.caption(f"The ball is not tracked at {ui.clock_text(view_scene, index)}: the surface is the one at "
+                   f"{ui.clock_text(view_scene, maps.index)}, the nearest frame with the ball.")
+    st.caption("While playing, the surface is recomputed every 0.5 s of match time (held in between).")
+
+
+def colour_key(view_scene: replay.Scene, sim: replay.Simulation) -> None:
+    """One coloured name per predicted player, the colours of the fan."""
+    chips = [f"<span style='color:{style.PALETTE[i % len(style.PALETTE)]};font-weight:600'>■ "
+             f"{html.escape(ui.player_name(view_scene, k))}</span>" for i, k in enumerate(sim.predicted)]
+    st.markdown("Predicted (thin lines: samples, dots: where they end, dashed: the real run): " + " · ".join(chips),
+                unsafe_allow_html=True)
 
 
 def simulate_controls(view_scene: replay.Scene, index: int, roles: dict[str, int]) -> None:
@@ -155,20 +188,28 @@ def simulate_controls(view_scene: replay.Scene, index: int, roles: dict[str, int
                                   model_label=ui.model_label(model))
             cobso = replay.simulation_cobso(view_scene, sim, Grid.over(view_scene.pitch,
                                                                        *ui.GRIDS["coarse 25 x 16 (fast)"]))
+            baseline = sim if model == ui.BASELINE else replay.simulate(
+                ui.load_model(ui.BASELINE), view_scene, index, list(agents), 1, horizon, model_label="constant velocity")
             edited = f", {len(ui.edits_of(view))} edit(s)" if ui.edits_of(view) else ""
             return ui.Run(f"{len(ui.runs()) + 1}: {ui.model_label(model)} from {clock}{edited}", view,
-                          ui.edits_of(view), model, sim, cobso)
+                          ui.edits_of(view), model, sim, cobso, baseline)
 
         with st.spinner("Sampling futures..."):
             done = ui.guarded(run, "Simulation failed")
         if done is not None:
             ui.add_run(done)
-    shown = latest_run(view)
+    shown = ui.shown_run(view)
     if shown is not None:
         sim = shown.simulation
         st.success(f"Prediction: {sim.futures.shape[0]} sampled futures of "
                    f"{', '.join(ui.player_name(view_scene, k) for k in sim.predicted)} over "
                    f"{sim.futures.shape[1] / 10:.1f} s with {shown.model} — run {shown.label} ({view_scene.source}).")
+        colour_key(view_scene, sim)
+        verdict = ui.guarded(lambda: ui.verdict(shown), "Cannot compare with the unedited run")
+        if verdict:
+            st.markdown(f"**What-if:** {verdict}")
+        for warning in replay.prediction_warnings(sim, shown.baseline if shown.model != ui.BASELINE else None):
+            st.warning(warning, icon=":material/warning:")
         if shown.model == ui.BASELINE:
             st.caption("Constant velocity is the baseline: the fan shows the interface, not skill.")
         cobso_metrics(shown)
@@ -179,11 +220,11 @@ def cobso_metrics(run: ui.Run) -> None:
         st.caption("C-OBSO needs the predicted agents to be the A1/D1/D2 set at the last simulated frame, inside "
                    "the clip.")
         return
-    c1, c2 = st.columns(2)
-    c1.metric("C-OBSO (mean ± std)", f"{fmt(run.cobso.mean)} ± {fmt(run.cobso.std)}",
-              help="real minus predicted OBSO of the shooter at the last simulated frame, negatives set to 0: "
-                   "the scoring chance the real movement created beyond what the model expected.")
-    c2.metric("shooter's real OBSO", fmt(run.cobso.real_obso))
+    st.markdown(f"**C-OBSO** (mean ± std over samples): **{fmt(run.cobso.mean)} ± {fmt(run.cobso.std)}**  \n"
+                f"Shooter's real OBSO: **{fmt(run.cobso.real_obso)}**, predicted: "
+                f"**{fmt(float(run.cobso.predicted_obso.mean()))}**",
+                help="real minus predicted OBSO of the shooter at the last simulated frame, negatives set to 0: "
+                     "the scoring chance the real movement created beyond what the model expected.")
     if run.cobso.mean == 0:
         st.caption("C-OBSO 0: in every sample the predicted players leave the shooter at least as much scoring "
                    "chance as the real ones did.")
@@ -194,35 +235,34 @@ def fmt(value: float) -> str:
     return replay.format_value(value)
 
 
-def latest_run(view: ui.View) -> ui.Run | None:
-    return next((r for r in reversed(ui.runs()) if r.view == view), None)
-
-
 def edit_controls(view_scene: replay.Scene, index: int) -> None:
     state, view = st.session_state, ui.current_view()
     players = [k for k in range(replay.BALL_INDEX) if view_scene.valid[index, k]]
     selected = state.get("selected")
+    edits = ui.edits_of(view)
     st.caption("Click a player on the pitch to select him, then click where he should be. His path up to the "
-               "clock's frame moves with him; surfaces and new simulations use the edited scene.")
+               "start frame moves with him; surfaces and new simulations use the edited scene.")
     if selected is not None and selected in players:
         px, py = view_scene.positions[index, selected]
+        hl, hw = view_scene.pitch.half_length, view_scene.pitch.half_width
         c1, c2, c3 = st.columns([1.4, 1, 1])
         c1.markdown(f"**Selected:** {ui.player_name(view_scene, selected)}")
-        kx, ky = f"ex_{view}_{index}_{selected}", f"ey_{view}_{index}_{selected}"
-        c2.number_input("x (m)", -60.0, 60.0, float(round(px, 1)), 0.5, key=kx)
-        c3.number_input("y (m)", -40.0, 40.0, float(round(py, 1)), 0.5, key=ky)
+        suffix = f"{view}_{index}_{selected}_{len(edits)}"  # a new edit shows the new place
+        kx, ky = f"ex_{suffix}", f"ey_{suffix}"
+        c2.number_input("x (m)", -hl, hl, float(np.clip(round(px, 1), -hl, hl)), 0.5, key=kx)
+        c3.number_input("y (m)", -hw, hw, float(np.clip(round(py, 1), -hw, hw)), 0.5, key=ky)
         c1.button("Place", key="apply_edit",
                   on_click=lambda: ui.place(view_scene, selected, float(state[kx]), float(state[ky])))
     else:
         st.info("No player selected: click one on the pitch.")
     if state.get("edit_error"):
         st.error(f"Edit refused: {state['edit_error']}")
-    edits = ui.edits_of(view)
     if edits:
         st.dataframe(pl.DataFrame({"at": [ui.clock_text(view_scene, ui.index_of(view_scene, e[0])) for e in edits],
                                    "player": [ui.player_name(view_scene, e[1]) for e in edits],
                                    "to (m)": [f"({e[2]:.1f}, {e[3]:.1f})" for e in edits]}),
-                     hide_index=True, height=min(180, 38 + 35 * len(edits)), key="edit_list")
+                     hide_index=True, height=38 + 35 * min(len(edits), 8), key="edit_list", width="stretch",
+                     column_config={"player": st.column_config.TextColumn(width="large")})
         b1, b2 = st.columns(2)
         b1.button("Undo last edit", key="undo_edit", on_click=ui.undo_edit)
         b2.button("Undo all edits", key="reset_edits", on_click=ui.clear_edits)
@@ -232,11 +272,14 @@ def compare_controls(view_scene: replay.Scene) -> None:
     done = ui.runs()
     if len(done) < 2:
         st.info("Run two simulations (two models, or before and after an edit) to compare them side by side.")
+        st.session_state.pop("compare", None)
         return
     labels = [r.label for r in done]
     c1, c2 = st.columns(2)
     a = c1.selectbox("Run A", range(len(done)), index=len(done) - 2, format_func=lambda i: labels[i], key="cmp_a")
     b = c2.selectbox("Run B", range(len(done)), index=len(done) - 1, format_func=lambda i: labels[i], key="cmp_b")
+    if a is None or b is None or max(a, b) >= len(done):
+        return
     st.session_state["compare"] = (a, b)
     rows = []
     for name, run in (("A", done[a]), ("B", done[b])):
@@ -248,19 +291,29 @@ def compare_controls(view_scene: replay.Scene) -> None:
     per_agent = ui.guarded(lambda: replay.compare_simulations(done[a].simulation, done[b].simulation),
                            "Cannot compare these runs")
     if per_agent is not None:
-        st.dataframe(per_agent, hide_index=True, key="compare_agents")
-        st.caption("end_error: mean distance of the samples' end positions from the real one (m); spread: of the "
-                   "samples around their centre (m); end_shift: between the two runs' centres (m).")
+        st.dataframe(replay.readable_comparison(per_agent.drop("model_a", "model_b")), hide_index=True,
+                     key="compare_agents")
+        st.caption("end error: mean distance of the samples' end positions from the real one; spread: of the "
+                   "samples around their centre; end shift: between the two runs' centres (all in metres).")
 
 
 def export_controls(view_scene: replay.Scene, index: int, options: dict, run: ui.Run | None,
-                    maps: ui.FrameSurfaces | None) -> None:
-    overlays = ui.pitch_overlays(view_scene, index, options, maps,
-                                 ui.guarded(lambda: replay.roles(view_scene, index), "No roles"))
+                    maps: ui.FrameSurfaces | None, roles: replay.Roles) -> None:
+    """PNG / GIF / MP4 of what the pitch shows: its overlays, the run drawn on it and the pitch's own roles (one
+    role assignment on the pitch, the tables and the exports)."""
+    state = st.session_state
+    overlays = ui.pitch_overlays(view_scene, index, options, maps, roles)
     sim = run.simulation if run is not None else None
+    key = (ui.current_view(), index, ui.edits_of(ui.current_view()), tuple(sorted((k, str(v)) for k, v in
+                                                                                     options.items())),
+           run.label if run else None, tuple(roles.labels()))
+    if state.get("export_key") != key:  # what was made shows another view: its download buttons go
+        for kind in EXPORT_MIME:
+            state.pop(kind, None)
+        state["export_key"] = key
     st.caption(f"PNG: this frame with its overlays and simulation; GIF / MP4: the whole clip ({view_scene.source}). "
                "Exports reuse the simulation shown, they never sample again.")
-    clip = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"])
+    clip = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"], roles=roles)
     c1, c2, c3 = st.columns(3)
     export_button(c1, "png", lambda: replay.frame_png(view_scene, index, overlays, sim), "soccerai-view.png")
     export_button(c2, "gif", lambda: replay.replay_gif(view_scene, clip, dpi=100, every=2, simulation=sim),
@@ -283,9 +336,16 @@ def export_button(column, kind: str, make: Callable[[], bytes], filename: str, s
                                on_click="ignore")
 
 
-def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> None:
-    table = ui.guarded(lambda: replay.player_table(view_scene, run.simulation if run else None, frame=index),
-                       "Cannot build the player table")
+def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None, roles: replay.Roles) -> None:
+    """The pitch's roles and the run's own C-OBSO (computed once, when it was simulated: the table and the
+    Simulate tab show one number), each agent's OBSO cached per frame."""
+    view = ui.current_view()
+
+    def build() -> pl.DataFrame:
+        obso = ui.player_obso_at(view, ui.edits_of(view), index)
+        return replay.player_table(view_scene, run.cobso if run else None, index, obso, roles)
+
+    table = ui.guarded(build, "Cannot build the player table")
     if table is not None:
         st.caption(f"In this clip ({view_scene.source}); OBSO at {ui.clock_text(view_scene, index)}; C-OBSO of the "
                    "shown simulation's A1.")
@@ -293,19 +353,26 @@ def players_table(view_scene: replay.Scene, index: int, run: ui.Run | None) -> N
         st.dataframe(shown, hide_index=True, height=280, key="player_table")
 
 
+def heading(view_scene: replay.Scene, index: int, edits: tuple) -> str:
+    """Two lines, so a 1366 px screen never cuts it: ``"16:20.0 · FC Bayern München v Borussia Dortmund"`` and
+    ``"FC Bayern München attacking → · edited (1) · real tracking"``."""
+    first = f"{ui.clock_text(view_scene, index)} · {view_scene.teams['home']} v {view_scene.teams['away']}"
+    parts = (f"{view_scene.teams[view_scene.attacking_team]} attacking →",
+             f"edited ({len(edits)})" if edits else None, view_scene.source)
+    return first + "\n" + " · ".join(p for p in parts if p)
+
+
 def workspace() -> None:
     state = st.session_state
-    if state.get("playing"):
-        ui.go_to(ui.current_view().period, int(state["clock"]) + int(round(PLAY_TICK_S * ui.rate(source))))
     view = ui.current_view()
     view_scene = ui.guarded(lambda: ui.scene(view, ui.edits_of(view)), "Cannot build the replay")
     if view_scene is None:
-        state["playing"] = False
         return
     index = ui.clock_index(view_scene)
     match = ui.get_match(source)
     horizon = int(state.get("horizon", 40))
-    roles = ui.roles_at(view, ui.edits_of(view), min(len(view_scene) - 1, index + horizon))
+    edits = ui.edits_of(view)
+    roles = ui.roles_at(view, edits, min(len(view_scene) - 1, index + horizon))
     role_labels = roles.labels()
     pitch, side = st.columns([2.25, 1])
     with side:
@@ -313,40 +380,44 @@ def workspace() -> None:
             ["View", "Simulate", "Edit", "Compare", "Players", "Export"])
         with view_tab:
             options = overlay_controls()
-        maps = None
+        maps = clip = None
         if options["surface"] != "none":
-            maps = ui.guarded(lambda: ui.surfaces_at(view, ui.edits_of(view), index, options["grid"],
-                                                     options["score_model"]), "Cannot compute the overlays")
+            score = options["score_model"] if options["surface"] == "OBSO" else ""  # pitch control needs no score
+            maps = ui.guarded(lambda: ui.surfaces_at(view, edits, index, options["grid"], score),
+                              "Cannot compute the overlays")
+            clip = ui.guarded(lambda: ui.clip_surfaces(view, edits, options["grid"], score),
+                              "Cannot compute the overlays")
+        with view_tab:
+            surface_caption(view_scene, index, options, maps, match.metadata.provider)
         with sim_tab:
             simulate_controls(view_scene, index, roles.slots())
         with edit_tab:
             edit_controls(view_scene, index)
         with cmp_tab:
             compare_controls(view_scene)
-        run = latest_run(view)
+        run = ui.shown_run(view)
         with players_tab:
-            players_table(view_scene, index, run)
+            players_table(view_scene, index, run, roles)
         with export_tab:
-            export_controls(view_scene, index, options, run, maps)
+            export_controls(view_scene, index, options, run, maps, roles)
     with pitch:
-        clock = ui.clock_text(view_scene, index)
-        edits = ui.edits_of(view)
-        heading = " · ".join(p for p in (clock, state.get("moment_label"),
-                                         f"{view_scene.teams[view_scene.attacking_team]} attack →",
-                                         f"edited ({len(edits)})" if edits else None, view_scene.source) if p)
-        overlays = ui.pitch_overlays(view_scene, index, options, maps, roles, state.get("selected"))
-        figure = replay.replay_figure(view_scene, overlays, run.simulation if run else None, index, heading,
-                                      animate=False, clickable=True, height=ui.PITCH_HEIGHT)
+        if state.get("moment_label"):
+            st.caption(f"Moment: {state['moment_label']}")
+        overlays = ui.pitch_overlays(view_scene, index, options, maps, roles, state.get("selected"), clip)
+        figure = replay.replay_figure(view_scene, overlays, run.simulation if run else None, index,
+                                      heading(view_scene, index, edits), animate=True, clickable=True,
+                                      height=ui.PITCH_HEIGHT, notes=False)
         st.plotly_chart(figure, key="pitch", on_select=ui.on_pitch_click, selection_mode="points",
                         config={"displayModeBar": False}, width="stretch")
         clock_widgets(view_scene, index)
         if role_labels:
-            st.caption(" · ".join(role_labels) + f" (at {ui.clock_text(view_scene, min(len(view_scene) - 1, index + horizon))}, "
-                       f"the end of a {horizon / 10:.0f} s simulation)")
+            end = ui.clock_text(view_scene, min(len(view_scene) - 1, index + horizon))
+            st.caption("Rings: " + " · ".join(role_labels) + f" (at {end}, the end of a {horizon / 10:.0f} s "
+                       "simulation)")
         ui.source_banner(view_scene, match.metadata.provider)
-    if "compare" in state and len(ui.runs()) >= 2:
+    done = ui.runs()
+    if "compare" in state and len(done) >= 2:
         a, b = state["compare"]
-        done = ui.runs()
         if max(a, b) < len(done):
             left, right = st.columns(2)
             for column, name, chosen in ((left, "A", done[a]), (right, "B", done[b])):
@@ -359,4 +430,4 @@ def workspace() -> None:
                 column.plotly_chart(figure, key=f"compare_{name}", config={"displayModeBar": False}, width="stretch")
 
 
-st.fragment(workspace, run_every=PLAY_TICK_S if st.session_state.get("playing") else None)()
+st.fragment(workspace)()

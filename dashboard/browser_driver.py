@@ -123,7 +123,11 @@ def pick_option(page, label: str, option_text: str, scope=None) -> None:
 def click_timeline_row(page, row: int = 0) -> None:
     """Select a row of the sidebar timeline (a glide data grid: header and rows 35 px high)."""
     grid = page.locator('section[data-testid="stSidebar"] [data-testid="stDataFrame"]').first
+    # the sidebar scrolls: at 1366 x 768 the grid's lower rows are below the fold (scroll the sidebar, never the grid)
+    grid.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     box = grid.bounding_box()
+    assert box["y"] + 35 * (row + 2) <= page.viewport_size["height"], f"timeline row {row} is off the screen"
     page.mouse.click(box["x"] + 12, box["y"] + 35 + 35 * row + 17)
 
 
@@ -152,9 +156,61 @@ def players(page, team: str = "attack") -> list[tuple[float, float, int]]:
     return [tuple(p) for p in page.evaluate(PLAYERS_JS, team)]
 
 
+SPOTS_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    const t = gd._fullData.find(d => d.name === 'spot'); if (!t) return [];
+    return Array.from(t.x).map((x, i) => [x, t.y[i]]); }"""
+
+
+def spots(page) -> list[tuple[float, float]]:
+    """(x, y) of the pitch's invisible click targets (where a click places the selected player)."""
+    return [tuple(p) for p in page.evaluate(SPOTS_JS)]
+
+
+def click_menu(page, label: str) -> None:
+    """Click the pitch's play-menu button whose text is ``label`` ("▶ 1x", "❚❚ pause")."""
+    page.locator(".js-plotly-plot").first.locator("g.updatemenu-button").filter(has_text=label).first.click()
+
+
 def click_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
 def tracebacks(page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Client-side playback: the pitch's own plotly slider (no server round trip)
+
+STEP_TIMER_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    if (!window.__soccerai_step) { window.__soccerai_step = {t0: 0, t1: 0};
+        document.addEventListener('mousedown', () => { window.__soccerai_step.t0 = performance.now();
+                                                       window.__soccerai_step.t1 = 0; }, true); }
+    if (!gd.__soccerai_timed) { gd.__soccerai_timed = true;
+        gd.on('plotly_animated', () => { window.__soccerai_step.t1 = performance.now(); }); }
+    const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
+    return [rail.left, rail.top + rail.height / 2, rail.width, gd._fullLayout.sliders[0].steps.length,
+            gd._fullLayout.sliders[0].active]; }"""
+
+
+def slider_state(page) -> tuple[float, float, float, int, int]:
+    """(rail left, rail middle y, rail width, number of steps, active step) of the pitch's frame slider."""
+    left, middle, width, count, active = page.evaluate(STEP_TIMER_JS)
+    return left, middle, width, int(count), int(active)
+
+
+def client_step(page, index: int) -> float:
+    """Move the pitch's slider to step ``index`` with a click on its rail; seconds from the mouse press to
+    plotly's ``plotly_animated`` event, measured in the page (the browser alone: no Streamlit rerun)."""
+    left, middle, width, count, _ = slider_state(page)
+    inset = 8.0  # plotly's slider rail inset (px) at both ends
+    x = left + inset + (width - 2 * inset) * index / max(count - 1, 1)
+    page.mouse.click(x, middle)
+    page.wait_for_function("() => window.__soccerai_step.t1 > window.__soccerai_step.t0", timeout=15_000, polling=10)
+    return page.evaluate("() => (window.__soccerai_step.t1 - window.__soccerai_step.t0) / 1000")
+
+
+def attack_x(page) -> list[float]:
+    """The attackers' x as the browser draws them now (after client-side animation too)."""
+    return page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+        const t = gd._fullData.find(d => d.name === 'attack'); return t ? Array.from(t.x) : []; }""")

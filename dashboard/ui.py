@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -160,12 +160,22 @@ def moment_frame(moment: replay.Moment) -> int:
 
 
 def timeline_table(source: str) -> pl.DataFrame:
-    """What the timeline list shows: clock, kind, event / detected, label."""
+    """What the timeline list shows: goals first (with the scorer's name), then every moment in time order; clock,
+    kind ("goal" / "shot" / "attack"), team name, event / detected; ``index`` is the moment's place in
+    :func:`timeline`."""
+    from soccerai.match.names import player_names
+
+    match = get_match(source)
+    names = player_names(match.players)
     rows = []
-    for m in timeline(source):
-        rows.append({"clock": m.clock, "what": m.kind, "team": m.team, "source": m.source, "label": m.label})
-    return pl.DataFrame(rows, schema={"clock": pl.String, "what": pl.String, "team": pl.String, "source": pl.String,
-                                      "label": pl.String})
+    for i, m in enumerate(timeline(source)):
+        team = replay.team_name(match.metadata, m.team)
+        who = names.get(m.player, m.player) if m.is_goal and m.player else None
+        rows.append({"index": i, "clock": m.clock, "what": "goal" if m.is_goal else m.kind,
+                     "team": f"{team} ({who})" if who else team, "source": m.source, "label": m.label})
+    table = pl.DataFrame(rows, schema={"index": pl.Int64, "clock": pl.String, "what": pl.String, "team": pl.String,
+                                       "source": pl.String, "label": pl.String})
+    return pl.concat([table.filter(pl.col("what") == "goal"), table.filter(pl.col("what") != "goal")])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -211,18 +221,41 @@ class FrameSurfaces:
     obso: np.ndarray  # [ny, nx]
     player_obso: np.ndarray  # [23]
     grid: Grid
+    index: int
+    """The scene frame the surfaces were computed at: the clock's, or the nearest usable one where the clock's
+    frame has no tracked ball (:func:`soccerai.replay.frame_surfaces`)."""
 
 
 @st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
 def surfaces_at(view: View, edits: tuple[Edit, ...], index: int, grid: tuple[int, int],
                 score_model: str) -> FrameSurfaces:
-    """Pitch control, OBSO and each player's OBSO at one scene frame (:func:`soccerai.replay.scene_surfaces` of
-    that frame): an overlay toggle or a frame step costs one frame of OBSO, never the whole scene."""
+    """Pitch control, OBSO and each player's OBSO at one scene frame (:func:`soccerai.replay.frame_surfaces`):
+    an overlay toggle or a frame step costs one frame of OBSO, never the whole scene. ``score_model=""``: pitch
+    control only (OBSO NaN), for the pitch-control overlay."""
     whole = scene(view, edits)
-    one = replace(whole, positions=whole.positions[index : index + 1], velocities=whole.velocities[index : index + 1],
-                  valid=whole.valid[index : index + 1], frames=whole.frames[index : index + 1], key_index=0)
-    maps = replay.scene_surfaces(one, Grid.over(whole.pitch, *grid), score_model, 1)
-    return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid)
+    maps, used = replay.frame_surfaces(whole, index, Grid.over(whole.pitch, *grid), score_model or None)
+    return FrameSurfaces(maps.control[0], maps.obso[0], maps.player_obso[0], maps.grid, used)
+
+
+@st.cache_data(show_spinner=False, max_entries=SURFACE_CACHE, ttl=TTL_S)
+def player_obso_at(view: View, edits: tuple[Edit, ...], index: int) -> np.ndarray:
+    """Each agent's OBSO ``[23]`` at one scene frame (:func:`soccerai.replay.frame_obso`), for the players table:
+    computed once per frame, not on every rerun."""
+    return replay.frame_obso(scene(view, edits), index)
+
+
+CLIP_SURFACE_STRIDE = 5
+"""The animated pitch's surfaces are computed every 5th frame (2 Hz) and held in between."""
+
+
+@st.cache_data(show_spinner=False, max_entries=SCENE_CACHE, ttl=TTL_S)
+def clip_surfaces(view: View, edits: tuple[Edit, ...], grid: tuple[int, int], score_model: str) -> np.ndarray:
+    """Pitch control and OBSO of the whole clip ``[2, F, ny, nx]`` at 2 Hz (:func:`soccerai.replay.scene_surfaces`,
+    stride :data:`CLIP_SURFACE_STRIDE`): what the browser animates with the pitch. ``score_model=""``: pitch
+    control only (OBSO NaN: its score model is most of its cost)."""
+    whole = scene(view, edits)
+    maps = replay.scene_surfaces(whole, Grid.over(whole.pitch, *grid), score_model or None, CLIP_SURFACE_STRIDE)
+    return np.stack([maps.control, maps.obso]).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -296,7 +329,11 @@ def set_edits(view: View, edits: tuple[Edit, ...]) -> None:
 
 
 def open_match(source: str) -> None:
-    """Show ``source`` from its first moment (or its first tracked frame when it has none)."""
+    """Show ``source`` from its first moment (or its first tracked frame when it has none). Everything keyed to
+    the old match goes: edits, simulation runs, the comparison, the selection, made exports, banners."""
+    for key in ("runs", "edits", "compare", "cmp_a", "cmp_b", "selected", "edit_error", "png", "gif", "mp4",
+                "export_key", "goto_error"):
+        state().pop(key, None)
     state()["source"] = source
     found = timeline(source)
     if found:
@@ -375,8 +412,13 @@ def on_pitch_click() -> None:
     data = data[0] if isinstance(data, list) and data else data
     if data is None:  # a simulated path or another trace without a player
         return
-    if int(data) >= 0:  # players carry their agent index, the click lattice -1
+    if int(data) >= 0:  # players carry their agent index (and the animation frame), the click lattice -1
         select_player(int(data))
+        frame = point.get("customdata")
+        if isinstance(frame, list) and len(frame) > 2 and frame[2] is not None:  # clicked while the clip played
+            view = current_view()
+            shown = scene(view, edits_of(view))
+            go_to(view.period, int(shown.frames[int(np.clip(int(frame[2]), 0, len(shown) - 1))]))
     elif state().get("selected") is not None:
         view = current_view()
         place(scene(view, edits_of(view)), int(state()["selected"]), float(point["x"]), float(point["y"]))
@@ -394,7 +436,12 @@ def place(view_scene: replay.Scene, agent: int, x: float, y: float, velocity: tu
     except SoccerAIError as exc:
         state()["edit_error"] = str(exc)
         return str(exc)
-    set_edits(view, (*edits_of(view), edit))
+    earlier = edits_of(view)
+    if any(e[:4] == edit[:4] for e in earlier[-1:]) or (
+            np.allclose(view_scene.positions[index, agent], edit[2:4], atol=0.05)):
+        state()["edit_error"] = None  # a repeated click (or the player's own spot) adds nothing
+        return None
+    set_edits(view, (*earlier, edit))
     state()["edit_error"] = None
     return None
 
@@ -418,10 +465,44 @@ class Run:
     model: str
     simulation: replay.Simulation
     cobso: Any
+    baseline: replay.Simulation | None = None
+    """Constant velocity from the same frame for the same agents (one sample): "did it do better than running
+    straight on?"."""
+
+
+def verdict(run: Run) -> str | None:
+    """One line in words comparing an edited run with the newest unedited run from the same start frame
+    (:func:`soccerai.replay.what_if_verdict`); None when there is no such pair."""
+    if not run.edits:
+        return None
+    base = next((r for r in reversed(runs()) if r.view == run.view and not r.edits
+                 and r.simulation.start == run.simulation.start), None)
+    if base is None:
+        return None
+    plain = scene(run.view, ())
+    moved = []
+    for frame, agent, x, y, _, _ in run.edits:
+        before = plain.positions[index_of(plain, frame), agent]
+        moved.append((replay.player_info(plain, agent).label() if replay.player_info(plain, agent) else
+                      f"#{plain.labels[agent]}", float(np.hypot(x - before[0], y - before[1]))))
+    shooter = None
+    if base.cobso is not None and run.cobso is not None:
+        shooter = (float(base.cobso.predicted_obso.mean()), float(run.cobso.predicted_obso.mean()))
+    return replay.what_if_verdict(base.simulation, run.simulation, moved, shooter)
 
 
 def runs() -> list[Run]:
-    return state().setdefault("runs", [])
+    """The session's runs of the open match (runs of another match are dropped)."""
+    kept = [r for r in state().setdefault("runs", []) if r.view.source == state().get("source")]
+    state()["runs"] = kept
+    return kept
+
+
+def shown_run(view: View) -> Run | None:
+    """The newest run that applies to what is on the pitch: same view, same edits (after an Undo the predictions
+    made with the moved player are no longer drawn)."""
+    edits = edits_of(view)
+    return next((r for r in reversed(runs()) if r.view == view and r.edits == edits), None)
 
 
 def add_run(run: Run) -> None:
@@ -444,7 +525,7 @@ def source_banner(view_scene: replay.Scene, provider: str | None = None) -> None
     if view_scene.simulated:
         st.warning("**Simulated tracking** (soccerai's match synthesizer), not measured play.", icon="🧪")
     elif provider == "skillcorner":
-        st.info(REAL_SOURCE, icon="📺")
+        st.info(REAL_SOURCE, icon=":material/videocam:")
     else:
         st.caption(f"Real tracking ({provider or 'provider'}).")
 
@@ -469,11 +550,13 @@ def player_name(view_scene: replay.Scene, agent: int) -> str:
 # The pitch: one frame, clickable
 
 
-PITCH_HEIGHT = 470
+PITCH_HEIGHT = 560
+"""The animated pitch with its play buttons and slider below."""
 
 
 def pitch_overlays(view_scene: replay.Scene, index: int, options: dict, maps: FrameSurfaces | None,
-                   roles: replay.Roles | None = None, selected: int | None = None) -> replay.Overlays:
+                   roles: replay.Roles | None = None, selected: int | None = None,
+                   clip: np.ndarray | None = None) -> replay.Overlays:
     """What the pitch draws at scene frame ``index``: the View tab's trails and arrows, the one-frame surface of
     ``maps`` (NaN on the other frames) when a surface is chosen, the ringed roles and the selected player."""
     overlays = replay.Overlays(trail_frames=options["trail"], velocities=options["velocities"], roles=roles,
@@ -481,6 +564,9 @@ def pitch_overlays(view_scene: replay.Scene, index: int, options: dict, maps: Fr
     if maps is not None and options["surface"] != "none":
         layer = np.full((len(view_scene), *maps.control.shape), np.nan)
         layer[index] = maps.control if options["surface"] == "pitch control" else maps.obso
+        if clip is not None:  # the browser animates the whole clip: every frame its (held, 2 Hz) surface
+            layer = clip[0 if options["surface"] == "pitch control" else 1].astype(float)
+            layer[index] = maps.control if options["surface"] == "pitch control" else maps.obso
         overlays.surface, overlays.surface_name = layer, options["surface"]
     return overlays
 
@@ -507,7 +593,9 @@ def match_options() -> tuple[list[str], dict[str, str]]:
     table = guarded(lambda: summaries(str(store_dir())), "Cannot list the store")
     rows = list(table.iter_rows(named=True)) if table is not None else []
     labels = {str(r["path"]): match_label(r) for r in rows}
-    if real_available():
+    stored_real = any("2019-11-09" in str(r.get("date") or "") and "skillcorner" in str(r.get("provider") or "").lower()
+                      for r in rows)
+    if real_available() and not stored_real:  # the store's copy of the real match is the one entry for it
         labels[REAL] = "FC Bayern München v Borussia Dortmund · 2019-11-09 · real SkillCorner broadcast tracking"
     labels[DEMO] = "Simulated demo match (synthesizer, Metrica Game 1 events)"
     return list(labels), labels
@@ -519,8 +607,8 @@ def pick_match() -> str | None:
     upload_box()
     options, labels = match_options()
     stored = [o for o in options if o not in (REAL, DEMO)]
-    if "source" not in state() and not stored:
-        open_match(options[0])
+    if "source" not in state() and len(stored) <= 1:  # nothing or one stored match: open it, no empty screen
+        guarded(lambda: open_match(options[0]), "Cannot open this match")
     current = state().get("source")
 
     def changed() -> None:

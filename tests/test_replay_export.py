@@ -8,6 +8,7 @@ The export tests encode a REAL scene: the Last Row clip of a Liverpool goal (rea
 from __future__ import annotations
 
 import io
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -131,9 +132,36 @@ def test_dashboard_makes_an_mp4_to_download() -> None:
     """The Export tab's MP4 is the whole clip (every 2nd frame), encoded once and offered for download."""
     at = AppTest.from_file(str(DASHBOARD / "app.py"), default_timeout=300).run()
     assert not at.exception, [e.value for e in at.exception]
-    scene_length = len(at.select_slider(key="clip").options)
+    scene_length = len(json.loads(at.get("plotly_chart")[0].proto.spec)["frames"])  # the clip the browser plays
     at.button(key="make_mp4").click().run()
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert at.download_button(key="dl_mp4").label == "Download MP4"
     frames, info, _ = _decode(at.session_state["mp4"])
     assert len(frames) == len(range(0, scene_length, 2)) and info["codec"] == "h264"
+
+
+def test_gif_draws_the_futures_only_from_their_start_and_png_has_no_empty_margin() -> None:
+    """The fan appears at the frame it was sampled from (never from the clip's first frame); the PNG is cropped to
+    what is drawn; the title keeps the whole clock (tenths) on its own line."""
+    from soccerai.cli.demo import real_match_files
+    from soccerai.io import load_match
+    from soccerai.models import build_model
+
+    match = load_match(real_match_files())
+    shot = next(m for m in replay.timeline(match) if m.kind == "shot")
+    scene = replay.scene_for_moment(match, shot)
+    start = len(scene) // 2
+    seen = [k for k in range(replay.BALL_INDEX) if scene.valid[start, k]]
+    agents = sorted(seen, key=lambda k: -float(np.hypot(*scene.velocities[start, k])))[:2]  # the fastest: long runs
+    sim = replay.simulate(build_model("constant_velocity"), scene, start, agents, 3, len(scene) - start - 1)
+
+    def fan_pixels(rgb: np.ndarray) -> int:  # the first predicted player's colour, magenta #e7298a
+        body = rgb[:, : int(rgb.shape[1] * 0.84)].astype(int)  # the pitch, not the legend beside it
+        return int(((body[..., 0] > 170) & (body[..., 1] < 110) & (body[..., 2] > 90)).sum())
+
+    frames = list(replay.replay_frames(scene, dpi=80, every=start, simulation=sim))
+    assert fan_pixels(frames[0]) * 5 < fan_pixels(frames[1]), (fan_pixels(frames[0]), fan_pixels(frames[1]))
+    png = Image.open(io.BytesIO(replay.frame_png(scene, start, simulation=sim, dpi=40)))
+    assert png.size[1] < 7.0 * 40 * 0.97  # cropped
+    title = replay.view_title(scene, start)
+    assert title.splitlines()[0].endswith(scene.clock(start) + f".{int(scene.times[start] * 10) % 10}")

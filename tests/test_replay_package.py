@@ -53,14 +53,23 @@ def shot_scene(real: Match, moments: list[replay.Moment]) -> replay.Scene:
 
 
 def test_match_clock() -> None:
-    assert replay.format_clock(1, 0.0) == "00:00"
-    assert replay.format_clock(1, 754.9) == "12:34"  # a clock floors: 12:34.9 shows 12:34
-    assert replay.format_clock(2, 61.0) == "46:01"  # the second half starts at 45:00
-    assert replay.format_clock(1, 46 * 60 + 5) == "46:05"  # first-half stoppage time keeps counting
-    assert replay.format_clock(3, 0.0) == "90:00"
+    assert replay.match_clock(1, 0.0) == "00:00"
+    assert replay.match_clock(1, 754.9) == "12:34"  # a clock floors: 12:34.9 shows 12:34
+    assert replay.match_clock(2, 61.0) == "46:01"  # the second half starts at 45:00
+    assert replay.match_clock(1, 46 * 60 + 5) == "45+1:05"  # first-half stoppage, never "46:05" of the 2nd half
+    assert replay.match_clock(1, 45 * 60 + 2) == "45+0:02" and replay.match_clock(2, 5.0) == "45:05"
+    assert replay.match_clock(2, 47 * 60) == "90+2:00"
+    assert replay.parse_clock("16:23") == (1, 983.0) and replay.parse_clock("45:05") == (2, 5.0)
+    assert replay.parse_clock("45+2:05") == (1, 2825.0) and replay.parse_clock("90+1") == (2, 2760.0)
+    for typed in ("16:75", "abc", "50+1", ""):
+        with pytest.raises(InvalidParameterError):
+            replay.parse_clock(typed)
+    assert replay.match_clock(3, 0.0) == "90:00"
+    for period, seconds in ((1, 983.0), (1, 2825.0), (2, 5.0), (2, 2760.0), (3, 61.0)):  # typed back, same moment
+        assert replay.parse_clock(replay.match_clock(period, seconds)) == (period, seconds)
     for bad in ((0, 1.0), (2, -1.0), (1, math.nan)):
         with pytest.raises(InvalidParameterError):
-            replay.format_clock(*bad)
+            replay.match_clock(*bad)
 
 
 def test_timeline_is_in_match_time_with_mm_ss_clocks(real: Match, moments: list[replay.Moment]) -> None:
@@ -237,12 +246,44 @@ def test_figure_legends_and_fixed_obso_scale(shot_scene: replay.Scene) -> None:
     assert shot_scene.clock(shot_scene.key_index) in control.layout.title.text
 
 
+def test_a_click_in_open_play_lands_where_it_was_aimed(shot_scene: replay.Scene) -> None:
+    from soccerai.replay.figure import SPOT_CLEAR_M
+
+    index = shot_scene.key_index
+    figure = replay.replay_figure(shot_scene, initial=index, animate=True, clickable=True)
+    spot = next(t for t in figure.data if t.name == "spot")
+    spots = np.stack([np.asarray(spot.x, float), np.asarray(spot.y, float)], axis=1)
+    players = shot_scene.positions[index, : replay.BALL_INDEX][shot_scene.valid[index, : replay.BALL_INDEX]]
+    to_player = np.linalg.norm(spots[:, None] - players[None], axis=2).min(axis=1)
+    assert to_player.min() > SPOT_CLEAR_M  # a click on a player picks the player, never a spot under him
+    rng = np.random.default_rng(0)
+    pitch = shot_scene.pitch
+    aims = rng.uniform((-pitch.half_length, -pitch.half_width), (pitch.half_length, pitch.half_width), (4000, 2))
+    open_play = aims[np.linalg.norm(aims[:, None] - players[None], axis=2).min(axis=1) > SPOT_CLEAR_M + 1.0]
+    miss = np.linalg.norm(open_play[:, None] - spots[None], axis=2).min(axis=1)
+    assert len(open_play) > 2000 and miss.max() <= 0.5 * np.sqrt(2) + 1e-6  # the nearest target is within 0.71 m
+
+
 def test_surfaces_are_cached_by_scene_key(shot_scene: replay.Scene) -> None:
     first = replay.cached_surfaces(shot_scene, (25, 16), stride=10)
     assert replay.cached_surfaces(shot_scene, (25, 16), stride=10) is first
     moved = replay.EditList().add(next(k for k in range(1, 11) if shot_scene.valid[0, k]), 0, (0.0, 0.0)).apply(shot_scene)
     assert replay.cached_surfaces(moved, (25, 16), stride=10) is not first
     assert np.isfinite(first.control).any(axis=(1, 2)).all()  # held from the nearest usable frame, never blank
+    only = replay.scene_surfaces(shot_scene, Grid.over(shot_scene.pitch, 25, 16), None, stride=10)  # no score model
+    np.testing.assert_allclose(only.control, first.control, rtol=1e-6, atol=1e-6)
+    assert np.isnan(only.obso).all() and np.isnan(only.player_obso).all()
+
+
+def test_a_frame_without_the_ball_draws_the_nearest_usable_surface(real: Match) -> None:
+    from soccerai.evaluate.pitch_control import usable_frames
+
+    found = replay.scene_at(real, 1, 16 * 60 + 20, 8.0, 8.0)
+    usable = usable_frames(*replay.scene_tensors(found)).numpy()
+    lost, kept = int(np.flatnonzero(~usable)[0]), int(np.flatnonzero(usable)[0])
+    maps, used = replay.frame_surfaces(found, lost, Grid.over(found.pitch, 25, 16))
+    assert used != lost and usable[used] and np.isfinite(maps.control).all() and np.isfinite(maps.obso).all()
+    assert replay.nearest_usable(found, kept) == kept
 
 
 def test_match_summaries_of_a_store(real: Match, sportec: Match, tmp_path: Path) -> None:

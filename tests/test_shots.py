@@ -163,7 +163,7 @@ def test_no_goal_without_the_kick_off() -> None:
 
 
 def test_the_clock_shows_stoppage_time_as_45_plus() -> None:
-    from soccerai.match.shots import match_clock
+    from soccerai.match.clock import match_clock
 
     assert match_clock(1, 17 * 60 + 42.9) == "17:42"
     assert match_clock(1, 47 * 60 + 10) == "45+2:10"

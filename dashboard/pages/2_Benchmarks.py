@@ -40,12 +40,17 @@ for path in saved:
         st.dataframe(table, width="stretch")
 
 st.subheader("Quick comparison")
-clip = clips_dir() / "lastrow" / "LIV_[2]-1_CHE.csv"
+clip = clips_dir() / "lastrow" / "LIV_[2]-1_CHE.csv"  # the data folder setting ($SOCCERAI_DATA_DIR)
 choices = [c for c in ui.model_choices() if c != ui.OTHER]
 chosen = st.multiselect("Models", choices, default=choices[:2], key="bench_models")
 samples = st.slider("Samples per window (K of minADE_K)", 1, 20, 5, key="bench_samples")
 st.caption(f"Honest rollout on the real Last Row clip {clip.name} (real tracking): 2 s observed, 4 s predicted.")
-if st.button("Run benchmark", key="run_benchmark"):
+if not clip.is_file():
+    st.warning(f"The real Last Row clip is not in the data folder: {clip} is missing. Point SOCCERAI_DATA_DIR at the "
+               "data folder (the one `make demo` read) and restart the dashboard.")
+elif not chosen:
+    st.info("Choose at least one model.")
+elif st.button("Run benchmark", key="run_benchmark"):
     result = ui.guarded(lambda: run_benchmark(str(clip), tuple(chosen), samples), "Benchmark failed")
     if result is not None:
         st.dataframe(result, width="stretch", key="benchmark_table")

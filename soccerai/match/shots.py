@@ -530,26 +530,6 @@ def score_detection(detected: pl.DataFrame, truth: pl.DataFrame, frame_rate: flo
 # Goals from broadcast tracking: crossed line, ball lost near goal + long gap, centre kick-off by the other side
 # ----------------------------------------------------------------------------------------------------------------
 
-PERIOD_MINUTES = {1: (0, 45), 2: (45, 90), 3: (90, 105), 4: (105, 120)}
-"""Match-clock minute at which each period starts and its regular end (3 and 4: extra time)."""
-
-
-def match_clock(period: int, seconds_in_period: float) -> str:
-    """The match clock as broadcasters write it: ``"17:42"``, stoppage time as ``"45+2:10"`` / ``"90+1:05"``
-    (periods 3 and 4 are extra time, ``"105+0:30"``); other periods (penalties) ``"P5 mm:ss"``. Seconds floored."""
-    if not math.isfinite(seconds_in_period) or seconds_in_period < 0:
-        raise InvalidParameterError(f"seconds in the period must be finite and >= 0, got {seconds_in_period!r}")
-    seconds = int(math.floor(seconds_in_period))
-    if period not in PERIOD_MINUTES:
-        return f"P{period} {seconds // 60:02d}:{seconds % 60:02d}"
-    start, end = PERIOD_MINUTES[period]
-    total = start * 60 + seconds
-    if total < end * 60:
-        return f"{total // 60:02d}:{total % 60:02d}"
-    extra = total - end * 60
-    return f"{end}+{extra // 60}:{extra % 60:02d}"
-
-
 @dataclass(frozen=True)
 class GoalRules:
     """Thresholds of the goal evidence (metres, seconds, m/s); see the module docstring."""

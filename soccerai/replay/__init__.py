@@ -17,6 +17,8 @@ The rate, the layout, windows, OBSO and C-OBSO are computed by their owners (:mo
 Every public name is re-exported here: ``from soccerai import replay; replay.Scene``.
 """
 
+from soccerai.match.clock import match_clock, parse_clock
+from soccerai.match.names import team_name
 from soccerai.replay.edits import Edit, EditList, edit_player
 from soccerai.replay.export import (
     EXPORT_DPI,
@@ -43,10 +45,8 @@ from soccerai.replay.figure import (
 from soccerai.replay.players import PlayerInfo, Roles, frame_obso, player_info, roles
 from soccerai.replay.scene import (
     MAX_LABEL,
-    PERIOD_START_MIN,
     Moment,
     Scene,
-    format_clock,
     frame_times,
     list_matches,
     load_match,
@@ -54,7 +54,6 @@ from soccerai.replay.scene import (
     scene_for_moment,
     scene_tensors,
     shooter_at,
-    team_name,
     timeline,
 )
 from soccerai.replay.simulation import (
@@ -65,9 +64,12 @@ from soccerai.replay.simulation import (
     find_checkpoints,
     history_batch,
     load_model,
+    prediction_warnings,
+    readable_comparison,
     real_future,
     simulate,
     simulation_cobso,
+    what_if_verdict,
 )
 from soccerai.replay.style import (
     AWAY_COLOUR,
@@ -79,7 +81,14 @@ from soccerai.replay.style import (
     surface_style,
     view_title,
 )
-from soccerai.replay.surfaces import SURFACE_CACHE_SIZE, SceneSurfaces, cached_surfaces, scene_surfaces
+from soccerai.replay.surfaces import (
+    SURFACE_CACHE_SIZE,
+    SceneSurfaces,
+    cached_surfaces,
+    frame_surfaces,
+    nearest_usable,
+    scene_surfaces,
+)
 from soccerai.replay.tables import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_DECODED_BYTES,
@@ -104,11 +113,11 @@ __all__ = [
     "DARK_LINE_COLOUR", "DEFENCE_COLOUR", "DT", "EXPORT_DPI", "EXPORT_INCHES", "Edit", "EditList", "FPS",
     "HOME_COLOUR", "LINE_COLOUR", "MAX_DPI", "MAX_GIF_PIXELS", "MAX_LABEL", "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_DECODED_BYTES", "MIN_DPI", "Moment", "N_AGENTS", "N_PER_TEAM", "OBSO_EXPLANATION", "OBSO_SCALE_MAX",
-    "Overlays", "PERIOD_START_MIN", "PITCH_COLOUR", "PLAYER_COLUMNS", "PLAYER_TABLE_SCHEMA", "PlayerInfo", "Roles",
+    "Overlays", "PITCH_COLOUR", "PLAYER_COLUMNS", "PLAYER_TABLE_SCHEMA", "PlayerInfo", "Roles",
     "SUMMARY_SCHEMA", "SURFACE_CACHE_SIZE", "Scene", "SceneSurfaces", "Simulation", "SurfaceStyle", "TABLE_KINDS",
-    "VALUE_COLUMNS", "VIDEO_CODECS", "cached_surfaces", "cobso_leaderboard", "compare_simulations",
-    "default_agents", "edit_player", "find_checkpoints", "format_clock", "format_columns", "format_value",
-    "frame_obso", "frame_png", "frame_times", "history_batch", "list_matches", "load_match",
+    "VALUE_COLUMNS", "VIDEO_CODECS", "cached_surfaces", "cobso_leaderboard", "compare_simulations", "prediction_warnings", "readable_comparison", "what_if_verdict",
+    "default_agents", "edit_player", "find_checkpoints", "match_clock", "parse_clock", "format_columns", "format_value",
+    "frame_obso", "frame_png", "frame_surfaces", "nearest_usable", "frame_times", "history_batch", "list_matches", "load_match",
     "load_model", "match_summaries", "pipeline_outputs", "pitch_shapes", "player_info", "player_table",
     "read_table", "real_future", "replay_figure", "replay_frames", "replay_gif", "replay_mp4", "roles",
     "save_upload", "scene_at", "scene_for_moment", "scene_surfaces", "scene_tensors", "shooter_at",

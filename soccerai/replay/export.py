@@ -1,6 +1,7 @@
 """Replay exports without a browser: PNG of one frame, GIF and MP4 of the whole replay (matplotlib + mplsoccer).
 
-Presentation-ready by default: 1600 px wide (:data:`EXPORT_INCHES` at :data:`EXPORT_DPI`), the surface's colour
+Presentation-ready by default: drawn 1600 px wide (:data:`EXPORT_INCHES` at :data:`EXPORT_DPI`; a PNG is then
+cropped to what is drawn, so it comes out a little narrower, about 1550 px on the real match), the surface's colour
 bar, the futures fan of a simulation (in the GIF and MP4 too), the roles marked, and a title naming the match, the
 match clock, the model and the edits. Memory stays bounded: frames are rendered one at a time (an MP4 never holds
 more than one), a GIF is capped at :data:`MAX_GIF_PIXELS`.
@@ -44,9 +45,9 @@ def frame_png(scene: Scene, index: int, overlays: Overlays | None = None, simula
     index = scene.check_index(index)
     ov = overlays or Overlays()
     _check_layers(scene, ov)
-    fig, ax = _mpl_figure(scene, ov, simulation)
+    fig, ax, _ = _mpl_figure(scene, ov, simulation)
     _draw_mpl_frame(ax, scene, index, ov, simulation)
-    return _png_bytes(fig, dpi, close=True)
+    return _png_bytes(fig, dpi, close=True, tight=True)
 
 
 def replay_gif(scene: Scene, overlays: Overlays | None = None, dpi: int = EXPORT_DPI, every: int = 1,
@@ -164,10 +165,12 @@ def _rendered_frames(scene: Scene, ov: Overlays, dpi: int, every: int,
     canvas and removed."""
     import matplotlib.pyplot as plt
 
-    fig, ax = _mpl_figure(scene, ov, simulation)
+    fig, ax, fan = _mpl_figure(scene, ov, simulation)
     fig.set_dpi(dpi)
     try:
         for f in range(0, len(scene), every):
+            for artist in fan:  # the futures appear at the frame they were sampled from, never before
+                artist.set_visible(simulation is not None and f >= simulation.start)
             artists = _draw_mpl_frame(ax, scene, f, ov, simulation)
             fig.canvas.draw()
             yield np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
@@ -188,11 +191,12 @@ def _check_export(scene: Scene, dpi: int, every: int) -> None:
         raise InvalidParameterError(f"the scene's frame rate must be positive, got {scene.fps}")
 
 
-def _png_bytes(fig, dpi: int, close: bool = False) -> bytes:
+def _png_bytes(fig, dpi: int, close: bool = False, tight: bool = False) -> bytes:
+    """PNG bytes; ``tight`` crops the empty margin around what is drawn."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, **({"bbox_inches": "tight", "pad_inches": 0.08} if tight else {}))
     if close:
         plt.close(fig)
     return buffer.getvalue()
@@ -207,10 +211,13 @@ def _mpl_figure(scene: Scene, ov: Overlays, sim: Simulation | None):
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=EXPORT_INCHES)
-    ax = fig.add_axes((0.02, 0.1, 0.83, 0.8))
+    ax = fig.add_axes((0.02, 0.1, 0.83, 0.78))
     style = surface_style(scene, ov.surface, ov.surface_name) if ov.surface is not None else None
     draw_pitch(ax, scene.pitch.length, scene.pitch.width, line_colour="#333333" if style is not None else "white",
                pitch_colour=PITCH_COLOUR)
+    for artist in [*ax.lines, *ax.patches, *ax.collections]:  # pitch lines stay above a surface (zorder 1.5)
+        if not getattr(artist, "get_fill", lambda: False)():
+            artist.set_zorder(max(artist.get_zorder(), 2.0))
     cax = fig.add_axes((0.87, 0.18, 0.022, 0.64))
     if style is not None:
         from matplotlib.cm import ScalarMappable
@@ -231,17 +238,22 @@ def _mpl_figure(scene: Scene, ov: Overlays, sim: Simulation | None):
     if ov.roles is not None:
         notes.append("rings: " + ", ".join(ov.roles.labels()))
     fig.text(0.02, 0.02, "\n".join(notes), fontsize=7.5, va="bottom", ha="left", parse_math=False, wrap=True)
+    fan: list = []
     if sim is not None:
         for i, k in enumerate(sim.predicted):
             colour = PALETTE[i % len(PALETTE)]
             start = scene.positions[sim.start, k]
             for sample in sim.futures[:, :, k]:
                 path = np.vstack([start, sample])
-                ax.plot(path[:, 0], path[:, 1], color=colour, lw=0.8, alpha=0.75, zorder=2.5)
-            ax.scatter(sim.futures[:, -1, k, 0], sim.futures[:, -1, k, 1], s=6, color=colour, zorder=2.6)
+                fan += ax.plot(path[:, 0], path[:, 1], color=colour, lw=1.1, alpha=0.8, zorder=2.5)
+            fan.append(ax.scatter(sim.futures[:, -1, k, 0], sim.futures[:, -1, k, 1], s=14, color=colour,
+                                  edgecolor="black", linewidth=0.4, zorder=2.6))
             real = np.vstack([start, sim.real[:, k]])
-            ax.plot(real[:, 0], real[:, 1], color=colour, lw=2.2, ls="--", zorder=2.7)
-    return fig, ax
+            fan += ax.plot(real[:, 0], real[:, 1], color=colour, lw=2.2, ls="--", zorder=2.7,
+                           label=f"{sim.names.get(k) or scene.labels[k]}")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False, title="predicted",
+                  title_fontsize=7)
+    return fig, ax, fan
 
 
 _RGBA: dict[tuple, np.ndarray] = {}
@@ -275,8 +287,11 @@ def _draw_mpl_frame(ax, scene: Scene, f: int, ov: Overlays, sim: Simulation | No
         drawn.append(ax.add_collection(LineCollection(trails, colors=colour, alpha=0.7, linewidths=1.2, zorder=3)))
         if ov.velocities and idx:
             vel = scene.velocities[f, idx]
-            drawn.append(ax.quiver(pos[idx, 0], pos[idx, 1], vel[:, 0], vel[:, 1], color="#222222", angles="xy",
-                                   scale_units="xy", scale=1, width=0.0025, zorder=3.5))
+            arrows = ax.quiver(pos[idx, 0], pos[idx, 1], vel[:, 0], vel[:, 1], color="#222222", angles="xy",
+                               scale_units="xy", scale=1, width=0.0025, zorder=3.5)
+            arrows.set_clip_on(True)  # an arrow never reaches over the title
+            arrows.set_clip_path(ax.patch)
+            drawn.append(arrows)
         drawn.append(ax.scatter(pos[idx, 0], pos[idx, 1], s=190, color=colour, edgecolor="white", linewidth=1.2,
                                 zorder=4))
         drawn += [ax.text(pos[k, 0], pos[k, 1], scene.labels[k], color="white", fontsize=6.5, ha="center",

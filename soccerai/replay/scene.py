@@ -23,6 +23,7 @@ import torch
 from soccerai.data.store import read_match
 from soccerai.errors import InvalidParameterError, InvalidTrackingError, SoccerAIError
 from soccerai.evaluate.obso import on_ball_attacker
+from soccerai.match.clock import match_clock
 from soccerai.match.names import team_name
 from soccerai.match.pitch import Pitch
 from soccerai.match.possession import attacks
@@ -37,27 +38,12 @@ MAX_LABEL = 16
 
 MomentKind = Literal["shot", "attack", "free"]
 MomentSource = Literal["event", "detected", "chosen"]
-PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
-"""Match-clock minute at which each period starts (3 and 4: extra time, 5: penalties)."""
-
-
-def format_clock(period: int, seconds_in_period: float) -> str:
-    """The football match clock ``"mm:ss"``: ``PERIOD_START_MIN[period] * 60 + seconds`` (the second half starts at
-    45:00; stoppage time keeps counting, e.g. 47:12 in the first half). Seconds are floored, as a clock shows them."""
-    if period not in PERIOD_START_MIN:
-        raise InvalidParameterError(f"period must be one of {sorted(PERIOD_START_MIN)}, got {period!r}")
-    if not math.isfinite(seconds_in_period) or seconds_in_period < 0:
-        raise InvalidParameterError(f"seconds in the period must be finite and >= 0, got {seconds_in_period!r}")
-    total = PERIOD_START_MIN[period] * 60 + int(math.floor(seconds_in_period))
-    return f"{total // 60:02d}:{total % 60:02d}"
-
-
 @dataclass(frozen=True)
 class Moment:
     """Something worth replaying: a shot (goals are shots: :attr:`is_goal`), an attack, or a point chosen on the clock.
 
     ``frame`` is the key frame on the match's own frame clock (the shot, the attack's last frame); ``clock`` the
-    match clock there (:func:`format_clock`); ``source`` says where it came from: the match's events, detected in
+    match clock there (:func:`match_clock`); ``source`` says where it came from: the match's events, detected in
     its tracking (:mod:`soccerai.match.shots`, :func:`soccerai.match.possession.attacks`) or chosen by the user (free navigation).
     """
 
@@ -114,6 +100,9 @@ class Scene:
     """A shot moment's shooter as the shot table names him (roles take him, not the player nearest the ball)."""
     shot_frame: int | None = None
     """A shot moment's shot frame on the match's frame clock (roles are read at the scene frame before it)."""
+    date: str | None = None
+    """The match date and score where the metadata has them (``metadata.extra["date"]``, ``["score"]``)."""
+    score: str | None = None
 
     def __len__(self) -> int:
         return self.positions.shape[0]
@@ -138,11 +127,11 @@ class Scene:
         return int(index)
 
     def clock(self, index: int) -> str:
-        """The match clock ``"mm:ss"`` at scene frame ``index`` (``"P2 +12.3 s"``-free: :func:`format_clock`)."""
+        """The match clock ``"mm:ss"`` at scene frame ``index`` (``"P2 +12.3 s"``-free: :func:`match_clock`)."""
         index = self.check_index(index)
         if self.times is None or not np.isfinite(self.times[index]):
             return f"P{self.period} frame {self.frames[index]}"
-        return format_clock(self.period, float(self.times[index]))
+        return match_clock(self.period, float(self.times[index]))
 
     def side_of(self, agent: int) -> str:
         """``"home"`` / ``"away"`` / ``"ball"`` of agent slot ``agent`` (slots 0..10 attack, 11..21 defend)."""
@@ -215,7 +204,7 @@ def timeline(match: Match) -> list[Moment]:
 def _moment(match: Match, times: pl.DataFrame, kind: str, source: str, period: int, frame: int, team: str,
             start_frame: int | None = None, player: str | None = None, result: str | None = None) -> Moment:
     time_s = _time_at(times, period, frame)
-    clock = format_clock(period, time_s) if time_s is not None else f"P{period}"
+    clock = match_clock(period, time_s) if time_s is not None else f"P{period}"
     tag = " (detected)" if source == "detected" else ""
     goal = kind == "shot" and (result or "").upper() == "GOAL"
     outcome = f", {result.lower()}" if result and not goal else ""
@@ -251,7 +240,12 @@ def scene_for_moment(match: Match, moment: Moment, before_s: float = 6.0, after_
         teams={side: team_name(match.metadata, side) for side in ("home", "away")}, players=match.players,
         shooter_id=moment.player if moment.kind == "shot" else None,
         shot_frame=moment.frame if moment.kind == "shot" else None,
+        date=_text(match.metadata.extra.get("date")), score=_text(match.metadata.extra.get("score")),
     )
+
+
+def _text(value: object) -> str | None:
+    return None if value in (None, "") else str(value)[:10] if "date" in str(type(value)).lower() else str(value)
 
 
 def scene_at(match: Match, period: int, seconds: float, before_s: float = 6.0, after_s: float = 4.0,
@@ -271,7 +265,7 @@ def scene_at(match: Match, period: int, seconds: float, before_s: float = 6.0, a
     frame = int(rows.get_column("frame")[i])
     side = check_team(team) if team is not None else _owner_near(match.tracking, period, frame)
     time_s = float(rows.get_column("time_s")[i])
-    clock = format_clock(period, time_s)
+    clock = match_clock(period, time_s)
     moment = Moment(f"{clock} - {team_name(match.metadata, side)} attacking", "free", period, frame, side,
                     time_s=time_s, clock=clock, source="chosen")
     return scene_for_moment(match, moment, before_s, after_s)

@@ -7,6 +7,7 @@ this module only wires a scene to them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -206,3 +207,66 @@ def find_checkpoints(root: Path, limit: int = 50) -> list[Path]:
         return []
     found = [w.parent for w in Path(root).rglob(WEIGHTS_FILE) if (w.parent / CONFIG_FILE).is_file()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+
+
+COMPARE_LABELS = {
+    "player": "player", "predicted_in": "predicted in", "model_a": "model A", "model_b": "model B",
+    "end_error_a_m": "A: end error (m)", "end_error_b_m": "B: end error (m)", "spread_a_m": "A: spread (m)",
+    "spread_b_m": "B: spread (m)", "end_shift_m": "end shift A→B (m)",
+}
+"""Human column names of :func:`compare_simulations` (the dashboard's Compare table)."""
+
+
+def readable_comparison(table: pl.DataFrame) -> pl.DataFrame:
+    """:func:`compare_simulations` with :data:`COMPARE_LABELS` as column names and metres to 0.1 m."""
+    metres = [c for c in table.columns if c.endswith("_m")]
+    return table.with_columns(pl.col(metres).round(1)).rename({c: COMPARE_LABELS.get(c, c) for c in table.columns})
+
+
+def _end_errors(sim: Simulation) -> tuple[float, float]:
+    """Mean over predicted agents (with a real end) of the samples' end error and spread (m)."""
+    h = sim.horizon - 1
+    errors, spreads = [], []
+    for k in sim.predicted:
+        real = sim.real[h, k]
+        if not np.isfinite(real).all():
+            continue
+        ends = sim.futures[:, h, k]
+        errors.append(float(np.linalg.norm(ends - real, axis=-1).mean()))
+        spreads.append(float(np.linalg.norm(ends - ends.mean(axis=0), axis=-1).mean()))
+    return (float(np.mean(errors)), float(np.mean(spreads))) if errors else (math.nan, math.nan)
+
+
+def prediction_warnings(sim: Simulation, baseline: Simulation | None = None, ratio: float = 0.25) -> list[str]:
+    """Plain-words warnings about a simulation: its samples' spread far below its error (over-confident: the fan is
+    not the range of what could happen), and constant velocity (``baseline``) ending as close to the real run."""
+    error, spread = _end_errors(sim)
+    found = []
+    if math.isfinite(error) and spread < ratio * error:
+        found.append(f"The samples spread {spread:.1f} m around their centre but end {error:.1f} m from where the "
+                     "players really went: the fan is far narrower than the model's error, so read it as one guess, "
+                     "not as the range of what could happen.")
+    if baseline is not None and math.isfinite(error):
+        cv_error, _ = _end_errors(baseline)
+        if math.isfinite(cv_error) and cv_error <= 1.05 * error:
+            found.append(f"Constant velocity (every player keeps running straight on) ends {cv_error:.1f} m from the "
+                         f"real positions, as close as {sim.model_label} ({error:.1f} m): this prediction adds "
+                         "nothing over running straight on.")
+    return found
+
+
+def what_if_verdict(before: Simulation, after: Simulation, moved: list[tuple[str, float]],
+                    shooter_obso: tuple[float, float] | None = None) -> str:
+    """One line in words: "moving <name> 9 m shifts <name>'s predicted end point by X m and the shooter's OBSO
+    by Y" from two simulations of one start frame (before and after the edits ``moved``: (name, metres))."""
+    table = compare_simulations(before, after).sort("end_shift_m", descending=True, nulls_last=True)
+    movers = {name for name, _ in moved}
+    others = table.filter(~pl.col("player").is_in(list(movers))) if table.height > 1 else table
+    top = (others if others.height else table).row(0, named=True)
+    what = " and ".join(f"{name} {metres:.0f} m" for name, metres in moved) or "nobody"
+    line = f"Moving {what} shifts {top['player']}'s predicted end point by {top['end_shift_m']:.1f} m"
+    if shooter_obso is not None and all(math.isfinite(v) for v in shooter_obso):
+        change = shooter_obso[1] - shooter_obso[0]
+        line += f" and the shooter's predicted OBSO by {100 * change:+.1f} points ({100 * shooter_obso[0]:.1f} % → " \
+                f"{100 * shooter_obso[1]:.1f} %)"
+    return line + "."

@@ -111,11 +111,16 @@ def decluttered(positions: np.ndarray, values: np.ndarray, agents: list[int],
 
 
 def view_title(scene: Scene, index: int, model: str | None = None, max_chars: int = 110) -> str:
-    """``"FC Bayern v Dortmund - 23:41 - FC Bayern attack - real tracking - model gvrnn-sim-skillcorner - edits: ..."``."""
-    parts = [scene.title, scene.clock(index), f"{scene.teams[scene.attacking_team]} attack ->", scene.source]
+    """Two lines, never cut in the middle of the clock: ``"FC Bayern v Dortmund · 2019-11-09 · 2-1 · 23:41.3"``, then
+    ``"FC Bayern attack -> · real tracking · model gvrnn-sim-skillcorner · edits: ..."``."""
+    clock = scene.clock(index)
+    if scene.times is not None and np.isfinite(scene.times[index]):
+        clock += f".{int(scene.times[index] * 10) % 10}"
+    first = " · ".join(p for p in (scene.title, scene.date, scene.score, clock) if p)
+    parts = [f"{scene.teams[scene.attacking_team]} attack ->", scene.source]
     if model:
         parts.append(f"model {model}")
     if scene.edits:
         edits = "; ".join(scene.edits)
         parts.append("edits: " + (edits if len(edits) <= max_chars else edits[: max_chars - 3] + "..."))
-    return " - ".join(parts)
+    return first + "\n" + " · ".join(parts)

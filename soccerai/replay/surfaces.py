@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -12,8 +12,9 @@ import torch
 from soccerai.errors import InvalidParameterError
 from soccerai.evaluate.obso import ScoreModel, obso
 from soccerai.evaluate.obso import player_values as player_obso_values
-from soccerai.evaluate.pitch_control import Grid, usable_frames
+from soccerai.evaluate.pitch_control import Grid, control_surfaces, usable_frames
 from soccerai.replay.scene import Scene, scene_tensors
+from soccerai.windows.container import N_AGENTS
 
 
 @dataclass
@@ -26,7 +27,7 @@ class SceneSurfaces:
     player_obso: np.ndarray
 
 
-def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreModel = "potential",
+def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreModel | None = "potential",
                    stride: int = 1) -> SceneSurfaces:
     """Pitch control, OBSO and each player's OBSO for the scene (:func:`soccerai.evaluate.obso.obso`).
 
@@ -35,6 +36,8 @@ def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreMod
     about ``10 / stride`` Hz; frames before the first computed one show it too), so a broadcast gap at a stride
     frame never blanks the frames after it. Both score models are cheap: OBSO with the "potential" model costs ~2
     ms of CPU per frame on a 50 x 32 grid, the "distance" model ~1.5 ms (``benchmarks/obso.py``).
+    ``score_model=None``: pitch control only (:func:`soccerai.evaluate.pitch_control.control_surfaces`, no score
+    model, the bulk of OBSO's cost); ``obso`` and ``player_obso`` are then NaN.
     """
     if isinstance(stride, bool) or not isinstance(stride, int | np.integer) or stride < 1:
         raise InvalidParameterError(f"stride must be a whole number, at least 1, got {stride!r}")
@@ -45,10 +48,36 @@ def scene_surfaces(scene: Scene, grid: Grid | None = None, score_model: ScoreMod
         keep = np.arange(len(scene))
     else:
         keep = usable[::stride]
-    result = obso(positions[keep], velocities[keep], valid[keep], grid=grid, score_model=score_model)
     hold = torch.from_numpy(np.clip(np.searchsorted(keep, np.arange(len(scene)), side="right") - 1, 0, None))
+    if score_model is None:
+        control = control_surfaces(positions[keep], velocities[keep], valid[keep], grid).attack[hold].numpy()
+        return SceneSurfaces(grid, control, np.full_like(control, np.nan), np.full((len(scene), N_AGENTS), np.nan))
+    result = obso(positions[keep], velocities[keep], valid[keep], grid=grid, score_model=score_model)
     player = player_obso_values(result.surface[hold], positions, valid, grid)
     return SceneSurfaces(grid, result.control[hold].numpy(), result.surface[hold].numpy(), player.numpy())
+
+
+def nearest_usable(scene: Scene, index: int) -> int:
+    """The scene frame whose surface stands for frame ``index``: ``index`` itself when pitch control can use it
+    (:func:`soccerai.evaluate.pitch_control.usable_frames`), else the nearest usable frame, an earlier one on a
+    tie (broadcast tracking often loses the ball for a few frames); ``index`` when no frame is usable."""
+    index = scene.check_index(index)
+    usable = np.flatnonzero(usable_frames(*scene_tensors(scene)).numpy())
+    if usable.size == 0 or index in usable:
+        return index
+    return int(usable[np.argmin(np.abs(usable - index) * 2 + (usable > index))])
+
+
+def frame_surfaces(scene: Scene, index: int, grid: Grid | None = None,
+                   score_model: ScoreModel | None = "potential") -> tuple[SceneSurfaces, int]:
+    """(the surfaces of one frame ``F = 1``, the scene frame they were computed at): frame ``index`` or, where it
+    is not usable, :func:`nearest_usable` (never an all-NaN, i.e. empty, surface while the clip has a usable
+    frame). A frame step or an overlay toggle costs one frame of OBSO, never the whole scene."""
+    used = nearest_usable(scene, index)
+    one = replace(scene, positions=scene.positions[used : used + 1], velocities=scene.velocities[used : used + 1],
+                  valid=scene.valid[used : used + 1], frames=scene.frames[used : used + 1], key_index=0,
+                  times=None if scene.times is None else scene.times[used : used + 1])
+    return scene_surfaces(one, grid, score_model, 1), used
 
 
 SURFACE_CACHE_SIZE = 16

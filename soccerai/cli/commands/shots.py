@@ -24,8 +24,9 @@ SHOW_COLUMNS = {"clock": "clock", "team_name": "team", "shooter": "shooter", "re
 
 def shots_table(match) -> tuple[pl.DataFrame, str, str]:
     """(printable shots table, the goals-vs-score line, the shots' source) of one match."""
+    from soccerai.match.clock import match_clock
     from soccerai.match.names import player_names, team_name
-    from soccerai.match.shots import match_clock, shot_report
+    from soccerai.match.shots import shot_report
 
     report = shot_report(match)
     names = {side: team_name(match.metadata, side) for side in ("home", "away")}
