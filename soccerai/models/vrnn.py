@@ -114,8 +114,14 @@ def kinematic_states(states: Tensor, mask: Tensor) -> Tensor:
     return torch.cat([positions, velocity], dim=-1)
 
 
-def drop_players(mask: Tensor, obs_len: int, roles: Tensor, p: float, min_present: int,
-                 generator: torch.Generator | None = None) -> Tensor:
+def drop_players(
+    mask: Tensor,
+    obs_len: int,
+    roles: Tensor,
+    p: float,
+    min_present: int,
+    generator: torch.Generator | None = None,
+) -> Tensor:
     """``mask [B, T, N]`` with players removed from whole windows at random (training augmentation).
 
     Each player present at the last observed frame (``roles != 2``: the ball always stays) is dropped with
@@ -173,7 +179,9 @@ class VRNN(TrajectoryModel):
         return repeat_edges(edges.to(batch.states.device), batch.batch_size * batch.n_agents, copies)
 
     @staticmethod
-    def _interact(net: nn.Module, inputs: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor) -> Tensor:
+    def _interact(
+        net: nn.Module, inputs: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor
+    ) -> Tensor:
         """Run one of the three networks over the agents ``[M, F] -> [M, out]``.
 
         Position-aware encoders (``uses_positions``: Graphormer, SAT) also get the agents' positions ``[G, N, 2]``
@@ -204,8 +212,11 @@ class VRNN(TrajectoryModel):
         # x needs no gradient: unbinding it costs nothing, and each frame's input products are small and
         # cache-resident (one [T, M, 3H] product for the whole window was memory-bound, and its gradient a stack)
         frames, frame_positions = x.unbind(0), positions.unbind(0)
-        h = cell.gru_gates(cell.gru_input_full(frames[0], x.new_zeros(m, self.config.latent)),
-                           cell.bias_hh.expand(m, -1), x.new_zeros(m, cell.hidden))
+        h = cell.gru_gates(
+            cell.gru_input_full(frames[0], x.new_zeros(m, self.config.latent)),
+            cell.bias_hh.expand(m, -1),
+            x.new_zeros(m, cell.hidden),
+        )
         hs, zs, posteriors = [], [], []
         for t in range(1, x.shape[0]):
             projected = cell.project_hidden(h, ("posterior", "gru"))
@@ -231,7 +242,9 @@ class VRNN(TrajectoryModel):
         """
         config = self.config
         if self.training and config.player_dropout > 0:
-            mask = drop_players(batch.mask, batch.obs_len, batch.roles, config.player_dropout, config.min_present)
+            mask = drop_players(
+                batch.mask, batch.obs_len, batch.roles, config.player_dropout, config.min_present
+            )
             batch = dataclasses.replace(batch, mask=mask)
         out = self._elbo(batch)
         weights = (config.rollout_weight, config.variety_weight, config.energy_weight)
@@ -261,8 +274,8 @@ class VRNN(TrajectoryModel):
         noise = torch.randn(k, steps, b, n, self.config.latent, device=batch.states.device)
         given = batch.given_future()[:, :steps]
         samples = self._rollout(history, steps, k, present, given, noise, None)  # [K, B, H, N, 2]
-        truth = batch.states[:, obs:obs + steps, :, :2]
-        valid = (batch.mask[:, obs:obs + steps] & present[:, None]).to(samples.dtype)  # [B, H, N]
+        truth = batch.states[:, obs : obs + steps, :, :2]
+        valid = (batch.mask[:, obs : obs + steps] & present[:, None]).to(samples.dtype)  # [B, H, N]
         dist = (samples - truth).pow(2).sum(-1).add(1e-6).sqrt()  # [K, B, H, N]
         per_scene = (dist * valid).sum((2, 3)) / valid.sum((1, 2)).clamp_min(1.0)  # [K, B]
         has = (valid.sum((1, 2)) > 0).to(samples.dtype)
@@ -310,18 +323,30 @@ class VRNN(TrajectoryModel):
             z = torch.stack(zs[start:stop]).reshape(frames * b * n, -1)
             decoded = cell.decoder(z, flat, edges, known, projected["decoder"])
             prior_mean, prior_log_std = split_gaussian(prior)
-            post_mean, post_log_std = split_gaussian(torch.stack(posteriors[start:stop]).reshape(frames * b * n, -1))
+            post_mean, post_log_std = split_gaussian(
+                torch.stack(posteriors[start:stop]).reshape(frames * b * n, -1)
+            )
             velocity_mean, velocity_log_std = split_gaussian(decoded)
             chunk_valid = valid[start:stop].reshape(-1)
             target = targets[start:stop].reshape(-1, 2)
             nll_sum = nll_sum + (gaussian_nll(target, velocity_mean, velocity_log_std) * chunk_valid).sum()
-            kl_sum = kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * chunk_valid).sum()
+            kl_sum = (
+                kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * chunk_valid).sum()
+            )
         n_valid = valid.sum().clamp_min(1.0)
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
-    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
-                given_future: Tensor, generator: torch.Generator | None, latent_noise: Tensor | None = None) -> Tensor:
+    def _sample(
+        self,
+        history: TrajectoryBatch,
+        horizon: int,
+        n_samples: int,
+        predict_mask: Tensor,
+        given_future: Tensor,
+        generator: torch.Generator | None,
+        latent_noise: Tensor | None = None,
+    ) -> Tensor:
         """Honest rollout (:meth:`sample` runs it in eval mode, without gradients).
 
         ``latent_noise [S, H, B, N, Z]`` (standard normal, ``sample(..., latent_noise=...)``) fixes the prior draws;
@@ -329,7 +354,9 @@ class VRNN(TrajectoryModel):
         """
         if latent_noise is None:
             b, n, device = history.batch_size, history.n_agents, history.states.device
-            latent_noise = torch.randn(n_samples, horizon, b, n, self.config.latent, generator=generator, device=device)
+            latent_noise = torch.randn(
+                n_samples, horizon, b, n, self.config.latent, generator=generator, device=device
+            )
         return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
 
     def _rollout(
@@ -348,7 +375,9 @@ class VRNN(TrajectoryModel):
         observed = kinematic_states(history.states[:, :obs], history.mask[:, :obs])
         x = node_features(observed, history.mask[:, :obs], history.roles, history.is_goalkeeper[:, None])
         x = x.transpose(0, 1).reshape(obs, b * n, N_FEATURES)
-        h, _, _, _ = self._recur(cell, x, observed[..., :2].transpose(0, 1), self._edges(history, 1), draw=False)
+        h, _, _, _ = self._recur(
+            cell, x, observed[..., :2].transpose(0, 1), self._edges(history, 1), draw=False
+        )
         h = h.repeat(copies, 1)  # the history is the same for every sample
         edges = self._edges(history, copies)
         present = history.mask[:, obs - 1].repeat(copies, 1)
@@ -366,7 +395,9 @@ class VRNN(TrajectoryModel):
             decoded = cell.decoder(z, h, edges, positions, projected["decoder"])
             v_mean, v_log_std = split_gaussian(decoded)
             if self.config.decoder_noise:
-                v_mean = v_mean + v_log_std.exp() * torch.randn(v_mean.shape, generator=generator, device=v_mean.device)
+                v_mean = v_mean + v_log_std.exp() * torch.randn(
+                    v_mean.shape, generator=generator, device=v_mean.device
+                )
             own_velocity = self._velocity_from_output(v_mean.reshape(copies * b, n, 2), velocity)
             given_velocity = (given[:, step] - positions) / DT
             velocity = torch.where(predicted, own_velocity, given_velocity)
@@ -462,7 +493,12 @@ class _Cell:
             if blocks:
                 weight = torch.cat([w for _, w, _ in blocks], dim=0)
                 bias = torch.cat([b for _, _, b in blocks], dim=0)
-                self._stacked[names] = ([n for n, _, _ in blocks], [int(w.shape[0]) for _, w, _ in blocks], weight, bias)
+                self._stacked[names] = (
+                    [n for n, _, _ in blocks],
+                    [int(w.shape[0]) for _, w, _ in blocks],
+                    weight,
+                    bias,
+                )
         if names not in self._stacked:
             return dict.fromkeys(names)
         present, sizes, weight, bias = self._stacked[names]
@@ -470,13 +506,21 @@ class _Cell:
         return {name: parts.get(name) for name in names}
 
     def posterior(
-        self, x_t: Tensor, h: Tensor, hidden_part: Tensor | None, edges: Tensor | CompleteGraph | None,
+        self,
+        x_t: Tensor,
+        h: Tensor,
+        hidden_part: Tensor | None,
+        edges: Tensor | CompleteGraph | None,
         positions: Tensor,
     ) -> Tensor:
         return self.posterior_net(x_t, h, edges, positions, hidden_part)
 
     def decoder(
-        self, z: Tensor, h: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor,
+        self,
+        z: Tensor,
+        h: Tensor,
+        edges: Tensor | CompleteGraph | None,
+        positions: Tensor,
         hidden_part: Tensor | None = None,
     ) -> Tensor:
         return self.decoder_net(z, h, edges, positions, hidden_part)
