@@ -44,9 +44,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from soccerai.errors import InvalidParameterError
+from soccerai.models import rollout_kernel
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.graph import (
@@ -57,10 +60,11 @@ from soccerai.models.graph import (
     node_features,
     repeat_edges,
 )
-from soccerai.models.layers import build_encoder, gaussian_kl, gaussian_nll, split_gaussian
+from soccerai.models.layers import MPNNBlock, build_encoder, gaussian_kl, gaussian_nll, split_gaussian
 from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
+ROLLOUT_ENGINES = ("numba", "torch")
 LOSS_CHUNK_ROWS = 8192
 """Agent-frames per block of the prior / decoder / loss pass: the blocks' products and messages stay in cache
 (one block of all ``(T - 1) B N`` rows made its ``[rows, 4H]`` products memory-bound)."""
@@ -346,18 +350,28 @@ class VRNN(TrajectoryModel):
         given_future: Tensor,
         generator: torch.Generator | None,
         latent_noise: Tensor | None = None,
+        engine: str | None = None,
     ) -> Tensor:
         """Honest rollout (:meth:`sample` runs it in eval mode, without gradients).
 
         ``latent_noise [S, H, B, N, Z]`` (standard normal, ``sample(..., latent_noise=...)``) fixes the prior draws;
         by default it comes from ``generator``. Decoder noise, when enabled, is drawn from ``generator`` too.
+        ``engine`` (``sample(..., engine=...)``): ``"numba"`` (the compiled rollout of
+        :mod:`soccerai.models.rollout_kernel`: MPNN encoder over the complete graph, CPU), ``"torch"`` (the tensor
+        steps below, any encoder and device) or None: numba wherever it applies, torch otherwise. Same samples.
         """
+        if engine not in (None, *ROLLOUT_ENGINES):
+            raise InvalidParameterError(
+                f"unknown rollout engine {engine!r}; choose one of {', '.join(ROLLOUT_ENGINES)}"
+            )
         if latent_noise is None:
             b, n, device = history.batch_size, history.n_agents, history.states.device
             latent_noise = torch.randn(
                 n_samples, horizon, b, n, self.config.latent, generator=generator, device=device
             )
-        return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
+        return self._rollout(
+            history, horizon, n_samples, predict_mask, given_future, latent_noise, generator, engine
+        )
 
     def _rollout(
         self,
@@ -368,6 +382,7 @@ class VRNN(TrajectoryModel):
         given_future: Tensor,
         latent_noise: Tensor,
         generator: torch.Generator | None,
+        engine: str | None = None,
     ) -> Tensor:
         b, n = history.batch_size, history.n_agents
         obs = history.obs_len
@@ -375,9 +390,12 @@ class VRNN(TrajectoryModel):
         observed = kinematic_states(history.states[:, :obs], history.mask[:, :obs])
         x = node_features(observed, history.mask[:, :obs], history.roles, history.is_goalkeeper[:, None])
         x = x.transpose(0, 1).reshape(obs, b * n, N_FEATURES)
-        h, _, _, _ = self._recur(
-            cell, x, observed[..., :2].transpose(0, 1), self._edges(history, 1), draw=False
-        )
+        history_edges = self._edges(history, 1)
+        compiled = self._compiled_rollout(history_edges, x, engine)
+        if compiled:
+            h = self._encode_numba(cell, x, history_edges)
+        else:
+            h, _, _, _ = self._recur(cell, x, observed[..., :2].transpose(0, 1), history_edges, draw=False)
         h = h.repeat(copies, 1)  # the history is the same for every sample
         edges = self._edges(history, copies)
         present = history.mask[:, obs - 1].repeat(copies, 1)
@@ -386,6 +404,10 @@ class VRNN(TrajectoryModel):
         given = given_future.repeat(copies, 1, 1, 1)  # [S*B, H, N, 2]
         positions = observed[:, -1, :, :2].repeat(copies, 1, 1)
         velocity = observed[:, -1, :, 2:4].repeat(copies, 1, 1)
+        if compiled:
+            return self._rollout_numba(
+                cell, h, edges, features, predicted, given, positions, velocity, latent_noise, generator
+            ).reshape(copies, b, horizon, n, 2)
         noise = latent_noise.transpose(0, 1).reshape(horizon, -1, self.config.latent)  # [H, S*B*N, Z]
         out = []
         for step in range(horizon):
@@ -405,6 +427,133 @@ class VRNN(TrajectoryModel):
             h = cell.gru_gates(features.gates(positions, velocity, z), projected["gru"], h)
             out.append(positions)
         return torch.stack(out, dim=1).reshape(copies, b, horizon, n, 2)
+
+    def _compiled_rollout(self, edges: Tensor | CompleteGraph | None, h: Tensor, engine: str | None) -> bool:
+        """Whether the rollout runs as :mod:`soccerai.models.rollout_kernel` (``engine`` None: wherever it can)."""
+        fits = (
+            rollout_kernel.available()
+            and type(self.prior_net) is MPNNBlock
+            and isinstance(edges, CompleteGraph)
+            and h.device.type == "cpu"
+            and h.dtype in (torch.float32, torch.float64)
+            and not torch.is_grad_enabled()
+        )
+        if engine == "numba" and not fits:
+            raise InvalidParameterError(
+                "the numba rollout needs an MPNN model on the CPU, sampled without gradients"
+            )
+        return fits and engine != "torch"
+
+    def _encode_numba(self, cell: _Cell, x: Tensor, graph: CompleteGraph) -> Tensor:
+        """:meth:`_recur` (posterior means, no draws) over the observed frames ``x [T, B*N, F]`` in one compiled
+        loop (:func:`soccerai.models.rollout_kernel.encode`); the last GRU state ``[B*N, H]``."""
+        b, n = graph.present.shape
+        out = x.new_empty(b, n, self.config.hidden)
+        rollout_kernel.encode(
+            x.reshape(x.shape[0], b, n, -1).contiguous().numpy(),
+            encode_weights(self, cell, graph),
+            out.numpy(),
+        )
+        return out.reshape(b * n, -1)
+
+    def _rollout_numba(
+        self,
+        cell: _Cell,
+        h: Tensor,
+        graph: CompleteGraph,
+        features: _RolloutFeatures,
+        predicted: Tensor,
+        given: Tensor,
+        positions: Tensor,
+        velocity: Tensor,
+        latent_noise: Tensor,
+        generator: torch.Generator | None,
+    ) -> Tensor:
+        """The torch rollout's steps in one compiled loop (:func:`soccerai.models.rollout_kernel.rollout`);
+        ``[S*B, H, N, 2]``. The decoder noise is drawn step by step as the torch loop draws it (same stream)."""
+        g, n = graph.present.shape
+        horizon = latent_noise.shape[1]
+        decoder_noise = None
+        if self.config.decoder_noise:
+            decoder_noise = torch.stack([torch.randn(g * n, 2, generator=generator) for _ in range(horizon)])
+            decoder_noise = decoder_noise.to(h.dtype).reshape(horizon, g, n, 2).numpy()
+        out = torch.empty(g, horizon, n, 2, dtype=h.dtype)
+        rollout_kernel.rollout(
+            h.reshape(g, n, -1).contiguous().numpy(),
+            graph.present.contiguous().numpy(),
+            predicted.reshape(g, n).contiguous().numpy(),
+            given.to(h.dtype).contiguous().numpy(),
+            positions.to(h.dtype).contiguous().numpy(),
+            velocity.to(h.dtype).contiguous().numpy(),
+            latent_noise.to(h.dtype).contiguous().numpy(),
+            decoder_noise,
+            rollout_weights(self, cell, graph, features),
+            self.config.residual_velocity,
+            DT,
+            VELOCITY_SCALE,
+            out.numpy(),
+        )
+        return out
+
+
+def _mpnn_arrays(network: _Network, graph: CompleteGraph, prefix: str) -> dict[str, np.ndarray]:
+    """A message-passing network's folded head ``(W_v1 W_2)^T``, its per-graph bias ``[G, N, H]`` and its output
+    layer ``W_o^T``, ``b_o``, as the compiled rollout reads them."""
+    g, n = graph.present.shape
+    out_layer = network.net.node_mlp[2]
+    return {
+        f"{prefix}_head": _array(network.head[0].T),
+        f"{prefix}_bias": _array(network.node_bias(graph, g * n).reshape(g, n, -1)),
+        f"{prefix}_out_w": _array(out_layer.weight.T),
+        f"{prefix}_out_b": _array(out_layer.bias),
+    }
+
+
+def _array(t: Tensor) -> np.ndarray:
+    return t.detach().contiguous().numpy()
+
+
+def _divisor(model: VRNN, graph: CompleteGraph, dtype: torch.dtype) -> np.ndarray:
+    """What the pooled messages are divided by: ``max(deg, 1)`` for the mean aggregation, 1 for the sum."""
+    if model.config.aggregation == "mean":
+        return _array(graph.in_degree.to(dtype).clamp_min(1.0).reshape(graph.present.shape))
+    return np.ones(tuple(graph.present.shape), dtype=torch.empty((), dtype=dtype).numpy().dtype)
+
+
+def encode_weights(model: VRNN, cell: _Cell, graph: CompleteGraph) -> dict[str, np.ndarray]:
+    """The arrays :func:`soccerai.models.rollout_kernel.encode` reads (posterior network and GRU)."""
+    posterior, rnn = cell.posterior_net, model.rnn
+    return {
+        "present": _array(graph.present),
+        "divisor": _divisor(model, graph, rnn.weight_hh.dtype),
+        "hid_w": _array(torch.cat([posterior.weight_h, rnn.weight_hh]).T),
+        "hid_b": _array(torch.cat([posterior.bias, rnn.bias_hh])),
+        "post_wa": _array(posterior.weight_a.T),
+        **_mpnn_arrays(posterior, graph, "post"),
+        "gru_w": _array(rnn.weight_ih.T),
+        "gru_b": _array(rnn.bias_ih),
+        "bias_hh": _array(rnn.bias_hh),
+    }
+
+
+def rollout_weights(
+    model: VRNN, cell: _Cell, graph: CompleteGraph, features: _RolloutFeatures
+) -> dict[str, np.ndarray]:
+    """The arrays :func:`soccerai.models.rollout_kernel.rollout` reads, from the same weights as the torch rollout:
+    stacked ``h`` products, folded MPNN heads and their per-graph biases, output layers, GRU input terms."""
+    g, n = graph.present.shape
+    prior, decoder, rnn = cell.prior, cell.decoder_net, model.rnn
+    return {
+        "hid_w": _array(torch.cat([prior.weight_h, decoder.weight_h, rnn.weight_hh]).T),
+        "hid_b": _array(torch.cat([prior.bias, decoder.bias, rnn.bias_hh])),
+        **_mpnn_arrays(prior, graph, "prior"),
+        "dec_wa": _array(decoder.weight_a.T),
+        **_mpnn_arrays(decoder, graph, "dec"),
+        "gru_w": _array(features.weight.T),
+        "gru_const": _array(features.constant.reshape(g, n, -1)),
+        "scale": _array(features.scale),
+        "divisor": _divisor(model, graph, rnn.weight_hh.dtype),
+    }
 
 
 class _Network:
