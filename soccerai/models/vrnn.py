@@ -36,6 +36,10 @@ How it is computed (the same numbers as a loop running all three networks frame 
   :class:`torch.nn.GRUCell`, whose weights it uses) so its hidden product can be shared that way.
 * The observed history is the same for every sample: it is encoded once and its state repeated ``n_samples``
   times; all samples then roll out together in the batch dimension, under ``torch.inference_mode``.
+* Sampling on a CPU with the MPNN over the complete graph (the shipped models) runs as one compiled loop
+  (:mod:`soccerai.models.rollout_kernel`, ``engine="numba"``, the default there): the history encoding and every
+  step of every sample without a torch call per step, the samples split over threads. The tensor steps below
+  (``engine="torch"``) stay the path for gradients, other encoders and GPUs; both give the same samples.
 """
 
 from __future__ import annotations
