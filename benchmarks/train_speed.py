@@ -17,6 +17,11 @@ prior and decoder batched over frames, stacked ``h`` products). Both get the sam
   ``mm`` / ``addmm``), and the GFLOP/s it ran at. The maths fixes this work, so it bounds what any exact
   re-implementation can reach on the same cores.
 * Sampling: 20 samples x 23 agents x 40 steps (4 s) after 20 observed frames, batch 1, median of ``--repeats``.
+  ``sample_ms`` is the current default (the compiled rollout of :mod:`soccerai.models.rollout_kernel` on a CPU);
+  the same model's tensor-loop rollout (``engine="torch"``, the path before issue #31) is timed in the same run,
+  the two alternated (``torch_sample_ms``, ``sample_speedup``), and so are the two shipped checkpoints
+  (``sim_sample_ms``: ``gvrnn-sim-skillcorner``, the default model; ``skillcorner_sample_ms``), with the largest
+  difference of their samples at one seed (``max_sample_diff``, metres).
 * Loss: the largest absolute difference of ``loss``, ``nll`` and ``kl`` between old and new on the batch with
   the same seed (the same posterior draws), for GVRNN and VRNN; the maths is the same, so only rounding differs.
 * ``--backbone`` (default ``vae``, the best-scoring generator of the equal-steps backbone table): its training
@@ -45,10 +50,13 @@ from reference_gvrnn import reference_model  # noqa: E402
 
 from soccerai.config import clips_dir  # noqa: E402
 from soccerai.models import TrajectoryBatch, TrajectoryModel, build_model  # noqa: E402
+from soccerai.training import pretrained  # noqa: E402
 from soccerai.windows.sources import lastrow_clip_windows  # noqa: E402
 
 CLIP = "lastrow/LIV_[2]-1_CHE.csv"
 OBS, PRED, SAMPLES = 20, 40, 20
+SHIPPED = {"sim": "gvrnn-sim-skillcorner", "skillcorner": "gvrnn-skillcorner"}
+"""The shipped checkpoints (hidden 32) whose sampling is timed beside the default config (hidden 64)."""
 
 
 def train_seconds(model: torch.nn.Module, batch: TrajectoryBatch, steps: int) -> tuple[float, float]:
@@ -62,16 +70,31 @@ def train_seconds(model: torch.nn.Module, batch: TrajectoryBatch, steps: int) ->
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def sample_ms(model: TrajectoryModel, history: TrajectoryBatch, repeats: int) -> tuple[float, float]:
-    """Median (wall ms, CPU ms) of one 20-sample rollout."""
-    model.sample(history, PRED, SAMPLES)  # warm-up
+def sample_ms(model: TrajectoryModel, history: TrajectoryBatch, repeats: int, **options: str) -> tuple[float, float]:
+    """Median (wall ms, CPU ms) of one 20-sample rollout (``options``: e.g. the VRNN's ``engine``)."""
+    model.sample(history, PRED, SAMPLES, **options)  # warm-up (and the numba kernels' first compile)
     walls, cpus = [], []
     for _ in range(repeats):
         wall, cpu = time.perf_counter(), time.process_time()
-        model.sample(history, PRED, SAMPLES, generator=torch.Generator().manual_seed(0))
+        model.sample(history, PRED, SAMPLES, generator=torch.Generator().manual_seed(0), **options)
         walls.append((time.perf_counter() - wall) * 1e3)
         cpus.append((time.process_time() - cpu) * 1e3)
     return statistics.median(walls), statistics.median(cpus)
+
+
+def engines_ms(model: TrajectoryModel, history: TrajectoryBatch, repeats: int) -> dict[str, tuple[float, float]]:
+    """``{"numba" | "torch": (wall ms, CPU ms)}`` of the rollout engines, alternated ``repeats`` times (best round of
+    medians over 3 runs each), and the largest |numba - torch| of their samples at seed 0 (``"diff"``)."""
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        for engine in ("numba", "torch"):
+            ms = sample_ms(model, history, 3, engine=engine)
+            if engine not in best or ms[0] < best[engine][0]:
+                best[engine] = ms
+    fast, slow = (model.sample(history, PRED, SAMPLES, generator=torch.Generator().manual_seed(0), engine=engine)
+                  for engine in ("numba", "torch"))
+    best["diff"] = (float((fast - slow).abs().max()), 0.0)
+    return best
 
 
 def loss_difference(name: str, batch: TrajectoryBatch) -> float:
@@ -155,6 +178,10 @@ def main() -> None:
     gflop = matmul_gflop(build_model("gvrnn").train(), batch)
     results = {name: paired(name, batch, history, args) for name in ("gvrnn", "vrnn")}
     backbone = single(args.backbone, batch, history, args)
+    torch.manual_seed(0)
+    rollouts = {"gvrnn": engines_ms(build_model("gvrnn"), history, args.repeats)}
+    for label, shipped in SHIPPED.items():
+        rollouts[label] = engines_ms(pretrained.load(shipped)[0], history, args.repeats)
 
     print(f"{'model':6s} {'impl':4s} {'train seq/s':>11s} {'CPU s/step':>10s} {'sample ms':>9s} {'sample CPU ms':>13s}")
     for name, rows in results.items():
@@ -170,10 +197,23 @@ def main() -> None:
     print(f"gvrnn matrix products: {gflop:.2f} GFLOP per training step of {batch.batch_size} sequences, run at "
           f"{gflop / step_s:.1f} GFLOP/s of wall time ({gflop / new[1]:.1f} per CPU second); at 100 GFLOP/s they "
           f"alone would cap training at {batch.batch_size * 100 / gflop:.0f} sequences/s")
+    print(f"sampling engines ({SAMPLES} samples x {PRED} steps, {args.threads} thread(s), alternated, best round): "
+          "numba = the compiled rollout (default), torch = the tensor loop it replaces")
+    print(f"{'model':22s} {'numba ms':>8s} {'torch ms':>8s} {'speedup':>7s} {'CPU ms numba/torch':>18s} {'max |diff| m':>12s}")
+    for label, row in rollouts.items():
+        name = {"gvrnn": "gvrnn (default config)", **{k: v for k, v in SHIPPED.items()}}[label]
+        print(f"{name:22s} {row['numba'][0]:8.1f} {row['torch'][0]:8.1f} {row['torch'][0] / row['numba'][0]:7.2f} "
+              f"{row['numba'][1]:8.1f}/{row['torch'][1]:<9.1f} {row['diff'][0]:12.1e}")
     vrnn_old, vrnn_new = results["vrnn"]["old"], results["vrnn"]["new"]
+    engine_keys = " ".join(
+        f"{label}_sample_ms={row['numba'][0]:.1f} {label}_torch_sample_ms={row['torch'][0]:.1f}"
+        for label, row in rollouts.items() if label != "gvrnn"
+    )
     print(
         f"RESULT old_train_seq_s={old[0]:.1f} new_train_seq_s={new[0]:.1f} speedup={new[0] / old[0]:.2f} "
-        f"sample_ms={new[2]:.1f} max_loss_diff={max(diffs.values()):.2e} old_sample_ms={old[2]:.1f} "
+        f"sample_ms={new[2]:.1f} torch_sample_ms={rollouts['gvrnn']['torch'][0]:.1f} "
+        f"sample_speedup={rollouts['gvrnn']['torch'][0] / rollouts['gvrnn']['numba'][0]:.2f} {engine_keys} "
+        f"max_sample_diff={max(row['diff'][0] for row in rollouts.values()):.1e} max_loss_diff={max(diffs.values()):.2e} old_sample_ms={old[2]:.1f} "
         f"old_cpu_s_per_step={old[1]:.3f} new_cpu_s_per_step={new[1]:.3f} cpu_speedup={old[1] / new[1]:.2f} "
         f"sample_cpu_ms={new[3]:.1f} vrnn_speedup={vrnn_new[0] / vrnn_old[0]:.2f} "
         f"vrnn_new_train_seq_s={vrnn_new[0]:.1f} {args.backbone}_train_seq_s={backbone[0]:.1f} "

@@ -74,10 +74,13 @@ def test_predicted_agents_never_read_their_true_future(name: str, batch: Traject
 def test_sampling_runs_in_eval_mode_and_restores_training(batch: TrajectoryBatch) -> None:
     model = _model("gvrnn").train()
     seen = []
-    # a layer inside the decoder (the fast path feeds the block its projected input, not through its __call__)
+    # a layer inside the decoder (the fast path feeds the block its projected input, not through its __call__); the
+    # torch rollout calls it, the compiled one (the default) reads its weights only
     model.decoder_net.node_mlp[-1].register_forward_hook(lambda module, args, out: seen.append(module.training))
-    model.sample(batch.history(), 2, 1)
+    model.sample(batch.history(), 2, 1, engine="torch")
     assert seen and not any(seen)
+    assert model.training
+    model.sample(batch.history(), 2, 1)
     assert model.training
 
 

@@ -36,6 +36,10 @@ How it is computed (the same numbers as a loop running all three networks frame 
   :class:`torch.nn.GRUCell`, whose weights it uses) so its hidden product can be shared that way.
 * The observed history is the same for every sample: it is encoded once and its state repeated ``n_samples``
   times; all samples then roll out together in the batch dimension, under ``torch.inference_mode``.
+* Sampling on a CPU with the MPNN over the complete graph (the shipped models) runs as one compiled loop
+  (:mod:`soccerai.models.rollout_kernel`, ``engine="numba"``, the default there): the history encoding and every
+  step of every sample without a torch call per step, the samples split over threads. The tensor steps below
+  (``engine="torch"``) stay the path for gradients, other encoders and GPUs; both give the same samples.
 """
 
 from __future__ import annotations
@@ -44,10 +48,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from soccerai.errors import InvalidParameterError
+from soccerai.models import rollout_kernel
 from soccerai.models.base import TrajectoryBatch, TrajectoryModel
 from soccerai.models.complete_graph import CompleteGraph, is_complete_graph
 from soccerai.models.graph import (
@@ -58,12 +64,13 @@ from soccerai.models.graph import (
     node_features,
     repeat_edges,
 )
-from soccerai.models.layers import build_encoder, gaussian_kl, gaussian_nll, split_gaussian
+from soccerai.models.layers import MPNNBlock, build_encoder, gaussian_kl, gaussian_nll, split_gaussian
 from soccerai.windows.container import DT
 
 N_FEATURES = len(NODE_FEATURES)
 MAX_LATENT_TEMPERATURE = 10.0
 """A larger temperature would only spread the samples over the pitch: refused as a tampered or absurd config."""
+ROLLOUT_ENGINES = ("numba", "torch")
 LOSS_CHUNK_ROWS = 8192
 """Agent-frames per block of the prior / decoder / loss pass: the blocks' products and messages stay in cache
 (one block of all ``(T - 1) B N`` rows made its ``[rows, 4H]`` products memory-bound)."""
@@ -128,8 +135,14 @@ def kinematic_states(states: Tensor, mask: Tensor) -> Tensor:
     return torch.cat([positions, velocity], dim=-1)
 
 
-def drop_players(mask: Tensor, obs_len: int, roles: Tensor, p: float, min_present: int,
-                 generator: torch.Generator | None = None) -> Tensor:
+def drop_players(
+    mask: Tensor,
+    obs_len: int,
+    roles: Tensor,
+    p: float,
+    min_present: int,
+    generator: torch.Generator | None = None,
+) -> Tensor:
     """``mask [B, T, N]`` with players removed from whole windows at random (training augmentation).
 
     Each player present at the last observed frame (``roles != 2``: the ball always stays) is dropped with
@@ -187,7 +200,9 @@ class VRNN(TrajectoryModel):
         return repeat_edges(edges.to(batch.states.device), batch.batch_size * batch.n_agents, copies)
 
     @staticmethod
-    def _interact(net: nn.Module, inputs: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor) -> Tensor:
+    def _interact(
+        net: nn.Module, inputs: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor
+    ) -> Tensor:
         """Run one of the three networks over the agents ``[M, F] -> [M, out]``.
 
         Position-aware encoders (``uses_positions``: Graphormer, SAT) also get the agents' positions ``[G, N, 2]``
@@ -218,8 +233,11 @@ class VRNN(TrajectoryModel):
         # x needs no gradient: unbinding it costs nothing, and each frame's input products are small and
         # cache-resident (one [T, M, 3H] product for the whole window was memory-bound, and its gradient a stack)
         frames, frame_positions = x.unbind(0), positions.unbind(0)
-        h = cell.gru_gates(cell.gru_input_full(frames[0], x.new_zeros(m, self.config.latent)),
-                           cell.bias_hh.expand(m, -1), x.new_zeros(m, cell.hidden))
+        h = cell.gru_gates(
+            cell.gru_input_full(frames[0], x.new_zeros(m, self.config.latent)),
+            cell.bias_hh.expand(m, -1),
+            x.new_zeros(m, cell.hidden),
+        )
         hs, zs, posteriors = [], [], []
         for t in range(1, x.shape[0]):
             projected = cell.project_hidden(h, ("posterior", "gru"))
@@ -245,7 +263,9 @@ class VRNN(TrajectoryModel):
         """
         config = self.config
         if self.training and config.player_dropout > 0:
-            mask = drop_players(batch.mask, batch.obs_len, batch.roles, config.player_dropout, config.min_present)
+            mask = drop_players(
+                batch.mask, batch.obs_len, batch.roles, config.player_dropout, config.min_present
+            )
             batch = dataclasses.replace(batch, mask=mask)
         out = self._elbo(batch)
         weights = (config.rollout_weight, config.variety_weight, config.energy_weight)
@@ -275,8 +295,8 @@ class VRNN(TrajectoryModel):
         noise = torch.randn(k, steps, b, n, self.config.latent, device=batch.states.device)
         given = batch.given_future()[:, :steps]
         samples = self._rollout(history, steps, k, present, given, noise, None)  # [K, B, H, N, 2]
-        truth = batch.states[:, obs:obs + steps, :, :2]
-        valid = (batch.mask[:, obs:obs + steps] & present[:, None]).to(samples.dtype)  # [B, H, N]
+        truth = batch.states[:, obs : obs + steps, :, :2]
+        valid = (batch.mask[:, obs : obs + steps] & present[:, None]).to(samples.dtype)  # [B, H, N]
         dist = (samples - truth).pow(2).sum(-1).add(1e-6).sqrt()  # [K, B, H, N]
         per_scene = (dist * valid).sum((2, 3)) / valid.sum((1, 2)).clamp_min(1.0)  # [K, B]
         has = (valid.sum((1, 2)) > 0).to(samples.dtype)
@@ -324,29 +344,54 @@ class VRNN(TrajectoryModel):
             z = torch.stack(zs[start:stop]).reshape(frames * b * n, -1)
             decoded = cell.decoder(z, flat, edges, known, projected["decoder"])
             prior_mean, prior_log_std = split_gaussian(prior)
-            post_mean, post_log_std = split_gaussian(torch.stack(posteriors[start:stop]).reshape(frames * b * n, -1))
+            post_mean, post_log_std = split_gaussian(
+                torch.stack(posteriors[start:stop]).reshape(frames * b * n, -1)
+            )
             velocity_mean, velocity_log_std = split_gaussian(decoded)
             chunk_valid = valid[start:stop].reshape(-1)
             target = targets[start:stop].reshape(-1, 2)
             nll_sum = nll_sum + (gaussian_nll(target, velocity_mean, velocity_log_std) * chunk_valid).sum()
-            kl_sum = kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * chunk_valid).sum()
+            kl_sum = (
+                kl_sum + (gaussian_kl(post_mean, post_log_std, prior_mean, prior_log_std) * chunk_valid).sum()
+            )
         n_valid = valid.sum().clamp_min(1.0)
         nll, kl = nll_sum / n_valid, kl_sum / n_valid
         return {"loss": nll + self.config.kl_weight * kl, "nll": nll, "kl": kl}
 
-    def _sample(self, history: TrajectoryBatch, horizon: int, n_samples: int, predict_mask: Tensor,
-                given_future: Tensor, generator: torch.Generator | None, latent_noise: Tensor | None = None) -> Tensor:
+    def _sample(
+        self,
+        history: TrajectoryBatch,
+        horizon: int,
+        n_samples: int,
+        predict_mask: Tensor,
+        given_future: Tensor,
+        generator: torch.Generator | None,
+        latent_noise: Tensor | None = None,
+        engine: str | None = None,
+    ) -> Tensor:
         """Honest rollout (:meth:`sample` runs it in eval mode, without gradients).
 
         ``latent_noise [S, H, B, N, Z]`` (standard normal, ``sample(..., latent_noise=...)``) fixes the prior draws;
-        by default it comes from ``generator``; either is scaled by ``config.latent_temperature``. Decoder noise, when enabled, is drawn from ``generator`` too.
+        by default it comes from ``generator``; either is scaled by ``config.latent_temperature``. Decoder noise, when
+        enabled, is drawn from ``generator`` too.
+        ``engine`` (``sample(..., engine=...)``): ``"numba"`` (the compiled rollout of
+        :mod:`soccerai.models.rollout_kernel`: MPNN encoder over the complete graph, CPU), ``"torch"`` (the tensor
+        steps below, any encoder and device) or None: numba wherever it applies, torch otherwise. Same samples.
         """
+        if engine not in (None, *ROLLOUT_ENGINES):
+            raise InvalidParameterError(
+                f"unknown rollout engine {engine!r}; choose one of {', '.join(ROLLOUT_ENGINES)}"
+            )
         if latent_noise is None:
             b, n, device = history.batch_size, history.n_agents, history.states.device
-            latent_noise = torch.randn(n_samples, horizon, b, n, self.config.latent, generator=generator, device=device)
+            latent_noise = torch.randn(
+                n_samples, horizon, b, n, self.config.latent, generator=generator, device=device
+            )
         if self.config.latent_temperature != 1.0:
             latent_noise = latent_noise * self.config.latent_temperature
-        return self._rollout(history, horizon, n_samples, predict_mask, given_future, latent_noise, generator)
+        return self._rollout(
+            history, horizon, n_samples, predict_mask, given_future, latent_noise, generator, engine
+        )
 
     def _rollout(
         self,
@@ -357,6 +402,7 @@ class VRNN(TrajectoryModel):
         given_future: Tensor,
         latent_noise: Tensor,
         generator: torch.Generator | None,
+        engine: str | None = None,
     ) -> Tensor:
         b, n = history.batch_size, history.n_agents
         obs = history.obs_len
@@ -364,7 +410,12 @@ class VRNN(TrajectoryModel):
         observed = kinematic_states(history.states[:, :obs], history.mask[:, :obs])
         x = node_features(observed, history.mask[:, :obs], history.roles, history.is_goalkeeper[:, None])
         x = x.transpose(0, 1).reshape(obs, b * n, N_FEATURES)
-        h, _, _, _ = self._recur(cell, x, observed[..., :2].transpose(0, 1), self._edges(history, 1), draw=False)
+        history_edges = self._edges(history, 1)
+        compiled = self._compiled_rollout(history_edges, x, engine)
+        if compiled:
+            h = self._encode_numba(cell, x, history_edges)
+        else:
+            h, _, _, _ = self._recur(cell, x, observed[..., :2].transpose(0, 1), history_edges, draw=False)
         h = h.repeat(copies, 1)  # the history is the same for every sample
         edges = self._edges(history, copies)
         present = history.mask[:, obs - 1].repeat(copies, 1)
@@ -373,6 +424,10 @@ class VRNN(TrajectoryModel):
         given = given_future.repeat(copies, 1, 1, 1)  # [S*B, H, N, 2]
         positions = observed[:, -1, :, :2].repeat(copies, 1, 1)
         velocity = observed[:, -1, :, 2:4].repeat(copies, 1, 1)
+        if compiled:
+            return self._rollout_numba(
+                cell, h, edges, features, predicted, given, positions, velocity, latent_noise, generator
+            ).reshape(copies, b, horizon, n, 2)
         noise = latent_noise.transpose(0, 1).reshape(horizon, -1, self.config.latent)  # [H, S*B*N, Z]
         out = []
         for step in range(horizon):
@@ -382,7 +437,9 @@ class VRNN(TrajectoryModel):
             decoded = cell.decoder(z, h, edges, positions, projected["decoder"])
             v_mean, v_log_std = split_gaussian(decoded)
             if self.config.decoder_noise:
-                v_mean = v_mean + v_log_std.exp() * torch.randn(v_mean.shape, generator=generator, device=v_mean.device)
+                v_mean = v_mean + v_log_std.exp() * torch.randn(
+                    v_mean.shape, generator=generator, device=v_mean.device
+                )
             own_velocity = self._velocity_from_output(v_mean.reshape(copies * b, n, 2), velocity)
             given_velocity = (given[:, step] - positions) / DT
             velocity = torch.where(predicted, own_velocity, given_velocity)
@@ -390,6 +447,133 @@ class VRNN(TrajectoryModel):
             h = cell.gru_gates(features.gates(positions, velocity, z), projected["gru"], h)
             out.append(positions)
         return torch.stack(out, dim=1).reshape(copies, b, horizon, n, 2)
+
+    def _compiled_rollout(self, edges: Tensor | CompleteGraph | None, h: Tensor, engine: str | None) -> bool:
+        """Whether the rollout runs as :mod:`soccerai.models.rollout_kernel` (``engine`` None: wherever it can)."""
+        fits = (
+            rollout_kernel.available()
+            and type(self.prior_net) is MPNNBlock
+            and isinstance(edges, CompleteGraph)
+            and h.device.type == "cpu"
+            and h.dtype in (torch.float32, torch.float64)
+            and not torch.is_grad_enabled()
+        )
+        if engine == "numba" and not fits:
+            raise InvalidParameterError(
+                "the numba rollout needs an MPNN model on the CPU, sampled without gradients"
+            )
+        return fits and engine != "torch"
+
+    def _encode_numba(self, cell: _Cell, x: Tensor, graph: CompleteGraph) -> Tensor:
+        """:meth:`_recur` (posterior means, no draws) over the observed frames ``x [T, B*N, F]`` in one compiled
+        loop (:func:`soccerai.models.rollout_kernel.encode`); the last GRU state ``[B*N, H]``."""
+        b, n = graph.present.shape
+        out = x.new_empty(b, n, self.config.hidden)
+        rollout_kernel.encode(
+            x.reshape(x.shape[0], b, n, -1).contiguous().numpy(),
+            encode_weights(self, cell, graph),
+            out.numpy(),
+        )
+        return out.reshape(b * n, -1)
+
+    def _rollout_numba(
+        self,
+        cell: _Cell,
+        h: Tensor,
+        graph: CompleteGraph,
+        features: _RolloutFeatures,
+        predicted: Tensor,
+        given: Tensor,
+        positions: Tensor,
+        velocity: Tensor,
+        latent_noise: Tensor,
+        generator: torch.Generator | None,
+    ) -> Tensor:
+        """The torch rollout's steps in one compiled loop (:func:`soccerai.models.rollout_kernel.rollout`);
+        ``[S*B, H, N, 2]``. The decoder noise is drawn step by step as the torch loop draws it (same stream)."""
+        g, n = graph.present.shape
+        horizon = latent_noise.shape[1]
+        decoder_noise = None
+        if self.config.decoder_noise:
+            decoder_noise = torch.stack([torch.randn(g * n, 2, generator=generator) for _ in range(horizon)])
+            decoder_noise = decoder_noise.to(h.dtype).reshape(horizon, g, n, 2).numpy()
+        out = torch.empty(g, horizon, n, 2, dtype=h.dtype)
+        rollout_kernel.rollout(
+            h.reshape(g, n, -1).contiguous().numpy(),
+            graph.present.contiguous().numpy(),
+            predicted.reshape(g, n).contiguous().numpy(),
+            given.to(h.dtype).contiguous().numpy(),
+            positions.to(h.dtype).contiguous().numpy(),
+            velocity.to(h.dtype).contiguous().numpy(),
+            latent_noise.to(h.dtype).contiguous().numpy(),
+            decoder_noise,
+            rollout_weights(self, cell, graph, features),
+            self.config.residual_velocity,
+            DT,
+            VELOCITY_SCALE,
+            out.numpy(),
+        )
+        return out
+
+
+def _mpnn_arrays(network: _Network, graph: CompleteGraph, prefix: str) -> dict[str, np.ndarray]:
+    """A message-passing network's folded head ``(W_v1 W_2)^T``, its per-graph bias ``[G, N, H]`` and its output
+    layer ``W_o^T``, ``b_o``, as the compiled rollout reads them."""
+    g, n = graph.present.shape
+    out_layer = network.net.node_mlp[2]
+    return {
+        f"{prefix}_head": _array(network.head[0].T),
+        f"{prefix}_bias": _array(network.node_bias(graph, g * n).reshape(g, n, -1)),
+        f"{prefix}_out_w": _array(out_layer.weight.T),
+        f"{prefix}_out_b": _array(out_layer.bias),
+    }
+
+
+def _array(t: Tensor) -> np.ndarray:
+    return t.detach().contiguous().numpy()
+
+
+def _divisor(model: VRNN, graph: CompleteGraph, dtype: torch.dtype) -> np.ndarray:
+    """What the pooled messages are divided by: ``max(deg, 1)`` for the mean aggregation, 1 for the sum."""
+    if model.config.aggregation == "mean":
+        return _array(graph.in_degree.to(dtype).clamp_min(1.0).reshape(graph.present.shape))
+    return np.ones(tuple(graph.present.shape), dtype=torch.empty((), dtype=dtype).numpy().dtype)
+
+
+def encode_weights(model: VRNN, cell: _Cell, graph: CompleteGraph) -> dict[str, np.ndarray]:
+    """The arrays :func:`soccerai.models.rollout_kernel.encode` reads (posterior network and GRU)."""
+    posterior, rnn = cell.posterior_net, model.rnn
+    return {
+        "present": _array(graph.present),
+        "divisor": _divisor(model, graph, rnn.weight_hh.dtype),
+        "hid_w": _array(torch.cat([posterior.weight_h, rnn.weight_hh]).T),
+        "hid_b": _array(torch.cat([posterior.bias, rnn.bias_hh])),
+        "post_wa": _array(posterior.weight_a.T),
+        **_mpnn_arrays(posterior, graph, "post"),
+        "gru_w": _array(rnn.weight_ih.T),
+        "gru_b": _array(rnn.bias_ih),
+        "bias_hh": _array(rnn.bias_hh),
+    }
+
+
+def rollout_weights(
+    model: VRNN, cell: _Cell, graph: CompleteGraph, features: _RolloutFeatures
+) -> dict[str, np.ndarray]:
+    """The arrays :func:`soccerai.models.rollout_kernel.rollout` reads, from the same weights as the torch rollout:
+    stacked ``h`` products, folded MPNN heads and their per-graph biases, output layers, GRU input terms."""
+    g, n = graph.present.shape
+    prior, decoder, rnn = cell.prior, cell.decoder_net, model.rnn
+    return {
+        "hid_w": _array(torch.cat([prior.weight_h, decoder.weight_h, rnn.weight_hh]).T),
+        "hid_b": _array(torch.cat([prior.bias, decoder.bias, rnn.bias_hh])),
+        **_mpnn_arrays(prior, graph, "prior"),
+        "dec_wa": _array(decoder.weight_a.T),
+        **_mpnn_arrays(decoder, graph, "dec"),
+        "gru_w": _array(features.weight.T),
+        "gru_const": _array(features.constant.reshape(g, n, -1)),
+        "scale": _array(features.scale),
+        "divisor": _divisor(model, graph, rnn.weight_hh.dtype),
+    }
 
 
 class _Network:
@@ -478,7 +662,12 @@ class _Cell:
             if blocks:
                 weight = torch.cat([w for _, w, _ in blocks], dim=0)
                 bias = torch.cat([b for _, _, b in blocks], dim=0)
-                self._stacked[names] = ([n for n, _, _ in blocks], [int(w.shape[0]) for _, w, _ in blocks], weight, bias)
+                self._stacked[names] = (
+                    [n for n, _, _ in blocks],
+                    [int(w.shape[0]) for _, w, _ in blocks],
+                    weight,
+                    bias,
+                )
         if names not in self._stacked:
             return dict.fromkeys(names)
         present, sizes, weight, bias = self._stacked[names]
@@ -486,13 +675,21 @@ class _Cell:
         return {name: parts.get(name) for name in names}
 
     def posterior(
-        self, x_t: Tensor, h: Tensor, hidden_part: Tensor | None, edges: Tensor | CompleteGraph | None,
+        self,
+        x_t: Tensor,
+        h: Tensor,
+        hidden_part: Tensor | None,
+        edges: Tensor | CompleteGraph | None,
         positions: Tensor,
     ) -> Tensor:
         return self.posterior_net(x_t, h, edges, positions, hidden_part)
 
     def decoder(
-        self, z: Tensor, h: Tensor, edges: Tensor | CompleteGraph | None, positions: Tensor,
+        self,
+        z: Tensor,
+        h: Tensor,
+        edges: Tensor | CompleteGraph | None,
+        positions: Tensor,
         hidden_part: Tensor | None = None,
     ) -> Tensor:
         return self.decoder_net(z, h, edges, positions, hidden_part)
