@@ -419,3 +419,27 @@ def test_obso_step_detects_the_shots_of_a_match_without_events(events_dir: Path,
     table = pl.read_parquet(tmp_path / "state" / "matches" / "g1" / "obso.parquet")
     assert table.height >= 1 and (table["source"] == "detected").all()
     assert table["shooter_obso"].is_between(0.0, 1.0).all()
+
+
+def test_training_starts_from_the_jobs_base_model(drop_template: Path, tmp_path: Path) -> None:
+    """``base_model``: the first training fine-tunes that checkpoint; one of another kind is refused by name."""
+    from soccerai.models.registry import build_model
+    from soccerai.training.checkpoint import save_checkpoint
+
+    copy_drop(drop_template, tmp_path / "drop", ["match0", "match1"])
+    base = save_checkpoint(build_model("vrnn", {"hidden": 8, "latent": 4}), tmp_path / "base", {"matches": ["x"]})
+    (tmp_path / "job.toml").write_text(MODEL_JOB + f'base_model = "{base}"\n')
+    cfg = load_config(tmp_path / "job.toml")
+    assert cfg.train.base_model == str(base)
+    result = run_pipeline(cfg)
+    assert result.exit_code == 0, result.errors
+    with Ledger(cfg.state_dir / "ledger.sqlite") as ledger:
+        (model,) = ledger.models()
+    record = json.loads((cfg.state_dir / model["checkpoint"] / "model.json").read_text())
+    assert model["mode"] == "retrain" and record["fine_tuned_from"] == str(base)
+
+    foreign = save_checkpoint(build_model("gvrnn", {"hidden": 8, "latent": 4}), tmp_path / "g", {"matches": ["x"]})
+    (tmp_path / "job2.toml").write_text(MODEL_JOB.replace('state_dir = "state"', 'state_dir = "state2"')
+                                        + f'base_model = "{foreign}"\n')
+    refused = run_pipeline(load_config(tmp_path / "job2.toml"))
+    assert refused.exit_code == 1 and any("holds a gvrnn model" in e for e in refused.errors)

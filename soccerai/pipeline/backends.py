@@ -17,12 +17,14 @@ import polars as pl
 
 from soccerai.data.load import load_any
 from soccerai.data.store import read_match
+from soccerai.errors import CheckpointError
 from soccerai.evaluate.match_obso import match_cobso as score_match
 from soccerai.evaluate.match_obso import shot_obso
 from soccerai.evaluate.metrics import compare_models
 from soccerai.match.schema import Match
 from soccerai.models.registry import build_model
 from soccerai.pipeline.artifacts import load_windows_file
+from soccerai.training import pretrained
 from soccerai.training.checkpoint import load_checkpoint, save_checkpoint
 from soccerai.training.loop import TrainConfig, fit
 from soccerai.windows.container import MIN_PLAYERS, TrajectoryWindows
@@ -94,7 +96,8 @@ def _windows(files: Sequence[Path]) -> TrajectoryWindows:
 def train_model(
     windows: Sequence[Path], out_dir: Path, settings: dict[str, Any], init: Path | None
 ) -> dict[str, Any]:
-    """Train model ``settings["model"]`` from scratch (``init`` None) or fine-tune checkpoint ``init``; save to ``out_dir``.
+    """Train model ``settings["model"]`` from scratch (``init`` None) or fine-tune checkpoint ``init`` (a folder or a
+    shipped model's name; it must hold a ``settings["model"]``); save to ``out_dir``.
 
     The fit is :func:`soccerai.training.loop.fit` (the one training loop): ``max_steps`` optimiser steps, no validation,
     no gradient clipping, seed 0 before a fresh model is built (reproducible weights); ``accelerator``/``devices``/
@@ -103,11 +106,13 @@ def train_model(
     """
     data = _windows(windows)
     L.seed_everything(0, workers=True, verbose=False)  # before building: a fresh model's weights are seeded too
-    model = (
-        load_checkpoint(init)[0]
-        if init is not None
-        else build_model(settings["model"], settings.get("model_options") or None)
-    )
+    if init is not None:
+        init = pretrained.resolve(init)
+        model = load_checkpoint(init)[0]
+        if model.name != settings["model"]:
+            raise CheckpointError(f"{init} holds a {model.name} model; the job trains {settings['model']}")
+    else:
+        model = build_model(settings["model"], settings.get("model_options") or None)
     config = TrainConfig(
         epochs=-1, max_steps=settings["max_steps"], batch_size=settings["batch_size"],
         learning_rate=settings["learning_rate"], gradient_clip=None, seed=0, accelerator=settings["accelerator"],

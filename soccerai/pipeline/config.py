@@ -44,7 +44,8 @@ class TrainConfig:
     """Which model to train and when.
 
     Training happens when the training data changed. Every ``retrain_every_runs``-th training (and the first) starts
-    from scratch ("retrain"); the others continue from the previous checkpoint ("finetune").
+    from scratch ("retrain": fresh weights, or ``base_model``); the others continue from the previous checkpoint
+    ("finetune").
     ``accelerator``/``devices``/``strategy`` go to Lightning (``strategy = "ddp"`` with ``devices = 4`` on 4 GPUs).
     """
 
@@ -58,6 +59,9 @@ class TrainConfig:
     devices: int = 1
     strategy: str = "auto"
     model_options: dict[str, Any] = field(default_factory=dict)
+    base_model: str = ""
+    """A shipped model's name or a checkpoint folder (of the ``model`` kind) that every from-scratch training
+    fine-tunes instead of fresh weights (``model_options`` then do not apply); "" trains from fresh weights."""
 
 
 @dataclass(frozen=True)

@@ -319,7 +319,7 @@ class Runner:
         retrain = latest is None or len(self.ledger.models()) % self.cfg.train.retrain_every_runs == 0
         parent = None if retrain else latest["model_id"]
         model_id = f"{self.cfg.train.model}-{input_key(data_key, parent)[:12]}"
-        init = None if parent is None else self.state / latest["checkpoint"]
+        init = self.state / latest["checkpoint"] if parent else self.cfg.train.base_model or None
         task = TrainTask(model_id, self.state, tuple(windows[k][1] for k in train_keys), settings, init)
         outcome = self.run_global_task("train", data_key, train, task)
         if outcome is not None:

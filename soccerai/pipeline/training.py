@@ -70,7 +70,8 @@ class TrainTask:
     state_dir: Path
     windows: tuple[Path, ...]
     settings: dict[str, Any] = field(default_factory=dict)
-    init_checkpoint: Path | None = None
+    init_checkpoint: Path | str | None = None
+    """The previous model (fine-tune), the job's ``base_model`` (a folder or shipped name), or None: fresh weights."""
 
 
 def train(task: TrainTask) -> StepOutcome:
