@@ -24,7 +24,8 @@ def infer_goalkeepers(match: Match) -> Match:
         return match
     players = match.players
     marked = set(players.filter(pl.col("is_goalkeeper").fill_null(False)).get_column("team").to_list())
-    median_x = match.tracking.filter(pl.col("team").is_in(["home", "away"])).group_by("object_id", "team").agg(
+    players_x = match.tracking.select("object_id", "team", "x").filter(pl.col("team").is_in(["home", "away"]))
+    median_x = players_x.group_by("object_id", "team").agg(
         pl.col("x").median().alias("median_x"), pl.len().alias("rows")
     )
     inferred: dict[str, str] = {}
