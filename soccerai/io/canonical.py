@@ -41,13 +41,14 @@ _TEAM_RANK = {BALL_ID: 0, "home": 1, "away": 2}
 def sort_tracking(tracking: pl.DataFrame) -> pl.DataFrame:
     """Canonical row order: period, frame, ball, home players, away players (players by object_id).
 
-    Sorted on integers (:func:`_object_key`): the same order as sorting on the strings, about 3x faster."""
-    return tracking.sort([pl.col("period"), pl.col("frame"), _object_key(tracking)], maintain_order=True)
+    Sorted on integers (:func:`object_key`): the same order as sorting on the strings, about 3x faster."""
+    return tracking.sort([pl.col("period"), pl.col("frame"), object_key(tracking)], maintain_order=True)
 
 
-def _object_key(tracking: pl.DataFrame) -> pl.Expr:
+def object_key(tracking: pl.DataFrame) -> pl.Expr:
     """An object's place within a frame as one integer: ``team rank * 2**20 + id rank``, the id rank being the
-    id's place among the table's (few) distinct ids in string order; the ball's team ranks first, then home, away."""
+    id's place among the table's (few) distinct ids in string order; the ball's team ranks first, then home, away.
+    Readers sort each frame's rows by it so that :func:`finalize_match` finds the canonical order and sorts nothing."""
     ids = tracking.get_column("object_id").unique().sort()
     id_rank = pl.col("object_id").replace_strict(ids, pl.int_range(ids.len(), dtype=pl.Int64, eager=True))
     return pl.col("team").replace_strict(_TEAM_RANK, default=3, return_dtype=pl.Int64) * (1 << 20) + id_rank
@@ -56,7 +57,7 @@ def _object_key(tracking: pl.DataFrame) -> pl.Expr:
 def _strictly_canonical(tracking: pl.DataFrame) -> bool:
     """True when every row comes strictly after the one before in the canonical order (so the table is sorted and
     free of duplicated (period, frame, object) rows): one pass of integer comparisons, no copy of the table."""
-    period, frame, key = pl.col("period"), pl.col("frame"), _object_key(tracking)
+    period, frame, key = pl.col("period"), pl.col("frame"), object_key(tracking)
     after = (period > period.shift(1)) | (period == period.shift(1)) & (
         (frame > frame.shift(1)) | (frame == frame.shift(1)) & (key > key.shift(1))
     )

@@ -39,7 +39,7 @@ import orjson
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
-from soccerai.io.canonical import MatchFacts, finalize_match
+from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import plain_name, read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.registry import register_reader
@@ -247,7 +247,7 @@ def _kloppy_frames(table: pl.DataFrame) -> pl.DataFrame:
     return (
         last.join(stamp, on=["period", "frame"])
         .with_columns(pl.coalesce("ball_t", "player_t").alias("time_s"))
-        .sort("period", "frame", "row")
+        .sort("period", "frame", object_key(last))
         .drop("ball_t", "player_t", "row")
     )
 

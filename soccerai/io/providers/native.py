@@ -20,6 +20,7 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
+from soccerai.io.canonical import object_key
 from soccerai.io.detect import check_not_truncated
 
 BOM = b"\xef\xbb\xbf"
@@ -100,6 +101,6 @@ def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, id
     duplicated = not (ids_by_jersey and in_range) or table.select(key.is_duplicated().any()).item()
     if duplicated:
         table = table.unique(["order", "object_id"], keep="last", maintain_order=True)
-    table = table.sort("order", "slot")
+    table = table.sort("order", object_key(table))  # file order, each frame's objects in canonical order
     gathered = info.select(pl.all().gather(table["order"]))
     return pl.concat([table.drop("order", "slot", "jersey"), gathered], how="horizontal")

@@ -30,7 +30,7 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
-from soccerai.io.canonical import MatchFacts, finalize_match
+from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import kloppy_team_facts
@@ -158,7 +158,7 @@ def long_table(lines: pl.DataFrame, info: dict[str, Any], raw: Path) -> tuple[pl
         raise InvalidInputError("no tracked person is a player of the metadata (metadata of another match?)", raw)
     order = {p.id: i for i, p in enumerate(sportec.periods)}  # kloppy: metadata periods in order, frames sorted
     tracking = rows.join(ball, on=["period", "frame"], how="inner", maintain_order="left").sort(
-        pl.col("period").replace_strict(order, return_dtype=pl.Int64), "frame", maintain_order=True
+        pl.col("period").replace_strict(order, return_dtype=pl.Int64), "frame", object_key(rows), maintain_order=True
     )
     return tracking, ball.height
 
