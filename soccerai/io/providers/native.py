@@ -32,21 +32,27 @@ def one_line(exc: BaseException) -> str:
 
 
 def read_ndjson(path: Path, schema: dict[str, Any], provider: str) -> pl.DataFrame:
-    """``path``'s JSON lines as a table of ``schema`` (fields the lines lack are null, others are ignored)."""
+    """``path``'s JSON lines as a table of ``schema`` (fields the lines lack are null, others are ignored).
+
+    Parsed block by block (:func:`~soccerai.io.compression.read_lines_in_blocks`, ~32 MB of lines each): the
+    parsed table of a match is a fraction of its text, which is never held (nor memory-mapped) whole."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError("no such file", path)
     if path.stat().st_size == 0:
         raise InvalidInputError("file is empty", path)
     check_not_truncated(path, provider, "raw")
-    source: Path | io.BytesIO = compression.source(path)
-    if compression.read_head(path, 3) == BOM:
-        data = source.getvalue() if isinstance(source, io.BytesIO) else compression.read_bytes(path)
-        source = io.BytesIO(data[len(BOM):])
-    try:
-        frames = pl.read_ndjson(source, schema=schema, ignore_errors=False)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise InvalidInputError(f"cannot be read as {provider} JSON lines ({one_line(exc)})", path) from exc
+    parts = []
+    for i, block in enumerate(compression.read_lines_in_blocks(path)):
+        if i == 0 and block.startswith(BOM):
+            block = block[len(BOM):]
+        if not block.strip():
+            continue
+        try:
+            parts.append(pl.read_ndjson(io.BytesIO(block), schema=schema, ignore_errors=False))
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            raise InvalidInputError(f"cannot be read as {provider} JSON lines ({one_line(exc)})", path) from exc
+    frames = pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=schema)
     if frames.height == 0:
         raise InvalidInputError(f"no {provider} frame in the file", path)
     return frames
