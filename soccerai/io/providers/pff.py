@@ -1,7 +1,7 @@
 """Native reader for PFF FC tracking (metadata JSON + rosters JSON + JSON-lines frames, ~30 fps): kloppy's
 canonical result without a Python object per frame.
 
-The frame lines are parsed by polars (:func:`polars.read_ndjson`, Rust) with a fixed schema (only the smoothed
+The frame lines are parsed by Arrow (:func:`~soccerai.io.providers.native.read_ndjson`, C++) with a fixed schema (only the smoothed
 positions, the period, clock and game event of each line) and exploded into one row per object; the metadata and
 rosters (small) are read into kloppy ``Team``/``Player`` objects as kloppy's ``PFF_TrackingDeserializer`` does, so
 that the players table is the kloppy path's. ``tests/test_fast_reader_json_xml.py`` checks the result equals the

@@ -1,7 +1,7 @@
 """Native reader for Second Spectrum tracking (XML or JSON metadata + JSON-lines frames): kloppy's canonical result
 without a Python object per frame.
 
-The frame lines are parsed by polars (:func:`polars.read_ndjson`, Rust) with a fixed schema and exploded into one
+The frame lines are parsed by Arrow (:func:`~soccerai.io.providers.native.read_ndjson`, C++) with a fixed schema and exploded into one
 row per object; the (small) metadata is read here the way kloppy's ``SecondSpectrumDeserializer`` reads it, into
 kloppy ``Team``/``Player`` objects so that the players table is the kloppy path's. ``tests/test_fast_reader_json_xml.py``
 checks the result equals the kloppy path's on every sample.
