@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ ID_PRIORITY = ("fifaId", "uefaId", "heId")
 PLAYER_ROLES = ("Outfielder", "Goalkeeper")
 PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
 RATE_STEPS = 25
+FEED_THREADS = 2
+"""Feeds decompressed and parsed at once (each is one large JSON document: a minute is ~75 MB of text)."""
 
 
 _ID = pl.Struct({k: pl.String for k in ("heId", "fifaId", "uefaId")})
@@ -85,7 +88,7 @@ class Feed:
 def _load(path: Path) -> tuple[dict[str, Any], pl.DataFrame]:
     table = parse_json(read_bytes(path), FEED_SCHEMA, "Hawk-Eye JSON", path, document=True)
     doc = table.select("details", "sequences").row(0, named=True)
-    if table.height != 1 or doc["sequences"] is None or table["samples"][0] is None:
+    if table.height != 1 or doc["sequences"] is None or table["samples"].null_count():
         raise InvalidInputError("not a Hawk-Eye sample feed (no samples/sequences)", path)
     return doc, table.select("samples")
 
@@ -275,8 +278,9 @@ def read_hawkeye(ball_files: Sequence[Path], centroid_files: Sequence[Path], met
         raise InvalidInputError("Hawk-Eye tracking without a ball feed (*.samples.ball)", centroid_files[0])
     if not centroid_files:
         raise InvalidInputError("Hawk-Eye tracking without a player-centroid feed (*.samples.centroids)", ball_files[0])
-    balls = [_feed(p) for p in ball_files]
-    people = [_feed(p) for p in centroid_files]
+    with ThreadPoolExecutor(max_workers=FEED_THREADS) as pool:  # xz and Arrow release the GIL: feeds in parallel
+        feeds = list(pool.map(_feed, [*ball_files, *centroid_files]))
+    balls, people = feeds[: len(ball_files)], feeds[len(ball_files):]
     _check_one_match([*balls, *people])
     pairs = _pairs(balls, people)
     key = _id_key(people[0].doc)
