@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -27,6 +27,7 @@ from soccerai.io.canonical import object_key
 from soccerai.io.detect import check_not_truncated
 
 BOM = b"\xef\xbb\xbf"
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
 def one_line(exc: BaseException) -> str:
@@ -125,16 +126,15 @@ def kloppy_players(teams: Sequence[Any]) -> pl.DataFrame:
     return dataset_to_players(_Dataset)
 
 
-def exploded_players(frames: pl.DataFrame, column: str, team: str, fields: dict[str, str]) -> pl.DataFrame:
-    """One row per entry of the list-of-structs ``column`` (``order`` = the frame's row, ``slot`` = list index),
+def exploded_players(frames: FrameT, column: str, team: str, fields: dict[str, str]) -> FrameT:
+    """One row per entry of the list-of-structs ``column`` (``order`` = the frame's row; rows in list order),
     ``fields`` renamed from the struct's fields, with ``team`` set."""
     return (
         frames.select("order", pl.col(column))
         .explode(column)
         .filter(pl.col(column).is_not_null())
-        .with_columns(pl.int_range(pl.len()).over("order").alias("slot"))
         .select(
-            "order", "slot", pl.lit(team).alias("team"),
+            "order", pl.lit(team).alias("team"),
             *[pl.col(column).struct.field(src).alias(dst) for src, dst in fields.items()],
         )
     )
@@ -145,7 +145,7 @@ JERSEY_LIMIT = 1 << 20
 
 def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, ids_by_jersey: bool) -> pl.DataFrame:
     """The long table in file order: ``ball`` and ``people`` rows (``order`` = the frame's row in ``info``,
-    ``slot`` = position in the frame, ``team``, ``jersey`` (-1 for the ball), ``object_id``, x, y, z) with each
+    ``team``, ``jersey`` (-1 for the ball), ``object_id``, x, y, z; rows in file order) with each
     frame's ``info`` columns gathered by ``order``. An object twice in a frame keeps its last entry (kloppy's
     dict); ``ids_by_jersey`` says that (team, jersey) decides the object id one to one, so duplicates can be found
     on integers (the string check runs only when some exist)."""
@@ -159,4 +159,4 @@ def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, id
         table = table.unique(["order", "object_id"], keep="last", maintain_order=True)
     table = table.sort("order", object_key(table))  # file order, each frame's objects in canonical order
     gathered = info.select(pl.all().gather(table["order"]))
-    return pl.concat([table.drop("order", "slot", "jersey"), gathered], how="horizontal")
+    return pl.concat([table.drop("order", "jersey"), gathered], how="horizontal")

@@ -150,26 +150,23 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
         raise InvalidInputError("frames without a frameNum or periodElapsedTime", raw)
     ball_xy = pl.col("ballsSmoothed").struct
     ball = frames.filter(ball_xy.field("x").is_not_null() & ball_xy.field("y").is_not_null()).select(
-        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(-1, pl.Int64).alias("jersey"),
+        "order", pl.lit(-1, pl.Int64).alias("jersey"),
         pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"), ball_xy.field("x").alias("x"), ball_xy.field("y").alias("y"), ball_xy.field("z").alias("z"),
     )
     fields = {"jerseyNum": "jersey", "x": "x", "y": "y"}
-    people = pl.concat([exploded_players(frames, "homePlayersSmoothed", "home", fields),
-                        exploded_players(frames, "awayPlayersSmoothed", "away", fields)])
-    try:
-        people = people.with_columns(pl.col("jersey").str.strip_chars().cast(pl.Int64))
+    entries = pl.concat([exploded_players(frames.lazy(), "homePlayersSmoothed", "home", fields),
+                         exploded_players(frames.lazy(), "awayPlayersSmoothed", "away", fields)])
+    entries = entries.with_columns(pl.col("jersey").str.strip_chars().cast(pl.Int64)).filter(
+        pl.col("x").is_not_null() & pl.col("y").is_not_null()
+    )
+    try:  # one streamed pass: the exploded entries of a match never exist whole
+        people = entries.join(_roster(teams).lazy(), on=["team", "jersey"], how="inner", maintain_order="left").select(
+            "order", "jersey", "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z")
+        ).collect(engine="streaming")
+        if not people.height and entries.select(pl.len()).collect(engine="streaming").item():
+            raise InvalidInputError("no tracked jersey is a roster player's (rosters of another match?)", raw)
     except pl.exceptions.PolarsError as exc:
         raise InvalidInputError(f"player entries with a jerseyNum that is not a number ({one_line(exc)})", raw) from exc
-    people = people.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
-    known = people.join(_roster(teams), on=["team", "jersey"], how="semi")
-    if people.height and not known.height:
-        raise InvalidInputError("no tracked jersey is a roster player's (rosters of another match?)", raw)
-    people = (
-        people
-        .join(_roster(teams), on=["team", "jersey"], how="inner", maintain_order="left")
-        .select("order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000),
-                "jersey", "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z"))
-    )
     periods = set(frames["period"].unique().to_list())
     if periods & {3, 4}:
         if _home_left(people, frames, 1, raw) != _home_left(people, frames, 3, raw):

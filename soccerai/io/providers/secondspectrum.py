@@ -138,7 +138,7 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
     )
     xyz = pl.col("ball").struct.field("xyz")
     ball = frames.filter(xyz.list.len() > 0).select(
-        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(-1, pl.Int64).alias("jersey"),
+        "order", pl.lit(-1, pl.Int64).alias("jersey"),
         pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"), xyz.list.get(0).alias("x"), xyz.list.get(1).alias("y"), xyz.list.get(2, null_on_oob=True).alias("z"),
     )
     fields = {"playerId": "player_id", "number": "jersey", "xyz": "xyz"}
@@ -152,7 +152,7 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
            .unique(["team", "jersey"], keep="first", maintain_order=True)
            .select("team", "jersey", pl.col("player_id").alias("new_id")))
     people = people.join(new, on=["team", "jersey"], how="left", maintain_order="left").select(
-        "order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000), "jersey",
+        "order", "jersey",
         pl.coalesce("object_id", "new_id").alias("object_id"), "team",
         pl.col("xyz").list.get(0).alias("x"), pl.col("xyz").list.get(1).alias("y"), pl.lit(None, pl.Float64).alias("z"),
     )
