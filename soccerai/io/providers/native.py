@@ -54,7 +54,7 @@ def read_ndjson(path: Path, schema: dict[str, Any], provider: str) -> pl.DataFra
         if not block.strip():
             continue
         parts.append(_parse_block(block, schema, arrow_schema, provider, path))
-    frames = pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=schema)
+    frames = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=schema)
     if frames.height == 0:
         raise InvalidInputError(f"no {provider} frame in the file", path)
     return frames

@@ -144,7 +144,7 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
     fields = {"playerId": "player_id", "number": "jersey", "xyz": "xyz"}
     people = pl.concat([exploded_players(frames, "homePlayers", "home", fields),
                         exploded_players(frames, "awayPlayers", "away", fields)])
-    if people.filter(pl.col("jersey").is_null() | (pl.col("xyz").list.len() < 2)).height:
+    if people.select((pl.col("jersey").is_null() | (pl.col("xyz").list.len() < 2)).any()).item():
         raise InvalidInputError("player entries without a number or xyz", raw)
     roster = _roster(teams)
     people = people.join(roster, on=["team", "jersey"], how="left", maintain_order="left")
