@@ -143,6 +143,11 @@ def exploded_players(frames: FrameT, column: str, team: str, fields: dict[str, s
 JERSEY_LIMIT = 1 << 20
 
 
+def team_jersey(team: pl.Expr, jersey: pl.Expr) -> pl.Expr:
+    """(team, jersey) as one integer, for lookups without joins (jerseys within +-``JERSEY_LIMIT``)."""
+    return (team == "away").cast(pl.Int64) * (4 * JERSEY_LIMIT) + jersey
+
+
 def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, ids_by_jersey: bool) -> pl.DataFrame:
     """The long table in file order: ``ball`` and ``people`` rows (``order`` = the frame's row in ``info``,
     ``team``, ``jersey`` (-1 for the ball), ``object_id``, x, y, z; rows in file order) with each

@@ -35,12 +35,14 @@ from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.native import (
+    JERSEY_LIMIT,
     assemble,
     exploded_players,
     kloppy_players,
     micro_seconds,
     one_line,
     read_ndjson,
+    team_jersey,
 )
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, Match
@@ -160,9 +162,14 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
         pl.col("x").is_not_null() & pl.col("y").is_not_null()
     )
     try:  # one streamed pass: the exploded entries of a match never exist whole
-        people = entries.join(_roster(teams).lazy(), on=["team", "jersey"], how="inner", maintain_order="left").select(
-            "order", "jersey", "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z")
-        ).collect(engine="streaming")
+        key = team_jersey(pl.col("team"), pl.col("jersey"))  # a lookup on one integer instead of a join
+        roster = _roster(teams).filter(pl.col("jersey").abs() < JERSEY_LIMIT).select(key.alias("key"), "object_id")
+        object_id = pl.when(pl.col("jersey").abs() < JERSEY_LIMIT).then(
+            key.replace_strict(roster["key"], roster["object_id"], default=None)
+        )
+        people = entries.select(
+            "order", "jersey", object_id.alias("object_id"), "team", "x", "y", pl.lit(None, pl.Float64).alias("z")
+        ).filter(pl.col("object_id").is_not_null()).collect(engine="streaming")
         if not people.height and entries.select(pl.len()).collect(engine="streaming").item():
             raise InvalidInputError("no tracked jersey is a roster player's (rosters of another match?)", raw)
     except pl.exceptions.PolarsError as exc:

@@ -36,12 +36,14 @@ from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import kloppy_team_facts
 from soccerai.io.providers.native import (
+    JERSEY_LIMIT,
     assemble,
     exploded_players,
     kloppy_players,
     micro_seconds,
     one_line,
     read_ndjson,
+    team_jersey,
 )
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, Match
@@ -121,6 +123,8 @@ def _roster(teams: Sequence[Any]) -> pl.DataFrame:
                         orient="row").unique(["team", "jersey"], keep="first", maintain_order=True)
 
 
+
+
 def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams: Sequence[Any],
                raw: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The provider-oriented long table and the players table (metadata players + those kloppy adds)."""
@@ -146,15 +150,21 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
                         exploded_players(frames, "awayPlayers", "away", fields)])
     if people.select((pl.col("jersey").is_null() | (pl.col("xyz").list.len() < 2)).any()).item():
         raise InvalidInputError("player entries without a number or xyz", raw)
+    if people.select((pl.col("jersey").abs() >= JERSEY_LIMIT).any()).item():
+        raise InvalidInputError(f"player numbers of {JERSEY_LIMIT} or more (not jersey numbers)", raw)
     roster = _roster(teams)
-    people = people.join(roster, on=["team", "jersey"], how="left", maintain_order="left")
+    key = team_jersey(pl.col("team"), pl.col("jersey"))  # lookups on one integer: no join copies of the entries
+    known = roster.select(key.alias("key"), "object_id")
+    people = people.with_columns(key.replace_strict(known["key"], known["object_id"], default=None).alias("object_id"))
     new = (people.filter(pl.col("object_id").is_null())  # each team's rows are in file order already
            .unique(["team", "jersey"], keep="first", maintain_order=True)
            .select("team", "jersey", pl.col("player_id").alias("new_id")))
-    people = people.join(new, on=["team", "jersey"], how="left", maintain_order="left").select(
+    added = new.select(key.alias("key"), "new_id")
+    people = people.select(
         "order", "jersey",
-        pl.coalesce("object_id", "new_id").alias("object_id"), "team",
-        pl.col("xyz").list.get(0).alias("x"), pl.col("xyz").list.get(1).alias("y"), pl.lit(None, pl.Float64).alias("z"),
+        pl.coalesce("object_id", key.replace_strict(added["key"], added["new_id"], default=None)).alias("object_id"),
+        "team", pl.col("xyz").list.get(0).alias("x"), pl.col("xyz").list.get(1).alias("y"),
+        pl.lit(None, pl.Float64).alias("z"),
     )
     ids = pl.concat([roster["object_id"], new["new_id"]])
     tracking = assemble(
