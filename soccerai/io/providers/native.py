@@ -148,13 +148,15 @@ def team_jersey(team: pl.Expr, jersey: pl.Expr) -> pl.Expr:
     return (team == "away").cast(pl.Int64) * (4 * JERSEY_LIMIT) + jersey
 
 
-def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, ids_by_jersey: bool) -> pl.DataFrame:
-    """The long table in file order: ``ball`` and ``people`` rows (``order`` = the frame's row in ``info``,
+def assemble(parts: list[pl.DataFrame], info: pl.DataFrame, *, ids_by_jersey: bool) -> pl.DataFrame:
+    """The long table in file order: the ball's and the people's rows of ``parts`` (``order`` = the frame's row in ``info``,
     ``team``, ``jersey`` (-1 for the ball), ``object_id``, x, y, z; rows in file order) with each
     frame's ``info`` columns gathered by ``order``. An object twice in a frame keeps its last entry (kloppy's
     dict); ``ids_by_jersey`` says that (team, jersey) decides the object id one to one, so duplicates can be found
-    on integers (the string check runs only when some exist)."""
-    table = pl.concat([ball, people])
+    on integers (the string check runs only when some exist). ``parts`` is emptied: with the caller holding no
+    other reference, the unsorted rows are freed as soon as the sorted ones exist, before ``info`` is gathered."""
+    table = pl.concat(parts)
+    parts.clear()
     jersey = pl.col("jersey")
     key = (pl.col("order").cast(pl.Int64) * (2 * JERSEY_LIMIT) + (pl.col("team") == "away").cast(pl.Int64)
            * JERSEY_LIMIT + jersey + 1)
@@ -163,5 +165,6 @@ def assemble(ball: pl.DataFrame, people: pl.DataFrame, info: pl.DataFrame, *, id
     if duplicated:
         table = table.unique(["order", "object_id"], keep="last", maintain_order=True)
     table = table.sort("order", object_key(table))  # file order, each frame's objects in canonical order
-    gathered = info.select(pl.all().gather(table["order"]))
-    return pl.concat([table.drop("order", "jersey"), gathered], how="horizontal")
+    order = table["order"]
+    table = table.drop("order", "jersey")
+    return pl.concat([table, info.select(pl.all().gather(order))], how="horizontal")

@@ -136,7 +136,8 @@ def _home_left(people: pl.DataFrame, frames: pl.DataFrame, period: int, raw: Pat
     return means["home"] < means["away"]
 
 
-def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.DataFrame:
+def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> tuple[pl.DataFrame, int]:
+    """The provider-oriented long table and the number of frames with a period (``frames`` is not kept)."""
     event = pl.col("game_event").struct.field("game_event_type")
     home_ball = pl.col("game_event").struct.field("home_ball")
     frames = frames.with_row_index("order").with_columns(
@@ -183,17 +184,17 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
             people = people.with_columns(pl.col("x") * flip, pl.col("y") * flip)
     info = frames.select("period", pl.col("frameNum").alias("frame"),
                          micro_seconds(pl.col("periodElapsedTime")).alias("time_s"), "ball_state", "ball_owning_team")
-    return assemble(ball, people, info, ids_by_jersey=True)
+    source_frames = frames.height
+    parts = [ball, people]
+    del frames, ball, people  # the caller keeps no reference: assemble frees them as it goes
+    return assemble(parts, info, ids_by_jersey=True), source_frames
 
 
 def read_pff(meta: Path, rosters: Path, raw: Path) -> Match:
     """PFF FC metadata + rosters + JSON-lines frames -> canonical :class:`Match` (see the module docstring)."""
     meta, rosters, raw = Path(meta), Path(rosters), Path(raw)
     info = _metadata(meta, rosters)
-    frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
-    tracking = long_table(frames, info["teams"], raw)
-    source_frames = frames.filter(pl.col("period").is_not_null()).height
-    del frames  # the nested frame table is no longer needed: free it before finalize_match's copies
+    tracking, source_frames = long_table(read_ndjson(raw, FRAME_SCHEMA, PROVIDER), info["teams"], raw)
     facts = MatchFacts(
         match_id=info["game_id"],
         provider=PROVIDER,

@@ -126,8 +126,9 @@ def _roster(teams: Sequence[Any]) -> pl.DataFrame:
 
 
 def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams: Sequence[Any],
-               raw: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The provider-oriented long table and the players table (metadata players + those kloppy adds)."""
+               raw: Path) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The provider-oriented long table, the players table (metadata players + those kloppy adds) and the number of
+    frames (``frames`` is not kept: the caller should hold no other reference)."""
     bad = frames.filter(pl.col("period").is_null() | (pl.col("period") < 1) | (pl.col("period") > len(periods))
                         | pl.col("frameIdx").is_null() | pl.col("gameClock").is_null())
     if bad.height:
@@ -167,11 +168,11 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
         pl.lit(None, pl.Float64).alias("z"),
     )
     ids = pl.concat([roster["object_id"], new["new_id"]])
-    tracking = assemble(
-        ball, people, frames.select("period", pl.col("frameIdx").alias("frame"), "time_s", "ball_state",
-                                    "ball_owning_team"),
-        ids_by_jersey=ids.n_unique() == ids.len(),
-    )
+    info = frames.select("period", pl.col("frameIdx").alias("frame"), "time_s", "ball_state", "ball_owning_team")
+    source_frames = frames.height
+    parts = [ball, people]
+    del frames, ball, people  # the caller keeps no reference: assemble frees them as it goes
+    tracking = assemble(parts, info, ids_by_jersey=ids.n_unique() == ids.len())
     players = kloppy_players(teams)
     if new.height:
         extra = new.select(
@@ -182,7 +183,7 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
             players.with_columns(pl.col("team").replace_strict({"home": 0, "away": 1}).alias("rank")),
             extra.select(*players.columns, "rank"),
         ]).sort("rank", maintain_order=True).drop("rank").unique("object_id", keep="first", maintain_order=True)
-    return tracking, players
+    return tracking, players, source_frames
 
 
 def read_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = None) -> Match:
@@ -196,10 +197,8 @@ def read_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = No
         except orjson.JSONDecodeError as exc:
             raise InvalidInputError(f"is not valid JSON ({one_line(exc)})", additional_meta) from exc
     teams = _teams(doc)
-    frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
-    tracking, players = long_table(frames, info["periods"], teams, raw)
-    facts_extra: dict[str, Any] = {"source_frames": frames.height, "kloppy_warnings": []}
-    del frames  # the nested frame table is no longer needed: free it before finalize_match's copies
+    tracking, players, source_frames = long_table(read_ndjson(raw, FRAME_SCHEMA, PROVIDER), info["periods"], teams, raw)
+    facts_extra: dict[str, Any] = {"source_frames": source_frames, "kloppy_warnings": []}
     kloppy_meta = _KloppyFacts(teams, doc)
     named = kloppy_team_facts(kloppy_meta)
     game_id = doc.get("ssiId") if isinstance(doc, dict) else None
