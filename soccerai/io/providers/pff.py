@@ -186,7 +186,7 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> tuple[p
                          micro_seconds(pl.col("periodElapsedTime")).alias("time_s"), "ball_state", "ball_owning_team")
     source_frames = frames.height
     parts = [ball, people]
-    del frames, ball, people  # the caller keeps no reference: assemble frees them as it goes
+    del frames, entries, ball, people  # the caller keeps no reference: assemble frees them as it goes
     return assemble(parts, info, ids_by_jersey=True), source_frames
 
 
