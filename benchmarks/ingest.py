@@ -307,7 +307,8 @@ def run_child(provider: str, engine: str, files: list[Path]) -> dict[str, float 
 
         def load() -> tuple[int, int | None, str]:
             match = load_match(files)
-            frames = match.tracking.select(pl.struct("period", "frame").n_unique()).item()
+            frames = (match.tracking.lazy().select(pl.struct("period", "frame").n_unique())  # streamed: the count
+                      .collect(engine="streaming").item())  # adds no copy of the table to the peak measured
             from soccerai.io import READERS
 
             provider = match.metadata.provider

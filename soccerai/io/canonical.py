@@ -20,7 +20,11 @@ from typing import Any
 import polars as pl
 
 from soccerai.errors import InvalidTrackingError
-from soccerai.match.orientation import infer_home_attacks_positive_x, to_static_orientation
+from soccerai.match.orientation import (
+    FRAMES_FOR_DIRECTION,
+    infer_home_attacks_positive_x,
+    to_static_orientation,
+)
 from soccerai.match.schema import (
     BALL_ID,
     PLAYERS_SCHEMA,
@@ -35,27 +39,59 @@ _TEAM_RANK = {BALL_ID: 0, "home": 1, "away": 2}
 
 
 def sort_tracking(tracking: pl.DataFrame) -> pl.DataFrame:
-    """Canonical row order: period, frame, ball, home players, away players (players by object_id)."""
-    rank = pl.col("team").replace_strict(_TEAM_RANK, default=3, return_dtype=pl.Int8)
-    return tracking.sort([pl.col("period"), pl.col("frame"), rank, pl.col("object_id")], maintain_order=True)
+    """Canonical row order: period, frame, ball, home players, away players (players by object_id).
+
+    Sorted on integers (:func:`object_key`): the same order as sorting on the strings, about 3x faster."""
+    return tracking.sort([pl.col("period"), pl.col("frame"), object_key(tracking)], maintain_order=True)
+
+
+def object_key(tracking: pl.DataFrame) -> pl.Expr:
+    """An object's place within a frame as one integer: ``team rank * 2**20 + id rank``, the id rank being the
+    id's place among the table's (few) distinct ids in string order; the ball's team ranks first, then home, away.
+    Readers sort each frame's rows by it so that :func:`finalize_match` finds the canonical order and sorts nothing."""
+    ids = tracking.get_column("object_id").unique().sort()
+    id_rank = pl.col("object_id").replace_strict(ids, pl.int_range(ids.len(), dtype=pl.Int64, eager=True))
+    return pl.col("team").replace_strict(_TEAM_RANK, default=3, return_dtype=pl.Int64) * (1 << 20) + id_rank
+
+
+def _strictly_canonical(tracking: pl.DataFrame) -> bool:
+    """True when every row comes strictly after the one before in the canonical order (so the table is sorted and
+    free of duplicated (period, frame, object) rows): one pass of integer comparisons, no copy of the table."""
+    period, frame, key = pl.col("period"), pl.col("frame"), object_key(tracking)
+    after = (period > period.shift(1)) | (period == period.shift(1)) & (
+        (frame > frame.shift(1)) | (frame == frame.shift(1)) & (key > key.shift(1))
+    )
+    first = pl.int_range(pl.len()) == 0
+    return bool(tracking.select((first | after.fill_null(False)).all()).item())
 
 
 def _repair_frames(tracking: pl.DataFrame, source: Path) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Drop duplicated (period, frame, object) rows keeping the first, sort, and check the periods' order."""
+    """Sort into the canonical order, drop duplicated (period, frame, object) rows keeping the first in file
+    order, count both repairs (unsorted rows: counted after dropping the duplicates), check the periods' order.
+
+    Column-wise: a table already in canonical order (the usual case) is returned as is after one comparison pass;
+    otherwise one stable sort (a single gather of the columns), after which a duplicate is a row equal to the one
+    before it on (period, frame, object_id), dropped by a boolean mask."""
     repairs: dict[str, int] = {}
-    keys = ["period", "frame", "object_id"]
-    duplicated = tracking.filter(pl.struct(keys).is_duplicated())
-    if duplicated.height:
-        repairs["duplicated_frames"] = duplicated.select(pl.struct("period", "frame").n_unique()).item()
-        tracking = tracking.unique(subset=keys, keep="first", maintain_order=True)
-    out_of_order = (pl.col("period") < pl.col("period").shift(1)) | (
+    _check_period_order(tracking, source)
+    if _strictly_canonical(tracking):
+        return tracking, repairs
+    ordered = sort_tracking(tracking.with_row_index("_row"))
+    repeated = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in ("period", "frame", "object_id")])
+    repeated = repeated.fill_null(False)
+    dropped = ordered.filter(repeated).select("period", "frame", "_row")
+    file_order = tracking.select("period", "frame")
+    if dropped.height:
+        repairs["duplicated_frames"] = dropped.select(pl.struct("period", "frame").n_unique()).item()
+        ordered = ordered.filter(~repeated)
+        file_order = file_order.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(dropped["_row"].implode()))
+    backwards = (pl.col("period") < pl.col("period").shift(1)) | (
         (pl.col("period") == pl.col("period").shift(1)) & (pl.col("frame") < pl.col("frame").shift(1))
     )
-    unsorted = tracking.select(out_of_order.sum()).item()
+    unsorted = file_order.select(backwards.sum()).item()
     if unsorted:
         repairs["unsorted_frames"] = int(unsorted)
-    _check_period_order(tracking, source)
-    return sort_tracking(tracking), repairs
+    return ordered.drop("_row"), repairs
 
 
 def _check_period_order(tracking: pl.DataFrame, source: Path) -> None:
@@ -75,13 +111,18 @@ def _check_period_order(tracking: pl.DataFrame, source: Path) -> None:
 
 
 def _check_content(tracking: pl.DataFrame, source: Path) -> None:
-    if tracking.height == 0:
+    """Something seen, the ball seen, a player seen, every coordinate finite: one pass of aggregates, no copy."""
+    ball = pl.col("team") == BALL_ID
+    rows, balls, players, bad = tracking.select(
+        pl.len(), ball.sum().alias("balls"), (~ball).sum().alias("players"),
+        (~pl.col("x").is_finite() | ~pl.col("y").is_finite()).sum().alias("bad"),
+    ).row(0)
+    if rows == 0:
         raise InvalidTrackingError("no positions in any frame", source)
-    if not tracking.filter(pl.col("team") == BALL_ID).height:
+    if not balls:
         raise InvalidTrackingError("the ball has no position in any frame", source)
-    if not tracking.filter(pl.col("team") != BALL_ID).height:
+    if not players:
         raise InvalidTrackingError("no player has a position in any frame", source)
-    bad = tracking.filter(~pl.col("x").is_finite() | ~pl.col("y").is_finite()).height
     if bad:
         raise InvalidTrackingError(f"{bad} rows with NaN/inf coordinates", source)
 
@@ -114,6 +155,20 @@ class MatchFacts:
     away_team: str = "away"
     """Team names where the provider's metadata gives them (with ``extra["date"]`` / ``["score"]``: the dashboard's
     match picker); ``"home"`` / ``"away"`` otherwise."""
+
+
+def direction_rows(tracking: pl.DataFrame) -> pl.DataFrame:
+    """The rows :func:`~soccerai.match.orientation.infer_home_attacks_positive_x` reads of a canonical-order table:
+    the players' rows of each period's first ``FRAMES_FOR_DIRECTION`` frames with a player in them. It looks at
+    nothing else, so it gives the same answer on a few thousand rows as on millions (and without a copy of the
+    table's non-ball rows)."""
+    player = pl.col("team") != BALL_ID
+    frames = tracking.select(pl.col("period").filter(player), pl.col("frame").filter(player)).unique()
+    first = frames.sort("period", "frame").group_by("period").head(FRAMES_FOR_DIRECTION)
+    last = dict(first.group_by("period").agg(pl.col("frame").max()).iter_rows())
+    bound = pl.col("period").replace_strict(last, default=None, return_dtype=pl.Int64)
+    return tracking.filter(player & (pl.col("frame") <= bound))
+
 
 def match_metadata(
     tracking: pl.DataFrame, directions: dict[int, bool], facts: MatchFacts, repairs: dict[str, int]
@@ -148,14 +203,14 @@ def finalize_match(
     if blame is None:
         blame = facts.source_files[0] if facts.source_files else Path(facts.match_id)
     source = Path(blame)
-    tracking = tracking.with_columns(pl.lit(facts.match_id).alias("match_id"))
-    tracking = conform(tracking, TRACKING_SCHEMA).filter(
-        pl.col("x").is_not_null() & pl.col("y").is_not_null()
-    )
+    tracking = conform(tracking.with_columns(pl.lit(facts.match_id).alias("match_id")), TRACKING_SCHEMA)
+    seen = pl.col("x").is_not_null() & pl.col("y").is_not_null()
+    if not tracking.select(seen.all()).item():  # filter (a copy of every column) only when a row lacks a position
+        tracking = tracking.filter(seen)
     _check_content(tracking, source)
     tracking, repairs = _repair_frames(tracking, source)
     players = conform(players, PLAYERS_SCHEMA)
-    directions = infer_home_attacks_positive_x(tracking, players)
+    directions = infer_home_attacks_positive_x(direction_rows(tracking), players)
     tracking = to_static_orientation(tracking, directions)
     match = Match(tracking=tracking, players=players, metadata=match_metadata(tracking, directions, facts, repairs))
     try:

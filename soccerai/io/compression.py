@@ -26,6 +26,8 @@ Compression = Literal["gz", "bz2", "xz"]
 MAGIC: dict[Compression, bytes] = {"gz": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00"}
 SUFFIXES = (".gz", ".xz", ".bz2")
 CHUNK_BYTES = 1 << 20
+LINE_BLOCK_BYTES = 32 << 20
+"""Block size of :func:`read_lines_in_blocks`: a few per cent of a match's tracking file."""
 
 
 def compression_of(path: Path) -> Compression | None:
@@ -76,6 +78,29 @@ def read_bytes(path: Path) -> bytes:
     try:
         with open_binary(path) as handle:
             return handle.read()
+    except InvalidInputError:
+        raise
+    except DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, kind, exc) from exc
+
+
+def read_lines_in_blocks(path: Path, size: int = LINE_BLOCK_BYTES) -> Iterator[bytes]:
+    """The (decompressed) content of ``path`` in blocks of whole lines of about ``size`` bytes (the last may lack
+    its final newline): a parser fed block by block never holds, nor maps, the whole file. A cut or corrupt
+    compressed file is an error naming it."""
+    path = Path(path)
+    kind = compression_of(path) if path.is_file() else None
+    try:
+        with open_binary(path) as handle:
+            rest = b""
+            while block := handle.read(size):
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                rest = block[cut:]
+                if cut:
+                    yield block[:cut]
+            if rest:
+                yield rest
     except InvalidInputError:
         raise
     except DECOMPRESS_ERRORS as exc:

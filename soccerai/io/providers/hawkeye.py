@@ -2,9 +2,10 @@
 minute, all the minutes of one match read into one :class:`~soccerai.match.schema.Match`.
 
 Each feed is one JSON document (``details``, ``samples``, ``sequences``: ``{"segment": period,
-"match-minute": m}``), parsed with orjson; the samples become columns with one Python pass over the detections
-(about 75,000 a minute) and the canonical finishing is :func:`~soccerai.io.canonical.finalize_match`, as on
-the kloppy path. The result equals kloppy 3.19.1's (``tests/test_fast_reader.py``), which needs ~10x longer.
+"match-minute": m}``), parsed by Arrow's JSON reader straight into columns (only the fields in ``FEED_SCHEMA``;
+:func:`~soccerai.io.providers.native.parse_json`), the detections exploded into one row each with polars, and
+the canonical finishing is :func:`~soccerai.io.canonical.finalize_match`, as on the kloppy path. The result
+equals kloppy 3.19.1's (``tests/test_fast_reader.py``).
 
 The mapping (as kloppy's ``HawkEyeDeserializer``)
     * ids: the first identifier present among ``fifaId``, ``uefaId``, ``heId`` of the first feed's first player;
@@ -26,12 +27,11 @@ one ball feed; every tracked person with a player role is in the feeds' player l
 
 from __future__ import annotations
 
-import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,10 @@ import orjson
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
-from soccerai.io.canonical import MatchFacts, finalize_match
+from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import plain_name, read_bytes
 from soccerai.io.detect import assign_roles
+from soccerai.io.providers.native import micro_seconds, parse_json
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, PLAYERS_SCHEMA, Match
 
@@ -49,31 +50,51 @@ ID_PRIORITY = ("fifaId", "uefaId", "heId")
 PLAYER_ROLES = ("Outfielder", "Goalkeeper")
 PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
 RATE_STEPS = 25
+FEED_THREADS = 2
+"""Feeds decompressed and parsed at once (each is one large JSON document: a minute is ~75 MB of text)."""
+
+
+_ID = pl.Struct({k: pl.String for k in ("heId", "fifaId", "uefaId")})
+_SAMPLE = pl.Struct({"pos": pl.List(pl.Float64), "time": pl.Float64})
+FEED_SCHEMA = {
+    "details": pl.Struct({
+        "players": pl.List(pl.Struct({"id": _ID, "teamId": _ID, "jerseyNumber": pl.String,
+                                      "role": pl.Struct({"name": pl.String})})),
+        "teams": pl.List(pl.Struct({"id": _ID, "home": pl.Boolean})),
+        "match": pl.Struct({"id": _ID}),
+    }),
+    "sequences": pl.Struct({"segment": pl.Int64, "match-minute": pl.Int64}),
+    "samples": pl.Struct({
+        "ball": pl.List(_SAMPLE),
+        "people": pl.List(pl.Struct({"centroid": pl.List(_SAMPLE), "personId": _ID,
+                                     "role": pl.Struct({"name": pl.String})})),
+    }),
+}
+"""What the reader takes of a feed document (Arrow parses nothing else into memory)."""
 
 
 @dataclass(frozen=True)
 class Feed:
-    """One parsed minute feed."""
+    """One parsed minute feed: ``doc`` its ``details`` and ``sequences`` (Python), ``samples`` a one-row table."""
 
     path: Path
     doc: dict[str, Any]
+    samples: pl.DataFrame
     period: int
     minute: int  # match minute, 1-based as in the file
     match_ref: str | None
 
 
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        doc = orjson.loads(read_bytes(path))
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInputError(f"is not valid JSON ({exc})", path) from exc
-    if not isinstance(doc, dict) or "samples" not in doc or "sequences" not in doc:
+def _load(path: Path) -> tuple[dict[str, Any], pl.DataFrame]:
+    table = parse_json(read_bytes(path), FEED_SCHEMA, "Hawk-Eye JSON", path, document=True)
+    doc = table.select("details", "sequences").row(0, named=True)
+    if table.height != 1 or doc["sequences"] is None or table["samples"].null_count():
         raise InvalidInputError("not a Hawk-Eye sample feed (no samples/sequences)", path)
-    return doc
+    return doc, table.select("samples")
 
 
 def _feed(path: Path) -> Feed:
-    doc = _load(path)
+    doc, samples = _load(path)
     seq = doc["sequences"]
     try:
         period, minute = int(seq["segment"]), int(seq["match-minute"])
@@ -81,7 +102,7 @@ def _feed(path: Path) -> Feed:
         raise InvalidInputError("Hawk-Eye feed without sequences.segment / match-minute", path) from exc
     ref = ((doc.get("details") or {}).get("match") or {}).get("id") or {}
     match_ref = next((str(ref[k]) for k in ("heId", *ID_PRIORITY) if ref.get(k)), None)
-    return Feed(Path(path), doc, period, minute, match_ref)
+    return Feed(Path(path), doc, samples, period, minute, match_ref)
 
 
 def _by_minute(feeds: list[Feed], kind: str) -> dict[tuple[int, int], Feed]:
@@ -127,18 +148,14 @@ def _id_key(centroid_doc: dict[str, Any]) -> str:
     return next((k for k in ID_PRIORITY if first.get(k)), "heId")
 
 
-def _frame_rate(ball_doc: dict[str, Any], path: Path) -> float:
-    times = [s["time"] for s in ball_doc["samples"]["ball"][: RATE_STEPS + 1]]
+def _frame_rate(ball: Feed, path: Path) -> float:
+    times = _samples(ball, "ball").head(RATE_STEPS + 1)["time"].to_list()
     if len(times) < 2:
         raise InvalidInputError("too few ball samples to tell the frame rate", path)
     total = sum(b - a for a, b in zip(times, times[1:], strict=False))
     if total <= 0:
         raise InvalidInputError("ball sample times do not increase", path)
     return float(int(1 / (total / RATE_STEPS)))
-
-
-def _micro(seconds: float) -> float:
-    return timedelta(seconds=seconds).total_seconds()
 
 
 def _meta(path: Path | None) -> tuple[str | None, tuple[float, float] | None]:
@@ -166,7 +183,7 @@ def _meta(path: Path | None) -> tuple[str | None, tuple[float, float] | None]:
 def _players(centroid_feeds: list[Feed], teams: dict[str, str], key: str) -> pl.DataFrame:
     rows: dict[str, dict[str, Any]] = {}
     for feed in centroid_feeds:
-        for p in feed.doc.get("details", {}).get("players", []):
+        for p in (feed.doc.get("details") or {}).get("players") or []:
             pid = str(p["id"][key])
             if pid in rows:
                 continue
@@ -186,52 +203,55 @@ def _players(centroid_feeds: list[Feed], teams: dict[str, str], key: str) -> pl.
 def _teams(ball_feeds: list[Feed], key: str) -> dict[str, str]:
     teams: dict[str, str] = {}
     for feed in ball_feeds:
-        for team in (feed.doc.get("details") or {}).get("teams", []):
+        for team in (feed.doc.get("details") or {}).get("teams") or []:
             teams.setdefault(str(team["id"][key]), "home" if team.get("home") else "away")
     return teams
 
 
+def _samples(feed: Feed, kind: str) -> pl.DataFrame:
+    """One row per entry of the feed's ``samples.<kind>`` list (file order), its struct fields as columns."""
+    entries = feed.samples.select(pl.col("samples").struct.field(kind).alias("entry")).explode("entry")
+    return entries.filter(pl.col("entry").is_not_null()).unnest("entry")
+
+
 def _columns(pairs: list[tuple[Feed, Feed]], rate: float, key: str, known: dict[str, str]) -> pl.DataFrame:
-    cols: dict[str, list[Any]] = {k: [] for k in ("period", "frame", "time_s", "object_id", "team", "x", "y", "z")}
-
-    def add(period: int, frame: int, time_s: float, oid: str, team: str, x: float, y: float, z: float | None) -> None:
-        cols["period"].append(period)
-        cols["frame"].append(frame)
-        cols["time_s"].append(time_s)
-        cols["object_id"].append(oid)
-        cols["team"].append(team)
-        cols["x"].append(x)
-        cols["y"].append(y)
-        cols["z"].append(z)
-
+    """The ball's and the players' detections of every minute (file order: per minute the ball, then the people)."""
+    parts = []
     for ball, people in pairs:
-        period, minute = ball.period, ball.minute - 1
-        period_s = 60.0 * (minute - PERIOD_START_MIN.get(period, 120))
-        for s in ball.doc["samples"].get("ball", []):
-            pos = s.get("pos") or []
-            if len(pos) >= 2 and pos[0] is not None and pos[1] is not None:
-                z = pos[2] if len(pos) > 2 and pos[2] is not None and math.isfinite(pos[2]) else None
-                add(period, int((minute * 60 + float(s["time"])) * rate), _micro(period_s + s["time"]),
-                    BALL_ID, BALL_ID, pos[0], pos[1], z)
-        for person in people.doc["samples"].get("people", []):
-            if (person.get("role") or {}).get("name") not in PLAYER_ROLES:
-                continue
-            pid = str((person.get("personId") or {}).get(key))
-            team = known.get(pid)
-            if team is None:
-                raise InvalidTrackingError(
-                    f"tracked player {pid} is in no player list of the feeds (metadata of another match?)",
-                    people.path,
-                )
-            for c in person.get("centroid", []):
-                pos = c["pos"]
-                add(period, int((minute * 60 + c["time"]) * rate), _micro(period_s + c["time"]), pid, team,
-                    pos[0], pos[1], None)
-    return pl.DataFrame(
-        cols,
-        schema={"period": pl.Int64, "frame": pl.Int64, "time_s": pl.Float64, "object_id": pl.String,
-                "team": pl.String, "x": pl.Float64, "y": pl.Float64, "z": pl.Float64},
-    )
+        minute = ball.minute - 1
+        period_s = 60.0 * (minute - PERIOD_START_MIN.get(ball.period, 120))
+
+        stamp = [pl.lit(ball.period, pl.Int64).alias("period"),  # kloppy: int((60 m + t) r), 60 p + t to the us
+                 ((minute * 60 + pl.col("time")) * rate).cast(pl.Int64).alias("frame"),
+                 micro_seconds(period_s + pl.col("time")).alias("time_s")]
+
+        pos = pl.col("pos")
+        z = pos.list.get(2, null_on_oob=True)
+        balls = _samples(ball, "ball").filter(
+            pos.list.get(0, null_on_oob=True).is_not_null() & pos.list.get(1, null_on_oob=True).is_not_null()
+        )
+        parts.append(balls.select(
+            *stamp, pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"),
+            pos.list.get(0).alias("x"), pos.list.get(1).alias("y"), pl.when(z.is_finite()).then(z).alias("z"),
+        ))
+        persons = _samples(people, "people").filter(pl.col("role").struct.field("name").is_in(PLAYER_ROLES))
+        persons = persons.with_columns(pl.col("personId").struct.field(key).cast(pl.String).fill_null("None")
+                                       .alias("object_id"))
+        unknown = persons.filter(~pl.col("object_id").is_in(list(known)))["object_id"]
+        if unknown.len():
+            raise InvalidTrackingError(
+                f"tracked player {unknown[0]} is in no player list of the feeds (metadata of another match?)",
+                people.path,
+            )
+        centroids = persons.select("object_id", "centroid").explode("centroid").filter(
+            pl.col("centroid").is_not_null()
+        ).unnest("centroid")
+        parts.append(centroids.select(
+            *stamp, "object_id", pl.col("object_id").replace_strict(known).alias("team"),
+            pos.list.get(0, null_on_oob=True).alias("x"), pos.list.get(1, null_on_oob=True).alias("y"),
+            pl.lit(None, pl.Float64).alias("z"),
+        ))
+    return pl.concat(parts)
 
 
 def _kloppy_frames(table: pl.DataFrame) -> pl.DataFrame:
@@ -247,7 +267,7 @@ def _kloppy_frames(table: pl.DataFrame) -> pl.DataFrame:
     return (
         last.join(stamp, on=["period", "frame"])
         .with_columns(pl.coalesce("ball_t", "player_t").alias("time_s"))
-        .sort("period", "frame", "row")
+        .sort("period", "frame", object_key(last))
         .drop("ball_t", "player_t", "row")
     )
 
@@ -258,15 +278,16 @@ def read_hawkeye(ball_files: Sequence[Path], centroid_files: Sequence[Path], met
         raise InvalidInputError("Hawk-Eye tracking without a ball feed (*.samples.ball)", centroid_files[0])
     if not centroid_files:
         raise InvalidInputError("Hawk-Eye tracking without a player-centroid feed (*.samples.centroids)", ball_files[0])
-    balls = [_feed(p) for p in ball_files]
-    people = [_feed(p) for p in centroid_files]
+    with ThreadPoolExecutor(max_workers=FEED_THREADS) as pool:  # xz and Arrow release the GIL: feeds in parallel
+        feeds = list(pool.map(_feed, [*ball_files, *centroid_files]))
+    balls, people = feeds[: len(ball_files)], feeds[len(ball_files):]
     _check_one_match([*balls, *people])
     pairs = _pairs(balls, people)
     key = _id_key(people[0].doc)
     teams = _teams(balls, key)
     players = _players(people, teams, key)
     known = dict(zip(players["object_id"].to_list(), players["team"].to_list(), strict=True))
-    rate = _frame_rate(pairs[0][0].doc, pairs[0][0].path)
+    rate = _frame_rate(pairs[0][0], pairs[0][0].path)
     table = _kloppy_frames(_columns(pairs, rate, key, known))
     game, pitch = _meta(meta)
     sources = (*[b.path for b, _ in pairs], *[c.path for _, c in pairs], *([meta] if meta else []))

@@ -1,7 +1,7 @@
 """Native reader for PFF FC tracking (metadata JSON + rosters JSON + JSON-lines frames, ~30 fps): kloppy's
 canonical result without a Python object per frame.
 
-The frame lines are parsed by polars (:func:`polars.read_ndjson`, Rust) with a fixed schema (only the smoothed
+The frame lines are parsed by Arrow (:func:`~soccerai.io.providers.native.read_ndjson`, C++) with a fixed schema (only the smoothed
 positions, the period, clock and game event of each line) and exploded into one row per object; the metadata and
 rosters (small) are read into kloppy ``Team``/``Player`` objects as kloppy's ``PFF_TrackingDeserializer`` does, so
 that the players table is the kloppy path's. ``tests/test_fast_reader_json_xml.py`` checks the result equals the
@@ -35,12 +35,14 @@ from soccerai.io.canonical import MatchFacts, finalize_match
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.native import (
+    JERSEY_LIMIT,
     assemble,
     exploded_players,
     kloppy_players,
     micro_seconds,
     one_line,
     read_ndjson,
+    team_jersey,
 )
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, Match
@@ -134,7 +136,8 @@ def _home_left(people: pl.DataFrame, frames: pl.DataFrame, period: int, raw: Pat
     return means["home"] < means["away"]
 
 
-def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.DataFrame:
+def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> tuple[pl.DataFrame, int]:
+    """The provider-oriented long table and the number of frames with a period (``frames`` is not kept)."""
     event = pl.col("game_event").struct.field("game_event_type")
     home_ball = pl.col("game_event").struct.field("home_ball")
     frames = frames.with_row_index("order").with_columns(
@@ -150,26 +153,28 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
         raise InvalidInputError("frames without a frameNum or periodElapsedTime", raw)
     ball_xy = pl.col("ballsSmoothed").struct
     ball = frames.filter(ball_xy.field("x").is_not_null() & ball_xy.field("y").is_not_null()).select(
-        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(-1, pl.Int64).alias("jersey"),
+        "order", pl.lit(-1, pl.Int64).alias("jersey"),
         pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"), ball_xy.field("x").alias("x"), ball_xy.field("y").alias("y"), ball_xy.field("z").alias("z"),
     )
     fields = {"jerseyNum": "jersey", "x": "x", "y": "y"}
-    people = pl.concat([exploded_players(frames, "homePlayersSmoothed", "home", fields),
-                        exploded_players(frames, "awayPlayersSmoothed", "away", fields)])
-    try:
-        people = people.with_columns(pl.col("jersey").str.strip_chars().cast(pl.Int64))
+    entries = pl.concat([exploded_players(frames.lazy(), "homePlayersSmoothed", "home", fields),
+                         exploded_players(frames.lazy(), "awayPlayersSmoothed", "away", fields)])
+    entries = entries.with_columns(pl.col("jersey").str.strip_chars().cast(pl.Int64)).filter(
+        pl.col("x").is_not_null() & pl.col("y").is_not_null()
+    )
+    try:  # one streamed pass: the exploded entries of a match never exist whole
+        key = team_jersey(pl.col("team"), pl.col("jersey"))  # a lookup on one integer instead of a join
+        roster = _roster(teams).filter(pl.col("jersey").abs() < JERSEY_LIMIT).select(key.alias("key"), "object_id")
+        object_id = pl.when(pl.col("jersey").abs() < JERSEY_LIMIT).then(
+            key.replace_strict(roster["key"], roster["object_id"], default=None)
+        )
+        people = entries.select(
+            "order", "jersey", object_id.alias("object_id"), "team", "x", "y", pl.lit(None, pl.Float64).alias("z")
+        ).filter(pl.col("object_id").is_not_null()).collect(engine="streaming")
+        if not people.height and entries.select(pl.len()).collect(engine="streaming").item():
+            raise InvalidInputError("no tracked jersey is a roster player's (rosters of another match?)", raw)
     except pl.exceptions.PolarsError as exc:
         raise InvalidInputError(f"player entries with a jerseyNum that is not a number ({one_line(exc)})", raw) from exc
-    people = people.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
-    known = people.join(_roster(teams), on=["team", "jersey"], how="semi")
-    if people.height and not known.height:
-        raise InvalidInputError("no tracked jersey is a roster player's (rosters of another match?)", raw)
-    people = (
-        people
-        .join(_roster(teams), on=["team", "jersey"], how="inner", maintain_order="left")
-        .select("order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000),
-                "jersey", "object_id", "team", "x", "y", pl.lit(None, pl.Float64).alias("z"))
-    )
     periods = set(frames["period"].unique().to_list())
     if periods & {3, 4}:
         if _home_left(people, frames, 1, raw) != _home_left(people, frames, 3, raw):
@@ -179,17 +184,17 @@ def long_table(frames: pl.DataFrame, teams: Sequence[Any], raw: Path) -> pl.Data
             people = people.with_columns(pl.col("x") * flip, pl.col("y") * flip)
     info = frames.select("period", pl.col("frameNum").alias("frame"),
                          micro_seconds(pl.col("periodElapsedTime")).alias("time_s"), "ball_state", "ball_owning_team")
-    return assemble(ball, people, info, ids_by_jersey=True)
+    source_frames = frames.height
+    parts = [ball, people]
+    del frames, entries, ball, people  # the caller keeps no reference: assemble frees them as it goes
+    return assemble(parts, info, ids_by_jersey=True), source_frames
 
 
 def read_pff(meta: Path, rosters: Path, raw: Path) -> Match:
     """PFF FC metadata + rosters + JSON-lines frames -> canonical :class:`Match` (see the module docstring)."""
     meta, rosters, raw = Path(meta), Path(rosters), Path(raw)
     info = _metadata(meta, rosters)
-    frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
-    tracking = long_table(frames, info["teams"], raw)
-    source_frames = frames.filter(pl.col("period").is_not_null()).height
-    del frames  # the nested frame table is no longer needed: free it before finalize_match's copies
+    tracking, source_frames = long_table(read_ndjson(raw, FRAME_SCHEMA, PROVIDER), info["teams"], raw)
     facts = MatchFacts(
         match_id=info["game_id"],
         provider=PROVIDER,

@@ -1,7 +1,7 @@
 """Native reader for Second Spectrum tracking (XML or JSON metadata + JSON-lines frames): kloppy's canonical result
 without a Python object per frame.
 
-The frame lines are parsed by polars (:func:`polars.read_ndjson`, Rust) with a fixed schema and exploded into one
+The frame lines are parsed by Arrow (:func:`~soccerai.io.providers.native.read_ndjson`, C++) with a fixed schema and exploded into one
 row per object; the (small) metadata is read here the way kloppy's ``SecondSpectrumDeserializer`` reads it, into
 kloppy ``Team``/``Player`` objects so that the players table is the kloppy path's. ``tests/test_fast_reader_json_xml.py``
 checks the result equals the kloppy path's on every sample.
@@ -36,12 +36,14 @@ from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import kloppy_team_facts
 from soccerai.io.providers.native import (
+    JERSEY_LIMIT,
     assemble,
     exploded_players,
     kloppy_players,
     micro_seconds,
     one_line,
     read_ndjson,
+    team_jersey,
 )
 from soccerai.io.registry import register_reader
 from soccerai.match.schema import BALL_ID, Match
@@ -121,9 +123,12 @@ def _roster(teams: Sequence[Any]) -> pl.DataFrame:
                         orient="row").unique(["team", "jersey"], keep="first", maintain_order=True)
 
 
+
+
 def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams: Sequence[Any],
-               raw: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The provider-oriented long table and the players table (metadata players + those kloppy adds)."""
+               raw: Path) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The provider-oriented long table, the players table (metadata players + those kloppy adds) and the number of
+    frames (``frames`` is not kept: the caller should hold no other reference)."""
     bad = frames.filter(pl.col("period").is_null() | (pl.col("period") < 1) | (pl.col("period") > len(periods))
                         | pl.col("frameIdx").is_null() | pl.col("gameClock").is_null())
     if bad.height:
@@ -138,30 +143,36 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
     )
     xyz = pl.col("ball").struct.field("xyz")
     ball = frames.filter(xyz.list.len() > 0).select(
-        "order", pl.lit(-1, pl.Int64).alias("slot"), pl.lit(-1, pl.Int64).alias("jersey"),
+        "order", pl.lit(-1, pl.Int64).alias("jersey"),
         pl.lit(BALL_ID).alias("object_id"), pl.lit(BALL_ID).alias("team"), xyz.list.get(0).alias("x"), xyz.list.get(1).alias("y"), xyz.list.get(2, null_on_oob=True).alias("z"),
     )
     fields = {"playerId": "player_id", "number": "jersey", "xyz": "xyz"}
     people = pl.concat([exploded_players(frames, "homePlayers", "home", fields),
                         exploded_players(frames, "awayPlayers", "away", fields)])
-    if people.filter(pl.col("jersey").is_null() | (pl.col("xyz").list.len() < 2)).height:
+    if people.select((pl.col("jersey").is_null() | (pl.col("xyz").list.len() < 2)).any()).item():
         raise InvalidInputError("player entries without a number or xyz", raw)
+    if people.select((pl.col("jersey").abs() >= JERSEY_LIMIT).any()).item():
+        raise InvalidInputError(f"player numbers of {JERSEY_LIMIT} or more (not jersey numbers)", raw)
     roster = _roster(teams)
-    people = people.join(roster, on=["team", "jersey"], how="left", maintain_order="left")
+    key = team_jersey(pl.col("team"), pl.col("jersey"))  # lookups on one integer: no join copies of the entries
+    known = roster.select(key.alias("key"), "object_id")
+    people = people.with_columns(key.replace_strict(known["key"], known["object_id"], default=None).alias("object_id"))
     new = (people.filter(pl.col("object_id").is_null())  # each team's rows are in file order already
            .unique(["team", "jersey"], keep="first", maintain_order=True)
            .select("team", "jersey", pl.col("player_id").alias("new_id")))
-    people = people.join(new, on=["team", "jersey"], how="left", maintain_order="left").select(
-        "order", pl.col("slot") + pl.when(pl.col("team") == "home").then(0).otherwise(1_000_000), "jersey",
-        pl.coalesce("object_id", "new_id").alias("object_id"), "team",
-        pl.col("xyz").list.get(0).alias("x"), pl.col("xyz").list.get(1).alias("y"), pl.lit(None, pl.Float64).alias("z"),
+    added = new.select(key.alias("key"), "new_id")
+    people = people.select(
+        "order", "jersey",
+        pl.coalesce("object_id", key.replace_strict(added["key"], added["new_id"], default=None)).alias("object_id"),
+        "team", pl.col("xyz").list.get(0).alias("x"), pl.col("xyz").list.get(1).alias("y"),
+        pl.lit(None, pl.Float64).alias("z"),
     )
     ids = pl.concat([roster["object_id"], new["new_id"]])
-    tracking = assemble(
-        ball, people, frames.select("period", pl.col("frameIdx").alias("frame"), "time_s", "ball_state",
-                                    "ball_owning_team"),
-        ids_by_jersey=ids.n_unique() == ids.len(),
-    )
+    info = frames.select("period", pl.col("frameIdx").alias("frame"), "time_s", "ball_state", "ball_owning_team")
+    source_frames = frames.height
+    parts = [ball, people]
+    del frames, ball, people  # the caller keeps no reference: assemble frees them as it goes
+    tracking = assemble(parts, info, ids_by_jersey=ids.n_unique() == ids.len())
     players = kloppy_players(teams)
     if new.height:
         extra = new.select(
@@ -172,7 +183,7 @@ def long_table(frames: pl.DataFrame, periods: list[tuple[int, int, int]], teams:
             players.with_columns(pl.col("team").replace_strict({"home": 0, "away": 1}).alias("rank")),
             extra.select(*players.columns, "rank"),
         ]).sort("rank", maintain_order=True).drop("rank").unique("object_id", keep="first", maintain_order=True)
-    return tracking, players
+    return tracking, players, source_frames
 
 
 def read_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = None) -> Match:
@@ -186,10 +197,8 @@ def read_secondspectrum(meta: Path, raw: Path, additional_meta: Path | None = No
         except orjson.JSONDecodeError as exc:
             raise InvalidInputError(f"is not valid JSON ({one_line(exc)})", additional_meta) from exc
     teams = _teams(doc)
-    frames = read_ndjson(raw, FRAME_SCHEMA, PROVIDER)
-    tracking, players = long_table(frames, info["periods"], teams, raw)
-    facts_extra: dict[str, Any] = {"source_frames": frames.height, "kloppy_warnings": []}
-    del frames  # the nested frame table is no longer needed: free it before finalize_match's copies
+    tracking, players, source_frames = long_table(read_ndjson(raw, FRAME_SCHEMA, PROVIDER), info["periods"], teams, raw)
+    facts_extra: dict[str, Any] = {"source_frames": source_frames, "kloppy_warnings": []}
     kloppy_meta = _KloppyFacts(teams, doc)
     named = kloppy_team_facts(kloppy_meta)
     game_id = doc.get("ssiId") if isinstance(doc, dict) else None

@@ -33,7 +33,7 @@ import orjson
 import polars as pl
 
 from soccerai.errors import InvalidInputError, InvalidTrackingError
-from soccerai.io.canonical import MatchFacts, finalize_match
+from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import read_bytes, read_head
 from soccerai.io.detect import assign_roles
 from soccerai.io.registry import READERS, register_reader
@@ -170,9 +170,9 @@ def long_table(frames: pl.DataFrame, meta: dict[str, Any]) -> tuple[pl.DataFrame
     anonymous = pl.col("trackable_object").is_null() & pl.col("group_name").is_in(list(GROUPS))
     unidentified = people.filter(anonymous).height  # counted as on the kloppy path (its anonymous players)
     columns = ["row", "order", "frame", "period", "time_s", "object_id", "team", "x", "y", "z", "ball_owning_team"]
-    table = (
-        pl.concat([ball.select(columns), players.select(columns)])
-        .sort("row")
+    table = pl.concat([ball.select(columns), players.select(columns)])
+    table = (  # frames in file order, each frame's objects in canonical order (equal objects in file order)
+        table.sort("order", object_key(table), "row")
         .unique(["order", "object_id"], keep="last", maintain_order=True)  # within a frame the last detection
         .drop("row", "order")
         .with_columns(

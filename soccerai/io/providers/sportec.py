@@ -30,7 +30,7 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
-from soccerai.io.canonical import MatchFacts, finalize_match
+from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import kloppy_team_facts
@@ -40,8 +40,15 @@ from soccerai.match.schema import BALL_ID, Match
 
 PROVIDER = "sportec"
 SECTIONS = {"firstHalf": 1, "secondHalf": 2, "firstHalfExtra": 3, "secondHalfExtra": 4}
-FRAME_ATTRIBUTES = ("N", "X", "Y", "Z", "BallPossession", "BallStatus")
+FRAME_ATTRIBUTES = {"N": pl.Int64, "X": pl.Float64, "Y": pl.Float64, "Z": pl.Float64, "BallPossession": pl.Int64,
+                    "BallStatus": pl.Int64}
+"""The ``<Frame>`` attributes read, and their types."""
 SET_ATTRIBUTES = ("GameSection", "TeamId", "PersonId")
+
+
+KINDS = pl.Enum(["f", "s", "e"])
+"""A line's kind: ``<Frame``, ``<FrameSet``, ``</FrameSet``; other lines are null."""
+END = "</PutDataRequest>"
 
 
 class SeveralElementsPerLine(Exception):
@@ -93,7 +100,13 @@ def _lines(raw: Path) -> pl.DataFrame:
         "kind", "several", "closed",
         *[pl.col("frame_line").str.extract(rf'\s{a}="([^"]*)"', 1).alias(a) for a in FRAME_ATTRIBUTES],
         *[pl.col("set_line").str.extract(rf'\s{a}="([^"]*)"', 1).alias(a) for a in SET_ATTRIBUTES],
-        pl.when(pl.int_range(pl.len()) >= pl.len() - 1).then(pl.col("text")).alias("last"),
+        ((pl.int_range(pl.len()) >= pl.len() - 1) & (pl.col("text") == END)).alias("end"),
+    ).select(  # numbers and categories while streaming: a match's attribute strings never exist all at once
+        pl.col("kind").cast(KINDS), "several", "closed", *[pl.col(a).cast(pl.Categorical) for a in SET_ATTRIBUTES], "end",
+        *[pl.col(a).cast(dtype, strict=False) for a, dtype in FRAME_ATTRIBUTES.items()],
+        pl.any_horizontal(
+            [pl.col(a).is_not_null() & pl.col(a).cast(dtype, strict=False).is_null() for a, dtype in FRAME_ATTRIBUTES.items()]
+        ).alias("not_number"),
     )
     try:
         return query.collect(engine="streaming")
@@ -101,65 +114,95 @@ def _lines(raw: Path) -> pl.DataFrame:
         raise InvalidInputError(f"cannot be read as Sportec positions ({one_line(exc)})", raw) from exc
 
 
-def _check_lines(lines: pl.DataFrame, raw: Path) -> None:
+def _check_lines(lines: pl.DataFrame, raw: Path) -> pl.DataFrame:
+    """``lines`` when they are one well-formed, complete positions file."""
     if lines.select(pl.col("several").any()).item():
         raise SeveralElementsPerLine
-    last = lines["last"].drop_nulls()
-    if not last.len() or last[0] != "</PutDataRequest>":
+    if not lines.select(pl.col("end").any()).item():
         raise InvalidInputError("does not end with </PutDataRequest> (truncated Sportec positions file?)", raw)
-    counts = lines.group_by("kind").len()
-    n = dict(zip(counts["kind"].to_list(), counts["len"].to_list(), strict=True))
-    if n.get("s", 0) != n.get("e", 0):
-        raise InvalidInputError(f"{n.get('s', 0)} <FrameSet> opened, {n.get('e', 0)} closed (truncated file?)", raw)
-    if lines.filter((pl.col("kind") == "f") & ~pl.col("closed")).height:
+    kind = pl.col("kind")
+    opened, closed, open_frames = lines.select(  # aggregates only: no copy of the line table
+        (kind == "s").sum(), (kind == "e").sum().alias("e"), ((kind == "f") & ~pl.col("closed")).sum().alias("f")
+    ).row(0)
+    if opened != closed:
+        raise InvalidInputError(f"{opened} <FrameSet> opened, {closed} closed (truncated file?)", raw)
+    if open_frames:
         raise InvalidInputError("<Frame> elements that are not closed (truncated or malformed file?)", raw)
+    return lines
 
 
 def long_table(lines: pl.DataFrame, info: dict[str, Any], raw: Path) -> tuple[pl.DataFrame, int]:
+    """The provider-oriented long table (frames sorted, each frame's objects canonical) and the number of frames.
+
+    Everything per row stays numeric until the end: a frame's object is the number of its frame set's object among
+    the kept objects, duplicates are found on (period, frame, object number), and the object ids and teams (strings)
+    are written once, after the sort."""
+    if lines.select(pl.col("not_number").any()).item():
+        raise InvalidInputError("Frame attributes that are not numbers (N, X, Y, Z, BallPossession, BallStatus)", raw)
     sportec = info["sportec"]
     officials = [str(o.official_id) for o in (sportec.officials or [])]
     players = {str(p.player_id): str(t.ground.value) for t in sportec.teams for p in t.players}
     fps = float(sportec.fps)
     sets = lines.with_columns((pl.col("kind") == "s").cum_sum().alias("set"))
     context = sets.filter(pl.col("kind") == "s").select(
+        "set", *[pl.col(a).cast(pl.String) for a in SET_ATTRIBUTES]
+    ).select(
         "set",
         pl.col("GameSection").replace_strict(SECTIONS, default=None, return_dtype=pl.Int64).alias("period"),
         pl.when(pl.col("TeamId") == "BALL").then(pl.lit(BALL_ID)).otherwise(pl.col("PersonId")).alias("object_id"),
-    )
-    try:
-        frames = (
-            sets.filter((pl.col("kind") == "f") & pl.col("N").is_not_null())
-            .select("set", pl.col("N").cast(pl.Int64).alias("frame"),
-                    *[pl.col(a).cast(pl.Float64).fill_null(0.0).alias(a.lower()) for a in ("X", "Y", "Z")],
-                    (pl.col("BallPossession").cast(pl.Int64).fill_null(0) == 1).alias("home_ball"),
-                    (pl.col("BallStatus").cast(pl.Int64).fill_null(0) == 1).alias("alive"))
-            .join(context, on="set", how="inner", maintain_order="left")
-            .filter(pl.col("period").is_not_null() & pl.col("object_id").is_not_null()
-                    & ~pl.col("object_id").is_in(officials))
-            .unique(["period", "frame", "object_id"], keep="last", maintain_order=True)
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise InvalidInputError(f"Frame attributes that are not numbers ({one_line(exc)})", raw) from exc
+    ).filter(pl.col("period").is_not_null() & pl.col("object_id").is_not_null() & ~pl.col("object_id").is_in(officials))
+    ids = context.get_column("object_id").unique(maintain_order=True)
+    number = dict(zip(ids.to_list(), range(ids.len()), strict=True))
+    context = context.with_columns(pl.col("object_id").replace_strict(number, return_dtype=pl.Int64).alias("object"))
+    set_period = dict(zip(context["set"].to_list(), context["period"].to_list(), strict=True))
+    set_object = dict(zip(context["set"].to_list(), context["object"].to_list(), strict=True))
+    frames = sets.filter((pl.col("kind") == "f") & pl.col("N").is_not_null()).select(
+        pl.col("set").replace_strict(set_period, default=None, return_dtype=pl.Int64).alias("period"),
+        pl.col("N").alias("frame"),
+        pl.col("set").replace_strict(set_object, default=None, return_dtype=pl.Int64).alias("object"),
+        *[pl.col(a).fill_null(0.0).alias(a.lower()) for a in ("X", "Y", "Z")],
+        (pl.col("BallPossession").fill_null(0) == 1).alias("home_ball"),
+        (pl.col("BallStatus").fill_null(0) == 1).alias("alive"),
+    ).filter(pl.col("object").is_not_null())
+    del lines, sets  # the caller keeps no reference: the line table is freed here
+    keys = ["period", "frame", "object"]
+    distinct = frames.lazy().select(pl.struct(keys).n_unique()).collect(engine="streaming").item()
+    if distinct < frames.height:
+        frames = frames.unique(keys, keep="last", maintain_order=True)
+    ball_number = number.get(BALL_ID, -1)
+    player_numbers = [number[i] for i in players if i in number]
     starts = {p.id: float(p.start_timestamp.seconds) for p in sportec.periods}
-    ball = frames.filter((pl.col("object_id") == BALL_ID) & pl.col("period").is_in(list(starts))).select(
+    is_ball = pl.col("object") == ball_number
+    ball = frames.filter(is_ball & pl.col("period").is_in(list(starts))).select(
         "period", "frame",
         micro_seconds((pl.col("frame") - pl.col("period").replace_strict(starts, return_dtype=pl.Float64) * fps) / fps)
         .alias("time_s"),
         pl.when(pl.col("alive")).then(pl.lit("alive")).otherwise(pl.lit("dead")).alias("ball_state"),
         pl.when(pl.col("home_ball")).then(pl.lit("home")).otherwise(pl.lit("away")).alias("ball_owning_team"),
     )
-    rows = frames.filter((pl.col("object_id") == BALL_ID) | pl.col("object_id").is_in(list(players))).select(
-        "period", "frame", "object_id",
-        pl.col("object_id").replace_strict({**players, BALL_ID: BALL_ID}, default=None).alias("team"),
-        "x", "y", pl.when(pl.col("object_id") == BALL_ID).then(pl.col("z")).otherwise(None).alias("z"),
-    )
-    persons = frames.filter((pl.col("object_id") != BALL_ID) & pl.col("period").is_in(list(starts)))
-    if persons.height and not rows.filter(pl.col("object_id") != BALL_ID).height:
+    persons, tracked = frames.select(
+        (~is_ball & pl.col("period").is_in(list(starts))).any(), pl.col("object").is_in(player_numbers).any().alias("p")
+    ).row(0)
+    if persons and not tracked:
         raise InvalidInputError("no tracked person is a player of the metadata (metadata of another match?)", raw)
-    order = {p.id: i for i, p in enumerate(sportec.periods)}  # kloppy: metadata periods in order, frames sorted
-    tracking = rows.join(ball, on=["period", "frame"], how="inner", maintain_order="left").sort(
-        pl.col("period").replace_strict(order, return_dtype=pl.Int64), "frame", maintain_order=True
+    objects = pl.DataFrame({"object_id": ids, "object": pl.int_range(ids.len(), eager=True)}).with_columns(
+        pl.col("object_id").replace_strict({**players, BALL_ID: BALL_ID}, default=None).alias("team")
     )
+    place = dict(zip(objects["object"].to_list(), objects.select(object_key(objects)).to_series().to_list(), strict=True))
+    order = {p.id: i for i, p in enumerate(sportec.periods)}  # kloppy: metadata periods in order, frames sorted
+    rows = frames.filter(is_ball | pl.col("object").is_in(player_numbers)).select(
+        "period", "frame", "object", "x", "y", pl.when(is_ball).then(pl.col("z")).otherwise(None).alias("z")
+    )
+    del frames
+    rows = rows.sort(  # sorted while still numeric, then the ball's frame facts joined in that order
+        pl.col("period").replace_strict(order, return_dtype=pl.Int64), "frame",
+        pl.col("object").replace_strict(place, return_dtype=pl.Int64), maintain_order=True,
+    ).join(ball, on=["period", "frame"], how="inner", maintain_order="left")
+    names = objects.select("object", "object_id", "team")
+    tracking = rows.with_columns(
+        pl.col("object").replace_strict(names["object"], names["object_id"]).alias("object_id"),
+        pl.col("object").replace_strict(names["object"], names["team"]).alias("team"),
+    ).drop("object")
     return tracking, ball.height
 
 
@@ -171,10 +214,7 @@ def read_sportec(meta: Path, raw: Path) -> Match:
         raise InvalidInputError("no such file", raw)
     if raw.stat().st_size == 0:
         raise InvalidInputError("file is empty", raw)
-    lines = _lines(raw)
-    _check_lines(lines, raw)
-    tracking, source_frames = long_table(lines, info, raw)
-    del lines  # free the per-line table before finalize_match's copies
+    tracking, source_frames = long_table(_check_lines(_lines(raw), raw), info, raw)  # long_table frees the lines
     if not source_frames:
         raise InvalidInputError("no frame with a ball position in a period of the metadata", raw)
     sportec = info["sportec"]

@@ -28,7 +28,7 @@ import polars as pl
 
 from soccerai.errors import InvalidInputError
 from soccerai.io import compression
-from soccerai.io.canonical import MatchFacts, finalize_match
+from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import open_binary, read_head
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.kloppy import dataset_to_players
@@ -122,9 +122,10 @@ def _rows(frames: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
         frames.select("order", pl.col("objects").str.split(";").alias("o"))
         .explode("o")
         .filter(pl.col("o").str.len_chars() > 0)
+        .with_row_index("row")  # file order of the objects (a new player's first appearance)
         .with_columns(pl.col("o").str.split_exact(",", 5))
         .select(
-            "order",
+            "order", "row",
             pl.col("o").struct.field("field_0").str.strip_chars().alias("code"),
             pl.col("o").struct.field("field_2").cast(pl.Int32).alias("jersey"),
             (pl.col("o").struct.field("field_3").cast(pl.Float64) / 100).alias("x"),
@@ -143,16 +144,15 @@ def _rows(frames: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
             pl.coalesce("object_id", pl.col("team") + pl.lit("_") + pl.col("jersey").cast(pl.String)).alias("object_id")
         )
     )
-    columns = ["order", "frame", "period", "time_s", "object_id", "team", "x", "y"]
+    columns = ["order", "row", "frame", "period", "time_s", "object_id", "team", "x", "y"]
     table = pl.concat([ball, players.select(columns)], how="diagonal")
     owner = ball.select("order", "ball_owning_team", "ball_state")
-    return (
+    table = (
         table.drop("ball_owning_team", "ball_state")
         .join(owner, on="order", how="left")
         .unique(["order", "object_id"], keep="last", maintain_order=True)  # kloppy's dict: last wins
-        .sort("order", pl.col("team") != BALL_ID, maintain_order=True)  # file order, the ball first in a frame
-        .drop("order")
     )
+    return table.sort("order", object_key(table))  # file order, each frame's objects in canonical order
 
 
 def _players(teams: Sequence[Any], tracking: pl.DataFrame) -> pl.DataFrame:
@@ -166,8 +166,10 @@ def _players(teams: Sequence[Any], tracking: pl.DataFrame) -> pl.DataFrame:
     players = dataset_to_players(_Dataset)
     extra = (
         tracking.filter((pl.col("team") != BALL_ID) & ~pl.col("object_id").is_in(players["object_id"].implode()))
+        .select("object_id", "team", "order", "row")
+        .sort("order", "row")  # first appearance in the file
+        .unique(["object_id", "team"], maintain_order=True)
         .select("object_id", "team")
-        .unique(maintain_order=True)
         .sort(pl.col("team") != "home", maintain_order=True)  # kloppy appends to the home team, then the away
         .with_columns(pl.col("object_id").str.split("_").list.last().cast(pl.Int32).alias("jersey"),
                       pl.lit("UNK").alias("position"), pl.lit(None, pl.String).alias("name"),
@@ -197,6 +199,8 @@ def read_tracab_dat(meta: Path, raw: Path) -> Match:
         raise InvalidInputError(f"malformed Tracab objects ({str(exc).splitlines()[0][:160]})", raw) from exc
     except InvalidInputError as exc:
         raise InvalidInputError(exc.problem, raw) from exc
+    source_frames = frames.height
+    del lines, frames  # the line strings are no longer needed: free them before finalize_match
     length, width = info["pitch"]
     game_id = info["game_id"]
     facts = MatchFacts(
@@ -205,9 +209,10 @@ def read_tracab_dat(meta: Path, raw: Path) -> Match:
         frame_rate=float(info["fps"]),
         pitch=(float(length), float(width)) if length and width else DEFAULT_PITCH,
         source_files=(meta, raw),
-        extra={"source_frames": frames.height, "kloppy_warnings": [], "reader": "native-tracab-dat"},
+        extra={"source_frames": source_frames, "kloppy_warnings": [], "reader": "native-tracab-dat"},
     )
-    return finalize_match(tracking, _players(info["teams"], tracking), facts, blame=raw)
+    players = _players(info["teams"], tracking)
+    return finalize_match(tracking.drop("order", "row"), players, facts, blame=raw)
 
 
 def _read_files(paths: Sequence[Path]) -> Match:
