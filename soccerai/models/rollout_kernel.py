@@ -3,8 +3,9 @@ r"""The GVRNN sampling rollout as one compiled loop (numba, CPU): every step of 
 A rollout step of :meth:`soccerai.models.vrnn.VRNN._rollout` is ~45 small torch operations on ``[S N, H]``
 tensors (``S`` samples of ``N = 23`` agents, ``H`` = 32 or 64): at these sizes each costs its dispatch, not its
 arithmetic, and on a shared 2-core machine every multi-threaded one pays a thread barrier as well. Here the whole
-``horizon``-step loop of one scene-sample (graph ``g``) runs in compiled code, graphs in parallel (``prange``: the
-samples never interact, so there is no barrier per step). Per graph and step, with ``h [N, H]`` the GRU state::
+``horizon``-step loop of one scene-sample (graph ``g``) runs in compiled code, the graphs split over a few plain
+threads (the kernels release the GIL; the samples never interact, so there is no barrier per step; see
+:func:`_split` for why not numba's ``prange``). Per graph and step, with ``h [N, H]`` the GRU state::
 
     P   = h W_h^T + b                       [N, 2H | 2H | 3H]   prior [r, s] | decoder [r, s] | GRU W_hh h + b_hh
     pool_k = sum_{j != k, present} ReLU(r_k + s_j)  (/ max(deg_k, 1) for the mean)         the MPNN's messages
