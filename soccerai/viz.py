@@ -7,6 +7,7 @@ Coordinates are soccerai's: metres, centred on the centre spot, attack towards +
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -123,7 +124,7 @@ def plot_surface(
     )
     ax.figure.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label=colorbar_label)
     draw_players(pitch, ax, frame_positions, velocities, valid)
-    ax.set_title(title, color="black")
+    _set_title(ax, title)
     return ax
 
 
@@ -163,8 +164,16 @@ def plot_runs(
             ax.plot(sample[:, 0], sample[:, 1], color=colour, alpha=0.35, linewidth=1.2, zorder=3)
         ax.plot(real[:, k, 0], real[:, k, 1], color=colour, linewidth=2.5, zorder=4)
         ax.plot(real[-1, k, 0], real[-1, k, 1], marker="o", color=colour, markeredgecolor="black", zorder=5)
-    ax.set_title(title, color="black")
+    _set_title(ax, title)
     return ax
+
+
+TITLE_CHARS = 60
+"""A panel title wraps onto new lines at this many characters, so two panels side by side never overlap."""
+
+
+def _set_title(ax: Axes, title: str) -> None:
+    ax.set_title("\n".join(textwrap.wrap(title, TITLE_CHARS)), color="black")
 
 
 def save_figure(ax: Axes, path: str | Path, dpi: int = 110) -> Path:
