@@ -15,6 +15,8 @@ from soccerai.errors import InvalidParameterError
 
 PERIOD_MINUTES = {1: (0, 45), 2: (45, 90), 3: (90, 105), 4: (105, 120)}
 """Match-clock minute at which each period starts and its regular end (3 and 4: extra time)."""
+PERIOD_START_MINUTE = {**{p: start for p, (start, _) in PERIOD_MINUTES.items()}, 5: 120}
+"""Minute of the match clock at which each period starts, penalties (5) included: what providers count from."""
 
 
 def match_clock(period: int, seconds_in_period: float) -> str:

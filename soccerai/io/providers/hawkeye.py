@@ -44,11 +44,11 @@ from soccerai.io.compression import plain_name, read_bytes
 from soccerai.io.detect import assign_roles
 from soccerai.io.providers.native import micro_seconds, parse_json
 from soccerai.io.registry import register_reader
+from soccerai.match.clock import PERIOD_START_MINUTE
 from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, PLAYERS_SCHEMA, Match
 
 ID_PRIORITY = ("fifaId", "uefaId", "heId")
 PLAYER_ROLES = ("Outfielder", "Goalkeeper")
-PERIOD_START_MIN = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
 RATE_STEPS = 25
 FEED_THREADS = 2
 """Feeds decompressed and parsed at once (each is one large JSON document: a minute is ~75 MB of text)."""
@@ -219,7 +219,7 @@ def _columns(pairs: list[tuple[Feed, Feed]], rate: float, key: str, known: dict[
     parts = []
     for ball, people in pairs:
         minute = ball.minute - 1
-        period_s = 60.0 * (minute - PERIOD_START_MIN.get(ball.period, 120))
+        period_s = 60.0 * (minute - PERIOD_START_MINUTE.get(ball.period, 120))
 
         stamp = [pl.lit(ball.period, pl.Int64).alias("period"),  # kloppy: int((60 m + t) r), 60 p + t to the us
                  ((minute * 60 + pl.col("time")) * rate).cast(pl.Int64).alias("frame"),

@@ -37,10 +37,11 @@ from soccerai.io.canonical import MatchFacts, finalize_match, object_key
 from soccerai.io.compression import read_bytes, read_head
 from soccerai.io.detect import assign_roles
 from soccerai.io.registry import READERS, register_reader
+from soccerai.match.clock import PERIOD_START_MINUTE
 from soccerai.match.schema import BALL_ID, DEFAULT_PITCH, PLAYERS_SCHEMA, Match
 
 FRAME_RATE = 10.0
-PERIOD_START_S = {1: 0.0, 2: 45 * 60.0, 3: 90 * 60.0, 4: 105 * 60.0, 5: 120 * 60.0}
+PERIOD_START_S = {period: 60.0 * minute for period, minute in PERIOD_START_MINUTE.items()}
 """Seconds of the match clock at which each period starts (kloppy's ``_calc_frame_time``)."""
 POSITION_CODES = {
     0: "GK", 1: "UNK", 2: "CB", 3: "LCB", 4: "RCB", 5: "LB", 6: "RB", 7: "DM", 8: "CM", 9: "LM", 10: "RM",
