@@ -335,20 +335,30 @@ def test_models_are_versioned_evaluated_and_fine_tuned_on_new_data(
         assert ("*", "evaluate") in done and ("*", "train") not in done
 
 
-def test_obso_step_scores_every_shot_of_a_new_match(events_dir: Path, tmp_path: Path) -> None:
-    """A canonical parquet drop (events included): the first shot of game 1 is 91 s into the first half."""
-    from soccerai.data.store import write_match
+@pytest.fixture(scope="module")
+def game1_190s(events_dir: Path):
+    """The first 190 s of Metrica game 1 synthesized (seed 0): the first shot is 91 s into the first half."""
     from soccerai.synth import synthesize_match
 
-    match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
-    shots = match.events.filter(match.events["type"] == "SHOT")
-    assert shots.height >= 1
+    return synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
+
+
+def _one_match_job(tmp_path: Path, match, steps: list[str]):
+    """A drop folder holding ``match`` as one canonical parquet (``g1``) and an inline job running ``steps``."""
+    from soccerai.data.store import write_match
+
     write_match(match, tmp_path / "drop" / "g1.parquet")
     job = tmp_path / "job.toml"
-    job.write_text(
-        '[pipeline]\ndrop_dir = "drop"\nstate_dir = "state"\nsteps = ["ingest", "obso"]\nexecutor = "inline"\n'
-    )
-    result = run_pipeline(load_config(job))
+    job.write_text(f'[pipeline]\ndrop_dir = "drop"\nstate_dir = "state"\nsteps = {json.dumps(steps)}\n'
+                   'executor = "inline"\n')
+    return load_config(job)
+
+
+def test_obso_step_scores_every_shot_of_a_new_match(game1_190s, tmp_path: Path) -> None:
+    """A canonical parquet drop (events included): the first shot of game 1 is 91 s into the first half."""
+    shots = game1_190s.events.filter(game1_190s.events["type"] == "SHOT")
+    assert shots.height >= 1
+    result = run_pipeline(_one_match_job(tmp_path, game1_190s, ["ingest", "obso"]))
     assert result.exit_code == 0, result.errors
     import polars as pl
 
@@ -358,25 +368,17 @@ def test_obso_step_scores_every_shot_of_a_new_match(events_dir: Path, tmp_path: 
     assert str(shots["event_id"][0]) in result.report.read_text()
 
 
-def test_cobso_step_scores_off_ball_attackers_of_every_shot(events_dir: Path, tmp_path: Path) -> None:
+def test_cobso_step_scores_off_ball_attackers_of_every_shot(game1_190s, tmp_path: Path) -> None:
     """C-OBSO with no trained model yet (constant velocity counterfactuals), on a simulated match with shots."""
     import polars as pl
 
-    from soccerai.data.store import write_match
-    from soccerai.synth import synthesize_match
-
-    match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
-    write_match(match, tmp_path / "drop" / "g1.parquet")
-    job = tmp_path / "job.toml"
-    job.write_text(
-        '[pipeline]\ndrop_dir = "drop"\nstate_dir = "state"\nsteps = ["ingest", "cobso"]\nexecutor = "inline"\n'
-    )
-    result = run_pipeline(load_config(job))
+    cfg = _one_match_job(tmp_path, game1_190s, ["ingest", "cobso"])
+    result = run_pipeline(cfg)
     assert result.exit_code == 0, result.errors
     table = pl.read_parquet(tmp_path / "state" / "matches" / "g1" / "cobso.parquet")
     assert table.height >= 1 and (table["tracking"] == "simulated").all()
     assert (table["cobso"] >= 0).all() and (table["cobso"] <= table["real_run_obso_mean"] + 1e-9).all()
-    assert run_pipeline(load_config(job)).status == "nothing-to-do"
+    assert run_pipeline(cfg).status == "nothing-to-do"
 
 
 def test_report_lists_goals_first_with_names_and_cobso_per_player() -> None:
@@ -399,22 +401,13 @@ def test_report_lists_goals_first_with_names_and_cobso_per_player() -> None:
     assert players.filter(pl.col("player") == "Robert Lewandowski (#9)")["C-OBSO signed mean"][0] == -0.002
 
 
-def test_obso_step_detects_the_shots_of_a_match_without_events(events_dir: Path, tmp_path: Path) -> None:
+def test_obso_step_detects_the_shots_of_a_match_without_events(game1_190s, tmp_path: Path) -> None:
     """Broadcast and most provider matches come without events: the step scores the shots found in the tracking."""
     import dataclasses
 
     import polars as pl
 
-    from soccerai.data.store import write_match
-    from soccerai.synth import synthesize_match
-
-    match = synthesize_match(events_dir / "Sample_Game_1_RawEventsData.csv", seed=0, duration_s=190.0)
-    write_match(dataclasses.replace(match, events=None), tmp_path / "drop" / "g1.parquet")
-    job = tmp_path / "job.toml"
-    job.write_text(
-        '[pipeline]\ndrop_dir = "drop"\nstate_dir = "state"\nsteps = ["ingest", "obso"]\nexecutor = "inline"\n'
-    )
-    result = run_pipeline(load_config(job))
+    result = run_pipeline(_one_match_job(tmp_path, dataclasses.replace(game1_190s, events=None), ["ingest", "obso"]))
     assert result.exit_code == 0, result.errors
     table = pl.read_parquet(tmp_path / "state" / "matches" / "g1" / "obso.parquet")
     assert table.height >= 1 and (table["source"] == "detected").all()
